@@ -1,0 +1,134 @@
+/**
+ * File descriptors made through libc: the init's socketpair (inherited across
+ * `Deno.Command` because it is not close-on-exec), message send/receive, and
+ * passing an fd with SCM_RIGHTS (used for the pty master).
+ * @module
+ */
+
+import { libc } from "./libc.ts";
+import { check, checkBig, syscallError } from "./syscall.ts";
+import { errno } from "./libc.ts";
+import { AF_UNIX, F_GETFD, F_SETFD, FD_CLOEXEC, SCM_RIGHTS, SOCK_SEQPACKET, SOL_SOCKET } from "./consts.ts";
+
+const EINTR = 4;
+
+/** A SOCK_SEQPACKET pair (message boundaries are kept). Neither end is close-on-exec. */
+export function seqpacketPair(): [number, number] {
+  const sv = new Int32Array(2);
+  check("socketpair", libc().socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
+  return [sv[0], sv[1]];
+}
+
+/** Set or clear FD_CLOEXEC on an fd. */
+export function setCloexec(fd: number, on = true): void {
+  const flags = check("fcntl", libc().fcntl(fd, F_GETFD, 0));
+  check("fcntl", libc().fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC));
+}
+
+/** close(2); errors ignored except EBADF is reported. */
+export function closeFd(fd: number): void {
+  if (libc().close(fd) === -1 && errno() === 9) throw syscallError("close", 9, String(fd));
+}
+
+/** Mark every fd ≥ `from` close-on-exec (so execve leaks nothing). Reads /proc/self/fd. */
+export function cloexecFrom(from: number): void {
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    const fd = Number(e.name);
+    // The fd that listed the directory is already closed when we get here: EBADF is expected.
+    if (fd >= from && libc().fcntl(fd, F_GETFD, 0) !== -1) libc().fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+}
+
+/** Send one message (blocking). */
+export function sendMsg(fd: number, data: Uint8Array): void {
+  const buf = new Uint8Array(data);
+  for (;;) {
+    const n = Number(libc().write(fd, buf, BigInt(buf.length)));
+    if (n === -1 && errno() === EINTR) continue;
+    checkBig("write", n);
+    return;
+  }
+}
+
+/** Receive one message (blocking, on this thread). Empty array = peer closed. */
+export function recvMsgSync(fd: number, max = 1 << 20): Uint8Array {
+  const buf = new Uint8Array(max);
+  for (;;) {
+    const n = Number(libc().read(fd, buf, BigInt(max)));
+    if (n === -1 && errno() === EINTR) continue;
+    checkBig("read", n);
+    return buf.slice(0, n);
+  }
+}
+
+/** Receive one message on a worker thread (does not block the event loop). */
+export async function recvMsg(fd: number, max = 1 << 20): Promise<Uint8Array> {
+  const buf = new Uint8Array(max);
+  for (;;) {
+    const n = Number(await libc().read_async(fd, buf, BigInt(max)));
+    // errno of the worker thread is not readable here; a failed read ends the channel.
+    if (n < 0) return new Uint8Array(0);
+    return buf.slice(0, n);
+  }
+}
+
+/** Read raw bytes from an fd on a worker thread; returns null at EOF/error. */
+export async function readAsync(fd: number, buf: Uint8Array<ArrayBuffer>): Promise<number | null> {
+  const n = Number(await libc().read_async(fd, buf, BigInt(buf.length)));
+  return n <= 0 ? null : n;
+}
+
+/** Write all bytes to an fd (blocking). */
+export function writeAll(fd: number, data: Uint8Array): void {
+  let off = 0;
+  const buf = new Uint8Array(data);
+  while (off < buf.length) {
+    const n = Number(libc().write(fd, buf.subarray(off), BigInt(buf.length - off)));
+    if (n === -1) {
+      const e = errno();
+      if (e === EINTR || e === 11) continue;
+      throw syscallError("write", e);
+    }
+    off += n;
+  }
+}
+
+function msghdr(iov: BigUint64Array, control: Uint8Array): Uint8Array<ArrayBuffer> {
+  // struct msghdr (x86_64/aarch64): name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad)
+  const h = new BigUint64Array(7);
+  h[2] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(iov)));
+  h[3] = 1n;
+  h[4] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(control)));
+  h[5] = BigInt(control.length);
+  return new Uint8Array(h.buffer);
+}
+
+/** Send `data` and one fd over a unix socket (SCM_RIGHTS). */
+export function sendFd(sock: number, fdToSend: number, data: Uint8Array): void {
+  const payload = new Uint8Array(data.length ? data : new Uint8Array([0]));
+  const iov = new BigUint64Array(2);
+  iov[0] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(payload)));
+  iov[1] = BigInt(payload.length);
+  const control = new Uint8Array(24); // CMSG_SPACE(sizeof(int))
+  const dv = new DataView(control.buffer);
+  dv.setBigUint64(0, 20n, true); // cmsg_len = CMSG_LEN(4)
+  dv.setInt32(8, SOL_SOCKET, true);
+  dv.setInt32(12, SCM_RIGHTS, true);
+  dv.setInt32(16, fdToSend, true);
+  checkBig("sendmsg", libc().sendmsg(sock, msghdr(iov, control), 0));
+}
+
+/** Receive a message that carries one fd (SCM_RIGHTS); blocking on a worker thread. */
+export async function recvFd(sock: number): Promise<{ fd: number; data: Uint8Array }> {
+  const payload = new Uint8Array(4096);
+  const iov = new BigUint64Array(2);
+  iov[0] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(payload)));
+  iov[1] = BigInt(payload.length);
+  const control = new Uint8Array(24);
+  const hdr = msghdr(iov, control);
+  const n = Number(await libc().recvmsg_async(sock, hdr, 0));
+  if (n <= 0) throw syscallError("recvmsg", 32);
+  const dv = new DataView(control.buffer);
+  if (dv.getInt32(12, true) !== SCM_RIGHTS) throw syscallError("recvmsg", 22);
+  return { fd: dv.getInt32(16, true), data: payload.slice(0, n) };
+}

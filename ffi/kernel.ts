@@ -1,0 +1,62 @@
+/**
+ * `LinuxKernel`: the real `Kernel`, calling libc through `Deno.dlopen`.
+ * Requires root (CAP_SYS_ADMIN) for most calls and `--allow-ffi`.
+ * @module
+ */
+
+import type { Kernel } from "../lib/kernel.ts";
+import { libc } from "./libc.ts";
+import { cstr, cstrOrNull } from "./cstring.ts";
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, SYS_pivot_root } from "./consts.ts";
+import { check, checkBig } from "./syscall.ts";
+
+/** The real kernel. Stateless; create one and pass it in. */
+export class LinuxKernel implements Kernel {
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void {
+    check(
+      "mount",
+      libc().mount(cstrOrNull(source), cstr(target), cstrOrNull(fstype), BigInt(flags), cstrOrNull(data ?? null)),
+      target,
+    );
+  }
+  umount2(target: string, flags = 0): void {
+    check("umount2", libc().umount2(cstr(target), flags), target);
+  }
+  pivotRoot(newRoot: string, putOld: string): void {
+    checkBig("pivot_root", libc().syscall(BigInt(SYS_pivot_root), cstr(newRoot), cstr(putOld)), newRoot);
+  }
+  unshare(flags: number): void {
+    check("unshare", libc().unshare(flags));
+  }
+  setns(fd: number, nstype: number): void {
+    check("setns", libc().setns(fd, nstype));
+  }
+  sethostname(name: string): void {
+    const b = new TextEncoder().encode(name);
+    check("sethostname", libc().sethostname(b, BigInt(b.length)), name);
+  }
+  mknod(path: string, mode: number, dev: bigint): void {
+    check("mknod", libc().mknod(cstr(path), mode, dev), path);
+  }
+  chdir(path: string): void {
+    check("chdir", libc().chdir(cstr(path)), path);
+  }
+  chroot(path: string): void {
+    check("chroot", libc().chroot(cstr(path)), path);
+  }
+  lchown(path: string, uid: number, gid: number): void {
+    check("lchown", libc().lchown(cstr(path), uid, gid), path);
+  }
+  lsetxattr(path: string, name: string, value: Uint8Array): void {
+    const v = new Uint8Array(value); // own buffer so FFI gets an ArrayBuffer-backed view
+    check("lsetxattr", libc().lsetxattr(cstr(path), cstr(name), v, BigInt(v.length), 0), path);
+  }
+  lutimes(path: string, atime: number, mtime: number): void {
+    const ts = new BigInt64Array(4);
+    ts[0] = BigInt(Math.floor(atime));
+    ts[1] = BigInt(Math.round((atime % 1) * 1e9));
+    ts[2] = BigInt(Math.floor(mtime));
+    ts[3] = BigInt(Math.round((mtime % 1) * 1e9));
+    check("utimensat", libc().utimensat(AT_FDCWD, cstr(path), ts, AT_SYMLINK_NOFOLLOW), path);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The libc symbol table and the one place libc is opened.
+ *
+ * Requires `--allow-ffi`. Every call that can fail is wrapped elsewhere in
+ * `ffi/` so that errno is read straight after the call on the same thread.
+ * @module
+ */
+
+const SYMBOLS = {
+  /** int unshare(int flags) */
+  unshare: { parameters: ["i32"], result: "i32" },
+  /** int setns(int fd, int nstype) */
+  setns: { parameters: ["i32", "i32"], result: "i32" },
+  /** int mount(const char *src, const char *tgt, const char *fstype, unsigned long flags, const void *data) */
+  mount: { parameters: ["buffer", "buffer", "buffer", "u64", "buffer"], result: "i32" },
+  /** int umount2(const char *target, int flags) */
+  umount2: { parameters: ["buffer", "i32"], result: "i32" },
+  /** long syscall(long nr, const char *a, const char *b) — used for pivot_root */
+  syscall: { parameters: ["i64", "buffer", "buffer"], result: "i64" },
+  /** int sethostname(const char *name, size_t len) */
+  sethostname: { parameters: ["buffer", "usize"], result: "i32" },
+  /** int chdir(const char *path) */
+  chdir: { parameters: ["buffer"], result: "i32" },
+  /** int chroot(const char *path) */
+  chroot: { parameters: ["buffer"], result: "i32" },
+  /** int execve(const char *path, char *const argv[], char *const envp[]) */
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  /** int mknod(const char *path, mode_t mode, dev_t dev) */
+  mknod: { parameters: ["buffer", "u32", "u64"], result: "i32" },
+  /** int ioctl(int fd, unsigned long req, void *arg) */
+  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  /** int prctl(int option, unsigned long a2, a3, a4, a5) */
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  /** pid_t getpid(void) */
+  getpid: { parameters: [], result: "i32" },
+  /** int kill(pid_t pid, int sig) */
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  /** int socketpair(int domain, int type, int protocol, int sv[2]) */
+  socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  /** int socket(int domain, int type, int protocol) */
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /** int fcntl(int fd, int cmd, int arg) */
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /** int close(int fd) */
+  close: { parameters: ["i32"], result: "i32" },
+  /** ssize_t read(int fd, void *buf, size_t n) — blocking, on the caller's thread */
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  /** ssize_t read(...) run on a worker thread (returns a Promise) */
+  read_async: { name: "read", parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
+  /** ssize_t write(int fd, const void *buf, size_t n) */
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  /** ssize_t sendmsg(int fd, const struct msghdr *msg, int flags) */
+  sendmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
+  /** ssize_t recvmsg(int fd, struct msghdr *msg, int flags) */
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
+  /** recvmsg on a worker thread */
+  recvmsg_async: { name: "recvmsg", parameters: ["i32", "buffer", "i32"], result: "isize", nonblocking: true },
+  /** int dup2(int old, int new) */
+  dup2: { parameters: ["i32", "i32"], result: "i32" },
+  /** pid_t setsid(void) */
+  setsid: { parameters: [], result: "i32" },
+  /** int setuid(uid_t) */
+  setuid: { parameters: ["u32"], result: "i32" },
+  /** int setgid(gid_t) */
+  setgid: { parameters: ["u32"], result: "i32" },
+  /** int setgroups(size_t n, const gid_t *list) */
+  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
+  /** mode_t umask(mode_t) */
+  umask: { parameters: ["u32"], result: "u32" },
+  /** int open(const char *path, int flags, mode_t mode) */
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  /** int unlockpt(int fd) */
+  unlockpt: { parameters: ["i32"], result: "i32" },
+  /** int ptsname_r(int fd, char *buf, size_t len) */
+  ptsname_r: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  /** int tcgetattr(int fd, struct termios *t) */
+  tcgetattr: { parameters: ["i32", "buffer"], result: "i32" },
+  /** int tcsetattr(int fd, int act, const struct termios *t) */
+  tcsetattr: { parameters: ["i32", "i32", "buffer"], result: "i32" },
+  /** int lchown(const char *path, uid_t, gid_t) */
+  lchown: { parameters: ["buffer", "u32", "u32"], result: "i32" },
+  /** int lsetxattr(const char *path, const char *name, const void *v, size_t n, int flags) */
+  lsetxattr: { parameters: ["buffer", "buffer", "buffer", "usize", "i32"], result: "i32" },
+  /** ssize_t lgetxattr(const char *path, const char *name, void *v, size_t n) */
+  lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
+  /** ssize_t llistxattr(const char *path, char *list, size_t n) */
+  llistxattr: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  /** int utimensat(int dirfd, const char *path, const struct timespec t[2], int flags) */
+  utimensat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+  /** int fchmodat(int dirfd, const char *path, mode_t mode, int flags) */
+  fchmodat: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  /** int * __errno_location(void) */
+  __errno_location: { parameters: [], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
+/** The opened libc (opened lazily, once per process). */
+export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
+  lib ??= Deno.dlopen("libc.so.6", SYMBOLS);
+  return lib.symbols;
+}
+
+/** errno of the last failed call on this thread. */
+export function errno(): number {
+  const p = libc().__errno_location();
+  if (p === null) return 0;
+  return new Deno.UnsafePointerView(p).getInt32();
+}

@@ -1,0 +1,25 @@
+/**
+ * What every command receives: the state root, the kernel and global options.
+ * Built once in `main.ts`; no module keeps its own singletons.
+ * @module
+ */
+
+import type { Kernel } from "../kernel.ts";
+import type { Paths } from "../paths.ts";
+
+/** Context passed to every command. */
+export interface CliContext {
+  /** State directories. */
+  paths: Paths;
+  /** System calls. */
+  kernel: Kernel;
+  /** `--debug`: print stack traces and step timings. */
+  debug: boolean;
+  /** How to re-execute tsbox itself (argv prefix; append the hidden subcommand). */
+  self: string[];
+  /** Environment (for TSBOX_* settings), read once in main. */
+  env: Record<string, string>;
+}
+
+/** A command: parses its own args, returns the process exit code. */
+export type Command = (args: string[], ctx: CliContext) => Promise<number>;

@@ -1,0 +1,6 @@
+/** `tsbox import` — not written yet (placeholder owned by the subsystem that implements it). @module */
+import type { Command } from "./context.ts";
+import { TsboxError } from "../errors.ts";
+
+/** Placeholder: fails clearly until implemented. */
+export const main: Command = () => Promise.reject(new TsboxError("'import' is not implemented yet"));

@@ -1,0 +1,6 @@
+/** `tsbox wait` — not written yet (placeholder owned by the subsystem that implements it). @module */
+import type { Command } from "./context.ts";
+import { TsboxError } from "../errors.ts";
+
+/** Placeholder: fails clearly until implemented. */
+export const main: Command = () => Promise.reject(new TsboxError("'wait' is not implemented yet"));

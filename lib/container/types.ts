@@ -1,0 +1,82 @@
+/**
+ * Container records as stored under `<root>/containers/<id>/`:
+ * `config.json` (what was asked, fixed at create) and `state.json` (what
+ * is happening, rewritten atomically).
+ * @module
+ */
+
+/** The run request, after flag parsing, before the image is merged in. */
+export interface ContainerSpec {
+  /** Image reference as typed by the user. */
+  image: string;
+  /** Arguments after IMAGE (empty = image Cmd). */
+  cmd: string[];
+  /** `--entrypoint`; `""` clears the image's entrypoint. */
+  entrypoint?: string;
+  /** `-e` / `--env-file`, in order (`K=V`, or `K` to pass the host's value). */
+  env: string[];
+  /** `-w`. */
+  workdir?: string;
+  /** `-u` (`uid[:gid]` or `name[:group]`). */
+  user?: string;
+  /** `--hostname`. */
+  hostname?: string;
+  /** `--name`. */
+  name?: string;
+  /** `-t`. */
+  tty: boolean;
+  /** `-i`. */
+  interactive: boolean;
+  /** `--rm`. */
+  autoRemove: boolean;
+  /** `-d`. */
+  detach: boolean;
+  /** Raw `-v` values. */
+  volumes: string[];
+  /** Raw `--mount` values. */
+  mounts: string[];
+  /** Raw `--tmpfs` values. */
+  tmpfs: string[];
+  /** Raw resource flags by long name (`memory`, `cpus`, …). */
+  resources: Record<string, string>;
+  /** `--network` (default `bridge`). */
+  network: string;
+  /** Raw `-p` values. */
+  publish: string[];
+  /** `--dns`. */
+  dns: string[];
+  /** `--add-host`. */
+  addHost: string[];
+}
+
+/** The process the init will execve, fully resolved. */
+export interface ProcessSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  /** User as asked (`-u` or image User), for error messages. */
+  user: string;
+  tty: boolean;
+}
+
+/** Lifecycle status, as docker names it. */
+export type Status = "created" | "running" | "exited" | "removing";
+
+/** `state.json`. */
+export interface ContainerState {
+  status: Status;
+  /** Host pid of the container's PID 1 (0 when not running). */
+  pid: number;
+  /** Start time of `pid` (field 22 of /proc/PID/stat) to detect pid reuse. */
+  pidStartTime?: number;
+  /** Pid of the tsbox process supervising it (foreground run or monitor). */
+  monitorPid?: number;
+  exitCode?: number;
+  oomKilled?: boolean;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}

@@ -1,0 +1,7 @@
+/** file: URL → path (node:url's fileURLToPath, kept in one place). @module */
+import { fileURLToPath } from "node:url";
+
+/** Path of a `file:` URL. */
+export function fromFileUrl(url: string): string {
+  return fileURLToPath(url);
+}

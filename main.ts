@@ -1,0 +1,83 @@
+/**
+ * tsbox — a Docker-like container runtime on Deno.
+ *
+ * Entry point: parses global flags, dispatches one command, and is the only
+ * place that reads `Deno.args` or calls `Deno.exit`. Re-executed as the
+ * container init (`__init`) and the detached monitor (`__monitor`).
+ * @module
+ */
+
+import { COMMANDS, HIDDEN } from "./lib/cli/commands.ts";
+import type { CliContext } from "./lib/cli/context.ts";
+import { exitCodeOf, formatError, UsageError } from "./lib/errors.ts";
+import { DEFAULT_ROOT, pathsFor } from "./lib/paths.ts";
+import { LinuxKernel } from "./ffi/kernel.ts";
+import { selfCommand } from "./lib/self.ts";
+
+const VERSION = "0.1.0";
+
+function usage(): string {
+  const lines = [
+    "Usage: tsbox [--root DIR] [--debug] COMMAND [ARGS...]",
+    "",
+    "A Docker-like container runtime on Deno.",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.help}`),
+    "",
+    "Global options:",
+    "  --root DIR   state directory (default /var/lib/tsbox, or $TSBOX_ROOT)",
+    "  --debug      print stack traces and timings",
+    "  --version    print the version",
+    "",
+    "Run 'tsbox COMMAND --help' for more on a command.",
+  ];
+  return lines.join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const env = Deno.env.toObject();
+  let root = env.TSBOX_ROOT || DEFAULT_ROOT;
+  let debug = env.TSBOX_DEBUG === "1";
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--root") {
+      if (i + 1 >= argv.length) throw new UsageError("flag needs an argument: --root");
+      root = argv[++i];
+    } else if (a.startsWith("--root=")) root = a.slice(7);
+    else if (a === "--debug" || a === "-D") debug = true;
+    else if (a === "--version" || a === "-v") {
+      console.log(`tsbox version ${VERSION}`);
+      return 0;
+    } else if (a === "--help" || a === "-h") {
+      console.log(usage());
+      return 0;
+    } else break;
+  }
+  const name = argv[i];
+  const rest = argv.slice(i + 1);
+  if (!name) {
+    console.log(usage());
+    return 0;
+  }
+  if (root === "" || !root.startsWith("/")) throw new UsageError(`--root must be an absolute path, got "${root}"`);
+  const ctx: CliContext = { paths: pathsFor(root), kernel: new LinuxKernel(), debug, self: selfCommand(), env };
+  const hidden = HIDDEN[name];
+  if (hidden) return await (await hidden()).main(rest, ctx);
+  const cmd = COMMANDS[name];
+  if (!cmd) throw new UsageError(`unknown command "${name}"`, { hint: "see 'tsbox --help'" });
+  return await (await cmd.load()).main(rest, ctx);
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (err) {
+    console.error(formatError(err));
+    if (Deno.env.get("TSBOX_DEBUG") === "1" || Deno.args.includes("--debug")) console.error(err);
+    code = exitCodeOf(err);
+  }
+  Deno.exit(code);
+}

@@ -1,0 +1,93 @@
+/**
+ * Test helpers: run the tsbox CLI (through `deno run`, exactly the code the
+ * compiled binary holds) against a temporary state root.
+ * @module
+ */
+
+import { fromFileUrl } from "../../lib/url.ts";
+
+/** Absolute path of main.ts. */
+export const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
+
+/** Result of one CLI run. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options for `tsbox()`. */
+export interface TsboxOptions {
+  /** Bytes or text fed to stdin (stdin is /dev/null otherwise). */
+  stdin?: string | Uint8Array;
+  /** Extra environment. */
+  env?: Record<string, string>;
+  /** Kill after this many ms (default 120 s) so a hung test cannot hang CI. */
+  timeoutMs?: number;
+}
+
+/** Run `tsbox --root <root> ...args` and collect its output. */
+export async function tsbox(root: string, args: string[], opts: TsboxOptions = {}): Promise<RunResult> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, "--root", root, ...args],
+    stdin: opts.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: opts.env,
+  });
+  const child = cmd.spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch (err) {
+      // already exited between the timeout firing and the kill
+      if (!(err instanceof TypeError)) throw err;
+    }
+  }, opts.timeoutMs ?? 120_000);
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin);
+    await w.close();
+  }
+  const out = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * A fresh temporary state root for one test; removed afterwards (the
+ * callback's own cleanup runs first, so nothing mounted is ever removed).
+ */
+export async function withRoot<T>(fn: (root: string) => Promise<T>): Promise<T> {
+  const root = Deno.makeTempDirSync({ prefix: "tsbox-test-" });
+  try {
+    return await fn(root);
+  } finally {
+    await removeTree(root);
+  }
+}
+
+/**
+ * Remove a test root only if nothing is mounted below it (refuse otherwise,
+ * so a leaked mount fails the test loudly instead of deleting through it).
+ */
+export async function removeTree(path: string): Promise<void> {
+  const mounts = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
+    .map((l) => l.split(" ")[4]).filter((p) => p && (p === path || p.startsWith(path + "/")));
+  if (mounts.length) throw new Error(`refusing to remove ${path}: still mounted: ${mounts.join(", ")}`);
+  await Deno.remove(path, { recursive: true });
+}
+
+/** Commands available on the host (tests that need a tool skip cleanly without it). */
+export function hasCommand(name: string): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
+    try {
+      Deno.statSync(`${dir}/${name}`);
+      return true;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return false;
+}
