@@ -118,7 +118,10 @@ export function sendFd(sock: number, fdToSend: number, data: Uint8Array): void {
   checkBig("sendmsg", libc().sendmsg(sock, msghdr(iov, control), 0));
 }
 
-/** Receive a message that carries one fd (SCM_RIGHTS); blocking on a worker thread. */
+/**
+ * Receive one message that may carry one fd (SCM_RIGHTS); on a worker thread.
+ * `fd` is -1 when the message carried none; empty `data` means the peer closed.
+ */
 export async function recvFd(sock: number): Promise<{ fd: number; data: Uint8Array }> {
   const payload = new Uint8Array(4096);
   const iov = new BigUint64Array(2);
@@ -127,8 +130,9 @@ export async function recvFd(sock: number): Promise<{ fd: number; data: Uint8Arr
   const control = new Uint8Array(24);
   const hdr = msghdr(iov, control);
   const n = Number(await libc().recvmsg_async(sock, hdr, 0));
-  if (n <= 0) throw syscallError("recvmsg", 32);
+  if (n <= 0) return { fd: -1, data: new Uint8Array(0) };
   const dv = new DataView(control.buffer);
-  if (dv.getInt32(12, true) !== SCM_RIGHTS) throw syscallError("recvmsg", 22);
-  return { fd: dv.getInt32(16, true), data: payload.slice(0, n) };
+  const controlLen = Number(new DataView(hdr.buffer).getBigUint64(40, true));
+  const hasFd = controlLen >= 20 && dv.getInt32(8, true) === SOL_SOCKET && dv.getInt32(12, true) === SCM_RIGHTS;
+  return { fd: hasFd ? dv.getInt32(16, true) : -1, data: payload.slice(0, n) };
 }

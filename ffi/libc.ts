@@ -89,6 +89,10 @@ const SYMBOLS = {
   utimensat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
   /** int fchmodat(int dirfd, const char *path, mode_t mode, int flags) */
   fchmodat: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  /** long syscall(long nr = SYS_openat2, int dirfd, const char *path, struct open_how *how, size_t size) */
+  syscall_openat2: { name: "syscall", parameters: ["i64", "i64", "buffer", "buffer", "usize"], result: "i64" },
+  /** int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned int flags) */
+  renameat2: { parameters: ["i32", "buffer", "i32", "buffer", "u32"], result: "i32" },
   /** int * __errno_location(void) */
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

@@ -2,6 +2,6 @@
 import { fileURLToPath } from "node:url";
 
 /** Path of a `file:` URL. */
-export function fromFileUrl(url: string): string {
+export function fromFileUrl(url: string | URL): string {
   return fileURLToPath(url);
 }

@@ -1,0 +1,136 @@
+/**
+ * The one step that touches the cgroup filesystem for a plan: make the
+ * directories, write the planned values in order, and undo (rmdir) on
+ * failure or at destroy time. Needs root on a real cgroupfs.
+ * @module
+ */
+
+import { CgroupError } from "../errors.ts";
+import type { CgroupFs } from "./fs.ts";
+import type { CgroupWrite } from "./types.ts";
+
+/** cgroup names are one path component; tsbox uses `tsbox-<64 hex id>`. */
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** @throws {CgroupError} when `name` is not a single safe path component. */
+export function checkName(name: string): void {
+  if (!NAME_RE.test(name) || name.length > 200) {
+    throw new CgroupError(`invalid cgroup name "${name}": must be one path component`);
+  }
+}
+
+/** Wrap a filesystem error as a one-line CgroupError naming the op and path. */
+export function cgroupError(op: string, path: string, err: unknown, detail = ""): CgroupError {
+  const why = err instanceof Error ? err.message.replace(/:? ?[a-z]+ '[^']*'$/, "") : String(err);
+  return new CgroupError(`${op} ${path}${detail}: ${why}`, { op, path, cause: err });
+}
+
+/**
+ * Create `dirs` in order; if one fails, remove those already made.
+ * @throws {CgroupError} a directory exists already or mkdir failed.
+ */
+export function makeDirs(fs: CgroupFs, dirs: string[]): void {
+  const made: string[] = [];
+  try {
+    for (const d of dirs) {
+      try {
+        fs.mkdir(d);
+      } catch (err) {
+        if (err instanceof Deno.errors.AlreadyExists) {
+          throw new CgroupError(`cgroup ${d} already exists`, { op: "mkdir", path: d, cause: err });
+        }
+        throw cgroupError("mkdir", d, err);
+      }
+      made.push(d);
+    }
+  } catch (err) {
+    undoDirs(fs, made);
+    throw err;
+  }
+}
+
+/**
+ * Write every planned value, in order.
+ * @throws {CgroupError} naming the file and value the kernel rejected.
+ */
+export function applyWrites(fs: CgroupFs, writes: CgroupWrite[]): void {
+  for (const w of writes) {
+    try {
+      fs.write(w.path, w.value);
+    } catch (err) {
+      throw cgroupError("write", w.path, err, ` "${w.value}"`);
+    }
+  }
+}
+
+/**
+ * Remove freshly made, still empty directories (undo of a failed create),
+ * children first. Best effort: an error here must not hide the original one,
+ * so failures are reported on stderr.
+ */
+export function undoDirs(fs: CgroupFs, dirs: string[]): void {
+  for (const d of [...dirs].reverse()) {
+    try {
+      fs.rmdir(d);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue; // nothing to undo
+      console.error(`tsbox: warning: cannot remove cgroup ${d}: ${err instanceof Error ? err.message : err}`);
+    }
+  }
+}
+
+/** How long destroy waits for lingering (exiting) tasks. */
+const BUSY_RETRIES = 40;
+const BUSY_DELAY_MS = 25;
+
+/**
+ * rmdir each of `dirs`; missing is fine (idempotent); EBUSY is retried for
+ * about a second because a killed task leaves its cgroup a moment after
+ * the parent reaped it.
+ * @throws {CgroupError} a directory stays busy or rmdir fails otherwise.
+ */
+export async function removeDirs(fs: CgroupFs, dirs: string[]): Promise<void> {
+  for (const d of dirs) {
+    for (let attempt = 0;; attempt++) {
+      try {
+        fs.rmdir(d);
+        break;
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) break; // already removed
+        if (err instanceof Deno.errors.Busy && attempt < BUSY_RETRIES) {
+          await new Promise((r) => setTimeout(r, BUSY_DELAY_MS));
+          continue;
+        }
+        if (err instanceof Deno.errors.Busy) {
+          throw new CgroupError(`remove cgroup ${d}: still has processes`, {
+            op: "rmdir",
+            path: d,
+            cause: err,
+            hint: "kill the container's processes first",
+          });
+        }
+        throw cgroupError("rmdir", d, err);
+      }
+    }
+  }
+}
+
+/** Read a control file, trimmed; undefined when it does not exist. */
+export function readOptional(fs: CgroupFs, path: string): string | undefined {
+  try {
+    return fs.read(path).trim();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined; // controller not in this hierarchy
+    throw cgroupError("read", path, err);
+  }
+}
+
+/** `key value` lines (memory.stat, cpu.stat, memory.events …) → map. */
+export function parseKeyed(text: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of (text ?? "").split("\n")) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^\d+$/.test(v)) out.set(k, Number(v));
+  }
+  return out;
+}

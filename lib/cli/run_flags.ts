@@ -1,0 +1,183 @@
+/**
+ * `run` / `create` flags → `ContainerSpec`. Parsing stops at IMAGE; the
+ * values of subsystem flags are kept raw here and validated by their owners
+ * (volumes/, lib/cgroup, lib/net) before anything is created.
+ * @module
+ */
+
+import { bool, type FlagDef, list, parseFlags, str } from "./flags.ts";
+import { UsageError } from "../errors.ts";
+import type { ContainerSpec } from "../container/types.ts";
+
+/** Resource flag long names (values passed raw to lib/cgroup). */
+export const RESOURCE_FLAGS = [
+  "memory",
+  "memory-swap",
+  "memory-reservation",
+  "cpus",
+  "cpu-shares",
+  "cpu-period",
+  "cpu-quota",
+  "cpuset-cpus",
+  "cpuset-mems",
+  "pids-limit",
+];
+
+/** Flags of `run` (and `create`, which ignores -d and --rm semantics of attach). */
+export const RUN_FLAGS: FlagDef[] = [
+  { name: "detach", short: "d", type: "bool" },
+  { name: "interactive", short: "i", type: "bool" },
+  { name: "tty", short: "t", type: "bool" },
+  { name: "rm", type: "bool" },
+  { name: "name", type: "string" },
+  { name: "env", short: "e", type: "list" },
+  { name: "env-file", type: "list" },
+  { name: "workdir", short: "w", type: "string" },
+  { name: "user", short: "u", type: "string" },
+  { name: "hostname", short: "h", type: "string" },
+  { name: "entrypoint", type: "string" },
+  { name: "volume", short: "v", type: "list" },
+  { name: "mount", type: "list" },
+  { name: "tmpfs", type: "list" },
+  { name: "memory", short: "m", type: "string" },
+  { name: "memory-swap", type: "string" },
+  { name: "memory-reservation", type: "string" },
+  { name: "cpus", type: "string" },
+  { name: "cpu-shares", short: "c", type: "string" },
+  { name: "cpu-period", type: "string" },
+  { name: "cpu-quota", type: "string" },
+  { name: "cpuset-cpus", type: "string" },
+  { name: "cpuset-mems", type: "string" },
+  { name: "pids-limit", type: "string" },
+  { name: "network", type: "string", aliases: ["net"] },
+  { name: "publish", short: "p", type: "list" },
+  { name: "dns", type: "list" },
+  { name: "add-host", type: "list" },
+  { name: "pull", type: "string" },
+  { name: "platform", type: "string" },
+  { name: "quiet", short: "q", type: "bool" },
+  { name: "help", type: "bool" },
+];
+
+/** Usage text of `run`. */
+export const RUN_USAGE = `Usage: tsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
+
+Create and run a new container from an image.
+
+Options:
+  -d, --detach               run in the background and print the container ID
+  -i, --interactive          keep STDIN open
+  -t, --tty                  allocate a pseudo-TTY
+      --rm                   remove the container (and its anonymous volumes) when it exits
+      --name NAME            assign a name
+  -e, --env K=V              set an environment variable (repeatable)
+      --env-file FILE        read environment variables from a file
+  -w, --workdir DIR          working directory inside the container
+  -u, --user USER[:GROUP]    user name or uid (and group)
+  -h, --hostname NAME        container hostname
+      --entrypoint CMD       override the image's entrypoint ("" clears it)
+  -v, --volume SPEC          bind mount or volume (HOST:CTR[:OPTS], NAME:CTR[:OPTS], CTR)
+      --mount SPEC           type=bind|volume|tmpfs,source=…,target=…[,readonly]
+      --tmpfs PATH[:OPTS]    mount a tmpfs
+  -m, --memory BYTES         memory limit (b, k, m, g)
+      --memory-swap BYTES    memory+swap limit (-1 unlimited)
+      --memory-reservation   soft memory limit
+      --cpus N               number of CPUs (e.g. 0.5)
+  -c, --cpu-shares N         relative CPU weight
+      --cpu-period/--cpu-quota  CFS period/quota in µs
+      --cpuset-cpus LIST     CPUs allowed (0-3, 0,1)
+      --cpuset-mems LIST     memory nodes allowed
+      --pids-limit N         process limit (-1 unlimited)
+      --network MODE         none | host | bridge (default) | NAME
+  -p, --publish SPEC         publish a port ([IP:]HOST:CTR[/proto])
+      --dns IP               DNS server
+      --add-host NAME:IP     add a line to /etc/hosts
+      --pull POLICY          missing (default) | always | never
+      --platform OS/ARCH     platform when pulling
+  -q, --quiet                no pull progress`;
+
+/** Parse one `--env-file`: `K=V` lines, `K` alone passes the host value, # comments. */
+export function parseEnvFile(text: string, file: string): string[] {
+  const out: string[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    const l = line.replace(/^\s+/, "");
+    if (l === "" || l.startsWith("#")) return;
+    const key = l.split("=", 1)[0];
+    if (key === "" || /\s/.test(key)) throw new UsageError(`invalid env file ${file} line ${i + 1}: variable '${key}' contains whitespaces`);
+    out.push(l);
+  });
+  return out;
+}
+
+/** Resolve `-e K` (no `=`) from the host environment; unset host vars are dropped, as docker does. */
+export function expandEnv(entries: string[], hostEnv: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.startsWith("=")) throw new UsageError(`invalid environment variable: ${e}`);
+    if (e.includes("=")) out.push(e);
+    else if (hostEnv[e] !== undefined) out.push(`${e}=${hostEnv[e]}`);
+  }
+  return out;
+}
+
+/** Parsed `run` command line. */
+export interface RunArgs {
+  spec: ContainerSpec;
+  pull: "missing" | "always" | "never";
+  platform?: string;
+  quiet: boolean;
+  help: boolean;
+}
+
+/**
+ * Parse `run` args (after the word `run`).
+ * @throws {UsageError} unknown flag, missing IMAGE, bad env file.
+ */
+export function parseRunArgs(args: string[], hostEnv: Record<string, string>): RunArgs {
+  const p = parseFlags(args, RUN_FLAGS, true);
+  if (bool(p, "help")) return { spec: undefined as unknown as ContainerSpec, pull: "missing", quiet: false, help: true };
+  const [image, ...cmd] = p.positionals;
+  if (!image) throw new UsageError(`"run" requires at least 1 argument`, { hint: "tsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]" });
+  const envFromFiles = list(p, "env-file").flatMap((f) => {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(f);
+    } catch (err) {
+      throw new UsageError(`open ${f}: no such file or directory`, { cause: err });
+    }
+    return parseEnvFile(text, f);
+  });
+  const resources: Record<string, string> = {};
+  for (const k of RESOURCE_FLAGS) {
+    const v = str(p, k);
+    if (v !== undefined) resources[k] = v;
+  }
+  const pull = str(p, "pull") ?? "missing";
+  if (pull !== "missing" && pull !== "always" && pull !== "never") {
+    throw new UsageError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+  }
+  const name = str(p, "name");
+  const spec: ContainerSpec = {
+    image,
+    cmd,
+    entrypoint: str(p, "entrypoint"),
+    env: expandEnv([...envFromFiles, ...list(p, "env")], hostEnv),
+    workdir: str(p, "workdir"),
+    user: str(p, "user"),
+    hostname: str(p, "hostname"),
+    name: name === undefined ? undefined : name.replace(/^\//, ""),
+    tty: bool(p, "tty"),
+    interactive: bool(p, "interactive"),
+    autoRemove: bool(p, "rm"),
+    detach: bool(p, "detach"),
+    volumes: list(p, "volume"),
+    mounts: list(p, "mount"),
+    tmpfs: list(p, "tmpfs"),
+    resources,
+    network: str(p, "network") ?? "bridge",
+    publish: list(p, "publish"),
+    dns: list(p, "dns"),
+    addHost: list(p, "add-host"),
+  };
+  return { spec, pull, platform: str(p, "platform"), quiet: bool(p, "quiet"), help: false };
+}

@@ -1,0 +1,487 @@
+/**
+ * The image store: content-addressed blobs, unpacked layers by diff id,
+ * image records by config digest and a tag index (layout in
+ * store_layout.ts). Content appears only by atomic rename; records and tags
+ * change only under the store lock; GC honours leases of live processes, so
+ * concurrent tsbox processes never see or make a half-written image.
+ * Reading needs no privileges; unpacking needs root (chown, mknod, xattrs).
+ * @module
+ */
+
+import type { Paths } from "../paths.ts";
+import { LinuxKernel } from "../../ffi/kernel.ts";
+import { ImageError, UsageError } from "../errors.ts";
+import { exists, readJsonIfExists, removeIfExists, withLock, writeJsonAtomic } from "../fsutil.ts";
+import { listContainers } from "../container/store.ts";
+import { formatReference, parseReference, repositoryOf } from "./reference.ts";
+import { DigestCounter, digestHex, sha256Digest, tap } from "./digest.ts";
+import { checkLayerMediaType, decompress, readHead, sniffCompression } from "./decompress.ts";
+import { readTar } from "./tar_read.ts";
+import { extractLayer, type UnpackKernel } from "./unpack.ts";
+import { Lease } from "./lease.ts";
+import { StoreLayout } from "./store_layout.ts";
+import { readTags, tagsOf, writeTags } from "./repositories.ts";
+import { collectGarbage, type GcResult, readRecords } from "./gc.ts";
+import { planRemove } from "./remove_plan.ts";
+import { parseImageConfig } from "./config.ts";
+import type { ImageRecord, ImageSummary, LayerRecord, OciImageConfig, ResolvedImage } from "./types.ts";
+
+/** What `commitImage` takes. */
+export interface CommitInput {
+  /** Raw config JSON bytes (their sha256 is the image id). */
+  config: Uint8Array;
+  /** Layer blobs, bottom first (already written with writeBlob/adoptBlob). */
+  layers: { digest: string; mediaType: string; size: number }[];
+  /** Manifest digest (recorded as `repo@digest` for each name). */
+  manifestDigest?: string;
+  /** Normalised refs to tag. */
+  names: string[];
+}
+
+/** What `remove` did. */
+export interface RemoveResult {
+  untagged: string[];
+  deleted: string[];
+  gc: GcResult;
+}
+
+/** A found image record and the name it was found by. */
+interface Found {
+  record: ImageRecord;
+  ref: string;
+  byId: boolean;
+}
+
+/** The image store under `paths.images`. */
+export class ImageStore {
+  /** File layout. */
+  readonly layout: StoreLayout;
+  #kernel?: UnpackKernel;
+  #lease: Lease;
+  #created = new Set<string>();
+
+  /** @param kernel used to unpack layers (default: the real kernel). */
+  constructor(readonly paths: Paths, kernel?: UnpackKernel) {
+    this.layout = new StoreLayout(paths);
+    this.#kernel = kernel;
+    this.#lease = new Lease(this.layout);
+  }
+
+  /**
+   * Find an image by name (`busybox` → `docker.io/library/busybox:latest`),
+   * `name@sha256:` repo digest, full id or unique id prefix.
+   * @throws {UsageError} invalid reference. @throws {ImageError} ambiguous id prefix.
+   */
+  lookup(ref: string): ResolvedImage | undefined {
+    const f = this.#find(ref);
+    return f && this.#resolve(f.record, f.ref);
+  }
+
+  /** The stored record for a reference (see lookup). */
+  record(ref: string): ImageRecord | undefined {
+    return this.#find(ref)?.record;
+  }
+
+  /** The full config document of image `id`. @throws {ImageError} missing/corrupt config blob. */
+  configOf(id: string): OciImageConfig {
+    let bytes: Uint8Array;
+    try {
+      bytes = Deno.readFileSync(this.layout.blob(id));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) throw new ImageError(`config blob of image ${id} is missing from the store`);
+      throw err;
+    }
+    return parseImageConfig(bytes, id);
+  }
+
+  /** True when the blob is stored (and protects it from GC for this process). */
+  hasBlob(digest: string): boolean {
+    this.#lease.add(digest);
+    return exists(this.layout.blob(digest));
+  }
+
+  /** Path of a stored blob. */
+  blobPath(digest: string): string {
+    return this.layout.blob(digest);
+  }
+
+  /** A stable temp path for a resumable download of `digest` (same filesystem as blobs). */
+  partialPath(digest: string): string {
+    Deno.mkdirSync(this.layout.partialDir, { recursive: true });
+    return `${this.layout.partialDir}/${digestHex(digest)}`;
+  }
+
+  /**
+   * Store a blob: stream to a temp file, verify sha256 (+size), rename.
+   * @throws {ImageError} digest or size mismatch (nothing is left behind).
+   */
+  async writeBlob(
+    digest: string,
+    data: ReadableStream<Uint8Array> | Uint8Array,
+    opts: { size?: number } = {},
+  ): Promise<string> {
+    const final = this.layout.blob(digest);
+    this.#lease.add(digest);
+    if (exists(final)) {
+      if (data instanceof ReadableStream) await data.cancel();
+      return final;
+    }
+    Deno.mkdirSync(this.layout.blobDir, { recursive: true });
+    const tmp = this.layout.temp(this.layout.blobDir);
+    const counter = new DigestCounter();
+    try {
+      const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+      try {
+        const chunks = data instanceof Uint8Array ? [data] : data;
+        for await (const chunk of chunks) {
+          counter.update(chunk);
+          if (opts.size !== undefined && counter.size > opts.size) break;
+          let off = 0;
+          while (off < chunk.length) off += await f.write(chunk.subarray(off));
+        }
+      } finally {
+        f.close();
+      }
+      verify(digest, counter, opts.size);
+      Deno.renameSync(tmp, final);
+      this.#created.add(digest);
+      return final;
+    } catch (err) {
+      removeIfExists(tmp);
+      throw err;
+    }
+  }
+
+  /**
+   * Verify an already-downloaded file and move it into the store.
+   * @throws {ImageError} mismatch (the file is removed: it is corrupt).
+   */
+  async adoptBlob(digest: string, tempFile: string): Promise<string> {
+    const final = this.layout.blob(digest);
+    this.#lease.add(digest);
+    const counter = new DigestCounter();
+    const f = await Deno.open(tempFile);
+    for await (const chunk of f.readable) counter.update(chunk);
+    try {
+      verify(digest, counter);
+    } catch (err) {
+      removeIfExists(tempFile);
+      throw err;
+    }
+    if (exists(final)) {
+      removeIfExists(tempFile);
+      return final;
+    }
+    Deno.mkdirSync(this.layout.blobDir, { recursive: true });
+    Deno.chmodSync(tempFile, 0o644);
+    Deno.renameSync(tempFile, final);
+    this.#created.add(digest);
+    return final;
+  }
+
+  /**
+   * Unpack a stored layer blob into `layers/<diffid>/` (reused when present).
+   * Needs root. @throws {ImageError} unsupported media type, unsafe or corrupt tar.
+   */
+  async unpackLayer(blobDigest: string, mediaType: string): Promise<{ diffId: string; dir: string }> {
+    checkLayerMediaType(mediaType, blobDigest);
+    this.#lease.add(blobDigest);
+    const known = readJsonIfExists<{ diffId: string }>(this.layout.layerDb(blobDigest));
+    if (known) {
+      this.#lease.add(known.diffId);
+      const dir = this.layout.layer(known.diffId);
+      if (isDir(dir)) return { diffId: known.diffId, dir };
+    }
+    const blob = this.layout.blob(blobDigest);
+    if (!exists(blob)) throw new ImageError(`layer blob ${blobDigest} is not in the store`);
+    const what = `layer ${blobDigest.slice(0, 19)}`;
+    Deno.mkdirSync(this.layout.layerDir, { recursive: true });
+    const tmp = this.layout.temp(this.layout.layerDir);
+    Deno.mkdirSync(tmp, { mode: 0o755 });
+    Deno.chmodSync(tmp, 0o755);
+    try {
+      const counter = new DigestCounter();
+      const file = await Deno.open(blob);
+      const raw = decompress(file.readable, sniffCompression(readHead(blob)), what);
+      await extractLayer(readTar(tap(raw, counter), what), tmp, this.kernel, what);
+      const diffId = counter.digest();
+      this.#lease.add(diffId);
+      const dir = this.layout.layer(diffId);
+      if (!renameDirIfAbsent(tmp, dir)) Deno.removeSync(tmp, { recursive: true });
+      else this.#created.add(diffId);
+      writeJsonAtomic(this.layout.layerDb(blobDigest), { diffId, tarSize: counter.size });
+      return { diffId, dir };
+    } catch (err) {
+      if (exists(tmp)) Deno.removeSync(tmp, { recursive: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Record an image: unpacks layers not yet unpacked, verifies their diff
+   * ids against the config, writes the record and moves the tags.
+   * @throws {ImageError} bad config, diff id mismatch, content removed meanwhile.
+   */
+  async commitImage(img: CommitInput): Promise<ResolvedImage> {
+    const id = sha256Digest(img.config);
+    const config = parseImageConfig(img.config, id);
+    const diffIds = config.rootfs.diff_ids;
+    if (diffIds.length !== img.layers.length) {
+      throw new ImageError(`image ${id}: config lists ${diffIds.length} layers but ${img.layers.length} were given`);
+    }
+    const names = img.names.map((n) => formatReference(parseReference(n)));
+    const layers: LayerRecord[] = [];
+    for (const [i, l] of img.layers.entries()) {
+      if (!this.hasBlob(l.digest)) throw new ImageError(`layer blob ${l.digest} is not in the store`);
+      const { diffId } = await this.unpackLayer(l.digest, l.mediaType);
+      if (diffId !== diffIds[i]) {
+        throw new ImageError(
+          `layer ${i + 1} (${l.digest}) does not match the image config: its content has diff id ${diffId}, the config says ${
+            diffIds[i]
+          }`,
+        );
+      }
+      const db = readJsonIfExists<{ tarSize: number }>(this.layout.layerDb(l.digest));
+      layers.push({ ...l, diffId, tarSize: db?.tarSize ?? 0 });
+    }
+    await this.writeBlob(id, img.config);
+    return await withLock(this.layout.lock, () => {
+      for (const l of layers) {
+        // a GC that ran before our lease existed may have taken them
+        if (!exists(this.layout.blob(l.digest)) || !isDir(this.layout.layer(l.diffId))) {
+          throw new ImageError(`layer ${l.digest} was removed by a concurrent prune`, { hint: "retry the command" });
+        }
+      }
+      const old = readJsonIfExists<ImageRecord>(this.layout.image(id));
+      const digests = new Set(old?.repoDigests ?? []);
+      for (const n of names.filter((n) => n.includes("@"))) digests.add(n);
+      if (img.manifestDigest) {
+        for (const n of names) digests.add(`${repositoryOf(parseReference(n))}@${img.manifestDigest}`);
+      }
+      const record: ImageRecord = {
+        id,
+        configSize: img.config.length,
+        layers,
+        repoDigests: [...digests].sort(),
+        manifestDigest: img.manifestDigest ?? old?.manifestDigest,
+        added: old?.added ?? new Date().toISOString(),
+      };
+      writeJsonAtomic(this.layout.image(id), record);
+      const tags = readTags(this.layout);
+      for (const n of names.filter((n) => !n.includes("@"))) tags[n] = id;
+      writeTags(this.layout, tags);
+      return this.#resolve(record, names[0] ?? id);
+    });
+  }
+
+  /**
+   * Tag image `src` as `name`. @throws {ImageError} no such image. @throws {UsageError} bad name / digest name.
+   */
+  async tag(src: string, name: string): Promise<string> {
+    const r = parseReference(name);
+    if (r.digest) throw new UsageError(`refusing to create a tag with a digest reference: "${name}"`);
+    const target = formatReference(r);
+    await withLock(this.layout.lock, () => {
+      const f = this.#find(src);
+      if (!f) throw noSuchImage(src);
+      const tags = readTags(this.layout);
+      tags[target] = f.record.id;
+      writeTags(this.layout, tags);
+    });
+    return target;
+  }
+
+  /** All images with their tags, newest first. */
+  list(): ImageSummary[] {
+    const tags = readTags(this.layout);
+    const out = readRecords(this.layout).map((record): ImageSummary => {
+      let created: string | undefined;
+      try {
+        created = this.configOf(record.id).created;
+      } catch (err) {
+        // a record whose config went missing still lists (without a date)
+        if (!(err instanceof ImageError)) throw err;
+      }
+      return {
+        id: record.id,
+        tags: tagsOf(tags, record.id),
+        repoDigests: record.repoDigests,
+        created,
+        size: record.layers.reduce((s, l) => s + l.tarSize, 0),
+        record,
+      };
+    });
+    return out.sort((a, b) => (b.created ?? "").localeCompare(a.created ?? "") || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * `rmi`: untag and/or delete one image following docker's rules, then GC.
+   * @throws {ImageError} no such image, or a conflict that needs `force`.
+   */
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<RemoveResult> {
+    return await withLock(this.layout.lock, () => {
+      const f = this.#find(ref);
+      if (!f) throw noSuchImage(ref);
+      const tags = readTags(this.layout);
+      const plan = planRemove({
+        id: f.record.id,
+        name: f.byId ? undefined : f.ref,
+        tags: tagsOf(tags, f.record.id),
+        repoDigests: f.record.repoDigests,
+        usedBy: containersUsing(this.paths).get(f.record.id),
+        force: !!opts.force,
+      });
+      for (const t of plan.untag) delete tags[t];
+      writeTags(this.layout, tags);
+      const deleted: string[] = [];
+      if (plan.deleteImage) {
+        removeIfExists(this.layout.image(f.record.id));
+        deleted.push(f.record.id);
+      } else if (plan.dropDigests.length) {
+        const record = { ...f.record, repoDigests: f.record.repoDigests.filter((d) => !plan.dropDigests.includes(d)) };
+        writeJsonAtomic(this.layout.image(f.record.id), record);
+      }
+      const gc = deleted.length ? collectGarbage(this.layout) : { blobs: [], layers: [], reclaimed: 0 };
+      return { untagged: [...plan.untag, ...plan.dropDigests], deleted, gc };
+    });
+  }
+
+  /**
+   * Remove dangling images (no tags, no digests) — or, with `all`, every
+   * image no container uses — then GC.
+   */
+  async prune(opts: { all?: boolean } = {}): Promise<{ deleted: string[]; untagged: string[]; gc: GcResult }> {
+    return await withLock(this.layout.lock, () => {
+      const tags = readTags(this.layout);
+      const used = containersUsing(this.paths);
+      const deleted: string[] = [];
+      const untagged: string[] = [];
+      for (const r of readRecords(this.layout)) {
+        if (used.has(r.id)) continue;
+        const t = tagsOf(tags, r.id);
+        if (!opts.all && (t.length || r.repoDigests.length)) continue;
+        for (const name of t) delete tags[name];
+        untagged.push(...t, ...r.repoDigests);
+        removeIfExists(this.layout.image(r.id));
+        deleted.push(r.id);
+      }
+      writeTags(this.layout, tags);
+      return { deleted, untagged, gc: collectGarbage(this.layout) };
+    });
+  }
+
+  /** Run GC on its own (under the store lock). */
+  async gc(): Promise<GcResult> {
+    return await withLock(this.layout.lock, () => collectGarbage(this.layout));
+  }
+
+  /**
+   * After a failed load/import: remove what this instance added that no
+   * image references (blobs, layers), and drop its lease.
+   */
+  async discardUncommitted(): Promise<void> {
+    this.#lease.release();
+    if (!this.#created.size) return;
+    const only = new Set(this.#created);
+    this.#created.clear();
+    await withLock(this.layout.lock, () => collectGarbage(this.layout, { only }));
+  }
+
+  /** Drop this instance's lease (call when done ingesting). */
+  close(): void {
+    this.#lease.release();
+    this.#created.clear();
+  }
+
+  /** The kernel used for unpacking. */
+  get kernel(): UnpackKernel {
+    this.#kernel ??= new LinuxKernel();
+    return this.#kernel;
+  }
+
+  #find(ref: string): Found | undefined {
+    const full = /^(?:sha256:)?([a-f0-9]{64})$/.exec(ref);
+    if (full) {
+      const record = readJsonIfExists<ImageRecord>(this.layout.image(`sha256:${full[1]}`));
+      return record && { record, ref: record.id, byId: true };
+    }
+    const isIdPrefix = /^(?:sha256:)?[a-f0-9]+$/.test(ref);
+    let byName: Found | undefined;
+    try {
+      byName = this.#findByName(ref);
+    } catch (err) {
+      // a hex prefix like "sha256:ab" may not be a valid name; it can still be an id
+      if (!(err instanceof UsageError && isIdPrefix)) throw err;
+    }
+    if (byName || !isIdPrefix) return byName;
+    const prefix = ref.replace(/^sha256:/, "");
+    const matches = readRecords(this.layout).filter((r) => digestHex(r.id).startsWith(prefix));
+    if (matches.length > 1) throw new ImageError(`image id prefix "${ref}" is ambiguous (${matches.length} images match)`);
+    return matches[0] && { record: matches[0], ref: matches[0].id, byId: true };
+  }
+
+  #findByName(ref: string): Found | undefined {
+    const r = parseReference(ref);
+    const name = formatReference(r);
+    if (r.digest) {
+      const want = `${repositoryOf(r)}@${r.digest}`;
+      const record = readRecords(this.layout).find((x) => x.repoDigests.includes(want));
+      return record && { record, ref: want, byId: false };
+    }
+    const id = readTags(this.layout)[name];
+    const record = id ? readJsonIfExists<ImageRecord>(this.layout.image(id)) : undefined;
+    return record && { record, ref: name, byId: false };
+  }
+
+  #resolve(record: ImageRecord, ref: string): ResolvedImage {
+    const config = this.configOf(record.id);
+    return {
+      id: record.id,
+      ref,
+      config: config.config ?? {},
+      layerDirs: record.layers.map((l) => this.layout.layer(l.diffId)),
+    };
+  }
+}
+
+/** Image id → id of a container using it. */
+export function containersUsing(paths: Paths): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of listContainers(paths)) if (!out.has(c.config.image.id)) out.set(c.config.image.id, c.config.id);
+  return out;
+}
+
+/** docker's wording for a missing image. */
+export function noSuchImage(ref: string): ImageError {
+  return new ImageError(`No such image: ${ref}`);
+}
+
+function verify(digest: string, counter: DigestCounter, size?: number): void {
+  if (size !== undefined && counter.size !== size) {
+    throw new ImageError(`blob ${digest}: size mismatch: expected ${size} bytes, got ${counter.size}${counter.size > size ? "+" : ""}`);
+  }
+  const got = counter.digest();
+  if (got !== digest) throw new ImageError(`blob ${digest}: digest mismatch: content has ${got}`);
+}
+
+function isDir(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isDirectory;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** Rename a finished temp dir into place; false when another process got there first. */
+function renameDirIfAbsent(tmp: string, dir: string): boolean {
+  if (isDir(dir)) return false;
+  try {
+    Deno.renameSync(tmp, dir);
+    return true;
+  } catch (err) {
+    // rename(2) onto an existing non-empty dir fails: a concurrent unpack of the same layer won
+    if (isDir(dir)) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Streaming tar reading on top of tar-stream: an async generator of
+ * entries fed from any async iterable of bytes, with backpressure, and tar
+ * format errors turned into one ImageError line.
+ * @module
+ */
+
+import tar from "tar-stream";
+import { ImageError } from "../errors.ts";
+
+/** The header fields tsbox uses (tar-stream's decoded header). */
+export interface TarHeader {
+  name: string;
+  type: string;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime?: Date;
+  linkname?: string | null;
+  devmajor?: number;
+  devminor?: number;
+  pax?: Record<string, string> | null;
+}
+
+/** One entry: its header and its data (read it fully, or call `drainEntry`). */
+export interface TarEntry extends AsyncIterable<Uint8Array> {
+  header: TarHeader;
+}
+
+/**
+ * Iterate the entries of the tar in `src`. Each entry must be fully read or
+ * drained before the next is requested: destroying an entry stream would
+ * destroy the whole extractor.
+ * @throws {ImageError} the data is not a valid (or is a truncated) tar.
+ */
+export async function* readTar(src: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<TarEntry> {
+  const extract = tar.extract();
+  const closed = new Promise<void>((resolve) => extract.once("close", () => resolve()));
+  let sourceError: unknown;
+  const feed = (async () => {
+    try {
+      for await (const chunk of src) {
+        if (extract.destroyed) return;
+        if (!extract.write(chunk)) {
+          await Promise.race([new Promise<void>((r) => extract.once("drain", () => r())), closed]);
+        }
+      }
+      extract.end();
+    } catch (err) {
+      // the source failed (corrupt gzip, read error): stop the extractor with it
+      sourceError = err;
+      extract.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+  })();
+  try {
+    for await (const entry of extract as AsyncIterable<TarEntry>) {
+      yield entry;
+      await drainEntry(entry);
+    }
+  } catch (err) {
+    if (sourceError !== undefined) throw sourceError;
+    if (err instanceof ImageError) throw err;
+    throw new ImageError(`${what}: not a valid tar archive`, { cause: err });
+  } finally {
+    if (!extract.destroyed) extract.destroy();
+    await feed;
+  }
+  if (sourceError !== undefined) throw sourceError;
+}
+
+/** Read and discard the rest of an entry's data. */
+export async function drainEntry(entry: TarEntry): Promise<void> {
+  const s = entry as unknown as { readableEnded?: boolean; destroyed?: boolean };
+  if (s.destroyed) return;
+  for await (const chunk of entry) {
+    // skipped content: reading is the only safe way to move past it
+    void chunk;
+  }
+}
+
+/** Read a whole (small) entry into memory, refusing more than `limit` bytes. */
+export async function readEntryBytes(entry: TarEntry, limit: number, what: string): Promise<Uint8Array> {
+  if (entry.header.size > limit) throw new ImageError(`${what}: ${entry.header.name} is too large (${entry.header.size} bytes)`);
+  const out = new Uint8Array(entry.header.size);
+  let off = 0;
+  for await (const chunk of entry) {
+    out.set(chunk, off);
+    off += chunk.length;
+  }
+  return out;
+}

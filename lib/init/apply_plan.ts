@@ -1,0 +1,72 @@
+/**
+ * Execute rootfs plan steps with the Kernel and SYNC fs calls (the init runs
+ * inside new namespaces; async ops would run on threads with the host view).
+ * @module
+ */
+
+import { dirname, relative } from "node:path";
+import type { Kernel } from "../kernel.ts";
+import type { Step } from "./rootfs_plan.ts";
+import { makedev } from "../../ffi/consts.ts";
+import { SyscallError, TsboxError } from "../errors.ts";
+
+/**
+ * Refuse a path under `root` whose components (below root) are symlinks:
+ * a malicious image could otherwise point /proc or /etc/hosts at a host path.
+ */
+export function assertNoSymlinkBelow(root: string, path: string): void {
+  const rel = relative(root, path);
+  if (rel.startsWith("..")) return; // not inside the rootfs (e.g. `/`): nothing to check
+  let cur = root;
+  for (const part of rel.split("/").filter(Boolean)) {
+    cur = `${cur}/${part}`;
+    let st: Deno.FileInfo;
+    try {
+      st = Deno.lstatSync(cur);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return; // will be created as a plain dir/file
+      throw err;
+    }
+    if (st.isSymlink) {
+      throw new TsboxError(`refusing to mount over ${path}: ${cur} is a symlink in the image`);
+    }
+  }
+}
+
+/** Apply steps in order. `rootfs` bounds the symlink checks. */
+export function applySteps(kernel: Kernel, rootfs: string, steps: Step[]): void {
+  for (const s of steps) {
+    switch (s.op) {
+      case "mkdir":
+        assertNoSymlinkBelow(rootfs, s.path);
+        Deno.mkdirSync(s.path, { recursive: true, mode: s.mode });
+        break;
+      case "touch":
+        assertNoSymlinkBelow(rootfs, s.path);
+        Deno.mkdirSync(dirname(s.path), { recursive: true });
+        Deno.writeFileSync(s.path, new Uint8Array(), { append: true, create: true, mode: 0o644 });
+        break;
+      case "chdir":
+        kernel.chdir(s.path);
+        break;
+      case "symlink":
+        Deno.symlinkSync(s.target, s.path);
+        break;
+      case "mknod":
+        kernel.mknod(s.path, s.mode, makedev(s.major, s.minor));
+        // mknod honours the umask: set the real mode explicitly
+        Deno.chmodSync(s.path, s.mode & 0o7777);
+        break;
+      case "mount":
+        if (s.target !== "/" && s.target !== rootfs) assertNoSymlinkBelow(rootfs, s.target);
+        try {
+          kernel.mount(s.source, s.target, s.fstype, s.flags, s.data ?? null);
+        } catch (err) {
+          // optional mounts (masks, mqueue) are skipped when the path or fs is absent
+          if (s.optional && err instanceof SyscallError && ["ENOENT", "ENODEV", "EINVAL"].includes(err.errnoName)) break;
+          throw err;
+        }
+        break;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The CNI call sequence for a conflist (pure), following the CNI spec:
+ * each plugin gets its own config with the list's `name` and `cniVersion`
+ * injected, `runtimeConfig` for the capabilities it declares, and
+ * `prevResult` (for ADD: the previous plugin's result, chained by the
+ * executor; for DEL/CHECK: the result of the earlier ADD). DEL runs in
+ * reverse order. The environment is the same for every plugin of a list.
+ * @module
+ */
+
+import type { Conflist, PluginConf } from "./conflist.ts";
+import type { PortMapping } from "./types.ts";
+
+/** A CNI operation. */
+export type CniCommand = "ADD" | "DEL" | "CHECK";
+
+/** Per-container runtime values (libcni's RuntimeConf). */
+export interface CniRuntime {
+  containerId: string;
+  /** Netns path; may be `""` for DEL when the namespace is gone (the spec allows it). */
+  netns: string;
+  ifname: string;
+  cniPath: string[];
+  /** Capability arguments, passed only to plugins that declare them. */
+  capabilities: { portMappings?: PortMapping[] };
+}
+
+/** One plugin execution. */
+export interface CniInvocation {
+  /** Plugin binary name (`type`). */
+  plugin: string;
+  command: CniCommand;
+  env: Record<string, string>;
+  /** Config on stdin (without the ADD `prevResult`, which the executor chains in). */
+  config: Record<string, unknown>;
+}
+
+/** PATH for plugins: they run `iptables`, `ip`, sysctl tools from sbin. */
+export const PLUGIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** The CNI_* environment for `command`. */
+export function cniEnv(command: CniCommand, rt: CniRuntime): Record<string, string> {
+  const env: Record<string, string> = {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: rt.containerId,
+    CNI_IFNAME: rt.ifname,
+    CNI_PATH: rt.cniPath.join(":"),
+    PATH: PLUGIN_PATH,
+  };
+  if (rt.netns !== "") env.CNI_NETNS = rt.netns;
+  return env;
+}
+
+/** `runtimeConfig` for one plugin: only the capabilities it asks for. */
+export function runtimeConfigFor(
+  plugin: PluginConf,
+  rt: CniRuntime,
+): Record<string, unknown> | undefined {
+  const caps = (plugin.capabilities ?? {}) as Record<string, boolean>;
+  const out: Record<string, unknown> = {};
+  if (caps.portMappings && rt.capabilities.portMappings?.length) {
+    out.portMappings = rt.capabilities.portMappings.map((p) => ({
+      hostPort: p.hostPort,
+      containerPort: p.containerPort,
+      protocol: p.protocol,
+      ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+    }));
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The config one plugin receives on stdin. */
+export function pluginStdin(
+  list: Conflist,
+  plugin: PluginConf,
+  rt: CniRuntime,
+  prevResult?: Record<string, unknown>,
+): Record<string, unknown> {
+  const conf: Record<string, unknown> = { ...plugin, name: list.name, cniVersion: list.cniVersion };
+  const runtimeConfig = runtimeConfigFor(plugin, rt);
+  if (runtimeConfig) conf.runtimeConfig = runtimeConfig;
+  if (prevResult) conf.prevResult = prevResult;
+  return conf;
+}
+
+/**
+ * The ordered invocations for `command` on `list`.
+ * @param prevResult the cached ADD result (DEL/CHECK only; omitted for DEL when unknown).
+ */
+export function planCni(
+  command: CniCommand,
+  list: Conflist,
+  rt: CniRuntime,
+  prevResult?: Record<string, unknown>,
+): CniInvocation[] {
+  const env = cniEnv(command, rt);
+  const plugins = command === "DEL" ? [...list.plugins].reverse() : list.plugins;
+  return plugins.map((p) => ({
+    plugin: p.type,
+    command,
+    env,
+    config: pluginStdin(list, p, rt, command === "ADD" ? undefined : prevResult),
+  }));
+}

@@ -1,0 +1,242 @@
+/**
+ * Download one blob into the store: stream to the store's stable partial
+ * file while hashing, resume a partial file with `Range` (when the registry
+ * answers 206), retry transient failures, verify sha256 and size, then let
+ * the store adopt the file (atomic rename). A digest mismatch deletes the
+ * partial file; a cut-off download keeps it for the next attempt.
+ * Needs write access to the state root.
+ * @module
+ */
+
+import { createHash, type Hash } from "node:crypto";
+import { dirname, join } from "node:path";
+import { ImageError } from "../errors.ts";
+import { withLock } from "../fsutil.ts";
+import type { RegistryClient } from "./client.ts";
+import { sha256Hex } from "./http_util.ts";
+import type { Descriptor } from "./manifest.ts";
+import { TransientError, withRetry } from "./retry.ts";
+
+/**
+ * A download that failed for network reasons after the retries (registry
+ * gone, connection cut): what was downloaded is worth keeping for a resume.
+ */
+export class TransferError extends ImageError {
+  constructor(message: string, opts: { cause?: unknown; hint?: string } = {}) {
+    super(message, opts);
+    this.name = "TransferError";
+  }
+}
+
+/** The part of the image store a download needs. */
+export interface BlobSink {
+  hasBlob(digest: string): boolean | Promise<boolean>;
+  partialPath(digest: string): string;
+  adoptBlob(digest: string, tempFile: string): Promise<unknown>;
+}
+
+/** Callbacks and limits of one download. */
+export interface DownloadOptions {
+  /** Directory for the per-blob lock (two pulls of one blob take turns). */
+  lockDir: string;
+  /** Bytes present so far (including resumed ones); called often. */
+  onProgress?: (done: number) => void;
+  /** Told before each retry wait. */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /** Cancels the download (the partial file is kept). */
+  signal?: AbortSignal;
+  /** Abort a download that received nothing for this long (default 60 s). */
+  idleTimeoutMs?: number;
+}
+
+/** Outcome: the blob was already stored, or it was downloaded (and how many bytes were resumed). */
+export type DownloadResult = { status: "exists" } | { status: "downloaded"; resumedFrom: number };
+
+const MAX_CONFIG = 16 * 1024 * 1024;
+
+/**
+ * Make sure the blob `desc` is in the store, downloading it if needed.
+ * @throws {ImageError} digest or size mismatch (naming the digest), not found, unauthorized.
+ * @throws {TransferError} network failures after the retries are used up (naming the digest).
+ */
+export async function downloadBlob(
+  client: RegistryClient,
+  sink: BlobSink,
+  desc: Descriptor,
+  opts: DownloadOptions,
+): Promise<DownloadResult> {
+  if (await sink.hasBlob(desc.digest)) return { status: "exists" };
+  const lock = join(opts.lockDir, `blob-${desc.digest.slice(7)}.lock`);
+  return await withLock(lock, async () => {
+    // another pull may have finished it while we waited for the lock
+    if (await sink.hasBlob(desc.digest)) return { status: "exists" } as const;
+    const partial = sink.partialPath(desc.digest);
+    Deno.mkdirSync(dirname(partial), { recursive: true });
+    let resumedFrom = -1;
+    try {
+      await withRetry(client.retryPolicy, async () => {
+        try {
+          const from = await attempt(client, desc, partial, opts);
+          if (resumedFrom < 0) resumedFrom = from;
+        } catch (err) {
+          // cancelled by the caller (another layer failed): not worth a retry
+          if (opts.signal?.aborted) throw new ImageError(`download of ${desc.digest} cancelled`, { cause: err });
+          throw err;
+        }
+      }, opts.onRetry);
+    } catch (err) {
+      if (err instanceof ImageError) throw err;
+      throw new TransferError(`failed to download ${desc.digest} from ${client.endpoint.domain}: ${describe(err)}`, {
+        cause: err,
+        hint: "the partial download is kept; pulling again resumes it",
+      });
+    }
+    await sink.adoptBlob(desc.digest, partial);
+    return { status: "downloaded", resumedFrom: Math.max(0, resumedFrom) } as const;
+  });
+}
+
+/** One attempt: resume or restart, stream, verify. Returns the offset it started from. */
+async function attempt(client: RegistryClient, desc: Descriptor, partial: string, opts: DownloadOptions): Promise<number> {
+  let offset = sizeOf(partial);
+  if (offset > desc.size) offset = truncate(partial);
+  const hash = createHash("sha256");
+  if (offset > 0) await hashFile(partial, hash);
+  if (offset === desc.size) {
+    // a previous run got every byte but stopped before adopting
+    if (`sha256:${hash.digest("hex")}` === desc.digest) return offset;
+    return restart(client, desc, partial, opts);
+  }
+  const idle = linkedController(opts.signal);
+  const res = await client.openBlob(desc.digest, offset, idle.signal);
+  if (offset > 0 && !resumable(res, offset)) {
+    // the registry ignored or refused the range: start over
+    await res.body?.cancel();
+    return restart(client, desc, partial, opts);
+  }
+  if (res.status === 416) {
+    await res.body?.cancel();
+    return restart(client, desc, partial, opts);
+  }
+  await stream(res, partial, hash, offset, desc, opts, idle);
+  return offset;
+}
+
+/** Drop the partial file and fetch from byte 0 (one more request, same attempt). */
+async function restart(client: RegistryClient, desc: Descriptor, partial: string, opts: DownloadOptions): Promise<number> {
+  truncate(partial);
+  const idle = linkedController(opts.signal);
+  const res = await client.openBlob(desc.digest, 0, idle.signal);
+  await stream(res, partial, createHash("sha256"), 0, desc, opts, idle);
+  return 0;
+}
+
+/** A controller that also aborts when `parent` does. */
+function linkedController(parent?: AbortSignal): AbortController {
+  const ctl = new AbortController();
+  if (parent?.aborted) ctl.abort(parent.reason);
+  parent?.addEventListener("abort", () => ctl.abort(parent.reason), { once: true });
+  return ctl;
+}
+
+function resumable(res: Response, offset: number): boolean {
+  if (res.status !== 206) return false;
+  const m = /^bytes (\d+)-/.exec(res.headers.get("content-range") ?? "");
+  return !!m && Number(m[1]) === offset;
+}
+
+/** Append the body to `partial`, hashing and counting; verify at the end. */
+async function stream(
+  res: Response,
+  partial: string,
+  hash: Hash,
+  offset: number,
+  desc: Descriptor,
+  opts: DownloadOptions,
+  idle: AbortController,
+): Promise<void> {
+  if (!res.body) throw new TransientError(`empty response for ${desc.digest}`);
+  const idleMs = opts.idleTimeoutMs ?? 60_000;
+  let timer = setTimeout(() => idle.abort(new DOMException("download stalled", "TimeoutError")), idleMs);
+  let done = offset;
+  const meter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, ctl) {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(new DOMException("download stalled", "TimeoutError")), idleMs);
+      done += chunk.length;
+      if (done > desc.size) {
+        throw new ImageError(`failed to verify ${desc.digest}: registry sent more than the ${desc.size} bytes the manifest declares`);
+      }
+      hash.update(chunk);
+      ctl.enqueue(chunk);
+      opts.onProgress?.(done);
+    },
+  });
+  const file = await Deno.open(partial, { write: true, create: true, append: true, mode: 0o600 });
+  try {
+    await res.body.pipeThrough(meter).pipeTo(file.writable);
+  } catch (err) {
+    if (err instanceof ImageError) Deno.removeSync(partial);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (done < desc.size) throw new TransientError(`download of ${desc.digest} ended early (${done} of ${desc.size} bytes)`);
+  const got = `sha256:${hash.digest("hex")}`;
+  if (got !== desc.digest) {
+    Deno.removeSync(partial);
+    throw new ImageError(`failed to verify ${desc.digest}: downloaded content has digest ${got}`, {
+      hint: "the registry's copy is corrupt or was replaced; nothing was stored",
+    });
+  }
+}
+
+/**
+ * Fetch a small blob (the image config) into memory and verify it.
+ * @throws {ImageError} too big, size or digest mismatch, not found, unauthorized.
+ */
+export async function fetchSmallBlob(client: RegistryClient, desc: Descriptor): Promise<Uint8Array> {
+  if (desc.size > MAX_CONFIG) throw new ImageError(`config blob ${desc.digest} is too large (${desc.size} bytes)`);
+  try {
+    return await withRetry(client.retryPolicy, async () => {
+      const res = await client.openBlob(desc.digest, 0);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (bytes.length < desc.size) throw new TransientError(`download of ${desc.digest} ended early`);
+      const got = `sha256:${sha256Hex(bytes)}`;
+      if (bytes.length !== desc.size || got !== desc.digest) {
+        throw new ImageError(`failed to verify ${desc.digest}: downloaded content has digest ${got} (${bytes.length} bytes)`);
+      }
+      return bytes;
+    });
+  } catch (err) {
+    if (err instanceof ImageError) throw err;
+    throw new TransferError(`failed to download ${desc.digest} from ${client.endpoint.domain}: ${describe(err)}`, { cause: err });
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch (err) {
+    // no partial file yet: start from 0
+    if (err instanceof Deno.errors.NotFound) return 0;
+    throw err;
+  }
+}
+
+function truncate(path: string): number {
+  Deno.writeFileSync(path, new Uint8Array(), { mode: 0o600 });
+  return 0;
+}
+
+async function hashFile(path: string, hash: Hash): Promise<void> {
+  const f = await Deno.open(path, { read: true });
+  for await (const chunk of f.readable) hash.update(chunk);
+}
+
+/** A network error as a short phrase. */
+export function describe(err: unknown): string {
+  if (err instanceof DOMException && err.name === "TimeoutError") return err.message || "timed out";
+  if (err instanceof Error) return err.message.replace(/^error sending request for url \([^)]*\): /, "");
+  return String(err);
+}

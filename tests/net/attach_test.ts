@@ -1,0 +1,368 @@
+/**
+ * Integration tests of CNI attach/detach with the real plugins
+ * (containernetworking-plugins), as root. Traffic stays between the host's
+ * loopback and namespaces these tests create.
+ */
+
+import { assert, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
+import { join } from "node:path";
+import {
+  attachNetwork,
+  detachNetwork,
+  parseNetworkFlags,
+  prepareNetwork,
+  writeEtcFiles,
+} from "../../lib/net/mod.ts";
+import { detachContainer, listAttachments } from "../../lib/net/mod.ts";
+import { leasedIPs } from "../../lib/net/leases.ts";
+import { netDirs } from "../../lib/net/store.ts";
+import { isMountPoint } from "../../lib/net/netns_handle.ts";
+import { NetworkError, UsageError } from "../../lib/errors.ts";
+import {
+  fetchEventually,
+  freePort,
+  hostVeths,
+  iptablesLinesWith,
+  randomId,
+  sh,
+  startHttpd,
+  tryFetch,
+} from "./_netns.ts";
+import { withNetwork } from "./_fixture.ts";
+
+const opts = (network: string, publish: string[] = []) =>
+  parseNetworkFlags({ network, publish, dns: [], addHost: [] });
+
+/** Assert nothing of container `id` (at `ip`) is left on the host. */
+async function assertClean(root: string, network: string, id: string, ip: string): Promise<void> {
+  assertEquals(await iptablesLinesWith(id), [], "iptables rules tagged with the container id");
+  assertEquals(await iptablesLinesWith(`${ip}/32`), [], "iptables rules of the container IP");
+  assert(!leasedIPs(join(root, "networks/ipam", network)).includes(ip), "lease released");
+  assert(!isMountPoint(join(root, "networks/netns", id)), "netns handle unmounted");
+}
+
+Deno.test("attachNetwork: published port is reachable from the host at 127.0.0.1 and from another netns, closed after detach", async () => {
+  await withNetwork("pubnet", async (f) => {
+    const ns = await f.netns();
+    const peer = await f.netns();
+    const [p1, p2] = [freePort(), freePort()];
+    const o = opts("pubnet", [`127.0.0.1:${p1}:80`, `${p2}:80/tcp`]);
+    await prepareNetwork(f.paths, o);
+    const id = randomId();
+    const att = await attachNetwork(f.paths, {
+      containerId: id,
+      containerName: "web",
+      hostname: "web",
+      netnsPath: ns.path,
+      opts: o,
+    });
+    assertMatch(att.ip, /^10\.\d+\.\d+\.\d+$/);
+    assertEquals(att.ports.map((p) => p.hostPort), [p1, p2]);
+    assertMatch(att.mac, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+    f.track(startHttpd(ns.name, join(f.root, "www"), "hello from the netns\n"));
+
+    assertEquals(await fetchEventually(`http://127.0.0.1:${p1}/`), "hello from the netns\n");
+    assertEquals(await tryFetch(`http://127.0.0.1:${p2}/`), "hello from the netns\n");
+    // another netns on the same network reaches the port published on all addresses via the gateway
+    const peerAtt = await attachNetwork(f.paths, {
+      containerId: randomId(),
+      containerName: "peer",
+      hostname: "peer",
+      netnsPath: peer.path,
+      opts: opts("pubnet"),
+    });
+    // (busybox wget's own -T crashes; `timeout` bounds it instead)
+    const viaGw = await sh("ip", [
+      "netns",
+      "exec",
+      peer.name,
+      "timeout",
+      "5",
+      "busybox",
+      "wget",
+      "-q",
+      "-O",
+      "-",
+      `http://${att.gateway}:${p2}/`,
+    ]);
+    assertEquals(viaGw.out, "hello from the netns\n");
+    await detachNetwork(f.paths, peerAtt);
+
+    await detachNetwork(f.paths, att);
+    assertEquals(
+      await tryFetch(`http://127.0.0.1:${p1}/`, 1500),
+      undefined,
+      "port closed after detach",
+    );
+    await assertClean(f.root, "pubnet", id, att.ip);
+    assertEquals(listAttachments(f.paths), []);
+    // idempotent: a second detach is a no-op
+    await detachNetwork(f.paths, att);
+  });
+});
+
+Deno.test("attachNetwork: two netns on one user network reach each other and see each other in /etc/hosts", async () => {
+  await withNetwork("usernet", async (f) => {
+    const [a, b] = [await f.netns(), await f.netns()];
+    const o = opts("usernet");
+    const attA = await attachNetwork(f.paths, {
+      containerId: randomId(),
+      containerName: "alpha",
+      hostname: "alpha",
+      netnsPath: a.path,
+      opts: o,
+    });
+    const attB = await attachNetwork(f.paths, {
+      containerId: randomId(),
+      containerName: "beta",
+      hostname: "beta",
+      netnsPath: b.path,
+      opts: o,
+    });
+    const ping = await sh("ip", [
+      "netns",
+      "exec",
+      a.name,
+      "busybox",
+      "ping",
+      "-c",
+      "1",
+      "-W",
+      "2",
+      attB.ip,
+    ]);
+    assertEquals(ping.code, 0, ping.out);
+    const dirA = join(f.root, "ctrA");
+    const dirB = join(f.root, "ctrB");
+    const filesA = writeEtcFiles(dirA, {
+      hostname: "alpha",
+      attachment: attA,
+      opts: o,
+      containerName: "alpha",
+    });
+    const inodeA = Deno.statSync(filesA.hosts).ino;
+    writeEtcFiles(dirB, { hostname: "beta", attachment: attB, opts: o, containerName: "beta" });
+    const hostsA = Deno.readTextFileSync(filesA.hosts);
+    assert(hostsA.includes(`${attA.ip}\talpha\n`), hostsA);
+    assert(hostsA.includes(`${attB.ip}\tbeta\n`), "A learns B when B joins: " + hostsA);
+    assert(Deno.readTextFileSync(join(dirB, "hosts")).includes(`${attA.ip}\talpha\n`));
+    await detachNetwork(f.paths, attB);
+    const after = Deno.readTextFileSync(filesA.hosts);
+    assert(!after.includes("beta"), "B removed from A's hosts after detach: " + after);
+    assertEquals(Deno.statSync(filesA.hosts).ino, inodeA, "hosts file rewritten in place");
+    await detachNetwork(f.paths, attA);
+  });
+});
+
+Deno.test("attachNetwork: 10 parallel attachments get distinct IPs and detach frees every lease", async () => {
+  await withNetwork("parnet", async (f) => {
+    const nss = await Promise.all(Array.from({ length: 10 }, () => f.netns()));
+    const vethsBefore = (await hostVeths()).length;
+    const o = opts("parnet", ["80"]); // random host ports must be distinct too
+    const atts = await Promise.all(
+      nss.map((ns, i) =>
+        attachNetwork(f.paths, {
+          containerId: randomId(),
+          containerName: `c${i}`,
+          hostname: `c${i}`,
+          netnsPath: ns.path,
+          opts: o,
+        })
+      ),
+    );
+    assertEquals(new Set(atts.map((a) => a.ip)).size, 10);
+    assertEquals(new Set(atts.map((a) => a.ports[0].hostPort)).size, 10);
+    assertEquals(leasedIPs(join(f.root, "networks/ipam/parnet")).length, 10);
+    await Promise.all(atts.map((a) => detachNetwork(f.paths, a)));
+    assertEquals(leasedIPs(join(f.root, "networks/ipam/parnet")), []);
+    for (const a of atts) assertEquals(await iptablesLinesWith(a.containerId), []);
+    assertEquals(listAttachments(f.paths), []);
+    // the namespaces still exist, so their veths are gone only through DEL
+    assertEquals((await hostVeths()).length, vethsBefore);
+  });
+});
+
+Deno.test("detachNetwork: cleans up after the netns was deleted and its handle is gone", async () => {
+  await withNetwork("gonenet", async (f) => {
+    const ns = await f.netns();
+    const o = opts("gonenet", [`127.0.0.1:${freePort()}:80`]);
+    const id = randomId();
+    const att = await attachNetwork(f.paths, {
+      containerId: id,
+      containerName: "gone",
+      hostname: "gone",
+      netnsPath: ns.path,
+      opts: o,
+    });
+    assert((await iptablesLinesWith(id)).length > 0);
+    // the namespace disappears entirely (as after a reboot): no process, no mount keeps it
+    await sh("ip", ["netns", "del", ns.name]);
+    await sh("umount", [att.netnsPath]);
+    await detachNetwork(f.paths, att);
+    await assertClean(f.root, "gonenet", id, att.ip);
+  });
+});
+
+Deno.test("detachContainer: tears down the attachment of a tsbox that was SIGKILLed", async () => {
+  await withNetwork("killnet", async (f) => {
+    const ns = await f.netns();
+    const id = randomId();
+    const port = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        new URL("./_attach_child.ts", import.meta.url).pathname,
+        f.root,
+        id,
+        ns.path,
+        String(port),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // wait until the child reports its attachment, then kill it before it can clean anything
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const first = await Promise.race([
+      reader.read(),
+      new Promise<never>((_, rej) =>
+        setTimeout(() => rej(new Error("child did not attach in 30s")), 30_000)
+      ),
+    ]);
+    child.kill("SIGKILL");
+    await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+    await child.stderr.cancel();
+    const ip = String(first.value).trim();
+    assertMatch(ip, /^10\./);
+    assert((await iptablesLinesWith(id)).length > 0, "rules present after the crash");
+    assert(isMountPoint(join(f.root, "networks/netns", id)), "netns still pinned after the crash");
+    assertEquals(await detachContainer(f.paths, id), true);
+    await assertClean(f.root, "killnet", id, ip);
+    assertEquals(await detachContainer(f.paths, id), false);
+  });
+});
+
+Deno.test("prepareNetwork: a missing plugin directory fails naming the plugin and the package", async () => {
+  await withNetwork("nopl", async (f) => {
+    const o = parseNetworkFlags({
+      network: "nopl",
+      publish: [],
+      dns: [],
+      addHost: [],
+      cniPath: "/nonexistent/cni",
+    });
+    const err = await assertRejects(() => prepareNetwork(f.paths, o), NetworkError);
+    assertMatch(err.message, /CNI plugin "bridge" not found in \/nonexistent\/cni/);
+    assertMatch(err.hint ?? "", /containernetworking-plugins/);
+  });
+});
+
+Deno.test("prepareNetwork: a host port in use fails before anything is attached", async () => {
+  await withNetwork("busynet", async (f) => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const port = (l.addr as Deno.NetAddr).port;
+      const err = await assertRejects(
+        () => prepareNetwork(f.paths, opts("busynet", [`127.0.0.1:${port}:80`])),
+        NetworkError,
+      );
+      assertMatch(err.message, new RegExp(`127\\.0\\.0\\.1:${port}/tcp is already in use`));
+      assertEquals(listAttachments(f.paths), []);
+    } finally {
+      l.close();
+    }
+  });
+});
+
+Deno.test("prepareNetwork: creates the default bridge network on first use", async () => {
+  await withNetwork("bridge", async (f) => {
+    await prepareNetwork(f.paths, opts("bridge"));
+    const conf = JSON.parse(Deno.readTextFileSync(join(f.paths.networks, "bridge.conflist")));
+    assertEquals(conf.plugins.map((p: { type: string }) => p.type), [
+      "bridge",
+      "portmap",
+      "firewall",
+      "tuning",
+    ]);
+    assertEquals(conf.plugins[0].ipam.dataDir, netDirs(f.paths).ipam);
+    const ns = await f.netns();
+    const att = await attachNetwork(f.paths, {
+      containerId: randomId(),
+      containerName: "d",
+      hostname: "d",
+      netnsPath: ns.path,
+      opts: opts("bridge"),
+    });
+    assertEquals(att.network, "bridge");
+    await detachNetwork(f.paths, att);
+  }, false);
+});
+
+Deno.test("attachNetwork: a plugin failing mid-chain reports its error JSON and undoes the earlier plugins", async () => {
+  await withNetwork("failnet", async (f) => {
+    // a plugin dir with the real plugins, except a firewall that fails ADD the CNI way
+    const dir = join(f.root, "cni");
+    Deno.mkdirSync(dir);
+    for (const p of ["bridge", "host-local", "portmap", "tuning"]) {
+      Deno.symlinkSync(`/usr/lib/cni/${p}`, join(dir, p));
+    }
+    Deno.writeTextFileSync(
+      join(dir, "firewall"),
+      `#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] || exit 0\n` +
+        `echo '{"cniVersion":"1.0.0","code":100,"msg":"boom","details":"injected failure"}'\nexit 1\n`,
+    );
+    Deno.chmodSync(join(dir, "firewall"), 0o755);
+    const ns = await f.netns();
+    const o = parseNetworkFlags({
+      network: "failnet",
+      publish: [`127.0.0.1:${freePort()}:80`],
+      dns: [],
+      addHost: [],
+      cniPath: dir,
+    });
+    const id = randomId();
+    const err = await assertRejects(
+      () =>
+        attachNetwork(f.paths, {
+          containerId: id,
+          containerName: "f",
+          hostname: "f",
+          netnsPath: ns.path,
+          opts: o,
+        }),
+      NetworkError,
+    );
+    assertEquals(err.message, "CNI plugin firewall ADD failed: boom: injected failure (code 100)");
+    assertEquals(await iptablesLinesWith(id), [], "portmap and masquerade rules undone");
+    assertEquals(leasedIPs(join(f.root, "networks/ipam/failnet")), [], "lease released");
+    assertEquals(listAttachments(f.paths), []);
+    assert(!isMountPoint(join(f.root, "networks/netns", id)));
+    const links = await sh("ip", ["-n", ns.name, "-j", "link"]);
+    assertEquals(
+      (JSON.parse(links.out) as { ifname: string }[]).map((l) => l.ifname),
+      ["lo"],
+      "eth0 removed",
+    );
+  });
+});
+
+Deno.test("attachNetwork: an internal network gives no default route and refuses published ports", async () => {
+  await withNetwork("intnet", async (f) => {
+    const ns = await f.netns();
+    await assertRejects(() => prepareNetwork(f.paths, opts("intnet", ["8080:80"])), UsageError);
+    const att = await attachNetwork(f.paths, {
+      containerId: randomId(),
+      containerName: "i",
+      hostname: "i",
+      netnsPath: ns.path,
+      opts: opts("intnet"),
+    });
+    const routes = await sh("ip", ["-n", ns.name, "-4", "route"]);
+    assert(!routes.out.includes("default"), routes.out);
+    assert(routes.out.includes(`dev eth0`), routes.out);
+    await detachNetwork(f.paths, att);
+  }, { internal: true });
+});

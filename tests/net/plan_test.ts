@@ -1,0 +1,135 @@
+/** Unit tests of the pure CNI planning: conflist, call sequence, environment (no root needed). */
+
+import { assert, assertEquals } from "./_assert.ts";
+import {
+  buildBridgeConflist,
+  networkInfoOf,
+  requiredPlugins,
+  validGateway,
+} from "../../lib/net/conflist.ts";
+import { cniEnv, type CniRuntime, planCni } from "../../lib/net/cni_plan.ts";
+import { addressOf } from "../../lib/net/attach.ts";
+import { bridgeNameFor } from "../../lib/net/bridge.ts";
+
+const spec = {
+  name: "n1",
+  bridge: "tsbox-abc",
+  subnet: "10.89.3.0/24",
+  gateway: "10.89.3.1",
+  internal: false,
+  labels: { a: "b" },
+  id: "f".repeat(64),
+  created: "2024-01-01T00:00:00.000Z",
+  ipamDir: "/root/x/networks/ipam",
+  tuningDir: "/root/x/networks/tuning",
+};
+const rt: CniRuntime = {
+  containerId: "c1",
+  netns: "/ns/c1",
+  ifname: "eth0",
+  cniPath: ["/usr/lib/cni", "/opt/cni/bin"],
+  capabilities: {
+    portMappings: [{ hostIP: "127.0.0.1", hostPort: 8080, containerPort: 80, protocol: "tcp" }],
+  },
+};
+
+Deno.test("buildBridgeConflist: podman-style chain with leases under the state root", () => {
+  const l = buildBridgeConflist(spec);
+  assertEquals(l.plugins.map((p) => p.type), ["bridge", "portmap", "firewall", "tuning"]);
+  assertEquals(requiredPlugins(l), ["bridge", "host-local", "portmap", "firewall", "tuning"]);
+  const ipam = l.plugins[0].ipam as Record<string, unknown>;
+  assertEquals(ipam.dataDir, "/root/x/networks/ipam");
+  assertEquals(ipam.ranges, [[{ subnet: "10.89.3.0/24", gateway: "10.89.3.1" }]]);
+  assertEquals(l.plugins[0].ipMasq, true);
+  assertEquals(l.plugins[1].snat, true);
+  assertEquals(networkInfoOf(l), {
+    name: "n1",
+    id: spec.id,
+    driver: "bridge",
+    created: spec.created,
+    subnet: spec.subnet,
+    gateway: spec.gateway,
+    bridge: "tsbox-abc",
+    internal: false,
+    labels: { a: "b" },
+  });
+});
+
+Deno.test("buildBridgeConflist: an internal network has no masquerade, no default route, no portmap", () => {
+  const l = buildBridgeConflist({ ...spec, internal: true });
+  assertEquals(l.plugins.map((p) => p.type), ["bridge", "firewall", "tuning"]);
+  assertEquals(l.plugins[0].ipMasq, false);
+  assertEquals((l.plugins[0].ipam as { routes: unknown[] }).routes, []);
+  assertEquals(networkInfoOf(l).internal, true);
+});
+
+Deno.test("planCni: ADD injects name/cniVersion and runtimeConfig only for capable plugins", () => {
+  const l = buildBridgeConflist(spec);
+  const add = planCni("ADD", l, rt);
+  assertEquals(add.map((i) => i.plugin), ["bridge", "portmap", "firewall", "tuning"]);
+  for (const i of add) {
+    assertEquals([i.config.name, i.config.cniVersion, i.config.prevResult], [
+      "n1",
+      "1.0.0",
+      undefined,
+    ]);
+    assertEquals(i.env, add[0].env, "same environment for every plugin of a list");
+  }
+  assertEquals(add[1].config.runtimeConfig, {
+    portMappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp", hostIP: "127.0.0.1" }],
+  });
+  assertEquals(add[0].config.runtimeConfig, undefined);
+});
+
+Deno.test("planCni: DEL runs in reverse with the cached result as prevResult for every plugin", () => {
+  const l = buildBridgeConflist(spec);
+  const prev = { cniVersion: "1.0.0", ips: [{ address: "10.89.3.2/24" }] };
+  const del = planCni("DEL", l, rt, prev);
+  assertEquals(del.map((i) => i.plugin), ["tuning", "firewall", "portmap", "bridge"]);
+  for (const i of del) assertEquals(i.config.prevResult, prev);
+  assertEquals(del[0].env.CNI_COMMAND, "DEL");
+});
+
+Deno.test("cniEnv: the spec's variables; CNI_NETNS omitted for a DEL without netns", () => {
+  const env = cniEnv("ADD", rt);
+  assertEquals(env.CNI_COMMAND, "ADD");
+  assertEquals(env.CNI_CONTAINERID, "c1");
+  assertEquals(env.CNI_NETNS, "/ns/c1");
+  assertEquals(env.CNI_IFNAME, "eth0");
+  assertEquals(env.CNI_PATH, "/usr/lib/cni:/opt/cni/bin");
+  assert(env.PATH.includes("/usr/sbin"));
+  assertEquals("CNI_NETNS" in cniEnv("DEL", { ...rt, netns: "" }), false);
+});
+
+Deno.test("addressOf: reads IP, prefix, gateway and MAC of the sandbox interface from a 1.0.0 result", () => {
+  const result = {
+    cniVersion: "1.0.0",
+    interfaces: [{ name: "br", mac: "aa:aa:aa:aa:aa:aa" }, {
+      name: "veth1",
+      mac: "bb:bb:bb:bb:bb:bb",
+    }, { name: "eth0", mac: "cc:cc:cc:cc:cc:cc", sandbox: "/ns" }],
+    ips: [{ interface: 2, address: "10.89.3.7/24", gateway: "10.89.3.1" }],
+  };
+  assertEquals(addressOf(result, "eth0"), {
+    ip: "10.89.3.7",
+    prefixLen: 24,
+    gateway: "10.89.3.1",
+    mac: "cc:cc:cc:cc:cc:cc",
+  });
+});
+
+Deno.test("bridgeNameFor: tsbox0 for the default root's default network, else a hashed name ≤ 15 chars", () => {
+  assertEquals(bridgeNameFor("/var/lib/tsbox", "bridge"), "tsbox0");
+  const a = bridgeNameFor("/var/lib/tsbox", "web");
+  const b = bridgeNameFor("/tmp/other", "web");
+  assert(a !== b && a.length <= 15 && /^tsbox-[0-9a-f]{9}$/.test(a));
+  assert(bridgeNameFor("/tmp/r", "bridge") !== "tsbox0");
+});
+
+Deno.test("validGateway: inside the subnet, not the network or broadcast address", () => {
+  assert(validGateway("10.0.0.0/24", "10.0.0.1"));
+  assert(validGateway("10.0.0.0/24", "10.0.0.254"));
+  assert(!validGateway("10.0.0.0/24", "10.0.0.0"));
+  assert(!validGateway("10.0.0.0/24", "10.0.0.255"));
+  assert(!validGateway("10.0.0.0/24", "10.0.1.1"));
+});

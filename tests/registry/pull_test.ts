@@ -1,0 +1,216 @@
+/**
+ * `tsbox pull` against a real docker-registry on 127.0.0.1: by tag, by
+ * digest, multi-platform index, layer trees equal to `umoci unpack`, and
+ * invalid references.
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { tsbox, withRoot } from "../helpers/tsbox.ts";
+import { makeBusyboxRootfs } from "../helpers/busybox.ts";
+import { addIndex, buildImage, layoutManifestDigest, pushImage, sh, startRegistry } from "../helpers/registry.ts";
+import { ImageStore } from "../../lib/image/store.ts";
+import { pathsFor } from "../../lib/paths.ts";
+import { listFiles, snapshotTree, withMergedLayers } from "./tree_util.ts";
+
+/** A temp dir removed after `fn`. */
+async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = Deno.makeTempDirSync({ prefix: "tsbox-regtest-" });
+  try {
+    return await fn(dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+function mustPass(r: { code: number; stdout: string; stderr: string }): void {
+  assert.equal(r.code, 0, `expected success, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+}
+
+Deno.test("pull: by tag and by digest from a local registry", async () => {
+  const reg = await startRegistry();
+  try {
+    await withTemp(async (tmp) => {
+      const layout = join(tmp, "oci");
+      await buildImage(layout, "v1", [{ kind: "edit", edit: makeBusyboxRootfs }], { env: ["FOO=bar"] });
+      await pushImage(layout, "v1", `${reg.host}/test/busybox:v1`);
+      const digest = layoutManifestDigest(layout, "v1");
+      await withRoot(async (root) => {
+        const r = await tsbox(root, ["pull", `${reg.host}/test/busybox:v1`]);
+        mustPass(r);
+        assert.match(r.stdout, new RegExp(`Digest: ${digest}`));
+        assert.match(r.stdout, /Status: Downloaded newer image for 127\.0\.0\.1:\d+\/test\/busybox:v1/);
+        assert.match(r.stdout, /: Pull complete/);
+        const img = new ImageStore(pathsFor(root)).lookup(`${reg.host}/test/busybox:v1`);
+        assert.ok(img, "image is in the store");
+        assert.deepEqual(img.config.Env, ["FOO=bar"]);
+        const busybox = Deno.lstatSync(join(img.layerDirs[0], "bin/busybox"));
+        assert.equal(busybox.size, Deno.statSync("/bin/busybox").size);
+
+        // pulling again changes nothing and says so
+        const again = await tsbox(root, ["pull", `${reg.host}/test/busybox:v1`]);
+        mustPass(again);
+        assert.match(again.stdout, /Already exists/);
+        assert.match(again.stdout, /Status: Image is up to date/);
+      });
+      await withRoot(async (root) => {
+        const ref = `${reg.host}/test/busybox@${digest}`;
+        const r = await tsbox(root, ["pull", "-q", ref]);
+        mustPass(r);
+        assert.equal(r.stdout.trim(), ref, "-q prints only the name");
+        assert.ok(new ImageStore(pathsFor(root)).lookup(ref), "found by repo digest");
+      });
+    });
+  } finally {
+    await reg.stop();
+  }
+});
+
+Deno.test("pull: multi-platform index picks the host platform, --platform another", async () => {
+  const reg = await startRegistry();
+  try {
+    await withTemp(async (tmp) => {
+      const layout = join(tmp, "oci");
+      for (const arch of ["amd64", "arm64"]) {
+        await buildImage(layout, arch, [{ kind: "edit", edit: (r) => Deno.writeTextFileSync(join(r, "arch"), arch) }], { arch });
+      }
+      const indexDigest = await addIndex(layout, "multi", ["amd64", "arm64"]);
+      await pushImage(layout, "multi", `${reg.host}/test/multi:latest`, { all: true });
+      const hostArch = Deno.build.arch === "aarch64" ? "arm64" : "amd64";
+      const other = hostArch === "amd64" ? "arm64" : "amd64";
+      const archOf = (root: string, ref: string) => {
+        const img = new ImageStore(pathsFor(root)).lookup(ref);
+        assert.ok(img, `${ref} is in the store`);
+        return Deno.readTextFileSync(join(img.layerDirs.at(-1)!, "arch"));
+      };
+      await withRoot(async (root) => {
+        const r = await tsbox(root, ["pull", `${reg.host}/test/multi`]);
+        mustPass(r);
+        assert.match(r.stdout, /Using default tag: latest/);
+        assert.match(r.stdout, new RegExp(`Digest: ${indexDigest}`), "the index digest is the repo digest");
+        assert.equal(archOf(root, `${reg.host}/test/multi:latest`), hostArch);
+      });
+      await withRoot(async (root) => {
+        const r = await tsbox(root, ["pull", "--platform", `linux/${other}`, `${reg.host}/test/multi`]);
+        mustPass(r);
+        assert.equal(archOf(root, `${reg.host}/test/multi:latest`), other);
+        const bad = await tsbox(root, ["pull", "--platform", "linux/s390x", `${reg.host}/test/multi`]);
+        assert.equal(bad.code, 125);
+        assert.match(bad.stderr, /no matching manifest for linux\/s390x/);
+        assert.match(bad.stderr, /linux\/amd64, linux\/arm64/);
+      });
+    });
+  } finally {
+    await reg.stop();
+  }
+});
+
+Deno.test("pull: 3 layers with whiteouts and an opaque dir merge to the same tree as umoci unpack", async () => {
+  const reg = await startRegistry();
+  try {
+    await withTemp(async (tmp) => {
+      const layout = join(tmp, "oci");
+      await buildImage(layout, "v1", [
+        {
+          kind: "edit",
+          edit: (r) => {
+            makeBusyboxRootfs(r);
+            const d = join(r, "data");
+            for (const sub of ["keep", "opq/sub", "gonedir/deep", "private"]) Deno.mkdirSync(join(d, sub), { recursive: true });
+            Deno.writeTextFileSync(join(d, "keep/a.txt"), "one\n");
+            Deno.writeTextFileSync(join(d, "opq/old1"), "old1\n");
+            Deno.writeTextFileSync(join(d, "opq/sub/old2"), "old2\n");
+            Deno.writeTextFileSync(join(d, "gone.txt"), "gone\n");
+            Deno.writeTextFileSync(join(d, "gonedir/deep/x"), "x\n");
+            Deno.writeTextFileSync(join(d, "mode600"), "secret\n", { mode: 0o600 });
+            Deno.chmodSync(join(d, "mode600"), 0o600);
+            Deno.writeTextFileSync(join(d, "setuid"), "#!/bin/sh\n");
+            Deno.chmodSync(join(d, "setuid"), 0o4755);
+            Deno.chmodSync(join(d, "private"), 0o700);
+            Deno.chownSync(join(d, "private"), 1000, 1000);
+            Deno.symlinkSync("keep/a.txt", join(d, "rel"));
+            Deno.linkSync(join(d, "keep/a.txt"), join(d, "hard"));
+          },
+        },
+        {
+          kind: "edit",
+          edit: (r) => {
+            const d = join(r, "data");
+            Deno.removeSync(join(d, "gone.txt"));
+            Deno.removeSync(join(d, "gonedir"), { recursive: true });
+            Deno.removeSync(join(r, "etc/group"));
+            Deno.writeTextFileSync(join(d, "keep/b.txt"), "b\n");
+            Deno.chmodSync(join(d, "mode600"), 0o640);
+            Deno.removeSync(join(d, "rel"));
+            Deno.symlinkSync("/etc/passwd", join(d, "rel"));
+          },
+        },
+        {
+          kind: "insert",
+          target: "/data/opq",
+          opaque: true,
+          fill: (src) => {
+            Deno.mkdirSync(join(src, "nested"));
+            Deno.writeTextFileSync(join(src, "new.txt"), "new\n");
+            Deno.writeTextFileSync(join(src, "nested/n"), "n\n");
+          },
+        },
+      ]);
+      await pushImage(layout, "v1", `${reg.host}/test/layers:v1`);
+      const bundle = join(tmp, "bundle");
+      await sh("umoci", ["unpack", "--image", `${layout}:v1`, bundle]);
+      const expected = snapshotTree(join(bundle, "rootfs"));
+      // the fixture really has what this test is about
+      assert.equal(expected["data/gone.txt"], undefined);
+      assert.equal(expected["data/opq/old1"], undefined);
+      assert.ok(expected["data/opq/nested/n"]);
+
+      await withRoot(async (root) => {
+        mustPass(await tsbox(root, ["pull", `${reg.host}/test/layers:v1`]));
+        const img = new ImageStore(pathsFor(root)).lookup(`${reg.host}/test/layers:v1`);
+        assert.ok(img);
+        assert.equal(img.layerDirs.length, 3);
+        const actual = await withMergedLayers(img.layerDirs, (merged) => snapshotTree(merged));
+        assert.deepEqual(actual, expected);
+      });
+    });
+  } finally {
+    await reg.stop();
+  }
+});
+
+Deno.test("pull: invalid references and flags exit 125 and change nothing", async () => {
+  await withRoot(async (root) => {
+    const cases: [string[], RegExp][] = [
+      [["pull", "Busybox"], /invalid reference format/],
+      [["pull", "busybox:bad:tag"], /invalid reference format/],
+      [["pull", "busybox@sha256:1234"], /invalid reference format/],
+      [["pull", "-"], /invalid reference format|unknown/],
+      [["pull"], /requires exactly 1 argument/],
+      [["pull", "a", "b"], /requires exactly 1 argument/],
+      [["pull", "--platform", "linux//x", "busybox"], /invalid platform/],
+      [["pull", "--bogus", "busybox"], /unknown flag/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await tsbox(root, args);
+      assert.equal(r.code, 125, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, re, args.join(" "));
+      assert.equal(r.stderr.trim().split("\n").length <= 2, true, `one clear line: ${r.stderr}`);
+    }
+    assert.deepEqual(listFiles(root), [], "nothing was created");
+  });
+});
+
+Deno.test("pull: unknown tag and unreachable registry fail clearly", async () => {
+  const reg = await startRegistry();
+  try {
+    await withRoot(async (root) => {
+      const r = await tsbox(root, ["pull", `${reg.host}/test/none:nope`]);
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, /manifest for .*test\/none:nope not found: manifest unknown/);
+    });
+  } finally {
+    await reg.stop();
+  }
+});
