@@ -61,8 +61,16 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return 0;
   }
-  if (root === "" || !root.startsWith("/")) throw new UsageError(`--root must be an absolute path, got "${root}"`);
-  const ctx: CliContext = { paths: pathsFor(root), kernel: new LinuxKernel(), debug, self: selfCommand(), env };
+  if (root === "" || !root.startsWith("/")) {
+    throw new UsageError(`--root must be an absolute path, got "${root}"`);
+  }
+  const ctx: CliContext = {
+    paths: pathsFor(root),
+    kernel: new LinuxKernel(),
+    debug,
+    self: selfCommand(),
+    env,
+  };
   const hidden = HIDDEN[name];
   if (hidden) return await (await hidden()).main(rest, ctx);
   const cmd = COMMANDS[name];

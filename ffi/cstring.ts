@@ -22,7 +22,9 @@ export function cstrOrNull(s: string | null | undefined): Uint8Array<ArrayBuffer
  * A `char *const[]` (NULL-terminated) plus the buffers it points to, which the
  * caller must keep alive until the call returns.
  */
-export function cstrArray(items: string[]): { array: BigUint64Array<ArrayBuffer>; keep: Uint8Array[] } {
+export function cstrArray(
+  items: string[],
+): { array: BigUint64Array<ArrayBuffer>; keep: Uint8Array[] } {
   const keep = items.map(cstr);
   const array = new BigUint64Array(items.length + 1);
   keep.forEach((b, i) => {

@@ -8,7 +8,15 @@
 import { libc } from "./libc.ts";
 import { check, checkBig, syscallError } from "./syscall.ts";
 import { errno } from "./libc.ts";
-import { AF_UNIX, F_GETFD, F_SETFD, FD_CLOEXEC, SCM_RIGHTS, SOCK_SEQPACKET, SOL_SOCKET } from "./consts.ts";
+import {
+  AF_UNIX,
+  F_GETFD,
+  F_SETFD,
+  FD_CLOEXEC,
+  SCM_RIGHTS,
+  SOCK_SEQPACKET,
+  SOL_SOCKET,
+} from "./consts.ts";
 
 const EINTR = 4;
 
@@ -133,6 +141,7 @@ export async function recvFd(sock: number): Promise<{ fd: number; data: Uint8Arr
   if (n <= 0) return { fd: -1, data: new Uint8Array(0) };
   const dv = new DataView(control.buffer);
   const controlLen = Number(new DataView(hdr.buffer).getBigUint64(40, true));
-  const hasFd = controlLen >= 20 && dv.getInt32(8, true) === SOL_SOCKET && dv.getInt32(12, true) === SCM_RIGHTS;
+  const hasFd = controlLen >= 20 && dv.getInt32(8, true) === SOL_SOCKET &&
+    dv.getInt32(12, true) === SCM_RIGHTS;
   return { fd: hasFd ? dv.getInt32(16, true) : -1, data: payload.slice(0, n) };
 }

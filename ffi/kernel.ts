@@ -12,10 +12,22 @@ import { check, checkBig } from "./syscall.ts";
 
 /** The real kernel. Stateless; create one and pass it in. */
 export class LinuxKernel implements Kernel {
-  mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void {
+  mount(
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data?: string | null,
+  ): void {
     check(
       "mount",
-      libc().mount(cstrOrNull(source), cstr(target), cstrOrNull(fstype), BigInt(flags), cstrOrNull(data ?? null)),
+      libc().mount(
+        cstrOrNull(source),
+        cstr(target),
+        cstrOrNull(fstype),
+        BigInt(flags),
+        cstrOrNull(data ?? null),
+      ),
       target,
     );
   }
@@ -23,7 +35,11 @@ export class LinuxKernel implements Kernel {
     check("umount2", libc().umount2(cstr(target), flags), target);
   }
   pivotRoot(newRoot: string, putOld: string): void {
-    checkBig("pivot_root", libc().syscall(BigInt(SYS_pivot_root), cstr(newRoot), cstr(putOld)), newRoot);
+    checkBig(
+      "pivot_root",
+      libc().syscall(BigInt(SYS_pivot_root), cstr(newRoot), cstr(putOld)),
+      newRoot,
+    );
   }
   unshare(flags: number): void {
     check("unshare", libc().unshare(flags));

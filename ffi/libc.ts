@@ -46,7 +46,12 @@ const SYMBOLS = {
   /** ssize_t read(int fd, void *buf, size_t n) — blocking, on the caller's thread */
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   /** ssize_t read(...) run on a worker thread (returns a Promise) */
-  read_async: { name: "read", parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
+  read_async: {
+    name: "read",
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
   /** ssize_t write(int fd, const void *buf, size_t n) */
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   /** ssize_t sendmsg(int fd, const struct msghdr *msg, int flags) */
@@ -54,7 +59,12 @@ const SYMBOLS = {
   /** ssize_t recvmsg(int fd, struct msghdr *msg, int flags) */
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   /** recvmsg on a worker thread */
-  recvmsg_async: { name: "recvmsg", parameters: ["i32", "buffer", "i32"], result: "isize", nonblocking: true },
+  recvmsg_async: {
+    name: "recvmsg",
+    parameters: ["i32", "buffer", "i32"],
+    result: "isize",
+    nonblocking: true,
+  },
   /** int dup2(int old, int new) */
   dup2: { parameters: ["i32", "i32"], result: "i32" },
   /** pid_t setsid(void) */
@@ -90,7 +100,11 @@ const SYMBOLS = {
   /** int fchmodat(int dirfd, const char *path, mode_t mode, int flags) */
   fchmodat: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   /** long syscall(long nr = SYS_openat2, int dirfd, const char *path, struct open_how *how, size_t size) */
-  syscall_openat2: { name: "syscall", parameters: ["i64", "i64", "buffer", "buffer", "usize"], result: "i64" },
+  syscall_openat2: {
+    name: "syscall",
+    parameters: ["i64", "i64", "buffer", "buffer", "usize"],
+    result: "i64",
+  },
   /** int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned int flags) */
   renameat2: { parameters: ["i32", "buffer", "i32", "buffer", "u32"], result: "i32" },
   /** int * __errno_location(void) */

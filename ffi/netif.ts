@@ -5,7 +5,7 @@
 
 import { libc } from "./libc.ts";
 import { check } from "./syscall.ts";
-import { AF_INET, IFF_UP, SIOCGIFFLAGS, SIOCSIFFLAGS, SOCK_DGRAM, SOCK_CLOEXEC } from "./consts.ts";
+import { AF_INET, IFF_UP, SIOCGIFFLAGS, SIOCSIFFLAGS, SOCK_CLOEXEC, SOCK_DGRAM } from "./consts.ts";
 
 /** Set IFF_UP on interface `name` in the current network namespace. */
 export function interfaceUp(name: string): void {

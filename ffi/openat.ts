@@ -46,7 +46,13 @@ export function openPath(path: string, flags: number): number {
 export function openat2(dirfd: number, path: string, flags: number, resolve: number): number {
   // struct open_how { __u64 flags; __u64 mode; __u64 resolve; }
   const how = new BigUint64Array([BigInt(flags | O_CLOEXEC), 0n, BigInt(resolve)]);
-  const ret = libc().syscall_openat2(BigInt(SYS_openat2), BigInt(dirfd), cstr(path), how, BigInt(how.byteLength));
+  const ret = libc().syscall_openat2(
+    BigInt(SYS_openat2),
+    BigInt(dirfd),
+    cstr(path),
+    how,
+    BigInt(how.byteLength),
+  );
   return checkBig("openat2", ret, path);
 }
 
@@ -56,5 +62,9 @@ export function openat2(dirfd: number, path: string, flags: number, resolve: num
  * @throws {SyscallError}
  */
 export function renameNoReplace(from: string, to: string): void {
-  check("renameat2", libc().renameat2(AT_FDCWD, cstr(from), AT_FDCWD, cstr(to), RENAME_NOREPLACE), to);
+  check(
+    "renameat2",
+    libc().renameat2(AT_FDCWD, cstr(from), AT_FDCWD, cstr(to), RENAME_NOREPLACE),
+    to,
+  );
 }

@@ -94,12 +94,17 @@ export function formatError(err: unknown): string {
   if (err instanceof TsboxError) {
     let line = `tsbox: ${err.message}`;
     const cause = err.cause;
-    if (cause instanceof Error && !(cause instanceof TsboxError) && !err.message.includes(cause.message)) {
+    if (
+      cause instanceof Error && !(cause instanceof TsboxError) &&
+      !err.message.includes(cause.message)
+    ) {
       line += `: ${cause.message}`;
     }
     return err.hint ? `${line}\nhint: ${err.hint}` : line;
   }
-  if (err instanceof Deno.errors.PermissionDenied) return `tsbox: permission denied (run as root): ${err.message}`;
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return `tsbox: permission denied (run as root): ${err.message}`;
+  }
   if (err instanceof Error) return `tsbox: ${err.message}`;
   return `tsbox: ${String(err)}`;
 }

@@ -10,8 +10,12 @@ import { MNT_DETACH } from "../ffi/consts.ts";
 import { TsboxError } from "./errors.ts";
 
 /** Mount points at or below `path` (deepest first), from /proc/self/mountinfo. */
-export function mountsUnder(path: string, mountinfo = Deno.readTextFileSync("/proc/self/mountinfo")): string[] {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+export function mountsUnder(
+  path: string,
+  mountinfo = Deno.readTextFileSync("/proc/self/mountinfo"),
+): string[] {
+  const unescape = (s: string) =>
+    s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
   return mountinfo.split("\n").filter(Boolean).map((l) => unescape(l.split(" ")[4]))
     .filter((m) => m === path || m.startsWith(path + "/"))
     .sort((a, b) => b.length - a.length);
@@ -24,7 +28,9 @@ export function mountsUnder(path: string, mountinfo = Deno.readTextFileSync("/pr
 export function safeRemoveTree(kernel: Kernel, path: string): void {
   for (const m of mountsUnder(path)) kernel.umount2(m, MNT_DETACH);
   const left = mountsUnder(path);
-  if (left.length) throw new TsboxError(`refusing to remove ${path}: still mounted: ${left.join(", ")}`);
+  if (left.length) {
+    throw new TsboxError(`refusing to remove ${path}: still mounted: ${left.join(", ")}`);
+  }
   let root: Deno.FileInfo;
   try {
     root = Deno.lstatSync(path);
@@ -38,7 +44,9 @@ export function safeRemoveTree(kernel: Kernel, path: string): void {
 function removeWalk(path: string, dev: number): void {
   const st = Deno.lstatSync(path);
   if (st.isDirectory) {
-    if (st.dev !== dev) throw new TsboxError(`refusing to remove ${path}: it is on another filesystem (a mount?)`);
+    if (st.dev !== dev) {
+      throw new TsboxError(`refusing to remove ${path}: it is on another filesystem (a mount?)`);
+    }
     for (const e of Deno.readDirSync(path)) removeWalk(`${path}/${e.name}`, dev);
   }
   Deno.removeSync(path);

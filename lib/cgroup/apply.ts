@@ -74,7 +74,9 @@ export function undoDirs(fs: CgroupFs, dirs: string[]): void {
       fs.rmdir(d);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) continue; // nothing to undo
-      console.error(`tsbox: warning: cannot remove cgroup ${d}: ${err instanceof Error ? err.message : err}`);
+      console.error(
+        `tsbox: warning: cannot remove cgroup ${d}: ${err instanceof Error ? err.message : err}`,
+      );
     }
   }
 }

@@ -22,7 +22,14 @@ import { CGROUP_ROOT, detectVersion } from "./host.ts";
 import { V1Driver } from "./v1/driver.ts";
 import { V2Driver } from "./v2/driver.ts";
 
-export type { CgroupDriver, CgroupStats, CgroupWrite, ContainerCgroup, HostInfo, ResourceLimits } from "./types.ts";
+export type {
+  CgroupDriver,
+  CgroupStats,
+  CgroupWrite,
+  ContainerCgroup,
+  HostInfo,
+  ResourceLimits,
+} from "./types.ts";
 export type { CgroupFs } from "./fs.ts";
 export { parseResourceFlags, RESOURCE_FLAG_NAMES } from "./parse.ts";
 export { CGROUP_ROOT, detectVersion, hostInfo, hostMemTotal } from "./host.ts";

@@ -11,7 +11,11 @@ export type LimitController = "cpuset" | "cpu" | "memory" | "pids";
 
 /** controller, "does `limits` need it", the flags that do (for messages). */
 export const NEEDS: [LimitController, (l: ResourceLimits) => boolean, string][] = [
-  ["cpuset", (l) => l.cpusetCpus !== undefined || l.cpusetMems !== undefined, "--cpuset-cpus/--cpuset-mems"],
+  [
+    "cpuset",
+    (l) => l.cpusetCpus !== undefined || l.cpusetMems !== undefined,
+    "--cpuset-cpus/--cpuset-mems",
+  ],
   [
     "cpu",
     (l) => l.cpuShares !== undefined || l.cpuPeriod !== undefined || l.cpuQuota !== undefined,
@@ -19,7 +23,8 @@ export const NEEDS: [LimitController, (l: ResourceLimits) => boolean, string][] 
   ],
   [
     "memory",
-    (l) => l.memory !== undefined || (l.memorySwap ?? -1) !== -1 || l.memoryReservation !== undefined,
+    (l) =>
+      l.memory !== undefined || (l.memorySwap ?? -1) !== -1 || l.memoryReservation !== undefined,
     "--memory/--memory-swap/--memory-reservation",
   ],
   ["pids", (l) => l.pidsLimit !== undefined, "--pids-limit"],

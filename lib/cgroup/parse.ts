@@ -59,10 +59,18 @@ export function parseResourceFlags(raw: Record<string, string>, host: HostInfo):
   if (has("memory-reservation")) {
     const r = parseBytes("memory-reservation", raw["memory-reservation"]);
     if (r > 0 && r < MIN_MEMORY) {
-      throw badValue("memory-reservation", raw["memory-reservation"], "minimum memory reservation allowed is 6MB");
+      throw badValue(
+        "memory-reservation",
+        raw["memory-reservation"],
+        "minimum memory reservation allowed is 6MB",
+      );
     }
     if (r > 0 && out.memory !== undefined && r > out.memory) {
-      throw badValue("memory-reservation", raw["memory-reservation"], `must not exceed --memory (${raw.memory})`);
+      throw badValue(
+        "memory-reservation",
+        raw["memory-reservation"],
+        `must not exceed --memory (${raw.memory})`,
+      );
     }
     if (r > 0) out.memoryReservation = r;
   }
@@ -73,7 +81,11 @@ export function parseResourceFlags(raw: Record<string, string>, host: HostInfo):
       throw badValue("memory-swap", v, "needs --memory too (it limits memory + swap)");
     }
     if (s > 0 && s < out.memory!) {
-      throw badValue("memory-swap", v, `must be at least --memory (${raw.memory}): it limits memory + swap`);
+      throw badValue(
+        "memory-swap",
+        v,
+        `must be at least --memory (${raw.memory}): it limits memory + swap`,
+      );
     }
     if (s !== 0) out.memorySwap = s;
   }
@@ -81,7 +93,9 @@ export function parseResourceFlags(raw: Record<string, string>, host: HostInfo):
 
   if (has("cpus")) {
     for (const other of ["cpu-quota", "cpu-period"]) {
-      if (has(other)) throw new UsageError(`conflicting options: --cpus and --${other} cannot both be set`);
+      if (has(other)) {
+        throw new UsageError(`conflicting options: --cpus and --${other} cannot both be set`);
+      }
     }
     const v = raw.cpus.trim();
     if (v.startsWith("-")) throw badValue("cpus", raw.cpus, "must not be negative");
@@ -89,7 +103,11 @@ export function parseResourceFlags(raw: Record<string, string>, host: HostInfo):
     const cpus = Number(v);
     const n = host.cpus.length;
     if (cpus !== 0 && (cpus < 0.01 || cpus > n)) {
-      throw badValue("cpus", raw.cpus, `range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`);
+      throw badValue(
+        "cpus",
+        raw.cpus,
+        `range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`,
+      );
     }
     if (cpus > 0) {
       out.cpus = cpus;
@@ -107,23 +125,43 @@ export function parseResourceFlags(raw: Record<string, string>, host: HostInfo):
     const p = parseInteger("cpu-period", raw["cpu-period"]);
     if (p < 0) throw badValue("cpu-period", raw["cpu-period"], "must not be negative");
     if (p !== 0 && (p < 1000 || p > 1_000_000)) {
-      throw badValue("cpu-period", raw["cpu-period"], "CPU cfs period can not be less than 1ms (1000) or larger than 1s (1000000)");
+      throw badValue(
+        "cpu-period",
+        raw["cpu-period"],
+        "CPU cfs period can not be less than 1ms (1000) or larger than 1s (1000000)",
+      );
     }
     if (p > 0) out.cpuPeriod = p;
   }
   if (has("cpu-quota")) {
     const q = parseInteger("cpu-quota", raw["cpu-quota"]);
-    if (q < -1) throw badValue("cpu-quota", raw["cpu-quota"], "must not be negative (-1 means unlimited)");
+    if (q < -1) {
+      throw badValue("cpu-quota", raw["cpu-quota"], "must not be negative (-1 means unlimited)");
+    }
     if (q > 0 && q < 1000) {
-      throw badValue("cpu-quota", raw["cpu-quota"], "CPU cfs quota can not be less than 1ms (1000)");
+      throw badValue(
+        "cpu-quota",
+        raw["cpu-quota"],
+        "CPU cfs quota can not be less than 1ms (1000)",
+      );
     }
     if (q !== 0) out.cpuQuota = q;
   }
-  if (has("cpuset-cpus")) out.cpusetCpus = parseSet("cpuset-cpus", raw["cpuset-cpus"], host.cpus, "CPUs");
-  if (has("cpuset-mems")) out.cpusetMems = parseSet("cpuset-mems", raw["cpuset-mems"], host.mems, "memory nodes");
+  if (has("cpuset-cpus")) {
+    out.cpusetCpus = parseSet("cpuset-cpus", raw["cpuset-cpus"], host.cpus, "CPUs");
+  }
+  if (has("cpuset-mems")) {
+    out.cpusetMems = parseSet("cpuset-mems", raw["cpuset-mems"], host.mems, "memory nodes");
+  }
   if (has("pids-limit")) {
     const p = parseInteger("pids-limit", raw["pids-limit"]);
-    if (p < -1) throw badValue("pids-limit", raw["pids-limit"], "must not be negative (0 or -1 means unlimited)");
+    if (p < -1) {
+      throw badValue(
+        "pids-limit",
+        raw["pids-limit"],
+        "must not be negative (0 or -1 means unlimited)",
+      );
+    }
     out.pidsLimit = p <= 0 ? -1 : p;
   }
   return out;
@@ -134,8 +172,13 @@ function parseSet(flag: string, value: string, available: number[], what: string
   const want = parseList(flag, value);
   const missing = want.filter((n) => !available.includes(n));
   if (missing.length) {
-    throw badValue(flag, value, `requested ${what} are not available - requested ${formatList(want)}, available: ${formatList(available)}`);
+    throw badValue(
+      flag,
+      value,
+      `requested ${what} are not available - requested ${formatList(want)}, available: ${
+        formatList(available)
+      }`,
+    );
   }
   return formatList(want);
 }
-

@@ -27,6 +27,7 @@ export function readPids(
   const max = dir ? readOptional(fs, join(dir, "pids.max")) : undefined;
   const current = cur !== undefined
     ? Number(cur)
-    : (readOptional(fs, join(fallbackDir, "cgroup.procs")) ?? "").split("\n").filter(Boolean).length;
+    : (readOptional(fs, join(fallbackDir, "cgroup.procs")) ?? "").split("\n").filter(Boolean)
+      .length;
   return { current, limit: max === undefined || max === "max" ? undefined : Number(max) };
 }

@@ -63,7 +63,9 @@ export function parseFlags(args: string[], defs: FlagDef[], stopAtPositional = f
       if (!d) throw new UsageError(`unknown flag: --${name}`, { hint: "see 'tsbox --help'" });
       if (d.type === "bool") {
         const v = eq < 0 ? "true" : a.slice(eq + 1);
-        if (v !== "true" && v !== "false") throw new UsageError(`invalid value "${v}" for flag --${name}: expected true or false`);
+        if (v !== "true" && v !== "false") {
+          throw new UsageError(`invalid value "${v}" for flag --${name}: expected true or false`);
+        }
         set(d, v === "true");
       } else set(d, eq < 0 ? need(d, `--${name}`) : a.slice(eq + 1));
       continue;
@@ -72,7 +74,11 @@ export function parseFlags(args: string[], defs: FlagDef[], stopAtPositional = f
       // combined short flags: -it, -e=K, -eK=V, -p80:80
       for (let j = 1; j < a.length; j++) {
         const d = byShort.get(a[j]);
-        if (!d) throw new UsageError(`unknown shorthand flag: '${a[j]}' in ${a}`, { hint: "see 'tsbox --help'" });
+        if (!d) {
+          throw new UsageError(`unknown shorthand flag: '${a[j]}' in ${a}`, {
+            hint: "see 'tsbox --help'",
+          });
+        }
         if (d.type === "bool") {
           set(d, true);
           continue;

@@ -39,15 +39,23 @@ export const main: Command = async (args, ctx) => {
     console.log(USAGE);
     return 0;
   }
-  if (p.positionals.length > 1) throw new UsageError(`"tsbox login" requires at most 1 argument`, { hint: "Usage: tsbox login [OPTIONS] [SERVER]" });
+  if (p.positionals.length > 1) {
+    throw new UsageError(`"tsbox login" requires at most 1 argument`, {
+      hint: "Usage: tsbox login [OPTIONS] [SERVER]",
+    });
+  }
   const server = registryKey(p.positionals[0] ?? DOCKER_HUB);
   checkServer(server, p.positionals[0] ?? DOCKER_HUB);
   let username = str(p, "username");
   let password = str(p, "password");
   const fromStdin = bool(p, "password-stdin");
-  if (fromStdin && password !== undefined) throw new UsageError("--password and --password-stdin are mutually exclusive");
+  if (fromStdin && password !== undefined) {
+    throw new UsageError("--password and --password-stdin are mutually exclusive");
+  }
   if (fromStdin && !username) throw new UsageError("must provide --username with --password-stdin");
-  if (password !== undefined) console.error("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
+  if (password !== undefined) {
+    console.error("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
+  }
   if (fromStdin) password = await readStdinAll();
   username ??= (await promptLine("Username: ")).trim();
   if (!username) throw new UsageError("username is required");

@@ -14,12 +14,15 @@ import { registryKey, removeCredentials } from "../registry/credentials.ts";
 export const main: Command = async (args, ctx) => {
   const p = parseFlags(args, [{ name: "help", short: "h", type: "bool" }]);
   if (bool(p, "help")) {
-    console.log("Usage: tsbox logout [SERVER]\n\nForget the credentials saved for a registry (default docker.io).");
+    console.log(
+      "Usage: tsbox logout [SERVER]\n\nForget the credentials saved for a registry (default docker.io).",
+    );
     return 0;
   }
   if (p.positionals.length > 1) throw new UsageError(`"tsbox logout" requires at most 1 argument`);
   const server = registryKey(p.positionals[0] ?? DOCKER_HUB);
-  if (await removeCredentials(ctx.paths, server)) console.log(`Removing login credentials for ${server}`);
-  else console.log(`Not logged in to ${server}`);
+  if (await removeCredentials(ctx.paths, server)) {
+    console.log(`Removing login credentials for ${server}`);
+  } else console.log(`Not logged in to ${server}`);
   return 0;
 };

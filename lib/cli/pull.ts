@@ -36,7 +36,9 @@ export const main: Command = async (args, ctx) => {
     return 0;
   }
   if (p.positionals.length !== 1) {
-    throw new UsageError(`"tsbox pull" requires exactly 1 argument`, { hint: "Usage: tsbox pull [OPTIONS] NAME[:TAG|@DIGEST]" });
+    throw new UsageError(`"tsbox pull" requires exactly 1 argument`, {
+      hint: "Usage: tsbox pull [OPTIONS] NAME[:TAG|@DIGEST]",
+    });
   }
   const ref = p.positionals[0];
   // validate before the first request so bad input changes nothing

@@ -3,4 +3,5 @@ import type { Command } from "./context.ts";
 import { TsboxError } from "../errors.ts";
 
 /** Placeholder: fails clearly until implemented. */
-export const main: Command = () => Promise.reject(new TsboxError("'rename' is not implemented yet"));
+export const main: Command = () =>
+  Promise.reject(new TsboxError("'rename' is not implemented yet"));

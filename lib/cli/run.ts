@@ -1,6 +1,40 @@
-/** `tsbox run` — not written yet (placeholder owned by the subsystem that implements it). @module */
-import type { Command } from "./context.ts";
-import { TsboxError } from "../errors.ts";
+/**
+ * `tsbox run`: create + start in the foreground (or hand over to the
+ * monitor with -d), then remove with --rm.
+ * @module
+ */
 
-/** Placeholder: fails clearly until implemented. */
-export const main: Command = () => Promise.reject(new TsboxError("'run' is not implemented yet"));
+import type { Command } from "./context.ts";
+import { parseRunArgs, RUN_USAGE } from "./run_flags.ts";
+import { createContainer } from "../container/create.ts";
+import { startContainer } from "../container/runner.ts";
+import { readContainer } from "../container/store.ts";
+import { removeContainer } from "../container/remove.ts";
+import { startDetached } from "../container/detach.ts";
+
+/** `tsbox run`. */
+export const main: Command = async (args, ctx) => {
+  const r = parseRunArgs(args, ctx.env);
+  if (r.help) {
+    console.log(RUN_USAGE);
+    return 0;
+  }
+  const config = await createContainer(ctx, r.spec, {
+    pull: r.pull,
+    platform: r.platform,
+    quiet: r.quiet,
+  });
+  if (r.spec.detach) {
+    await startDetached(ctx, config.id);
+    console.log(config.id);
+    return 0;
+  }
+  try {
+    return await startContainer(ctx, config.id, { interactive: r.spec.interactive });
+  } finally {
+    if (r.spec.autoRemove) {
+      const rec = readContainer(ctx.paths, config.id);
+      if (rec) await removeContainer(ctx, rec, { force: true, volumes: true });
+    }
+  }
+};

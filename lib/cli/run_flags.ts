@@ -103,7 +103,11 @@ export function parseEnvFile(text: string, file: string): string[] {
     const l = line.replace(/^\s+/, "");
     if (l === "" || l.startsWith("#")) return;
     const key = l.split("=", 1)[0];
-    if (key === "" || /\s/.test(key)) throw new UsageError(`invalid env file ${file} line ${i + 1}: variable '${key}' contains whitespaces`);
+    if (key === "" || /\s/.test(key)) {
+      throw new UsageError(
+        `invalid env file ${file} line ${i + 1}: variable '${key}' contains whitespaces`,
+      );
+    }
     out.push(l);
   });
   return out;
@@ -135,9 +139,20 @@ export interface RunArgs {
  */
 export function parseRunArgs(args: string[], hostEnv: Record<string, string>): RunArgs {
   const p = parseFlags(args, RUN_FLAGS, true);
-  if (bool(p, "help")) return { spec: undefined as unknown as ContainerSpec, pull: "missing", quiet: false, help: true };
+  if (bool(p, "help")) {
+    return {
+      spec: undefined as unknown as ContainerSpec,
+      pull: "missing",
+      quiet: false,
+      help: true,
+    };
+  }
   const [image, ...cmd] = p.positionals;
-  if (!image) throw new UsageError(`"run" requires at least 1 argument`, { hint: "tsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]" });
+  if (!image) {
+    throw new UsageError(`"run" requires at least 1 argument`, {
+      hint: "tsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+    });
+  }
   const envFromFiles = list(p, "env-file").flatMap((f) => {
     let text: string;
     try {
@@ -154,7 +169,9 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
   }
   const pull = str(p, "pull") ?? "missing";
   if (pull !== "missing" && pull !== "always" && pull !== "never") {
-    throw new UsageError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+    throw new UsageError(
+      `invalid pull option: '${pull}': must be one of "always", "missing" or "never"`,
+    );
   }
   const name = str(p, "name");
   const spec: ContainerSpec = {

@@ -35,15 +35,30 @@ export function mergeEnv(base: string[], overrides: string[]): string[] {
  * @throws {UsageError} no command, relative working dir.
  */
 export function buildProcess(spec: ContainerSpec, img: ImageProcessConfig): ProcessSpec {
-  const entrypoint = spec.entrypoint !== undefined ? (spec.entrypoint === "" ? [] : [spec.entrypoint]) : img.Entrypoint ?? [];
+  const entrypoint = spec.entrypoint !== undefined
+    ? (spec.entrypoint === "" ? [] : [spec.entrypoint])
+    : img.Entrypoint ?? [];
   const cmd = spec.cmd.length ? spec.cmd : spec.entrypoint !== undefined ? [] : img.Cmd ?? [];
   const args = [...entrypoint, ...cmd];
-  if (args.length === 0) throw new UsageError("no command specified", { hint: "give a command after the image name" });
+  if (args.length === 0) {
+    throw new UsageError("no command specified", { hint: "give a command after the image name" });
+  }
   const cwd = spec.workdir ?? (img.WorkingDir || "/");
   if (!cwd.startsWith("/")) {
-    throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
+    throw new UsageError(
+      `the working directory '${cwd}' is invalid, it needs to be an absolute path`,
+    );
   }
   let env = mergeEnv(img.Env ?? [], spec.env);
   if (!env.some((e) => e.startsWith("PATH="))) env = [`PATH=${DEFAULT_PATH}`, ...env];
-  return { args, env, cwd, uid: 0, gid: 0, groups: [], user: spec.user ?? img.User ?? "", tty: spec.tty };
+  return {
+    args,
+    env,
+    cwd,
+    uid: 0,
+    gid: 0,
+    groups: [],
+    user: spec.user ?? img.User ?? "",
+    tty: spec.tty,
+  };
 }

@@ -60,7 +60,8 @@ export function statePath(paths: Paths, id: string): string {
 export function readContainer(paths: Paths, id: string): ContainerRecord | undefined {
   const config = readJsonIfExists<ContainerConfig>(configPath(paths, id));
   if (!config) return undefined;
-  const state = readJsonIfExists<ContainerState>(statePath(paths, id)) ?? { status: "created", pid: 0 };
+  const state = readJsonIfExists<ContainerState>(statePath(paths, id)) ??
+    { status: "created", pid: 0 };
   return { config, state, dir: containerDir(paths, id) };
 }
 

@@ -12,7 +12,7 @@ import { ImageError } from "../errors.ts";
 import { hostArchitecture } from "./config.ts";
 import { formatReference, parseReference } from "./reference.ts";
 import { isDigest } from "./digest.ts";
-import { type StagedArchive, type StagedFile, stageArchive } from "./staging.ts";
+import { stageArchive, type StagedArchive, type StagedFile } from "./staging.ts";
 import type { ImageStore } from "./store.ts";
 import { parseImageConfig } from "./config.ts";
 
@@ -38,7 +38,11 @@ const INDEX_TYPES = new Set([
  * Load every image of the archive in `src` into `store`.
  * @throws {ImageError} unknown format, missing/mismatching content, unsafe layers.
  */
-export async function loadArchive(store: ImageStore, src: AsyncIterable<Uint8Array>, what: string): Promise<LoadedImage[]> {
+export async function loadArchive(
+  store: ImageStore,
+  src: AsyncIterable<Uint8Array>,
+  what: string,
+): Promise<LoadedImage[]> {
   Deno.mkdirSync(store.layout.blobDir, { recursive: true });
   const dir = store.layout.temp(store.layout.blobDir);
   Deno.mkdirSync(dir, { mode: 0o700 });
@@ -59,7 +63,9 @@ export async function loadArchive(store: ImageStore, src: AsyncIterable<Uint8Arr
         const { diffId } = await store.unpackLayer(l.file.digest, l.mediaType);
         if (diffId !== config.rootfs.diff_ids[i]) {
           throw new ImageError(
-            `${what}: layer ${i + 1} of image ${img.config.digest} does not match its config (content ${diffId}, config ${
+            `${what}: layer ${
+              i + 1
+            } of image ${img.config.digest} does not match its config (content ${diffId}, config ${
               config.rootfs.diff_ids[i]
             })`,
           );
@@ -70,7 +76,11 @@ export async function loadArchive(store: ImageStore, src: AsyncIterable<Uint8Arr
     for (const img of plan) {
       const r = await store.commitImage({
         config: Deno.readFileSync(img.config.path),
-        layers: img.layers.map((l) => ({ digest: l.file.digest, mediaType: l.mediaType, size: l.file.size })),
+        layers: img.layers.map((l) => ({
+          digest: l.file.digest,
+          mediaType: l.mediaType,
+          size: l.file.size,
+        })),
         names: img.names,
       });
       out.push({ id: r.id, names: img.names });
@@ -91,7 +101,9 @@ export async function loadArchive(store: ImageStore, src: AsyncIterable<Uint8Arr
 export function planLoad(staged: StagedArchive, what: string): PlannedImage[] {
   if (staged.get("manifest.json")) return planDockerArchive(staged, what);
   if (staged.get("index.json")) return planOciLayout(staged, what);
-  throw new ImageError(`${what}: not a docker-archive or OCI image layout (no manifest.json or index.json)`);
+  throw new ImageError(
+    `${what}: not a docker-archive or OCI image layout (no manifest.json or index.json)`,
+  );
 }
 
 interface DockerManifestEntry {
@@ -102,15 +114,25 @@ interface DockerManifestEntry {
 
 function planDockerArchive(staged: StagedArchive, what: string): PlannedImage[] {
   const entries = staged.json<DockerManifestEntry[]>("manifest.json", what);
-  if (!Array.isArray(entries) || !entries.length) throw new ImageError(`${what}: manifest.json lists no images`);
+  if (!Array.isArray(entries) || !entries.length) {
+    throw new ImageError(`${what}: manifest.json lists no images`);
+  }
   return entries.map((e) => {
-    if (typeof e?.Config !== "string" || !Array.isArray(e.Layers) || !e.Layers.every((l) => typeof l === "string")) {
+    if (
+      typeof e?.Config !== "string" || !Array.isArray(e.Layers) ||
+      !e.Layers.every((l) => typeof l === "string")
+    ) {
       throw new ImageError(`${what}: malformed manifest.json entry`);
     }
-    const tags = Array.isArray(e.RepoTags) ? e.RepoTags.filter((t): t is string => typeof t === "string") : [];
+    const tags = Array.isArray(e.RepoTags)
+      ? e.RepoTags.filter((t): t is string => typeof t === "string")
+      : [];
     return {
       config: needBlob(staged, e.Config, what),
-      layers: (e.Layers as string[]).map((l) => ({ file: needBlob(staged, l, what), mediaType: "" })),
+      layers: (e.Layers as string[]).map((l) => ({
+        file: needBlob(staged, l, what),
+        mediaType: "",
+      })),
       names: tags.map((t) => normalizeName(t, what)),
     };
   });
@@ -136,15 +158,25 @@ interface Descriptor {
 
 function planOciLayout(staged: StagedArchive, what: string): PlannedImage[] {
   const index = staged.json<{ manifests?: Descriptor[] }>("index.json", what);
-  if (!Array.isArray(index?.manifests) || !index.manifests.length) throw new ImageError(`${what}: index.json lists no images`);
+  if (!Array.isArray(index?.manifests) || !index.manifests.length) {
+    throw new ImageError(`${what}: index.json lists no images`);
+  }
   return index.manifests.map((d) => {
     const name = nameFromAnnotations(d.annotations ?? {}, what);
     return planOciManifest(staged, d, name ? [name] : [], what, 0);
   });
 }
 
-function planOciManifest(staged: StagedArchive, d: Descriptor, names: string[], what: string, depth: number): PlannedImage {
-  const doc = readDescribed<{ mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] }>(
+function planOciManifest(
+  staged: StagedArchive,
+  d: Descriptor,
+  names: string[],
+  what: string,
+  depth: number,
+): PlannedImage {
+  const doc = readDescribed<
+    { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] }
+  >(
     staged,
     d,
     what,
@@ -154,19 +186,28 @@ function planOciManifest(staged: StagedArchive, d: Descriptor, names: string[], 
     if (depth > 2) throw new ImageError(`${what}: image indexes nested too deeply`);
     return planOciManifest(staged, pickPlatform(doc.manifests ?? [], what), names, what, depth + 1);
   }
-  if (!doc.config || !Array.isArray(doc.layers)) throw new ImageError(`${what}: manifest ${d.digest} has no config or layers`);
+  if (!doc.config || !Array.isArray(doc.layers)) {
+    throw new ImageError(`${what}: manifest ${d.digest} has no config or layers`);
+  }
   return {
     config: describedFile(staged, doc.config, what),
-    layers: doc.layers.map((l) => ({ file: describedFile(staged, l, what), mediaType: l.mediaType ?? "" })),
+    layers: doc.layers.map((l) => ({
+      file: describedFile(staged, l, what),
+      mediaType: l.mediaType ?? "",
+    })),
     names,
   };
 }
 
 function describedFile(staged: StagedArchive, d: Descriptor, what: string): StagedFile {
-  if (!d || typeof d.digest !== "string" || !isDigest(d.digest)) throw new ImageError(`${what}: descriptor without a valid sha256 digest`);
+  if (!d || typeof d.digest !== "string" || !isDigest(d.digest)) {
+    throw new ImageError(`${what}: descriptor without a valid sha256 digest`);
+  }
   const f = needBlob(staged, `blobs/sha256/${d.digest.slice(7)}`, what, d.digest);
   if (typeof d.size === "number" && d.size !== f.size) {
-    throw new ImageError(`${what}: size mismatch for ${d.digest}: expected ${d.size} bytes, got ${f.size}`);
+    throw new ImageError(
+      `${what}: size mismatch for ${d.digest}: expected ${d.size} bytes, got ${f.size}`,
+    );
   }
   return f;
 }
@@ -178,7 +219,9 @@ function readDescribed<T>(staged: StagedArchive, d: Descriptor, what: string): T
 
 function pickPlatform(list: Descriptor[], what: string): Descriptor {
   const arch = hostArchitecture();
-  const match = list.find((m) => (m.platform?.os ?? "linux") === "linux" && m.platform?.architecture === arch);
+  const match = list.find((m) =>
+    (m.platform?.os ?? "linux") === "linux" && m.platform?.architecture === arch
+  );
   if (match) return match;
   if (list.length === 1) return list[0];
   throw new ImageError(`${what}: no image for linux/${arch} in the archive's index`);

@@ -13,7 +13,7 @@ import { ImageError, UsageError } from "../errors.ts";
 import { familiarName, formatReference, parseReference, repositoryOf } from "./reference.ts";
 import { DigestCounter, sha256Digest } from "./digest.ts";
 import { decompress, readHead, sniffCompression } from "./decompress.ts";
-import { noSuchImage, type ImageStore } from "./store.ts";
+import { type ImageStore, noSuchImage } from "./store.ts";
 import { readTags, tagsOf } from "./repositories.ts";
 import type { ImageRecord, LayerRecord } from "./types.ts";
 
@@ -43,7 +43,8 @@ export function planSave(store: ImageStore, refs: string[]): SaveItem[] {
     items.set(record.id, item);
   };
   for (const ref of refs) {
-    const bareRepo = !/[:@]/.test(ref.slice(ref.lastIndexOf("/") + 1)) && !/^(sha256:)?[a-f0-9]{64}$/.test(ref);
+    const bareRepo = !/[:@]/.test(ref.slice(ref.lastIndexOf("/") + 1)) &&
+      !/^(sha256:)?[a-f0-9]{64}$/.test(ref);
     if (bareRepo) {
       let repo: string | undefined;
       try {
@@ -52,7 +53,9 @@ export function planSave(store: ImageStore, refs: string[]): SaveItem[] {
         // not a name (e.g. an id prefix): resolved below
         if (!(err instanceof UsageError)) throw err;
       }
-      const all = repo ? Object.keys(tags).filter((t) => repositoryOf(parseReference(t)) === repo) : [];
+      const all = repo
+        ? Object.keys(tags).filter((t) => repositoryOf(parseReference(t)) === repo)
+        : [];
       if (all.length) {
         for (const t of all) add(store.record(t)!, [t]);
         continue;
@@ -106,7 +109,13 @@ async function produce(store: ImageStore, items: SaveItem[], pack: tar.Pack): Pr
   const index: unknown[] = [];
   const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
   const small = async (name: string, bytes: Uint8Array) => {
-    await new Promise<void>((resolve, reject) => pack.entry({ name, size: bytes.length, mode: 0o644 }, bytes, (e: unknown) => e ? reject(e) : resolve()));
+    await new Promise<void>((resolve, reject) =>
+      pack.entry(
+        { name, size: bytes.length, mode: 0o644 },
+        bytes,
+        (e: unknown) => e ? reject(e) : resolve(),
+      )
+    );
   };
   await small("oci-layout", enc({ imageLayoutVersion: "1.0.0" }));
   for (const { record, tags } of items) {
@@ -126,7 +135,11 @@ async function produce(store: ImageStore, items: SaveItem[], pack: tar.Pack): Pr
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
       config: { mediaType: OCI_CONFIG, digest: record.id, size: config.length },
-      layers: record.layers.map((l) => ({ mediaType: OCI_LAYER, digest: l.diffId, size: l.tarSize })),
+      layers: record.layers.map((l) => ({
+        mediaType: OCI_LAYER,
+        digest: l.diffId,
+        size: l.tarSize,
+      })),
     });
     const mDigest = sha256Digest(manifest);
     if (!written.has(mDigest)) await small(`blobs/sha256/${mDigest.slice(7)}`, manifest);
@@ -136,17 +149,29 @@ async function produce(store: ImageStore, items: SaveItem[], pack: tar.Pack): Pr
     for (const t of tags) {
       index.push({
         ...desc,
-        annotations: { "io.containerd.image.name": t, "org.opencontainers.image.ref.name": parseReference(t).tag ?? "latest" },
+        annotations: {
+          "io.containerd.image.name": t,
+          "org.opencontainers.image.ref.name": parseReference(t).tag ?? "latest",
+        },
       });
     }
-    manifestJson.push({ Config: cfgName, RepoTags: tags.length ? tags.map((t) => familiarName(parseReference(t))) : null, Layers: layerNames });
+    manifestJson.push({
+      Config: cfgName,
+      RepoTags: tags.length ? tags.map((t) => familiarName(parseReference(t))) : null,
+      Layers: layerNames,
+    });
   }
   await small("index.json", enc({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: index }));
   await small("manifest.json", enc(manifestJson));
 }
 
 /** Stream one layer, uncompressed, as a tar entry of exactly `tarSize` bytes. */
-async function writeLayer(store: ImageStore, l: LayerRecord, name: string, pack: tar.Pack): Promise<void> {
+async function writeLayer(
+  store: ImageStore,
+  l: LayerRecord,
+  name: string,
+  pack: tar.Pack,
+): Promise<void> {
   const blob = store.blobPath(l.digest);
   readOr(blob, l.digest, 0);
   const compression = sniffCompression(readHead(blob));
@@ -162,13 +187,19 @@ async function writeLayer(store: ImageStore, l: LayerRecord, name: string, pack:
     if (!entry.write(chunk)) await new Promise<void>((r) => entry.once("drain", () => r()));
   }
   if (counter.size !== size || counter.digest() !== l.diffId) {
-    throw new ImageError(`layer ${l.digest} in the store is corrupt (its content no longer matches ${l.diffId})`);
+    throw new ImageError(
+      `layer ${l.digest} in the store is corrupt (its content no longer matches ${l.diffId})`,
+    );
   }
   entry.end();
   await finished;
 }
 
-async function countBytes(blob: string, c: ReturnType<typeof sniffCompression>, what: string): Promise<number> {
+async function countBytes(
+  blob: string,
+  c: ReturnType<typeof sniffCompression>,
+  what: string,
+): Promise<number> {
   let n = 0;
   const file = await Deno.open(blob);
   for await (const chunk of decompress(file.readable, c, what)) n += chunk.length;
@@ -184,7 +215,9 @@ function readOr(path: string, digest: string, limit = -1): Uint8Array {
     }
     return Deno.readFileSync(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) throw new ImageError(`blob ${digest} is missing from the image store`);
+    if (err instanceof Deno.errors.NotFound) {
+      throw new ImageError(`blob ${digest} is missing from the image store`);
+    }
     throw err;
   }
 }

@@ -18,15 +18,22 @@ export function parseImageConfig(bytes: Uint8Array, what: string): OciImageConfi
     doc = JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
     // a truncated or non-JSON file where the config should be
-    if (err instanceof SyntaxError) throw new ImageError(`image config ${what} is not valid JSON`, { cause: err });
+    if (err instanceof SyntaxError) {
+      throw new ImageError(`image config ${what} is not valid JSON`, { cause: err });
+    }
     throw err;
   }
-  if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new ImageError(`image config ${what} is not a JSON object`);
+  if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new ImageError(`image config ${what} is not a JSON object`);
+  }
   const ids = doc.rootfs?.diff_ids;
   if (!Array.isArray(ids) || !ids.every((d) => typeof d === "string" && isDigest(d))) {
     throw new ImageError(`image config ${what} has no valid rootfs.diff_ids`);
   }
-  if (doc.config !== undefined && doc.config !== null && (typeof doc.config !== "object" || Array.isArray(doc.config))) {
+  if (
+    doc.config !== undefined && doc.config !== null &&
+    (typeof doc.config !== "object" || Array.isArray(doc.config))
+  ) {
     throw new ImageError(`image config ${what} has an invalid "config" section`);
   }
   return doc;

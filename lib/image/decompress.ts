@@ -43,7 +43,9 @@ export function checkLayerMediaType(mediaType: string, what: string): void {
 /** Compression from magic bytes (gzip 1f8b, zstd 28b52ffd). */
 export function sniffCompression(head: Uint8Array): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
-  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd";
+  if (
+    head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd
+  ) return "zstd";
   return "none";
 }
 
@@ -74,7 +76,11 @@ export function readHead(path: string, n = 8): Uint8Array {
  * Decompressed chunks of `src` (passed through when `c` is "none").
  * Corrupt input surfaces as an ImageError while iterating.
  */
-export function decompress(src: AsyncIterable<Uint8Array>, c: Compression, what: string): AsyncIterable<Uint8Array> {
+export function decompress(
+  src: AsyncIterable<Uint8Array>,
+  c: Compression,
+  what: string,
+): AsyncIterable<Uint8Array> {
   if (c === "none") return src;
   const dec = c === "gzip" ? zlib.createGunzip() : zlib.createZstdDecompress();
   // pipeline destroys `dec` with the source's error, so the consumer sees it
@@ -82,14 +88,21 @@ export function decompress(src: AsyncIterable<Uint8Array>, c: Compression, what:
   return wrapErrors(dec as AsyncIterable<Uint8Array>, c, what);
 }
 
-async function* wrapErrors(src: AsyncIterable<Uint8Array>, c: Compression, what: string): AsyncGenerator<Uint8Array> {
+async function* wrapErrors(
+  src: AsyncIterable<Uint8Array>,
+  c: Compression,
+  what: string,
+): AsyncGenerator<Uint8Array> {
   try {
     for await (const chunk of src) yield chunk;
   } catch (err) {
     if (err instanceof Error && "code" in err && String(err.code).startsWith("Z_")) {
       throw new ImageError(`${what}: corrupt ${c} data`, { cause: err });
     }
-    if (err instanceof Error && /zstd|ZSTD/.test(String((err as { code?: unknown }).code ?? err.message))) {
+    if (
+      err instanceof Error &&
+      /zstd|ZSTD/.test(String((err as { code?: unknown }).code ?? err.message))
+    ) {
       throw new ImageError(`${what}: corrupt ${c} data`, { cause: err });
     }
     throw err;

@@ -20,7 +20,9 @@ export function isDigest(s: string): boolean {
  */
 export function digestHex(digest: string): string {
   if (!DIGEST.test(digest)) {
-    throw new ImageError(`unsupported or malformed digest "${digest}"`, { hint: "only sha256 digests are supported" });
+    throw new ImageError(`unsupported or malformed digest "${digest}"`, {
+      hint: "only sha256 digests are supported",
+    });
   }
   return digest.slice(7);
 }
@@ -47,7 +49,10 @@ export class DigestCounter {
 }
 
 /** Pass chunks through unchanged while feeding `counter`. */
-export async function* tap(src: AsyncIterable<Uint8Array>, counter: DigestCounter): AsyncGenerator<Uint8Array> {
+export async function* tap(
+  src: AsyncIterable<Uint8Array>,
+  counter: DigestCounter,
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of src) {
     counter.update(chunk);
     yield chunk;

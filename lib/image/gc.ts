@@ -84,7 +84,9 @@ export function collectGarbage(layout: StoreLayout, opts: GcOptions = {}): GcRes
   for (const name of dbNames) {
     const hex = name.replace(/\.json$/, "");
     if (removeIfDead(join(layout.layerDbDir, name), name)) continue;
-    if (!blobSet.has(hex) || result.blobs.includes(`sha256:${hex}`)) removeIfExists(join(layout.layerDbDir, name));
+    if (!blobSet.has(hex) || result.blobs.includes(`sha256:${hex}`)) {
+      removeIfExists(join(layout.layerDbDir, name));
+    }
   }
   return result;
 }

@@ -22,7 +22,8 @@ export interface Reference {
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
-const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$/;
+const DOMAIN =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$/;
 
 /** Default registry. */
 export const DOCKER_HUB = "docker.io";
@@ -51,7 +52,10 @@ export function parseReference(ref: string): Reference {
   }
   const parts = rest.split("/");
   let domain = DOCKER_HUB;
-  if (parts.length > 1 && (parts[0].includes(".") || parts[0].includes(":") || parts[0] === "localhost")) {
+  if (
+    parts.length > 1 &&
+    (parts[0].includes(".") || parts[0].includes(":") || parts[0] === "localhost")
+  ) {
     domain = parts.shift()!;
     if (!DOMAIN.test(domain)) throw bad("invalid registry host");
   }

@@ -42,9 +42,11 @@ export function planRemove(i: RemoveInput): RemovePlan {
   if (i.name !== undefined) {
     if (!i.force && single && i.usedBy) {
       throw new ImageError(
-        `conflict: unable to remove repository reference "${familiarName(parseReference(i.name))}" (must force) - container ${
-          shortId(i.usedBy)
-        } is using its referenced image ${shortId(i.id)}`,
+        `conflict: unable to remove repository reference "${
+          familiarName(parseReference(i.name))
+        }" (must force) - container ${shortId(i.usedBy)} is using its referenced image ${
+          shortId(i.id)
+        }`,
       );
     }
     const isDigestRef = i.name.includes("@");
@@ -66,12 +68,16 @@ export function planRemove(i: RemoveInput): RemovePlan {
   }
   if (!single && !i.force && i.tags.length + i.repoDigests.length > 0) {
     throw new ImageError(
-      `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is referenced in multiple repositories`,
+      `conflict: unable to delete ${
+        shortId(i.id)
+      } (must be forced) - image is referenced in multiple repositories`,
     );
   }
   if (i.usedBy && !i.force) {
     throw new ImageError(
-      `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is being used by container ${shortId(i.usedBy)}`,
+      `conflict: unable to delete ${
+        shortId(i.id)
+      } (must be forced) - image is being used by container ${shortId(i.usedBy)}`,
     );
   }
   return { untag: [...i.tags], dropDigests: [...i.repoDigests], deleteImage: !i.usedBy };

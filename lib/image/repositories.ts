@@ -20,7 +20,9 @@ interface RepositoriesFile {
 export function readTags(layout: StoreLayout): TagIndex {
   const f = readJsonIfExists<RepositoriesFile>(layout.repositories);
   if (f === undefined) return {};
-  if (!f || typeof f.tags !== "object") throw new ImageError(`corrupt tag index ${layout.repositories}`);
+  if (!f || typeof f.tags !== "object") {
+    throw new ImageError(`corrupt tag index ${layout.repositories}`);
+  }
   return { ...f.tags };
 }
 

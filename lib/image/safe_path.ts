@@ -29,7 +29,12 @@ export function entryComponents(name: string, what: string): string[] {
  * the absolute path. Never follows a symlink.
  * @throws {ImageError} a component is a symlink or not a directory.
  */
-export function ensureDirChain(root: string, comps: string[], entryName: string, what: string): string {
+export function ensureDirChain(
+  root: string,
+  comps: string[],
+  entryName: string,
+  what: string,
+): string {
   let p = root;
   for (const c of comps) {
     p = join(p, c);
@@ -45,7 +50,13 @@ export function ensureDirChain(root: string, comps: string[], entryName: string,
       Deno.chmodSync(p, 0o755); // mkdir honours the umask
       continue;
     }
-    if (st.isSymlink) throw unsafe(entryName, what, `traverses the symlink ${comps.slice(0, comps.indexOf(c) + 1).join("/")}`);
+    if (st.isSymlink) {
+      throw unsafe(
+        entryName,
+        what,
+        `traverses the symlink ${comps.slice(0, comps.indexOf(c) + 1).join("/")}`,
+      );
+    }
     if (!st.isDirectory) throw unsafe(entryName, what, `has a parent that is not a directory`);
   }
   return p;
@@ -56,7 +67,12 @@ export function ensureDirChain(root: string, comps: string[], entryName: string,
  * following anything; the target must exist and not be a directory.
  * @throws {ImageError} unsafe name, symlink in the parents, missing target, directory target.
  */
-export function resolveLinkTarget(root: string, linkname: string, entryName: string, what: string): string {
+export function resolveLinkTarget(
+  root: string,
+  linkname: string,
+  entryName: string,
+  what: string,
+): string {
   const comps = entryComponents(linkname, what);
   if (!comps.length) throw unsafe(entryName, what, `is a hardlink to the layer root`);
   let p = root;
@@ -72,9 +88,19 @@ export function resolveLinkTarget(root: string, linkname: string, entryName: str
       throw err;
     }
     const last = i === comps.length - 1;
-    if (!last && st.isSymlink) throw unsafe(entryName, what, `is a hardlink through the symlink ${comps.slice(0, i + 1).join("/")}`);
-    if (!last && !st.isDirectory) throw unsafe(entryName, what, `is a hardlink to "${linkname}", which is not in this layer`);
-    if (last && st.isDirectory) throw unsafe(entryName, what, `is a hardlink to the directory "${linkname}"`);
+    if (!last && st.isSymlink) {
+      throw unsafe(
+        entryName,
+        what,
+        `is a hardlink through the symlink ${comps.slice(0, i + 1).join("/")}`,
+      );
+    }
+    if (!last && !st.isDirectory) {
+      throw unsafe(entryName, what, `is a hardlink to "${linkname}", which is not in this layer`);
+    }
+    if (last && st.isDirectory) {
+      throw unsafe(entryName, what, `is a hardlink to the directory "${linkname}"`);
+    }
   }
   return p;
 }

@@ -44,7 +44,9 @@ export class StagedArchive {
     const f = this.get(name);
     if (!f) throw new ImageError(`${what}: the archive has no file "${name}"`);
     if (expect && f.digest !== expect) {
-      throw new ImageError(`${what}: digest mismatch for "${name}": expected ${expect}, content has ${f.digest}`);
+      throw new ImageError(
+        `${what}: digest mismatch for "${name}": expected ${expect}, content has ${f.digest}`,
+      );
     }
     return f;
   }
@@ -64,7 +66,9 @@ export class StagedArchive {
       return JSON.parse(new TextDecoder().decode(this.read(name, what))) as T;
     } catch (err) {
       // a corrupt archive: say which file
-      if (err instanceof SyntaxError) throw new ImageError(`${what}: "${name}" is not valid JSON`, { cause: err });
+      if (err instanceof SyntaxError) {
+        throw new ImageError(`${what}: "${name}" is not valid JSON`, { cause: err });
+      }
       throw err;
     }
   }
@@ -80,7 +84,11 @@ export function normalizeName(name: string): string | undefined {
  * Stream the tar in `src` into `dir` (which must exist).
  * @throws {ImageError} invalid tar or empty input.
  */
-export async function stageArchive(src: AsyncIterable<Uint8Array>, dir: string, what: string): Promise<StagedArchive> {
+export async function stageArchive(
+  src: AsyncIterable<Uint8Array>,
+  dir: string,
+  what: string,
+): Promise<StagedArchive> {
   const staged = new StagedArchive(dir);
   let n = 0;
   let total = 0;
@@ -95,7 +103,9 @@ export async function stageArchive(src: AsyncIterable<Uint8Array>, dir: string, 
     const name = normalizeName(h.name);
     if (name === undefined || name === "") continue;
     if (h.type === "symlink" || h.type === "link") {
-      const target = h.type === "symlink" ? posix.join(posix.dirname(name), h.linkname ?? "") : h.linkname ?? "";
+      const target = h.type === "symlink"
+        ? posix.join(posix.dirname(name), h.linkname ?? "")
+        : h.linkname ?? "";
       const t = normalizeName(target);
       if (t !== undefined) staged.links.set(name, t);
       continue;

@@ -24,7 +24,13 @@ import { readTags, tagsOf, writeTags } from "./repositories.ts";
 import { collectGarbage, type GcResult, readRecords } from "./gc.ts";
 import { planRemove } from "./remove_plan.ts";
 import { parseImageConfig } from "./config.ts";
-import type { ImageRecord, ImageSummary, LayerRecord, OciImageConfig, ResolvedImage } from "./types.ts";
+import type {
+  ImageRecord,
+  ImageSummary,
+  LayerRecord,
+  OciImageConfig,
+  ResolvedImage,
+} from "./types.ts";
 
 /** What `commitImage` takes. */
 export interface CommitInput {
@@ -88,7 +94,9 @@ export class ImageStore {
     try {
       bytes = Deno.readFileSync(this.layout.blob(id));
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) throw new ImageError(`config blob of image ${id} is missing from the store`);
+      if (err instanceof Deno.errors.NotFound) {
+        throw new ImageError(`config blob of image ${id} is missing from the store`);
+      }
       throw err;
     }
     return parseImageConfig(bytes, id);
@@ -183,7 +191,10 @@ export class ImageStore {
    * Unpack a stored layer blob into `layers/<diffid>/` (reused when present).
    * Needs root. @throws {ImageError} unsupported media type, unsafe or corrupt tar.
    */
-  async unpackLayer(blobDigest: string, mediaType: string): Promise<{ diffId: string; dir: string }> {
+  async unpackLayer(
+    blobDigest: string,
+    mediaType: string,
+  ): Promise<{ diffId: string; dir: string }> {
     checkLayerMediaType(mediaType, blobDigest);
     this.#lease.add(blobDigest);
     const known = readJsonIfExists<{ diffId: string }>(this.layout.layerDb(blobDigest));
@@ -227,16 +238,22 @@ export class ImageStore {
     const config = parseImageConfig(img.config, id);
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== img.layers.length) {
-      throw new ImageError(`image ${id}: config lists ${diffIds.length} layers but ${img.layers.length} were given`);
+      throw new ImageError(
+        `image ${id}: config lists ${diffIds.length} layers but ${img.layers.length} were given`,
+      );
     }
     const names = img.names.map((n) => formatReference(parseReference(n)));
     const layers: LayerRecord[] = [];
     for (const [i, l] of img.layers.entries()) {
-      if (!this.hasBlob(l.digest)) throw new ImageError(`layer blob ${l.digest} is not in the store`);
+      if (!this.hasBlob(l.digest)) {
+        throw new ImageError(`layer blob ${l.digest} is not in the store`);
+      }
       const { diffId } = await this.unpackLayer(l.digest, l.mediaType);
       if (diffId !== diffIds[i]) {
         throw new ImageError(
-          `layer ${i + 1} (${l.digest}) does not match the image config: its content has diff id ${diffId}, the config says ${
+          `layer ${
+            i + 1
+          } (${l.digest}) does not match the image config: its content has diff id ${diffId}, the config says ${
             diffIds[i]
           }`,
         );
@@ -249,14 +266,18 @@ export class ImageStore {
       for (const l of layers) {
         // a GC that ran before our lease existed may have taken them
         if (!exists(this.layout.blob(l.digest)) || !isDir(this.layout.layer(l.diffId))) {
-          throw new ImageError(`layer ${l.digest} was removed by a concurrent prune`, { hint: "retry the command" });
+          throw new ImageError(`layer ${l.digest} was removed by a concurrent prune`, {
+            hint: "retry the command",
+          });
         }
       }
       const old = readJsonIfExists<ImageRecord>(this.layout.image(id));
       const digests = new Set(old?.repoDigests ?? []);
       for (const n of names.filter((n) => n.includes("@"))) digests.add(n);
       if (img.manifestDigest) {
-        for (const n of names) digests.add(`${repositoryOf(parseReference(n))}@${img.manifestDigest}`);
+        for (const n of names) {
+          digests.add(`${repositoryOf(parseReference(n))}@${img.manifestDigest}`);
+        }
       }
       const record: ImageRecord = {
         id,
@@ -279,7 +300,9 @@ export class ImageStore {
    */
   async tag(src: string, name: string): Promise<string> {
     const r = parseReference(name);
-    if (r.digest) throw new UsageError(`refusing to create a tag with a digest reference: "${name}"`);
+    if (r.digest) {
+      throw new UsageError(`refusing to create a tag with a digest reference: "${name}"`);
+    }
     const target = formatReference(r);
     await withLock(this.layout.lock, () => {
       const f = this.#find(src);
@@ -311,7 +334,9 @@ export class ImageStore {
         record,
       };
     });
-    return out.sort((a, b) => (b.created ?? "").localeCompare(a.created ?? "") || a.id.localeCompare(b.id));
+    return out.sort((a, b) =>
+      (b.created ?? "").localeCompare(a.created ?? "") || a.id.localeCompare(b.id)
+    );
   }
 
   /**
@@ -338,10 +363,15 @@ export class ImageStore {
         removeIfExists(this.layout.image(f.record.id));
         deleted.push(f.record.id);
       } else if (plan.dropDigests.length) {
-        const record = { ...f.record, repoDigests: f.record.repoDigests.filter((d) => !plan.dropDigests.includes(d)) };
+        const record = {
+          ...f.record,
+          repoDigests: f.record.repoDigests.filter((d) => !plan.dropDigests.includes(d)),
+        };
         writeJsonAtomic(this.layout.image(f.record.id), record);
       }
-      const gc = deleted.length ? collectGarbage(this.layout) : { blobs: [], layers: [], reclaimed: 0 };
+      const gc = deleted.length
+        ? collectGarbage(this.layout)
+        : { blobs: [], layers: [], reclaimed: 0 };
       return { untagged: [...plan.untag, ...plan.dropDigests], deleted, gc };
     });
   }
@@ -350,7 +380,9 @@ export class ImageStore {
    * Remove dangling images (no tags, no digests) — or, with `all`, every
    * image no container uses — then GC.
    */
-  async prune(opts: { all?: boolean } = {}): Promise<{ deleted: string[]; untagged: string[]; gc: GcResult }> {
+  async prune(
+    opts: { all?: boolean } = {},
+  ): Promise<{ deleted: string[]; untagged: string[]; gc: GcResult }> {
     return await withLock(this.layout.lock, () => {
       const tags = readTags(this.layout);
       const used = containersUsing(this.paths);
@@ -416,7 +448,11 @@ export class ImageStore {
     if (byName || !isIdPrefix) return byName;
     const prefix = ref.replace(/^sha256:/, "");
     const matches = readRecords(this.layout).filter((r) => digestHex(r.id).startsWith(prefix));
-    if (matches.length > 1) throw new ImageError(`image id prefix "${ref}" is ambiguous (${matches.length} images match)`);
+    if (matches.length > 1) {
+      throw new ImageError(
+        `image id prefix "${ref}" is ambiguous (${matches.length} images match)`,
+      );
+    }
     return matches[0] && { record: matches[0], ref: matches[0].id, byId: true };
   }
 
@@ -447,7 +483,9 @@ export class ImageStore {
 /** Image id → id of a container using it. */
 export function containersUsing(paths: Paths): Map<string, string> {
   const out = new Map<string, string>();
-  for (const c of listContainers(paths)) if (!out.has(c.config.image.id)) out.set(c.config.image.id, c.config.id);
+  for (const c of listContainers(paths)) {
+    if (!out.has(c.config.image.id)) out.set(c.config.image.id, c.config.id);
+  }
   return out;
 }
 
@@ -458,7 +496,11 @@ export function noSuchImage(ref: string): ImageError {
 
 function verify(digest: string, counter: DigestCounter, size?: number): void {
   if (size !== undefined && counter.size !== size) {
-    throw new ImageError(`blob ${digest}: size mismatch: expected ${size} bytes, got ${counter.size}${counter.size > size ? "+" : ""}`);
+    throw new ImageError(
+      `blob ${digest}: size mismatch: expected ${size} bytes, got ${counter.size}${
+        counter.size > size ? "+" : ""
+      }`,
+    );
   }
   const got = counter.digest();
   if (got !== digest) throw new ImageError(`blob ${digest}: digest mismatch: content has ${got}`);

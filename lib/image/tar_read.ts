@@ -34,7 +34,10 @@ export interface TarEntry extends AsyncIterable<Uint8Array> {
  * destroy the whole extractor.
  * @throws {ImageError} the data is not a valid (or is a truncated) tar.
  */
-export async function* readTar(src: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<TarEntry> {
+export async function* readTar(
+  src: AsyncIterable<Uint8Array>,
+  what: string,
+): AsyncGenerator<TarEntry> {
   const extract = tar.extract();
   const closed = new Promise<void>((resolve) => extract.once("close", () => resolve()));
   let sourceError: unknown;
@@ -80,8 +83,14 @@ export async function drainEntry(entry: TarEntry): Promise<void> {
 }
 
 /** Read a whole (small) entry into memory, refusing more than `limit` bytes. */
-export async function readEntryBytes(entry: TarEntry, limit: number, what: string): Promise<Uint8Array> {
-  if (entry.header.size > limit) throw new ImageError(`${what}: ${entry.header.name} is too large (${entry.header.size} bytes)`);
+export async function readEntryBytes(
+  entry: TarEntry,
+  limit: number,
+  what: string,
+): Promise<Uint8Array> {
+  if (entry.header.size > limit) {
+    throw new ImageError(`${what}: ${entry.header.name} is too large (${entry.header.size} bytes)`);
+  }
   const out = new Uint8Array(entry.header.size);
   let off = 0;
   for await (const chunk of entry) {

@@ -55,7 +55,9 @@ async function applyEntry(
 
   if (base.startsWith(WHITEOUT)) {
     await drainEntry(entry);
-    if (base === OPAQUE) return kernel.lsetxattr(parent, OPAQUE_XATTR, new TextEncoder().encode("y"));
+    if (base === OPAQUE) {
+      return kernel.lsetxattr(parent, OPAQUE_XATTR, new TextEncoder().encode("y"));
+    }
     if (base.startsWith(WHITEOUT + WHITEOUT)) return; // aufs bookkeeping (.wh..wh.plnk…): nothing to apply
     const victim = base.slice(WHITEOUT.length);
     if (!victim || victim === "." || victim === "..") {
@@ -69,7 +71,9 @@ async function applyEntry(
 
   const path = comps.length ? join(parent, base) : dest;
   if (!comps.length && h.type !== "directory") {
-    throw new ImageError(`${what}: refusing tar entry "${h.name}": the layer root must be a directory`);
+    throw new ImageError(
+      `${what}: refusing tar entry "${h.name}": the layer root must be a directory`,
+    );
   }
   switch (h.type) {
     case "directory": {

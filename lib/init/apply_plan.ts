@@ -63,7 +63,10 @@ export function applySteps(kernel: Kernel, rootfs: string, steps: Step[]): void 
           kernel.mount(s.source, s.target, s.fstype, s.flags, s.data ?? null);
         } catch (err) {
           // optional mounts (masks, mqueue) are skipped when the path or fs is absent
-          if (s.optional && err instanceof SyscallError && ["ENOENT", "ENODEV", "EINVAL"].includes(err.errnoName)) break;
+          if (
+            s.optional && err instanceof SyscallError &&
+            ["ENOENT", "ENODEV", "EINVAL"].includes(err.errnoName)
+          ) break;
           throw err;
         }
         break;

@@ -16,7 +16,9 @@ export function statPath(path: string): { isFile: boolean; mode: number | null }
     return { isFile: st.isFile, mode: st.mode };
   } catch (err) {
     // a missing file or a broken path component both mean "not here"
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) return undefined;
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
     throw err;
   }
 }
@@ -26,7 +28,11 @@ export function statPath(path: string): { isFile: boolean; mode: number | null }
  * @throws {TsboxError} exit 127 when not found, 126 when found but not executable.
  */
 export function findExecutable(cmd: string, env: string[], stat: StatFn = statPath): string {
-  if (cmd === "") throw new TsboxError(`exec: "": executable file not found in $PATH`, { exitCode: EXIT_NOT_FOUND });
+  if (cmd === "") {
+    throw new TsboxError(`exec: "": executable file not found in $PATH`, {
+      exitCode: EXIT_NOT_FOUND,
+    });
+  }
   const check = (p: string): string | undefined => {
     const st = stat(p);
     if (!st) return undefined;
@@ -37,7 +43,11 @@ export function findExecutable(cmd: string, env: string[], stat: StatFn = statPa
   };
   if (cmd.includes("/")) {
     const found = check(cmd);
-    if (!found) throw new TsboxError(`exec: "${cmd}": no such file or directory`, { exitCode: EXIT_NOT_FOUND });
+    if (!found) {
+      throw new TsboxError(`exec: "${cmd}": no such file or directory`, {
+        exitCode: EXIT_NOT_FOUND,
+      });
+    }
     return found;
   }
   const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
@@ -53,7 +63,9 @@ export function findExecutable(cmd: string, env: string[], stat: StatFn = statPa
     }
   }
   if (denied) throw denied;
-  throw new TsboxError(`exec: "${cmd}": executable file not found in $PATH`, { exitCode: EXIT_NOT_FOUND });
+  throw new TsboxError(`exec: "${cmd}": executable file not found in $PATH`, {
+    exitCode: EXIT_NOT_FOUND,
+  });
 }
 
 /** docker's default PATH when the image sets none. */

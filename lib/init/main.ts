@@ -10,10 +10,23 @@
  */
 
 import type { Command } from "../cli/context.ts";
-import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec, type ToInit } from "../container/init_spec.ts";
+import {
+  decodeMsg,
+  encodeMsg,
+  type FromInit,
+  INIT_FD_ENV,
+  type InitSpec,
+  type ToInit,
+} from "../container/init_spec.ts";
 import { cloexecFrom, recvMsgSync, sendFd, sendMsg, setCloexec } from "../../ffi/fds.ts";
 import { exitCodeOf, formatError, TsboxError } from "../errors.ts";
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH } from "../../ffi/consts.ts";
+import {
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWUTS,
+  MNT_DETACH,
+} from "../../ffi/consts.ts";
 import type { Kernel } from "../kernel.ts";
 import { rootfsPlan } from "./rootfs_plan.ts";
 import { applySteps } from "./apply_plan.ts";
@@ -79,7 +92,11 @@ function runInit(kernel: Kernel, fd: number): never | number {
 
   const creds = resolveUser(p.user, readIfExists("/etc/passwd"), readIfExists("/etc/group"));
   const env = finalEnv(p.env, creds.home, spec.hostname, p.tty);
-  if (!p.cwd.startsWith("/")) throw new TsboxError(`the working directory '${p.cwd}' is invalid, it needs to be an absolute path`);
+  if (!p.cwd.startsWith("/")) {
+    throw new TsboxError(
+      `the working directory '${p.cwd}' is invalid, it needs to be an absolute path`,
+    );
+  }
   Deno.mkdirSync(p.cwd, { recursive: true, mode: 0o755 });
   if (p.args.length === 0) throw new TsboxError("no command specified");
   const exe = findExecutable(p.args[0], env);
@@ -110,7 +127,9 @@ function runInit(kernel: Kernel, fd: number): never | number {
 /** Hidden `__init` entry. */
 export const main: Command = (_args, ctx) => {
   const fd = Number(Deno.env.get(INIT_FD_ENV));
-  if (!Number.isInteger(fd) || fd < 3) return Promise.reject(new TsboxError("__init is internal to tsbox"));
+  if (!Number.isInteger(fd) || fd < 3) {
+    return Promise.reject(new TsboxError("__init is internal to tsbox"));
+  }
   setCloexec(fd);
   try {
     return Promise.resolve(runInit(ctx.kernel, fd));

@@ -25,7 +25,15 @@ import {
 
 /** One setup step. Paths are absolute in the init's (pre-pivot) view. */
 export type Step =
-  | { op: "mount"; source: string | null; target: string; fstype: string | null; flags: number; data?: string; optional?: boolean }
+  | {
+    op: "mount";
+    source: string | null;
+    target: string;
+    fstype: string | null;
+    flags: number;
+    data?: string;
+    optional?: boolean;
+  }
   | { op: "mkdir"; path: string; mode: number }
   | { op: "mknod"; path: string; mode: number; major: number; minor: number }
   | { op: "symlink"; target: string; path: string }
@@ -52,7 +60,13 @@ export const DEVICES: [string, number, number][] = [
 ];
 
 /** /proc files hidden behind /dev/null (docker's default masked paths). */
-const MASKED_FILES = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats"];
+const MASKED_FILES = [
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/timer_list",
+  "/proc/sched_debug",
+  "/proc/latency_stats",
+];
 /** Dirs hidden behind an empty read-only tmpfs. */
 const MASKED_DIRS = ["/proc/acpi", "/proc/scsi", "/sys/firmware"];
 /** /proc paths made read-only. */
@@ -94,8 +108,21 @@ export function rootfsPlan(inp: RootfsInput): { base: Step[]; masks: Step[] } {
     { op: "mkdir", path: r("proc"), mode: 0o555 },
     { op: "mount", source: "proc", target: r("proc"), fstype: "proc", flags: nodevExec },
     { op: "mkdir", path: r("dev"), mode: 0o755 },
-    { op: "mount", source: "tmpfs", target: r("dev"), fstype: "tmpfs", flags: MS_NOSUID | MS_STRICTATIME, data: "mode=755,size=65536k" },
-    ...DEVICES.map(([name, major, minor]): Step => ({ op: "mknod", path: r(`dev/${name}`), mode: S_IFCHR | 0o666, major, minor })),
+    {
+      op: "mount",
+      source: "tmpfs",
+      target: r("dev"),
+      fstype: "tmpfs",
+      flags: MS_NOSUID | MS_STRICTATIME,
+      data: "mode=755,size=65536k",
+    },
+    ...DEVICES.map(([name, major, minor]): Step => ({
+      op: "mknod",
+      path: r(`dev/${name}`),
+      mode: S_IFCHR | 0o666,
+      major,
+      minor,
+    })),
     { op: "symlink", target: "/proc/self/fd", path: r("dev/fd") },
     { op: "symlink", target: "/proc/self/fd/0", path: r("dev/stdin") },
     { op: "symlink", target: "/proc/self/fd/1", path: r("dev/stdout") },
@@ -112,20 +139,50 @@ export function rootfsPlan(inp: RootfsInput): { base: Step[]; masks: Step[] } {
     },
     { op: "symlink", target: "pts/ptmx", path: r("dev/ptmx") },
     { op: "mkdir", path: r("dev/shm"), mode: 0o1777 },
-    { op: "mount", source: "shm", target: r("dev/shm"), fstype: "tmpfs", flags: nodevExec, data: "mode=1777,size=65536k" },
+    {
+      op: "mount",
+      source: "shm",
+      target: r("dev/shm"),
+      fstype: "tmpfs",
+      flags: nodevExec,
+      data: "mode=1777,size=65536k",
+    },
     { op: "mkdir", path: r("dev/mqueue"), mode: 0o755 },
-    { op: "mount", source: "mqueue", target: r("dev/mqueue"), fstype: "mqueue", flags: nodevExec, optional: true },
+    {
+      op: "mount",
+      source: "mqueue",
+      target: r("dev/mqueue"),
+      fstype: "mqueue",
+      flags: nodevExec,
+      optional: true,
+    },
     { op: "mkdir", path: r("sys"), mode: 0o555 },
-    { op: "mount", source: "sysfs", target: r("sys"), fstype: "sysfs", flags: nodevExec | MS_RDONLY },
+    {
+      op: "mount",
+      source: "sysfs",
+      target: r("sys"),
+      fstype: "sysfs",
+      flags: nodevExec | MS_RDONLY,
+    },
     { op: "mkdir", path: r("etc"), mode: 0o755 },
-    ...([["hosts", inp.etcFiles.hosts], ["resolv.conf", inp.etcFiles.resolvConf], ["hostname", inp.etcFiles.hostname]] as const)
+    ...([["hosts", inp.etcFiles.hosts], ["resolv.conf", inp.etcFiles.resolvConf], [
+      "hostname",
+      inp.etcFiles.hostname,
+    ]] as const)
       .flatMap(([name, src]): Step[] => [
         { op: "touch", path: r(`etc/${name}`) },
         { op: "mount", source: src, target: r(`etc/${name}`), fstype: null, flags: MS_BIND },
       ]),
   ];
   const masks: Step[] = [
-    ...MASKED_FILES.map((p): Step => ({ op: "mount", source: "/dev/null", target: r(p), fstype: null, flags: MS_BIND, optional: true })),
+    ...MASKED_FILES.map((p): Step => ({
+      op: "mount",
+      source: "/dev/null",
+      target: r(p),
+      fstype: null,
+      flags: MS_BIND,
+      optional: true,
+    })),
     ...MASKED_DIRS.map((p): Step => ({
       op: "mount",
       source: "tmpfs",
@@ -136,8 +193,22 @@ export function rootfsPlan(inp: RootfsInput): { base: Step[]; masks: Step[] } {
       optional: true,
     })),
     ...READONLY.flatMap((p): Step[] => [
-      { op: "mount", source: r(p), target: r(p), fstype: null, flags: MS_BIND | MS_REC, optional: true },
-      { op: "mount", source: null, target: r(p), fstype: null, flags: MS_BIND | MS_REC | MS_REMOUNT | MS_RDONLY, optional: true },
+      {
+        op: "mount",
+        source: r(p),
+        target: r(p),
+        fstype: null,
+        flags: MS_BIND | MS_REC,
+        optional: true,
+      },
+      {
+        op: "mount",
+        source: null,
+        target: r(p),
+        fstype: null,
+        flags: MS_BIND | MS_REC | MS_REMOUNT | MS_RDONLY,
+        optional: true,
+      },
     ]),
   ];
   return { base, masks };

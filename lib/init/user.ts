@@ -25,14 +25,22 @@ interface PasswdEntry {
 
 /** Parse /etc/passwd text. */
 export function parsePasswd(text: string): PasswdEntry[] {
-  return text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(":")).filter((f) => f.length >= 6)
+  return text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(":")).filter((
+    f,
+  ) => f.length >= 6)
     .map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] }));
 }
 
 /** Parse /etc/group text. */
 export function parseGroup(text: string): { name: string; gid: number; members: string[] }[] {
-  return text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(":")).filter((f) => f.length >= 3)
-    .map((f) => ({ name: f[0], gid: Number(f[2]), members: (f[3] ?? "").split(",").filter(Boolean) }));
+  return text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(":")).filter((
+    f,
+  ) => f.length >= 3)
+    .map((f) => ({
+      name: f[0],
+      gid: Number(f[2]),
+      members: (f[3] ?? "").split(",").filter(Boolean),
+    }));
 }
 
 const NUM = /^[0-9]+$/;
@@ -52,7 +60,9 @@ export function resolveUser(spec: string, passwdText: string, groupText: string)
     entry = passwd.find((p) => p.uid === uid);
   } else {
     entry = passwd.find((p) => p.name === u);
-    if (!entry) throw new TsboxError(`unable to find user ${u}: no matching entries in passwd file`);
+    if (!entry) {
+      throw new TsboxError(`unable to find user ${u}: no matching entries in passwd file`);
+    }
     uid = entry.uid;
   }
   let gid = entry?.gid ?? 0;
@@ -60,7 +70,9 @@ export function resolveUser(spec: string, passwdText: string, groupText: string)
     if (NUM.test(g)) gid = Number(g);
     else {
       const grp = groups.find((x) => x.name === g);
-      if (!grp) throw new TsboxError(`unable to find group ${g}: no matching entries in group file`);
+      if (!grp) {
+        throw new TsboxError(`unable to find group ${g}: no matching entries in group file`);
+      }
       gid = grp.gid;
     }
   }

@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { ImageError } from "../errors.ts";
 import { withLock } from "../fsutil.ts";
 import type { RegistryClient } from "./client.ts";
-import { sha256Hex } from "./http_util.ts";
+import { describe, sha256Hex } from "./http_util.ts";
 import type { Descriptor } from "./manifest.ts";
 import { TransientError, withRetry } from "./retry.ts";
 
@@ -80,16 +80,21 @@ export async function downloadBlob(
           if (resumedFrom < 0) resumedFrom = from;
         } catch (err) {
           // cancelled by the caller (another layer failed): not worth a retry
-          if (opts.signal?.aborted) throw new ImageError(`download of ${desc.digest} cancelled`, { cause: err });
+          if (opts.signal?.aborted) {
+            throw new ImageError(`download of ${desc.digest} cancelled`, { cause: err });
+          }
           throw err;
         }
       }, opts.onRetry);
     } catch (err) {
       if (err instanceof ImageError) throw err;
-      throw new TransferError(`failed to download ${desc.digest} from ${client.endpoint.domain}: ${describe(err)}`, {
-        cause: err,
-        hint: "the partial download is kept; pulling again resumes it",
-      });
+      throw new TransferError(
+        `failed to download ${desc.digest} from ${client.endpoint.domain}: ${describe(err)}`,
+        {
+          cause: err,
+          hint: "the partial download is kept; pulling again resumes it",
+        },
+      );
     }
     await sink.adoptBlob(desc.digest, partial);
     return { status: "downloaded", resumedFrom: Math.max(0, resumedFrom) } as const;
@@ -97,7 +102,12 @@ export async function downloadBlob(
 }
 
 /** One attempt: resume or restart, stream, verify. Returns the offset it started from. */
-async function attempt(client: RegistryClient, desc: Descriptor, partial: string, opts: DownloadOptions): Promise<number> {
+async function attempt(
+  client: RegistryClient,
+  desc: Descriptor,
+  partial: string,
+  opts: DownloadOptions,
+): Promise<number> {
   let offset = sizeOf(partial);
   if (offset > desc.size) offset = truncate(partial);
   const hash = createHash("sha256");
@@ -123,7 +133,12 @@ async function attempt(client: RegistryClient, desc: Descriptor, partial: string
 }
 
 /** Drop the partial file and fetch from byte 0 (one more request, same attempt). */
-async function restart(client: RegistryClient, desc: Descriptor, partial: string, opts: DownloadOptions): Promise<number> {
+async function restart(
+  client: RegistryClient,
+  desc: Descriptor,
+  partial: string,
+  opts: DownloadOptions,
+): Promise<number> {
   truncate(partial);
   const idle = linkedController(opts.signal);
   const res = await client.openBlob(desc.digest, 0, idle.signal);
@@ -157,15 +172,23 @@ async function stream(
 ): Promise<void> {
   if (!res.body) throw new TransientError(`empty response for ${desc.digest}`);
   const idleMs = opts.idleTimeoutMs ?? 60_000;
-  let timer = setTimeout(() => idle.abort(new DOMException("download stalled", "TimeoutError")), idleMs);
+  let timer = setTimeout(
+    () => idle.abort(new DOMException("download stalled", "TimeoutError")),
+    idleMs,
+  );
   let done = offset;
   const meter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, ctl) {
       clearTimeout(timer);
-      timer = setTimeout(() => idle.abort(new DOMException("download stalled", "TimeoutError")), idleMs);
+      timer = setTimeout(
+        () => idle.abort(new DOMException("download stalled", "TimeoutError")),
+        idleMs,
+      );
       done += chunk.length;
       if (done > desc.size) {
-        throw new ImageError(`failed to verify ${desc.digest}: registry sent more than the ${desc.size} bytes the manifest declares`);
+        throw new ImageError(
+          `failed to verify ${desc.digest}: registry sent more than the ${desc.size} bytes the manifest declares`,
+        );
       }
       hash.update(chunk);
       ctl.enqueue(chunk);
@@ -181,7 +204,11 @@ async function stream(
   } finally {
     clearTimeout(timer);
   }
-  if (done < desc.size) throw new TransientError(`download of ${desc.digest} ended early (${done} of ${desc.size} bytes)`);
+  if (done < desc.size) {
+    throw new TransientError(
+      `download of ${desc.digest} ended early (${done} of ${desc.size} bytes)`,
+    );
+  }
   const got = `sha256:${hash.digest("hex")}`;
   if (got !== desc.digest) {
     Deno.removeSync(partial);
@@ -195,22 +222,34 @@ async function stream(
  * Fetch a small blob (the image config) into memory and verify it.
  * @throws {ImageError} too big, size or digest mismatch, not found, unauthorized.
  */
-export async function fetchSmallBlob(client: RegistryClient, desc: Descriptor): Promise<Uint8Array> {
-  if (desc.size > MAX_CONFIG) throw new ImageError(`config blob ${desc.digest} is too large (${desc.size} bytes)`);
+export async function fetchSmallBlob(
+  client: RegistryClient,
+  desc: Descriptor,
+): Promise<Uint8Array> {
+  if (desc.size > MAX_CONFIG) {
+    throw new ImageError(`config blob ${desc.digest} is too large (${desc.size} bytes)`);
+  }
   try {
     return await withRetry(client.retryPolicy, async () => {
       const res = await client.openBlob(desc.digest, 0);
       const bytes = new Uint8Array(await res.arrayBuffer());
-      if (bytes.length < desc.size) throw new TransientError(`download of ${desc.digest} ended early`);
+      if (bytes.length < desc.size) {
+        throw new TransientError(`download of ${desc.digest} ended early`);
+      }
       const got = `sha256:${sha256Hex(bytes)}`;
       if (bytes.length !== desc.size || got !== desc.digest) {
-        throw new ImageError(`failed to verify ${desc.digest}: downloaded content has digest ${got} (${bytes.length} bytes)`);
+        throw new ImageError(
+          `failed to verify ${desc.digest}: downloaded content has digest ${got} (${bytes.length} bytes)`,
+        );
       }
       return bytes;
     });
   } catch (err) {
     if (err instanceof ImageError) throw err;
-    throw new TransferError(`failed to download ${desc.digest} from ${client.endpoint.domain}: ${describe(err)}`, { cause: err });
+    throw new TransferError(
+      `failed to download ${desc.digest} from ${client.endpoint.domain}: ${describe(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -232,11 +271,4 @@ function truncate(path: string): number {
 async function hashFile(path: string, hash: Hash): Promise<void> {
   const f = await Deno.open(path, { read: true });
   for await (const chunk of f.readable) hash.update(chunk);
-}
-
-/** A network error as a short phrase. */
-export function describe(err: unknown): string {
-  if (err instanceof DOMException && err.name === "TimeoutError") return err.message || "timed out";
-  if (err instanceof Error) return err.message.replace(/^error sending request for url \([^)]*\): /, "");
-  return String(err);
 }

@@ -12,9 +12,17 @@ import { type Challenge, parseChallenges } from "./challenge.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { MANIFEST_ACCEPT } from "./manifest.ts";
-import { DEFAULT_RETRY, isTransientStatus, retryAfterMs, type RetryPolicy, TransientError, withRetry } from "./retry.ts";
+import {
+  DEFAULT_RETRY,
+  isNetworkError,
+  isTransientStatus,
+  retryAfterMs,
+  type RetryPolicy,
+  TransientError,
+  withRetry,
+} from "./retry.ts";
 import { basicAuth, fetchToken } from "./token.ts";
-import { errorSummary, sha256Hex } from "./http_util.ts";
+import { describe, errorSummary, sha256Hex } from "./http_util.ts";
 
 /** Options for a `RegistryClient`. */
 export interface ClientOptions {
@@ -64,6 +72,14 @@ export class RegistryClient {
    * @throws {ImageError} unreachable registry, not a v2 registry, or credentials refused.
    */
   async ping(): Promise<void> {
+    try {
+      await this.#ping();
+    } catch (err) {
+      throw this.#unreachable(err);
+    }
+  }
+
+  async #ping(): Promise<void> {
     const res = await withRetry(this.retryPolicy, async () => {
       const r = await this.#send(`${this.endpoint.base}/v2/`, {});
       if (!isTransientStatus(r.status)) return r;
@@ -80,7 +96,11 @@ export class RegistryClient {
         const again = await this.#send(`${this.endpoint.base}/v2/`, {});
         await again.body?.cancel();
         if (again.status === 401) throw this.#unauthorized();
-        if (!again.ok) throw new ImageError(`${this.endpoint.domain}: unexpected status ${again.status} from /v2/`);
+        if (!again.ok) {
+          throw new ImageError(
+            `${this.endpoint.domain}: unexpected status ${again.status} from /v2/`,
+          );
+        }
       }
     } else if (!res.ok) {
       throw new ImageError(`${this.endpoint.domain}: unexpected status ${res.status} from /v2/`);
@@ -93,9 +113,21 @@ export class RegistryClient {
    */
   async getManifest(reference: string, what: string): Promise<FetchedManifest> {
     const url = `${this.endpoint.base}/v2/${this.repo}/manifests/${reference}`;
+    try {
+      return await this.#getManifest(url, reference, what);
+    } catch (err) {
+      throw this.#unreachable(err);
+    }
+  }
+
+  async #getManifest(url: string, reference: string, what: string): Promise<FetchedManifest> {
     return await withRetry(this.retryPolicy, async () => {
       const res = await this.#request(url, { headers: { accept: MANIFEST_ACCEPT } });
-      if (res.status === 404) throw new ImageError(`manifest for ${what} not found: ${await errorSummary(res, "manifest unknown")}`);
+      if (res.status === 404) {
+        throw new ImageError(
+          `manifest for ${what} not found: ${await errorSummary(res, "manifest unknown")}`,
+        );
+      }
       await this.#throwUnlessOk(res, `manifest for ${what}`);
       const len = Number(res.headers.get("content-length") ?? 0);
       if (len > MAX_MANIFEST) {
@@ -120,8 +152,18 @@ export class RegistryClient {
   async openBlob(digest: string, offset: number, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = {};
     if (offset > 0) headers.range = `bytes=${offset}-`;
-    const res = await this.#request(`${this.endpoint.base}/v2/${this.repo}/blobs/${digest}`, { headers, signal });
-    if (res.status === 404) throw new ImageError(`blob ${digest} not found in ${this.endpoint.domain}/${this.repo}: ${await errorSummary(res, "blob unknown")}`);
+    const res = await this.#request(`${this.endpoint.base}/v2/${this.repo}/blobs/${digest}`, {
+      headers,
+      signal,
+    });
+    if (res.status === 404) {
+      throw new ImageError(
+        `blob ${digest} not found in ${this.endpoint.domain}/${this.repo}: ${await errorSummary(
+          res,
+          "blob unknown",
+        )}`,
+      );
+    }
     if (res.status === 416) return res; // the caller restarts from 0
     await this.#throwUnlessOk(res, `blob ${digest}`);
     return res;
@@ -131,14 +173,19 @@ export class RegistryClient {
     if (res.ok) return;
     const summary = await errorSummary(res, res.statusText);
     if (isTransientStatus(res.status)) {
-      throw new TransientError(`${what}: ${res.status} ${summary}`, { retryAfterMs: retryAfterMs(res.headers.get("retry-after")) });
+      throw new TransientError(`${what}: ${res.status} ${summary}`, {
+        retryAfterMs: retryAfterMs(res.headers.get("retry-after")),
+      });
     }
     if (res.status === 401 || res.status === 403) throw this.#unauthorized(summary);
     throw new ImageError(`${what}: ${this.endpoint.domain} answered ${res.status}: ${summary}`);
   }
 
   /** Authenticated request: ping once, attach auth, re-authenticate once on 401. */
-  async #request(url: string, init: { headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response> {
+  async #request(
+    url: string,
+    init: { headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<Response> {
     if (!this.#pinged) await this.ping();
     let res = await this.#send(url, init);
     if (res.status === 401 && this.#challenge?.scheme !== "basic") {
@@ -163,28 +210,54 @@ export class RegistryClient {
       return;
     }
     if (ch.scheme !== "bearer" || !ch.params.realm) {
-      throw new ImageError(`${this.endpoint.domain}: unsupported authentication scheme "${ch.scheme}"`);
+      throw new ImageError(
+        `${this.endpoint.domain}: unsupported authentication scheme "${ch.scheme}"`,
+      );
     }
     const scope = scopeFromChallenge ?? `repository:${this.repo}:pull`;
     const token = await withRetry(
       this.retryPolicy,
-      () => fetchToken(ch.params.realm, ch.params.service, this.repo ? scope : undefined, creds, this.endpoint.domain),
+      () =>
+        fetchToken(
+          ch.params.realm,
+          ch.params.service,
+          this.repo ? scope : undefined,
+          creds,
+          this.endpoint.domain,
+        ),
       this.#retryHook("token"),
     );
     this.#authHeader = `Bearer ${token}`;
+  }
+
+  /** Network failures (after retries) as one ImageError line; other errors pass through. */
+  #unreachable(err: unknown): unknown {
+    if (!isNetworkError(err) && !(err instanceof TransientError)) return err;
+    const e = this.endpoint;
+    return new ImageError(`cannot reach registry ${e.domain} (${e.base}): ${describe(err)}`, {
+      cause: err,
+      hint: e.insecure
+        ? undefined
+        : "for a registry served over plain HTTP, use --insecure-registry",
+    });
   }
 
   #unauthorized(detail?: string): ImageError {
     const host = this.endpoint.domain;
     if (!this.#opts.credentials) {
       return new ImageError(
-        `pull access denied for ${host}/${this.repo}, repository does not exist or may require 'tsbox login'${detail ? `: ${detail}` : ""}`,
+        `pull access denied for ${host}/${this.repo}, repository does not exist or may require 'tsbox login'${
+          detail ? `: ${detail}` : ""
+        }`,
         { hint: `tsbox login ${host}` },
       );
     }
-    return new ImageError(`unauthorized: incorrect username or password for ${host}${detail ? `: ${detail}` : ""}`, {
-      hint: `check the credentials with 'tsbox login ${host}'`,
-    });
+    return new ImageError(
+      `unauthorized: incorrect username or password for ${host}${detail ? `: ${detail}` : ""}`,
+      {
+        hint: `check the credentials with 'tsbox login ${host}'`,
+      },
+    );
   }
 
   /**
@@ -192,7 +265,10 @@ export class RegistryClient {
    * registry's own origin). The header timeout aborts only until headers
    * arrive; afterwards only the caller's signal can abort the body.
    */
-  async #send(url: string, init: { headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response> {
+  async #send(
+    url: string,
+    init: { headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<Response> {
     const origin = new URL(this.endpoint.base).origin;
     let current = new URL(url);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -224,7 +300,8 @@ export class RegistryClient {
   }
 
   #retryHook(what: string) {
-    return (err: unknown, attempt: number, delay: number) => this.#opts.onRetry?.(what, err, attempt, delay);
+    return (err: unknown, attempt: number, delay: number) =>
+      this.#opts.onRetry?.(what, err, attempt, delay);
   }
 }
 

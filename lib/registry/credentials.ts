@@ -34,7 +34,9 @@ export function authFilePath(paths: Paths): string {
 export function registryKey(host: string): string {
   let h = host.trim().replace(/^[a-z]+:\/\//i, "");
   h = h.split("/")[0];
-  if (h === "index.docker.io" || h === "registry-1.docker.io" || h === "registry.hub.docker.com") return DOCKER_HUB;
+  if (h === "index.docker.io" || h === "registry-1.docker.io" || h === "registry.hub.docker.com") {
+    return DOCKER_HUB;
+  }
   return h.toLowerCase();
 }
 
@@ -47,7 +49,9 @@ export function loadCredentials(paths: Paths, host: string): Credentials | undef
   if (!entry?.auth) return undefined;
   const plain = new TextDecoder().decode(Uint8Array.from(atob(entry.auth), (c) => c.charCodeAt(0)));
   const colon = plain.indexOf(":");
-  if (colon < 0) throw new ImageError(`invalid saved credentials for ${host} in ${authFilePath(paths)}`);
+  if (colon < 0) {
+    throw new ImageError(`invalid saved credentials for ${host} in ${authFilePath(paths)}`);
+  }
   return { username: plain.slice(0, colon), password: plain.slice(colon + 1) };
 }
 
@@ -55,7 +59,11 @@ export function loadCredentials(paths: Paths, host: string): Credentials | undef
  * Save credentials for `host` (replacing older ones). Needs write access to the state root.
  * @throws {ImageError} the existing file cannot be parsed.
  */
-export async function saveCredentials(paths: Paths, host: string, creds: Credentials): Promise<void> {
+export async function saveCredentials(
+  paths: Paths,
+  host: string,
+  creds: Credentials,
+): Promise<void> {
   const bytes = new TextEncoder().encode(`${creds.username}:${creds.password}`);
   const auth = btoa(String.fromCharCode(...bytes));
   await withLock(join(paths.locks, "auth.lock"), () => {

@@ -56,7 +56,9 @@ export function isInsecure(domain: string, insecure: string[]): boolean {
 
 /** The endpoint for a reference domain. */
 export function endpointFor(domain: string, insecure: string[]): Endpoint {
-  if (domain === DOCKER_HUB) return { domain, base: "https://registry-1.docker.io", insecure: false };
+  if (domain === DOCKER_HUB) {
+    return { domain, base: "https://registry-1.docker.io", insecure: false };
+  }
   const plain = isInsecure(domain, insecure);
   return { domain, base: `${plain ? "http" : "https"}://${domain}`, insecure: plain };
 }

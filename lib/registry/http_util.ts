@@ -25,11 +25,29 @@ export async function errorSummary(res: Response, fallback: string): Promise<str
   }
   try {
     const doc = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    const parts = (doc.errors ?? []).map((e) => [e.code?.toLowerCase().replace(/_/g, " "), e.message].filter(Boolean).join(": "));
+    const parts = (doc.errors ?? []).map((e) =>
+      [e.code?.toLowerCase().replace(/_/g, " "), e.message].filter(Boolean).join(": ")
+    );
     if (parts.length) return parts.join("; ");
   } catch (err) {
     // not JSON (HTML from a proxy): fall back to the status text
     if (!(err instanceof SyntaxError)) throw err;
   }
   return fallback || `HTTP ${res.status}`;
+}
+
+/** A network error as a short phrase (fetch's URL prefix dropped). */
+export function describe(err: unknown): string {
+  if (err instanceof DOMException && err.name === "TimeoutError") return err.message || "timed out";
+  if (err instanceof Error) {
+    // fetch says "fetch failed" and keeps the reason in `cause`
+    const inner = err.message === "fetch failed" && err.cause instanceof Error
+      ? err.cause.message
+      : err.message;
+    return inner.replace(/^error sending request for url \([^)]*\): /, "").replace(
+      /^client error \(Connect\): /,
+      "",
+    );
+  }
+  return String(err);
 }

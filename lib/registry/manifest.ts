@@ -66,28 +66,44 @@ export type ParsedManifest =
  * document's own `mediaType` wins when present).
  * @throws {ImageError} not JSON, an unsupported media type (e.g. schema1), or malformed descriptors.
  */
-export function parseManifest(bytes: Uint8Array, contentType: string | null, what: string): ParsedManifest {
+export function parseManifest(
+  bytes: Uint8Array,
+  contentType: string | null,
+  what: string,
+): ParsedManifest {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
     // a proxy's HTML error page or a truncated body
-    if (err instanceof SyntaxError) throw new ImageError(`manifest for ${what} is not valid JSON`, { cause: err });
+    if (err instanceof SyntaxError) {
+      throw new ImageError(`manifest for ${what} is not valid JSON`, { cause: err });
+    }
     throw err;
   }
-  if (!doc || typeof doc !== "object") throw new ImageError(`manifest for ${what} is not a JSON object`);
+  if (!doc || typeof doc !== "object") {
+    throw new ImageError(`manifest for ${what} is not a JSON object`);
+  }
   const header = (contentType ?? "").split(";")[0].trim();
   let mediaType = typeof doc.mediaType === "string" ? doc.mediaType : header;
   // OCI documents may omit mediaType; tell them apart by shape
-  if (!mediaType || mediaType === "application/json") mediaType = Array.isArray(doc.manifests) ? OCI_INDEX : OCI_MANIFEST;
+  if (!mediaType || mediaType === "application/json") {
+    mediaType = Array.isArray(doc.manifests) ? OCI_INDEX : OCI_MANIFEST;
+  }
   if (doc.schemaVersion !== 2) {
-    throw new ImageError(`unsupported manifest schema version ${String(doc.schemaVersion)} for ${what}`, {
-      hint: "only schema 2 (Docker v2 / OCI) images can be pulled",
-    });
+    throw new ImageError(
+      `unsupported manifest schema version ${String(doc.schemaVersion)} for ${what}`,
+      {
+        hint: "only schema 2 (Docker v2 / OCI) images can be pulled",
+      },
+    );
   }
   if (mediaType === OCI_INDEX || mediaType === DOCKER_LIST) {
     if (!Array.isArray(doc.manifests)) throw new ImageError(`index for ${what} has no manifests`);
-    const manifests = doc.manifests.map((m) => ({ ...descriptor(m, what), platform: platformOf(m) }));
+    const manifests = doc.manifests.map((m) => ({
+      ...descriptor(m, what),
+      platform: platformOf(m),
+    }));
     return { kind: "index", mediaType, manifests };
   }
   if (mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST) {
@@ -120,7 +136,9 @@ function descriptor(v: unknown, what: string): Descriptor {
 
 function platformOf(v: unknown): Platform | undefined {
   const p = (v as Record<string, unknown>).platform as Record<string, unknown> | undefined;
-  if (!p || typeof p !== "object" || typeof p.os !== "string" || typeof p.architecture !== "string") return undefined;
+  if (
+    !p || typeof p !== "object" || typeof p.os !== "string" || typeof p.architecture !== "string"
+  ) return undefined;
   return {
     os: p.os,
     architecture: p.architecture,

@@ -132,7 +132,11 @@ export class PullProgress {
       done += r.total ? Math.min(r.done, r.total) : r.done;
       total += r.total;
     }
-    if (this.#rows.length) lines.push(`Total: ${formatBytes(done)}/${formatBytes(total)}  ${formatBytes(this.#rate())}/s`);
+    if (this.#rows.length) {
+      lines.push(
+        `Total: ${formatBytes(done)}/${formatBytes(total)}  ${formatBytes(this.#rate())}/s`,
+      );
+    }
     for (const l of lines) s += `\x1b[2K${l}\n`;
     this.#drawn = lines.length;
     this.#write(s);
@@ -142,7 +146,8 @@ export class PullProgress {
     if (!r.showBar || !r.total) return `${r.id}: ${r.status}`;
     const width = 40;
     const filled = Math.min(width, Math.floor((r.done / r.total) * width));
-    const bar = "=".repeat(Math.max(0, filled - 1)) + (filled ? ">" : "") + " ".repeat(width - filled);
+    const bar = "=".repeat(Math.max(0, filled - 1)) + (filled ? ">" : "") +
+      " ".repeat(width - filled);
     return `${r.id}: ${r.status} [${bar}] ${formatBytes(r.done)}/${formatBytes(r.total)}`;
   }
 

@@ -10,7 +10,12 @@
 
 import { ImageError } from "../errors.ts";
 import type { Paths } from "../paths.ts";
-import { familiarName, formatReference, parseReference, type Reference } from "../image/reference.ts";
+import {
+  familiarName,
+  formatReference,
+  parseReference,
+  type Reference,
+} from "../image/reference.ts";
 import { ImageStore } from "../image/store.ts";
 import type { OciImageConfig, ResolvedImage } from "../image/types.ts";
 import { fetchSmallBlob, TransferError } from "./blob_download.ts";
@@ -19,8 +24,15 @@ import { RegistryClient } from "./client.ts";
 import { loadCredentials } from "./credentials.ts";
 import { endpointFor, INSECURE_ENV, parseInsecureList } from "./endpoint.ts";
 import { type Descriptor, LAYER_TYPES, parseManifest } from "./manifest.ts";
-import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatches, selectPlatform } from "./platform.ts";
-import { type OutputStream, PullProgress, type ProgressMode } from "./progress.ts";
+import {
+  formatPlatform,
+  hostPlatform,
+  normalizePlatform,
+  parsePlatform,
+  platformMatches,
+  selectPlatform,
+} from "./platform.ts";
+import { type OutputStream, type ProgressMode, PullProgress } from "./progress.ts";
 import { pullLayers } from "./pull_layers.ts";
 import type { RetryPolicy } from "./retry.ts";
 
@@ -48,11 +60,18 @@ export interface PullOptions {
  * @throws {UsageError} invalid reference or platform (exit 125, nothing changed).
  * @throws {ImageError} registry, auth, platform or verification failures.
  */
-export async function pullImage(paths: Paths, ref: string, opts: PullOptions = {}): Promise<ResolvedImage> {
+export async function pullImage(
+  paths: Paths,
+  ref: string,
+  opts: PullOptions = {},
+): Promise<ResolvedImage> {
   // validate everything the user typed before the first request
   const reference = parseReference(ref);
   const wanted = opts.platform ? parsePlatform(opts.platform) : undefined;
-  const insecure = [...parseInsecureList(Deno.env.get(INSECURE_ENV)), ...(opts.insecureRegistries ?? [])];
+  const insecure = [
+    ...parseInsecureList(Deno.env.get(INSECURE_ENV)),
+    ...(opts.insecureRegistries ?? []),
+  ];
   const out = opts.output ?? Deno.stderr;
   const progress = new PullProgress(out, progressMode(opts, out));
   const name = formatReference(reference);
@@ -62,15 +81,22 @@ export async function pullImage(paths: Paths, ref: string, opts: PullOptions = {
   const client = new RegistryClient(endpointFor(reference.domain, insecure), reference.path, {
     credentials: loadCredentials(paths, reference.domain),
     retry: opts.retry,
-    onRetry: (what, _err, _n, delay) => progress.note(`${what}: retrying in ${Math.ceil(delay / 1000)}s`),
+    onRetry: (what, _err, _n, delay) =>
+      progress.note(`${what}: retrying in ${Math.ceil(delay / 1000)}s`),
   });
 
   const lastPart = ref.slice(ref.lastIndexOf("/") + 1);
-  if (!lastPart.includes(":") && !lastPart.includes("@")) progress.note(`Using default tag: ${reference.tag}`);
+  if (!lastPart.includes(":") && !lastPart.includes("@")) {
+    progress.note(`Using default tag: ${reference.tag}`);
+  }
   progress.note(`${reference.tag ?? reference.digest}: Pulling from ${reference.path}`);
   const { manifest, topDigest } = await resolveManifest(client, reference, shown, wanted);
   for (const l of manifest.layers) {
-    if (!LAYER_TYPES.has(l.mediaType)) throw new ImageError(`unsupported layer media type "${l.mediaType}" in ${shown} (${l.digest})`);
+    if (!LAYER_TYPES.has(l.mediaType)) {
+      throw new ImageError(
+        `unsupported layer media type "${l.mediaType}" in ${shown} (${l.digest})`,
+      );
+    }
   }
 
   const before = store.lookup(name);
@@ -81,7 +107,9 @@ export async function pullImage(paths: Paths, ref: string, opts: PullOptions = {
     checkPlatform(config, wanted, shown, progress);
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== manifest.layers.length) {
-      throw new ImageError(`image ${shown} is inconsistent: ${manifest.layers.length} layers but ${diffIds.length} diff ids in its config`);
+      throw new ImageError(
+        `image ${shown} is inconsistent: ${manifest.layers.length} layers but ${diffIds.length} diff ids in its config`,
+      );
     }
     try {
       await pullLayers(client, store, manifest.layers, diffIds, {
@@ -94,7 +122,11 @@ export async function pullImage(paths: Paths, ref: string, opts: PullOptions = {
     }
     image = await store.commitImage({
       config: configBytes,
-      layers: manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size })),
+      layers: manifest.layers.map((l) => ({
+        digest: l.digest,
+        mediaType: l.mediaType,
+        size: l.size,
+      })),
       manifestDigest: topDigest,
       names: [name],
     });
@@ -108,7 +140,9 @@ export async function pullImage(paths: Paths, ref: string, opts: PullOptions = {
   store.close();
   progress.summary(`Digest: ${topDigest}`);
   const upToDate = before?.id === image.id;
-  progress.summary(`Status: ${upToDate ? "Image is up to date" : "Downloaded newer image"} for ${shown}`);
+  progress.summary(
+    `Status: ${upToDate ? "Image is up to date" : "Downloaded newer image"} for ${shown}`,
+  );
   return image;
 }
 
@@ -123,9 +157,14 @@ async function resolveManifest(
   const parsed = parseManifest(top.bytes, top.contentType, shown);
   if (parsed.kind === "image") return { manifest: parsed, topDigest: top.digest };
   const entry = selectPlatform(parsed.manifests, wanted ?? hostPlatform(), shown);
-  const child = await client.getManifest(entry.digest, `${shown} (${formatPlatform(entry.platform!)})`);
+  const child = await client.getManifest(
+    entry.digest,
+    `${shown} (${formatPlatform(entry.platform!)})`,
+  );
   const inner = parseManifest(child.bytes, child.contentType, shown);
-  if (inner.kind !== "image") throw new ImageError(`index for ${shown} points at another index (${entry.digest})`);
+  if (inner.kind !== "image") {
+    throw new ImageError(`index for ${shown} points at another index (${entry.digest})`);
+  }
   return { manifest: inner, topDigest: top.digest };
 }
 
@@ -137,16 +176,24 @@ function checkPlatform(
   progress: PullProgress,
 ): void {
   if (!config.os || !config.architecture) return;
-  const actual = normalizePlatform({ os: config.os, architecture: config.architecture, variant: config.variant });
+  const actual = normalizePlatform({
+    os: config.os,
+    architecture: config.architecture,
+    variant: config.variant,
+  });
   const want = wanted ?? hostPlatform();
   if (platformMatches(actual, want)) return;
   if (wanted) {
     throw new ImageError(
-      `image with reference ${shown} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(actual)}`,
+      `image with reference ${shown} was found but does not match the specified platform: wanted ${
+        formatPlatform(want)
+      }, actual: ${formatPlatform(actual)}`,
     );
   }
   progress.summary(
-    `WARNING: The requested image's platform (${formatPlatform(actual)}) does not match the detected host platform (${formatPlatform(want)})`,
+    `WARNING: The requested image's platform (${
+      formatPlatform(actual)
+    }) does not match the detected host platform (${formatPlatform(want)})`,
   );
 }
 

@@ -40,13 +40,20 @@ export async function pullLayers(
   opts: PullLayersOptions,
 ): Promise<void> {
   const { progress } = opts;
-  for (const l of layers) progress.status(l.digest, (await store.hasBlob(l.digest)) ? "Already exists" : "Pulling fs layer", l.size);
+  for (const l of layers) {
+    progress.status(
+      l.digest,
+      (await store.hasBlob(l.digest)) ? "Already exists" : "Pulling fs layer",
+      l.size,
+    );
+  }
   await runBounded(layers, opts.concurrency, async (layer, i, signal) => {
     const result = await downloadBlob(client, store, layer, {
       lockDir: opts.lockDir,
       signal,
       onProgress: (done) => progress.bytes(layer.digest, done),
-      onRetry: (_err, _n, delay) => progress.status(layer.digest, `Retrying in ${Math.ceil(delay / 1000)} seconds`),
+      onRetry: (_err, _n, delay) =>
+        progress.status(layer.digest, `Retrying in ${Math.ceil(delay / 1000)} seconds`),
     });
     if (result.status === "downloaded") progress.status(layer.digest, "Download complete");
     if (signal.aborted) return;

@@ -29,7 +29,8 @@ export class TransientError extends Error {
 
 /** HTTP statuses that are retried. */
 export function isTransientStatus(status: number): boolean {
-  return status === 429 || status === 408 || (status >= 500 && status <= 599 && status !== 501 && status !== 505);
+  return status === 429 || status === 408 ||
+    (status >= 500 && status <= 599 && status !== 501 && status !== 505);
 }
 
 /**
@@ -79,7 +80,11 @@ export async function withRetry<T>(
     } catch (err) {
       const transient = err instanceof TransientError || isNetworkError(err);
       if (!transient || attempt >= policy.attempts) throw err;
-      const delay = backoffDelay(policy, attempt, err instanceof TransientError ? err.retryAfterMs : undefined);
+      const delay = backoffDelay(
+        policy,
+        attempt,
+        err instanceof TransientError ? err.retryAfterMs : undefined,
+      );
       onRetry?.(err, attempt, delay);
       await new Promise((r) => setTimeout(r, delay));
     }

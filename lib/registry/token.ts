@@ -32,10 +32,14 @@ export async function fetchToken(
     url = new URL(realm);
   } catch (err) {
     // a registry advertising garbage must not crash with a bare TypeError
-    if (err instanceof TypeError) throw new ImageError(`${registry}: invalid token realm "${realm}"`);
+    if (err instanceof TypeError) {
+      throw new ImageError(`${registry}: invalid token realm "${realm}"`);
+    }
     throw err;
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ImageError(`${registry}: invalid token realm "${realm}"`);
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ImageError(`${registry}: invalid token realm "${realm}"`);
+  }
   if (service) url.searchParams.set("service", service);
   if (scope) url.searchParams.set("scope", scope);
   const headers: Record<string, string> = { "user-agent": "tsbox/0.1" };
@@ -52,19 +56,34 @@ export async function fetchToken(
   }
   if (res.status === 401 || res.status === 403) {
     const why = await errorSummary(res, "authentication required");
-    if (creds) throw new ImageError(`unauthorized: incorrect username or password for ${registry}: ${why}`);
-    throw new ImageError(`unauthorized: ${registry} requires authentication: ${why}`, { hint: `tsbox login ${registry}` });
+    if (creds) {
+      throw new ImageError(`unauthorized: incorrect username or password for ${registry}: ${why}`);
+    }
+    throw new ImageError(`unauthorized: ${registry} requires authentication: ${why}`, {
+      hint: `tsbox login ${registry}`,
+    });
   }
-  if (!res.ok) throw new ImageError(`token service ${url.host} answered ${res.status}: ${await errorSummary(res, res.statusText)}`);
+  if (!res.ok) {
+    throw new ImageError(
+      `token service ${url.host} answered ${res.status}: ${await errorSummary(
+        res,
+        res.statusText,
+      )}`,
+    );
+  }
   let body: { token?: unknown; access_token?: unknown };
   try {
     body = await res.json();
   } catch (err) {
     // a captive portal or proxy page instead of JSON
-    if (err instanceof SyntaxError) throw new ImageError(`token service ${url.host} sent an invalid answer`, { cause: err });
+    if (err instanceof SyntaxError) {
+      throw new ImageError(`token service ${url.host} sent an invalid answer`, { cause: err });
+    }
     throw err;
   }
   const token = typeof body.token === "string" && body.token ? body.token : body.access_token;
-  if (typeof token !== "string" || !token) throw new ImageError(`token service ${url.host} sent no token`);
+  if (typeof token !== "string" || !token) {
+    throw new ImageError(`token service ${url.host} sent no token`);
+  }
   return token;
 }

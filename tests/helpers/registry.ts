@@ -137,8 +137,13 @@ export function registryBlobPath(reg: TestRegistry, digest: string): string {
 
 /** One layer-building step for `buildImage`. */
 export type LayerStep =
-  /** `umoci insert [--opaque] SRC TARGET`: SRC is a dir filled by `fill`. */
+  /**
+   * `umoci insert [--opaque] SRC TARGET`: SRC is a dir filled by `fill`.
+   * (umoci 0.4.7 writes these tars without end-of-archive padding.)
+   */
   | { kind: "insert"; target: string; opaque?: boolean; fill: (dir: string) => void }
+  /** A layer tar made by GNU tar from a dir filled by `fill` (write `.wh.*` files for whiteouts), added with `umoci raw add-layer`. */
+  | { kind: "tar"; fill: (dir: string) => void }
   /** `umoci insert --whiteout TARGET`. */
   | { kind: "whiteout"; target: string }
   /** `umoci unpack`, change the rootfs, `umoci repack` (deletions become whiteouts). */
@@ -169,6 +174,13 @@ export async function buildImage(
         Deno.mkdirSync(src);
         step.fill(src);
         await sh("umoci", ["insert", "--image", image, ...(step.opaque ? ["--opaque"] : []), src, step.target]);
+      } else if (step.kind === "tar") {
+        const src = join(work, "src");
+        Deno.mkdirSync(src);
+        step.fill(src);
+        const tarFile = join(work, "layer.tar");
+        await sh("tar", ["--numeric-owner", "--sort=name", "-C", src, "-cf", tarFile, "."]);
+        await sh("umoci", ["raw", "add-layer", "--image", image, tarFile]);
       } else if (step.kind === "whiteout") {
         await sh("umoci", ["insert", "--image", image, "--whiteout", step.target]);
       } else {
@@ -264,7 +276,11 @@ function existsSync(path: string): boolean {
 export interface CutProxy {
   host: string;
   port: number;
-  /** `pass`: forward; `cut`: forward, but after `cutAfter` bytes to the client close and switch to `refuse`; `refuse`: close at once. */
+  /**
+   * `pass`: forward; `cut`: forward, but after `cutAfter` bytes to one client
+   * close it and switch to `refuse`; `refuse`: close new connections at once
+   * and kept-alive ones at their next request (the registry looks down).
+   */
   mode: "pass" | "cut" | "refuse";
   /** Bytes (server → client, per connection) after which `cut` mode closes. */
   cutAfter: number;
@@ -302,10 +318,13 @@ export function startCutProxy(targetPort: number, cutAfter: number): CutProxy {
       for (;;) {
         const n = await readQuietly(client, buf);
         if (n === null) break;
+        // "down": requests on kept-alive connections fail too, not only new connections
+        if (proxy.mode === "refuse") break;
         proxy.requests.push(dec.decode(buf.subarray(0, n)).split("\r\n\r\n")[0]);
         if (!(await writeAll(upstream, buf.subarray(0, n)))) break;
       }
       closeQuietly(upstream);
+      closeQuietly(client);
     })();
     const down = (async () => {
       const buf = new Uint8Array(65536);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tsbox, withRoot } from "../helpers/tsbox.ts";
 import { makeBusyboxRootfs } from "../helpers/busybox.ts";
-import { addIndex, buildImage, layoutManifestDigest, pushImage, sh, startRegistry } from "../helpers/registry.ts";
+import { addIndex, buildImage, freePort, layoutManifestDigest, pushImage, sh, startRegistry } from "../helpers/registry.ts";
 import { ImageStore } from "../../lib/image/store.ts";
 import { pathsFor } from "../../lib/paths.ts";
 import { listFiles, snapshotTree, withMergedLayers } from "./tree_util.ts";
@@ -147,13 +147,15 @@ Deno.test("pull: 3 layers with whiteouts and an opaque dir merge to the same tre
           },
         },
         {
-          kind: "insert",
-          target: "/data/opq",
-          opaque: true,
+          // an opaque dir and an explicit whiteout, in a tar made by GNU tar
+          kind: "tar",
           fill: (src) => {
-            Deno.mkdirSync(join(src, "nested"));
-            Deno.writeTextFileSync(join(src, "new.txt"), "new\n");
-            Deno.writeTextFileSync(join(src, "nested/n"), "n\n");
+            const opq = join(src, "data/opq");
+            Deno.mkdirSync(join(opq, "nested"), { recursive: true });
+            Deno.writeTextFileSync(join(opq, ".wh..wh..opq"), "");
+            Deno.writeTextFileSync(join(opq, "new.txt"), "new\n");
+            Deno.writeTextFileSync(join(opq, "nested/n"), "n\n");
+            Deno.writeTextFileSync(join(src, "data/.wh.setuid"), "");
           },
         },
       ]);
@@ -165,6 +167,8 @@ Deno.test("pull: 3 layers with whiteouts and an opaque dir merge to the same tre
       assert.equal(expected["data/gone.txt"], undefined);
       assert.equal(expected["data/opq/old1"], undefined);
       assert.ok(expected["data/opq/nested/n"]);
+      assert.equal(expected["data/setuid"], undefined);
+      assert.equal(expected["data/mode600"]?.split(" ")[1], "640");
 
       await withRoot(async (root) => {
         mustPass(await tsbox(root, ["pull", `${reg.host}/test/layers:v1`]));
@@ -209,6 +213,10 @@ Deno.test("pull: unknown tag and unreachable registry fail clearly", async () =>
       const r = await tsbox(root, ["pull", `${reg.host}/test/none:nope`]);
       assert.equal(r.code, 125);
       assert.match(r.stderr, /manifest for .*test\/none:nope not found: manifest unknown/);
+      const down = await tsbox(root, ["pull", `127.0.0.1:${freePort()}/test/none:v1`]);
+      assert.equal(down.code, 125);
+      assert.match(down.stderr, /cannot reach registry 127\.0\.0\.1:\d+ \(http:\/\/127\.0\.0\.1:\d+\): .*refused/i);
+      assert.deepEqual(listFiles(join(root, "image")).filter((f) => !f.startsWith("leases/")), []);
     });
   } finally {
     await reg.stop();

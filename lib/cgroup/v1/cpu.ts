@@ -12,9 +12,15 @@ import type { CgroupWrite, ResourceLimits } from "../types.ts";
 /** Writes for the cpu hierarchy: shares, then period before quota (as runc). */
 export function planCpu(l: ResourceLimits, dir: string): CgroupWrite[] {
   const w: CgroupWrite[] = [];
-  if (l.cpuShares !== undefined) w.push({ path: join(dir, "cpu.shares"), value: String(l.cpuShares) });
-  if (l.cpuPeriod !== undefined) w.push({ path: join(dir, "cpu.cfs_period_us"), value: String(l.cpuPeriod) });
-  if (l.cpuQuota !== undefined) w.push({ path: join(dir, "cpu.cfs_quota_us"), value: String(l.cpuQuota) });
+  if (l.cpuShares !== undefined) {
+    w.push({ path: join(dir, "cpu.shares"), value: String(l.cpuShares) });
+  }
+  if (l.cpuPeriod !== undefined) {
+    w.push({ path: join(dir, "cpu.cfs_period_us"), value: String(l.cpuPeriod) });
+  }
+  if (l.cpuQuota !== undefined) {
+    w.push({ path: join(dir, "cpu.cfs_quota_us"), value: String(l.cpuQuota) });
+  }
   return w;
 }
 

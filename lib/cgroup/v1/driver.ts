@@ -34,14 +34,18 @@ export class V1Driver implements CgroupDriver {
       const p = join(root, c);
       if (fs.exists(join(p, "cgroup.procs"))) this.#hier.set(c, fs.realPath(p));
     }
-    if (this.#hier.size === 0) throw new CgroupError(`no cgroup v1 hierarchy found under ${root}`, { path: root });
+    if (this.#hier.size === 0) {
+      throw new CgroupError(`no cgroup v1 hierarchy found under ${root}`, { path: root });
+    }
   }
 
   /** @throws {CgroupError} a hierarchy `limits` needs is not mounted. */
   validate(limits: ResourceLimits): void {
     const miss = missingController(limits, (c) => this.#hier.has(c));
     if (miss) {
-      throw new CgroupError(`cgroup v1 '${miss.controller}' hierarchy is not mounted (needed for ${miss.flags})`);
+      throw new CgroupError(
+        `cgroup v1 '${miss.controller}' hierarchy is not mounted (needed for ${miss.flags})`,
+      );
     }
   }
 
@@ -112,7 +116,9 @@ class V1Cgroup implements ContainerCgroup {
   }
 
   stats(): CgroupStats {
-    const mem = this.dirs.memory ? readMemory(this.fs, this.dirs.memory) : { usage: 0, limit: undefined };
+    const mem = this.dirs.memory
+      ? readMemory(this.fs, this.dirs.memory)
+      : { usage: 0, limit: undefined };
     const pids = readPids(this.fs, this.dirs.pids, this.paths[0]);
     return {
       memoryUsage: mem.usage,
@@ -132,4 +138,3 @@ class V1Cgroup implements ContainerCgroup {
     return removeDirs(this.fs, this.paths);
   }
 }
-

@@ -18,7 +18,9 @@ const UNLIMITED_ABOVE = 2 ** 60;
  */
 export function planMemory(l: ResourceLimits, dir: string, swapAccounting: boolean): CgroupWrite[] {
   const w: CgroupWrite[] = [];
-  if (l.memory !== undefined) w.push({ path: join(dir, "memory.limit_in_bytes"), value: String(l.memory) });
+  if (l.memory !== undefined) {
+    w.push({ path: join(dir, "memory.limit_in_bytes"), value: String(l.memory) });
+  }
   if (l.memorySwap !== undefined && swapAccounting && l.memory !== undefined) {
     w.push({ path: join(dir, "memory.memsw.limit_in_bytes"), value: String(l.memorySwap) });
   }
@@ -29,9 +31,13 @@ export function planMemory(l: ResourceLimits, dir: string, swapAccounting: boole
 }
 
 /** Memory usage (minus inactive file cache, as docker shows it) and limit. */
-export function readMemory(fs: CgroupFs, dir: string): { usage: number; limit: number | undefined } {
+export function readMemory(
+  fs: CgroupFs,
+  dir: string,
+): { usage: number; limit: number | undefined } {
   const usage = Number(readOptional(fs, join(dir, "memory.usage_in_bytes")) ?? 0);
-  const inactive = parseKeyed(readOptional(fs, join(dir, "memory.stat"))).get("total_inactive_file") ?? 0;
+  const inactive =
+    parseKeyed(readOptional(fs, join(dir, "memory.stat"))).get("total_inactive_file") ?? 0;
   const limit = Number(readOptional(fs, join(dir, "memory.limit_in_bytes")) ?? Infinity);
   return {
     usage: inactive < usage ? usage - inactive : usage,

@@ -28,7 +28,9 @@ export class V2Driver implements CgroupDriver {
     this.#fs = fs;
     this.#root = root;
     if (!fs.exists(join(root, "cgroup.controllers"))) {
-      throw new CgroupError(`${root} is not a cgroup v2 mount (no cgroup.controllers)`, { path: root });
+      throw new CgroupError(`${root} is not a cgroup v2 mount (no cgroup.controllers)`, {
+        path: root,
+      });
     }
   }
 
@@ -54,7 +56,14 @@ export class V2Driver implements CgroupDriver {
     checkName(name);
     this.validate(limits);
     const fs = this.#fs;
-    for (const step of planSubtree(this.#root, this.#words("cgroup.controllers"), this.#words("cgroup.subtree_control"), limits)) {
+    for (
+      const step of planSubtree(
+        this.#root,
+        this.#words("cgroup.controllers"),
+        this.#words("cgroup.subtree_control"),
+        limits,
+      )
+    ) {
       try {
         applyWrites(fs, [step.write]);
       } catch (err) {
@@ -116,4 +125,3 @@ class V2Cgroup implements ContainerCgroup {
     return removeDirs(this.fs, this.paths);
   }
 }
-

@@ -28,7 +28,10 @@ export function planMemoryV2(l: ResourceLimits, dir: string, swap: boolean): Cgr
 }
 
 /** Memory usage (minus inactive file cache, as docker shows it) and limit. */
-export function readMemoryV2(fs: CgroupFs, dir: string): { usage: number; limit: number | undefined } {
+export function readMemoryV2(
+  fs: CgroupFs,
+  dir: string,
+): { usage: number; limit: number | undefined } {
   const usage = Number(readOptional(fs, join(dir, "memory.current")) ?? 0);
   const inactive = parseKeyed(readOptional(fs, join(dir, "memory.stat"))).get("inactive_file") ?? 0;
   const max = readOptional(fs, join(dir, "memory.max"));

@@ -1,0 +1,140 @@
+/**
+ * `create`: validate every flag, resolve (or pull) the image, allocate an
+ * id and a unique name, prepare volumes and write the container record.
+ * All validation happens before the first side effect; a failure after it
+ * removes what was made, so no half-created container is left.
+ * @module
+ */
+
+import { join } from "node:path";
+import type { CliContext } from "../cli/context.ts";
+import { containerDir } from "../paths.ts";
+import { ImageError, TsboxError, UsageError } from "../errors.ts";
+import { ImageStore } from "../image/store.ts";
+import type { ResolvedImage } from "../image/types.ts";
+import { pullImage } from "../registry/pull.ts";
+import { hostInfo, openCgroups, parseResourceFlags } from "../cgroup/mod.ts";
+import { parseMountFlags, withImageVolumes } from "../../volumes/spec.ts";
+import { prepareMounts } from "../../volumes/prepare.ts";
+import { removeAnonymousVolumes } from "../../volumes/cleanup.ts";
+import { parseNetworkFlags, prepareNetwork } from "../net/mod.ts";
+import type { NetworkAttachment, NetworkOptions } from "../net/mod.ts";
+import { buildProcess } from "./process.ts";
+import { generateName, newId, validateName } from "./names.ts";
+import { type ContainerConfig, listContainers, writeConfig, writeState } from "./store.ts";
+import type { ContainerSpec } from "./types.ts";
+import { withLock } from "../fsutil.ts";
+import { safeRemoveTree } from "../safe_remove.ts";
+
+/** What `config.network` holds. */
+export interface NetworkRecord {
+  opts: NetworkOptions;
+  attachment?: NetworkAttachment;
+}
+
+/** Image pull policy and options. */
+export interface CreateOptions {
+  pull: "missing" | "always" | "never";
+  platform?: string;
+  quiet: boolean;
+}
+
+const HOSTNAME_RE =
+  /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/** Find the image locally or pull it, per policy. */
+export async function resolveImage(
+  ctx: CliContext,
+  ref: string,
+  opts: CreateOptions,
+): Promise<ResolvedImage> {
+  const store = new ImageStore(ctx.paths);
+  const local = opts.pull === "always" ? undefined : store.lookup(ref);
+  if (local) return local;
+  if (opts.pull === "never") throw new ImageError(`No such image: ${ref}`);
+  if (!opts.quiet) console.error(`Unable to find image '${ref}' locally`);
+  try {
+    return await pullImage(ctx.paths, ref, { quiet: opts.quiet, platform: opts.platform });
+  } catch (err) {
+    if (err instanceof TsboxError) throw err;
+    throw new ImageError(`pulling ${ref} failed`, { cause: err });
+  }
+}
+
+/**
+ * Create a container (status `created`).
+ * @throws {UsageError} invalid flags (nothing created).
+ * @throws {ImageError} missing image.
+ */
+export async function createContainer(
+  ctx: CliContext,
+  spec: ContainerSpec,
+  opts: CreateOptions,
+): Promise<ContainerConfig> {
+  // 1. validate everything (pure) before any side effect
+  if (spec.name !== undefined) validateName(spec.name);
+  if (spec.hostname !== undefined && !HOSTNAME_RE.test(spec.hostname)) {
+    throw new UsageError(`invalid hostname format: ${spec.hostname}`);
+  }
+  const resources = parseResourceFlags(spec.resources, hostInfo());
+  const cgroups = openCgroups();
+  cgroups.validate(resources);
+  const mountSpecs = parseMountFlags({
+    volume: spec.volumes,
+    mount: spec.mounts,
+    tmpfs: spec.tmpfs,
+  });
+  const netOpts = parseNetworkFlags({
+    network: spec.network,
+    publish: spec.publish,
+    dns: spec.dns,
+    addHost: spec.addHost,
+  });
+
+  // 2. the image
+  const image = await resolveImage(ctx, spec.image, opts);
+  const process = buildProcess(spec, image.config);
+  const specs = withImageVolumes(mountSpecs, Object.keys(image.config.Volumes ?? {}));
+  await prepareNetwork(ctx.paths, netOpts);
+
+  // 3. id, name, dirs, volumes, record — under the name lock so names stay unique
+  const id = newId();
+  const dir = containerDir(ctx.paths, id);
+  return await withLock(join(ctx.paths.locks, "names.lock"), () => {
+    const taken = new Set(listContainers(ctx.paths).map((c) => c.config.name));
+    if (spec.name !== undefined && taken.has(spec.name)) {
+      const other = listContainers(ctx.paths).find((c) => c.config.name === spec.name)!;
+      throw new TsboxError(
+        `Conflict. The container name "/${spec.name}" is already in use by container "${other.config.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    const name = spec.name ?? generateName(taken);
+    let mounts: unknown[] = [];
+    try {
+      for (const d of ["upper", "work", "merged"]) {
+        Deno.mkdirSync(join(dir, d), { recursive: true, mode: 0o700 });
+      }
+      mounts = prepareMounts(ctx.paths, id, specs);
+      const config: ContainerConfig = {
+        id,
+        name,
+        created: new Date().toISOString(),
+        spec,
+        image: { ref: image.ref, id: image.id, layerDirs: image.layerDirs },
+        process,
+        hostname: spec.hostname ?? (netOpts.mode === "host" ? Deno.hostname() : id.slice(0, 12)),
+        mounts,
+        resources,
+        network: { opts: netOpts } satisfies NetworkRecord,
+        stopSignal: image.config.StopSignal,
+      };
+      writeState(ctx.paths, id, { status: "created", pid: 0 });
+      writeConfig(ctx.paths, config); // last: a dir without config.json is never listed
+      return config;
+    } catch (err) {
+      removeAnonymousVolumes(ctx.paths, mounts, id);
+      safeRemoveTree(ctx.kernel, dir);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * Facts about processes from /proc: start time (to tell a live pid from a
+ * recycled one) and liveness.
+ * @module
+ */
+
+/** Field 22 (starttime, clock ticks since boot) of /proc/PID/stat; undefined when gone. */
+export function pidStartTime(pid: number): number | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined; // process is gone
+    throw err;
+  }
+  // comm (field 2) may contain spaces and parens: split after the last ')'
+  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return Number(rest[19]);
+}
+
+/** True when `pid` is alive and is the same process that had `startTime`. */
+export function isSameProcess(pid: number, startTime: number | undefined): boolean {
+  if (pid <= 0) return false;
+  const now = pidStartTime(pid);
+  if (now === undefined) return false;
+  return startTime === undefined || now === startTime;
+}

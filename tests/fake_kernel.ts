@@ -1,0 +1,116 @@
+/**
+ * A recording fake of the whole `Kernel` interface (youki-style): every
+ * call is recorded in order, nothing touches the system, and a chosen call
+ * can be made to fail with a `SyscallError` — so mount plans, undo paths
+ * and cleanup order are tested without root.
+ *
+ * ```ts
+ * const k = new FakeKernel().failOn("mount", "EPERM", (c) => c.args[1] === "/x");
+ * ```
+ * @module
+ */
+
+import type { Kernel } from "../lib/kernel.ts";
+import { SyscallError } from "../lib/errors.ts";
+import { errnoText, errnoValue } from "../ffi/errno.ts";
+
+/** Names of the Kernel methods. */
+export type KernelMethod = keyof Kernel;
+
+/** One recorded call. */
+export interface KernelCall {
+  method: KernelMethod;
+  args: unknown[];
+}
+
+interface Failure {
+  method: KernelMethod;
+  errnoName: string;
+  match?: (call: KernelCall) => boolean;
+  /** How many more matching calls fail (Infinity = all). */
+  remaining: number;
+}
+
+/** The fake. Calls are recorded even when they fail (and then also listed in `failed`). */
+export class FakeKernel implements Kernel {
+  /** Every call, in order. */
+  readonly calls: KernelCall[] = [];
+  /** Calls that were made to fail. */
+  readonly failed: KernelCall[] = [];
+  #failures: Failure[] = [];
+
+  /**
+   * Make matching calls of `method` throw `SyscallError(errnoName)`.
+   * @param match optional predicate on the call; default: every call.
+   * @param times how many matching calls fail (default: all of them).
+   */
+  failOn(
+    method: KernelMethod,
+    errnoName = "EPERM",
+    match?: (call: KernelCall) => boolean,
+    times = Infinity,
+  ): this {
+    this.#failures.push({ method, errnoName, match, remaining: times });
+    return this;
+  }
+
+  /** Fail the `n`-th (1-based) call of `method` only. */
+  failNth(method: KernelMethod, n: number, errnoName = "EPERM"): this {
+    let seen = 0;
+    return this.failOn(method, errnoName, () => ++seen === n, 1);
+  }
+
+  /** Calls of one method, as argument lists. */
+  callsOf(method: KernelMethod): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  #record(method: KernelMethod, args: unknown[]): void {
+    const call = { method, args };
+    this.calls.push(call);
+    for (const f of this.#failures) {
+      if (f.method !== method || f.remaining <= 0 || (f.match && !f.match(call))) continue;
+      f.remaining--;
+      this.failed.push(call);
+      const path = typeof args[0] === "string" && method !== "mount" ? args[0] : (args[1] as string | undefined);
+      throw new SyscallError(method, errnoValue(f.errnoName), f.errnoName, errnoText(f.errnoName), path);
+    }
+  }
+
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void {
+    this.#record("mount", [source, target, fstype, flags, data ?? null]);
+  }
+  umount2(target: string, flags = 0): void {
+    this.#record("umount2", [target, flags]);
+  }
+  pivotRoot(newRoot: string, putOld: string): void {
+    this.#record("pivotRoot", [newRoot, putOld]);
+  }
+  unshare(flags: number): void {
+    this.#record("unshare", [flags]);
+  }
+  setns(fd: number, nstype: number): void {
+    this.#record("setns", [fd, nstype]);
+  }
+  sethostname(name: string): void {
+    this.#record("sethostname", [name]);
+  }
+  mknod(path: string, mode: number, dev: bigint): void {
+    this.#record("mknod", [path, mode, dev]);
+  }
+  chdir(path: string): void {
+    this.#record("chdir", [path]);
+  }
+  chroot(path: string): void {
+    this.#record("chroot", [path]);
+  }
+  lchown(path: string, uid: number, gid: number): void {
+    this.#record("lchown", [path, uid, gid]);
+  }
+  lsetxattr(path: string, name: string, value: Uint8Array): void {
+    this.#record("lsetxattr", [path, name, value]);
+  }
+  lutimes(path: string, atime: number, mtime: number): void {
+    this.#record("lutimes", [path, atime, mtime]);
+  }
+}
