@@ -99,11 +99,11 @@ export async function removeDirs(fs: CgroupFs, dirs: string[]): Promise<void> {
         break;
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) break; // already removed
-        if (err instanceof Deno.errors.Busy && attempt < BUSY_RETRIES) {
+        if (isBusy(err) && attempt < BUSY_RETRIES) {
           await new Promise((r) => setTimeout(r, BUSY_DELAY_MS));
           continue;
         }
-        if (err instanceof Deno.errors.Busy) {
+        if (isBusy(err)) {
           throw new CgroupError(`remove cgroup ${d}: still has processes`, {
             op: "rmdir",
             path: d,
@@ -115,6 +115,11 @@ export async function removeDirs(fs: CgroupFs, dirs: string[]): Promise<void> {
       }
     }
   }
+}
+
+/** EBUSY: Deno raises a plain Error with `code` for it on rmdir, `Busy` elsewhere. */
+function isBusy(err: unknown): boolean {
+  return err instanceof Deno.errors.Busy || (err as { code?: unknown })?.code === "EBUSY";
 }
 
 /** Read a control file, trimmed; undefined when it does not exist. */

@@ -1,6 +1,113 @@
-/** `tsbox image` — not written yet (placeholder owned by the subsystem that implements it). @module */
-import type { Command } from "./context.ts";
-import { TsboxError } from "../errors.ts";
+/**
+ * `tsbox image ls|inspect|rm|prune|tag|save|load|import|pull` — image
+ * management; most subcommands are the top-level commands under a new name.
+ * @module
+ */
 
-/** Placeholder: fails clearly until implemented. */
-export const main: Command = () => Promise.reject(new TsboxError("'image' is not implemented yet"));
+import type { CliContext, Command } from "./context.ts";
+import { bool, parseFlags, str } from "./flags.ts";
+import { TsboxError, UsageError } from "../errors.ts";
+import { ImageStore } from "../image/store.ts";
+import { inspectImage } from "../image/inspect.ts";
+import { humanSize } from "../image/format.ts";
+import { familiarName, parseReference } from "../image/reference.ts";
+import { renderTemplate } from "./images.ts";
+
+const HELP = `Usage: tsbox image COMMAND
+
+Manage images
+
+Commands:
+  ls        List images (same as 'tsbox images')
+  inspect   Display detailed information on one or more images
+  rm        Remove one or more images (same as 'tsbox rmi')
+  prune     Remove unused images
+  tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  save      Save one or more images to a tar archive
+  load      Load an image from a tar archive or STDIN
+  import    Import the contents from a tarball to create a filesystem image
+  pull      Download an image from a registry`;
+
+type Loader = () => Promise<{ main: Command }>;
+
+const ALIASES: Record<string, Loader> = {
+  ls: () => import("./images.ts"),
+  list: () => import("./images.ts"),
+  rm: () => import("./rmi.ts"),
+  remove: () => import("./rmi.ts"),
+  tag: () => import("./tag.ts"),
+  save: () => import("./save.ts"),
+  load: () => import("./load.ts"),
+  import: () => import("./import.ts"),
+  pull: () => import("./pull.ts"),
+};
+
+function inspect(args: string[], ctx: CliContext): number {
+  const p = parseFlags(args, [{ name: "format", short: "f", type: "string" }]);
+  if (!p.positionals.length) throw new UsageError(`"image inspect" requires at least 1 argument`);
+  const store = new ImageStore(ctx.paths);
+  const found: Record<string, unknown>[] = [];
+  let failure: TsboxError | undefined;
+  for (const ref of p.positionals) {
+    try {
+      found.push(inspectImage(store, ref));
+    } catch (err) {
+      // docker prints what it found and fails for the rest
+      if (!(err instanceof TsboxError)) throw err;
+      failure ??= err;
+    }
+  }
+  const fmt = str(p, "format");
+  if (fmt !== undefined) for (const f of found) console.log(renderTemplate(fmt, f));
+  else console.log(JSON.stringify(found, null, 4));
+  if (failure) throw failure;
+  return 0;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  await Deno.stdout.write(new TextEncoder().encode(`${question} [y/N] `));
+  const buf = new Uint8Array(64);
+  const n = await Deno.stdin.read(buf);
+  const answer = n === null ? "" : new TextDecoder().decode(buf.subarray(0, n)).trim().toLowerCase();
+  return answer === "y" || answer === "yes";
+}
+
+async function prune(args: string[], ctx: CliContext): Promise<number> {
+  const p = parseFlags(args, [
+    { name: "all", short: "a", type: "bool" },
+    { name: "force", short: "f", type: "bool" },
+    { name: "filter", type: "list" },
+  ]);
+  if (p.positionals.length) throw new UsageError(`"image prune" accepts no arguments`);
+  const all = bool(p, "all");
+  if (!bool(p, "force")) {
+    const warning = all
+      ? "WARNING! This will remove all images without at least one container associated to them."
+      : "WARNING! This will remove all dangling images.";
+    console.log(warning);
+    if (!(await confirm("Are you sure you want to continue?"))) return 0;
+  }
+  const r = await new ImageStore(ctx.paths).prune({ all });
+  if (r.deleted.length) {
+    console.log("Deleted Images:");
+    for (const u of r.untagged) console.log(`untagged: ${familiarName(parseReference(u))}`);
+    for (const d of r.deleted) console.log(`deleted: ${d}`);
+    console.log("");
+  }
+  console.log(`Total reclaimed space: ${humanSize(r.gc.reclaimed)}`);
+  return 0;
+}
+
+/** Dispatch an image subcommand. */
+export const main: Command = async (args, ctx) => {
+  const [sub, ...rest] = args;
+  if (!sub || sub === "--help" || sub === "-h" || sub === "help") {
+    console.log(HELP);
+    return 0;
+  }
+  if (sub === "inspect") return inspect(rest, ctx);
+  if (sub === "prune") return await prune(rest, ctx);
+  const alias = ALIASES[sub];
+  if (!alias) throw new UsageError(`unknown image command "${sub}"`, { hint: "see 'tsbox image --help'" });
+  return await (await alias()).main(rest, ctx);
+};

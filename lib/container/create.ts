@@ -111,8 +111,11 @@ export async function createContainer(
     const name = spec.name ?? generateName(taken);
     let mounts: unknown[] = [];
     try {
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
       for (const d of ["upper", "work", "merged"]) {
-        Deno.mkdirSync(join(dir, d), { recursive: true, mode: 0o700 });
+        Deno.mkdirSync(join(dir, d));
+        // the overlay root takes upper's mode: 0755 as in images, or non-root users cannot traverse /
+        Deno.chmodSync(join(dir, d), 0o755);
       }
       mounts = prepareMounts(ctx.paths, id, specs);
       const config: ContainerConfig = {

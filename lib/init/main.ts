@@ -119,8 +119,9 @@ function runInit(kernel: Kernel, fd: number): never | number {
     for (const n of [0, 1, 2]) dup2(slave, n);
   }
   kernel.chdir(p.cwd);
-  setCredentials(creds.uid, creds.gid, creds.groups);
+  // before setuid: a non-root, non-dumpable process can no longer list /proc/self/fd
   cloexecFrom(3); // nothing of tsbox's leaks into the command
+  setCredentials(creds.uid, creds.gid, creds.groups);
   execve(exe, p.args, env);
 }
 

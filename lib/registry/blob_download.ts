@@ -119,8 +119,14 @@ async function attempt(
   }
   const idle = linkedController(opts.signal);
   const res = await client.openBlob(desc.digest, offset, idle.signal);
+  if (offset > 0 && res.status === 200) {
+    // the registry ignored the range and sends everything: take it from byte 0
+    truncate(partial);
+    await stream(res, partial, createHash("sha256"), 0, desc, opts, idle);
+    return 0;
+  }
   if (offset > 0 && !resumable(res, offset)) {
-    // the registry ignored or refused the range: start over
+    // a range answer we cannot use: start over
     await res.body?.cancel();
     return restart(client, desc, partial, opts);
   }

@@ -52,7 +52,12 @@ export function parseChallenges(header: string): Challenge[] {
           value += header[i++];
         }
         i++;
-      } else value = token();
+      } else {
+        // lenient: unquoted values run to the next comma or space (realms with "://" occur in the wild)
+        const start = i;
+        while (i < n && header[i] !== "," && header[i] !== " " && header[i] !== "\t") i++;
+        value = header.slice(start, i);
+      }
       ch.params[key.toLowerCase()] = value;
       while (i < n && (header[i] === " " || header[i] === "\t")) i++;
       if (header[i] === ",") i++;

@@ -96,11 +96,18 @@ export function gated(script: string): Gated {
   };
 }
 
-/** Pids listed in the cgroup.procs of every directory of `cg`. */
+/** Pids listed in the cgroup.procs of every directory of `cg` (none once destroyed). */
 export function procsOf(cg: ContainerCgroup): number[] {
   const out = new Set<number>();
   for (const d of cg.paths) {
-    for (const l of Deno.readTextFileSync(join(d, "cgroup.procs")).split("\n")) if (l) out.add(Number(l));
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(join(d, "cgroup.procs"));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue; // already destroyed
+      throw err;
+    }
+    for (const l of text.split("\n")) if (l) out.add(Number(l));
   }
   return [...out];
 }

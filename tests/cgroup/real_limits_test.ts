@@ -120,7 +120,7 @@ Deno.test({
       const g = await runIn(
         cg,
         spawn,
-        "i=0; while [ $i -lt 40 ]; do /bin/busybox sleep 30 & i=$((i+1)); done; echo all forked; wait",
+        "i=0; while [ $i -lt 40 ]; do /bin/busybox sleep 10 >/dev/null 2>&1 & i=$((i+1)); done; echo all forked; wait",
       );
       // the shell dies on its first failed fork; its sleeping children stay
       const out = await g.output;
@@ -202,7 +202,7 @@ Deno.test({
       const again = d.open(cg.name)!;
       assert.deepEqual(again.paths, cg.paths);
       assert.throws(() => d.create(cg.name, {}), (e: unknown) => e instanceof CgroupError && /already exists/.test(e.message));
-      const g = await runIn(cg, spawn, "/bin/busybox sleep 30");
+      const g = await runIn(cg, spawn, "exec /bin/busybox sleep 30");
       await sleep(100);
       const st = again.stats();
       assert.equal(st.memoryLimit, 64 << 20);

@@ -17,6 +17,7 @@ export function makeBusyboxRootfs(dir: string): void {
   for (const d of ["bin", "etc", "tmp", "root", "home", "var", "proc", "sys", "dev"]) {
     Deno.mkdirSync(join(dir, d), { recursive: true });
   }
+  Deno.chmodSync(dir, 0o755);
   Deno.chmodSync(join(dir, "tmp"), 0o1777);
   Deno.copyFileSync(BUSYBOX, join(dir, "bin/busybox"));
   Deno.chmodSync(join(dir, "bin/busybox"), 0o755);

@@ -29,7 +29,11 @@ export function freePort(): number {
 }
 
 /** Run a command; return stdout, throw with stderr on failure. */
-export async function sh(cmd: string, args: string[], opts: { stdin?: string; cwd?: string } = {}): Promise<string> {
+export async function sh(
+  cmd: string,
+  args: string[],
+  opts: { stdin?: string; cwd?: string } = {},
+): Promise<string> {
   const child = new Deno.Command(cmd, {
     args,
     cwd: opts.cwd,
@@ -44,7 +48,9 @@ export async function sh(cmd: string, args: string[], opts: { stdin?: string; cw
   }
   const out = await child.output();
   const dec = new TextDecoder();
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed (${out.code}): ${dec.decode(out.stderr)}`);
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed (${out.code}): ${dec.decode(out.stderr)}`);
+  }
   return dec.decode(out.stdout);
 }
 
@@ -52,7 +58,9 @@ export async function sh(cmd: string, args: string[], opts: { stdin?: string; cw
  * Start `/usr/bin/docker-registry` on a free loopback port with storage in a
  * temp dir; with `auth`, Basic auth from a bcrypt htpasswd file.
  */
-export async function startRegistry(opts: { auth?: { user: string; password: string } } = {}): Promise<TestRegistry> {
+export async function startRegistry(
+  opts: { auth?: { user: string; password: string } } = {},
+): Promise<TestRegistry> {
   const dir = Deno.makeTempDirSync({ prefix: "tsbox-registry-" });
   const storage = join(dir, "storage");
   const port = freePort();
@@ -173,7 +181,14 @@ export async function buildImage(
         const src = join(work, "src");
         Deno.mkdirSync(src);
         step.fill(src);
-        await sh("umoci", ["insert", "--image", image, ...(step.opaque ? ["--opaque"] : []), src, step.target]);
+        await sh("umoci", [
+          "insert",
+          "--image",
+          image,
+          ...(step.opaque ? ["--opaque"] : []),
+          src,
+          step.target,
+        ]);
       } else if (step.kind === "tar") {
         const src = join(work, "src");
         Deno.mkdirSync(src);
@@ -200,14 +215,18 @@ export async function buildImage(
 /** Manifest digest of `tag` in an OCI layout. */
 export function layoutManifestDigest(layout: string, tag: string): string {
   const index = JSON.parse(Deno.readTextFileSync(join(layout, "index.json")));
-  const m = index.manifests.find((d: any) => d.annotations?.["org.opencontainers.image.ref.name"] === tag);
+  const m = index.manifests.find((d: any) =>
+    d.annotations?.["org.opencontainers.image.ref.name"] === tag
+  );
   if (!m) throw new Error(`tag ${tag} not in ${layout}`);
   return m.digest;
 }
 
 /** Read a blob of an OCI layout as JSON. */
 export function layoutBlobJson(layout: string, digest: string): any {
-  return JSON.parse(Deno.readTextFileSync(join(layout, "blobs/sha256", digest.replace(/^sha256:/, ""))));
+  return JSON.parse(
+    Deno.readTextFileSync(join(layout, "blobs/sha256", digest.replace(/^sha256:/, ""))),
+  );
 }
 
 /**
@@ -222,7 +241,12 @@ export async function addIndex(layout: string, tag: string, tags: string[]): Pro
     const cfg = layoutBlobJson(layout, m.config.digest);
     const platform: Record<string, string> = { architecture: cfg.architecture, os: cfg.os };
     if (cfg.architecture === "arm64") platform.variant = "v8";
-    return { mediaType: "application/vnd.oci.image.manifest.v1+json", digest, size: bytes.length, platform };
+    return {
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      digest,
+      size: bytes.length,
+      platform,
+    };
   });
   const bytes = new TextEncoder().encode(JSON.stringify({
     schemaVersion: 2,
@@ -356,7 +380,9 @@ export function startCutProxy(targetPort: number, cutAfter: number): CutProxy {
         c = await listener.accept();
       } catch (err) {
         // listener closed by stop()
-        if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) return;
+        if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) {
+          return;
+        }
         throw err;
       }
       const t = handle(c).catch(() => closeQuietly(c));

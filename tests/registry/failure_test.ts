@@ -33,7 +33,9 @@ async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 
 /** Store content that matters: blobs, layers, records, tags (not locks or empty leases). */
 function storeContent(root: string): string[] {
-  return listFiles(join(root, "image")).filter((f) => !f.startsWith("leases/") && !f.startsWith("partial/"));
+  return listFiles(join(root, "image")).filter((f) =>
+    !f.startsWith("leases/") && !f.startsWith("partial/")
+  );
 }
 
 Deno.test("pull: a corrupted blob fails naming its digest and leaves the store unchanged", async () => {
@@ -43,7 +45,10 @@ Deno.test("pull: a corrupted blob fails naming its digest and leaves the store u
       const layout = join(tmp, "oci");
       await buildImage(layout, "v1", [
         { kind: "edit", edit: makeBusyboxRootfs },
-        { kind: "edit", edit: (r) => Deno.writeTextFileSync(join(r, "second"), "x".repeat(100_000)) },
+        {
+          kind: "edit",
+          edit: (r) => Deno.writeTextFileSync(join(r, "second"), "x".repeat(100_000)),
+        },
       ]);
       await pushImage(layout, "v1", `${reg.host}/test/corrupt:v1`);
       const manifest = layoutBlobJson(layout, layoutManifestDigest(layout, "v1"));
@@ -61,7 +66,10 @@ Deno.test("pull: a corrupted blob fails naming its digest and leaves the store u
         assert.match(r.stderr, /failed to verify/);
         assert.deepEqual(storeContent(root), before, "no new blobs, layers or images");
         assert.deepEqual(listFiles(join(root, "image/partial")), [], "no partial download kept");
-        assert.equal(new ImageStore(pathsFor(root)).lookup(`${reg.host}/test/corrupt:v1`), undefined);
+        assert.equal(
+          new ImageStore(pathsFor(root)).lookup(`${reg.host}/test/corrupt:v1`),
+          undefined,
+        );
       });
     });
   } finally {
@@ -76,7 +84,9 @@ Deno.test("pull: a connection cut mid-download fails clearly; the next pull resu
     await withTemp(async (tmp) => {
       const layout = join(tmp, "oci");
       const random = new Uint8Array(8 * 1024 * 1024);
-      for (let i = 0; i < random.length; i += 65536) crypto.getRandomValues(random.subarray(i, i + 65536));
+      for (let i = 0; i < random.length; i += 65536) {
+        crypto.getRandomValues(random.subarray(i, i + 65536));
+      }
       await buildImage(layout, "v1", [
         { kind: "edit", edit: makeBusyboxRootfs },
         { kind: "edit", edit: (r) => Deno.writeFileSync(join(r, "random.bin"), random) },

@@ -9,7 +9,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tsbox, withRoot } from "../helpers/tsbox.ts";
 import { makeBusyboxRootfs } from "../helpers/busybox.ts";
-import { addIndex, buildImage, freePort, layoutManifestDigest, pushImage, sh, startRegistry } from "../helpers/registry.ts";
+import {
+  addIndex,
+  buildImage,
+  freePort,
+  layoutManifestDigest,
+  pushImage,
+  sh,
+  startRegistry,
+} from "../helpers/registry.ts";
 import { ImageStore } from "../../lib/image/store.ts";
 import { pathsFor } from "../../lib/paths.ts";
 import { listFiles, snapshotTree, withMergedLayers } from "./tree_util.ts";
@@ -25,7 +33,11 @@ async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 function mustPass(r: { code: number; stdout: string; stderr: string }): void {
-  assert.equal(r.code, 0, `expected success, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  assert.equal(
+    r.code,
+    0,
+    `expected success, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+  );
 }
 
 Deno.test("pull: by tag and by digest from a local registry", async () => {
@@ -33,14 +45,19 @@ Deno.test("pull: by tag and by digest from a local registry", async () => {
   try {
     await withTemp(async (tmp) => {
       const layout = join(tmp, "oci");
-      await buildImage(layout, "v1", [{ kind: "edit", edit: makeBusyboxRootfs }], { env: ["FOO=bar"] });
+      await buildImage(layout, "v1", [{ kind: "edit", edit: makeBusyboxRootfs }], {
+        env: ["FOO=bar"],
+      });
       await pushImage(layout, "v1", `${reg.host}/test/busybox:v1`);
       const digest = layoutManifestDigest(layout, "v1");
       await withRoot(async (root) => {
         const r = await tsbox(root, ["pull", `${reg.host}/test/busybox:v1`]);
         mustPass(r);
         assert.match(r.stdout, new RegExp(`Digest: ${digest}`));
-        assert.match(r.stdout, /Status: Downloaded newer image for 127\.0\.0\.1:\d+\/test\/busybox:v1/);
+        assert.match(
+          r.stdout,
+          /Status: Downloaded newer image for 127\.0\.0\.1:\d+\/test\/busybox:v1/,
+        );
         assert.match(r.stdout, /: Pull complete/);
         const img = new ImageStore(pathsFor(root)).lookup(`${reg.host}/test/busybox:v1`);
         assert.ok(img, "image is in the store");
@@ -73,7 +90,10 @@ Deno.test("pull: multi-platform index picks the host platform, --platform anothe
     await withTemp(async (tmp) => {
       const layout = join(tmp, "oci");
       for (const arch of ["amd64", "arm64"]) {
-        await buildImage(layout, arch, [{ kind: "edit", edit: (r) => Deno.writeTextFileSync(join(r, "arch"), arch) }], { arch });
+        await buildImage(layout, arch, [{
+          kind: "edit",
+          edit: (r) => Deno.writeTextFileSync(join(r, "arch"), arch),
+        }], { arch });
       }
       const indexDigest = await addIndex(layout, "multi", ["amd64", "arm64"]);
       await pushImage(layout, "multi", `${reg.host}/test/multi:latest`, { all: true });
@@ -88,14 +108,28 @@ Deno.test("pull: multi-platform index picks the host platform, --platform anothe
         const r = await tsbox(root, ["pull", `${reg.host}/test/multi`]);
         mustPass(r);
         assert.match(r.stdout, /Using default tag: latest/);
-        assert.match(r.stdout, new RegExp(`Digest: ${indexDigest}`), "the index digest is the repo digest");
+        assert.match(
+          r.stdout,
+          new RegExp(`Digest: ${indexDigest}`),
+          "the index digest is the repo digest",
+        );
         assert.equal(archOf(root, `${reg.host}/test/multi:latest`), hostArch);
       });
       await withRoot(async (root) => {
-        const r = await tsbox(root, ["pull", "--platform", `linux/${other}`, `${reg.host}/test/multi`]);
+        const r = await tsbox(root, [
+          "pull",
+          "--platform",
+          `linux/${other}`,
+          `${reg.host}/test/multi`,
+        ]);
         mustPass(r);
         assert.equal(archOf(root, `${reg.host}/test/multi:latest`), other);
-        const bad = await tsbox(root, ["pull", "--platform", "linux/s390x", `${reg.host}/test/multi`]);
+        const bad = await tsbox(root, [
+          "pull",
+          "--platform",
+          "linux/s390x",
+          `${reg.host}/test/multi`,
+        ]);
         assert.equal(bad.code, 125);
         assert.match(bad.stderr, /no matching manifest for linux\/s390x/);
         assert.match(bad.stderr, /linux\/amd64, linux\/arm64/);
@@ -117,7 +151,9 @@ Deno.test("pull: 3 layers with whiteouts and an opaque dir merge to the same tre
           edit: (r) => {
             makeBusyboxRootfs(r);
             const d = join(r, "data");
-            for (const sub of ["keep", "opq/sub", "gonedir/deep", "private"]) Deno.mkdirSync(join(d, sub), { recursive: true });
+            for (const sub of ["keep", "opq/sub", "gonedir/deep", "private"]) {
+              Deno.mkdirSync(join(d, sub), { recursive: true });
+            }
             Deno.writeTextFileSync(join(d, "keep/a.txt"), "one\n");
             Deno.writeTextFileSync(join(d, "opq/old1"), "old1\n");
             Deno.writeTextFileSync(join(d, "opq/sub/old2"), "old2\n");
@@ -215,7 +251,10 @@ Deno.test("pull: unknown tag and unreachable registry fail clearly", async () =>
       assert.match(r.stderr, /manifest for .*test\/none:nope not found: manifest unknown/);
       const down = await tsbox(root, ["pull", `127.0.0.1:${freePort()}/test/none:v1`]);
       assert.equal(down.code, 125);
-      assert.match(down.stderr, /cannot reach registry 127\.0\.0\.1:\d+ \(http:\/\/127\.0\.0\.1:\d+\): .*refused/i);
+      assert.match(
+        down.stderr,
+        /cannot reach registry 127\.0\.0\.1:\d+ \(http:\/\/127\.0\.0\.1:\d+\): .*refused/i,
+      );
       assert.deepEqual(listFiles(join(root, "image")).filter((f) => !f.startsWith("leases/")), []);
     });
   } finally {

@@ -27,7 +27,10 @@ export function snapshotTree(root: string): TreeSnapshot {
         out[path] = `dir ${mode} ${owner}`;
         walk(path);
       } else if (st.isFile) {
-        const hash = createHash("sha256").update(Deno.readFileSync(full)).digest("hex").slice(0, 16);
+        const hash = createHash("sha256").update(Deno.readFileSync(full)).digest("hex").slice(
+          0,
+          16,
+        );
         out[path] = `file ${mode} ${owner} ${st.size} ${hash}`;
       } else if (st.isCharDevice) out[path] = `char ${mode} ${owner} ${st.rdev}`;
       else if (st.isBlockDevice) out[path] = `block ${mode} ${owner} ${st.rdev}`;
@@ -43,7 +46,10 @@ export function snapshotTree(root: string): TreeSnapshot {
  * Mount `layerDirs` (bottom first) read-only as one overlay, call `fn` with
  * the merged dir, unmount in `finally`. Needs root.
  */
-export async function withMergedLayers<T>(layerDirs: string[], fn: (merged: string) => T | Promise<T>): Promise<T> {
+export async function withMergedLayers<T>(
+  layerDirs: string[],
+  fn: (merged: string) => T | Promise<T>,
+): Promise<T> {
   if (layerDirs.length === 1) return await fn(layerDirs[0]);
   const merged = Deno.makeTempDirSync({ prefix: "tsbox-merged-" });
   try {
