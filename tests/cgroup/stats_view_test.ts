@@ -1,0 +1,73 @@
+/** `tsbox stats` display math and formatting (pure). */
+
+import assert from "node:assert/strict";
+import { formatBytes, formatJsonLines, formatTable, statsRow } from "../../lib/cgroup/stats_view.ts";
+import type { CgroupStats } from "../../lib/cgroup/mod.ts";
+
+const ID = "0123456789ab" + "c".repeat(52);
+const GiB = 1024 ** 3;
+const st = (cpuUsageNs: number, extra: Partial<CgroupStats> = {}): CgroupStats => ({
+  memoryUsage: 1.5 * 1024 * 1024,
+  memoryLimit: 64 * 1024 * 1024,
+  cpuUsageNs,
+  pids: 3,
+  pidsLimit: undefined,
+  oomKills: 0,
+  ...extra,
+});
+
+Deno.test("formatBytes: docker's %.4g with binary units", () => {
+  assert.equal(formatBytes(0), "0B");
+  assert.equal(formatBytes(512), "512B");
+  assert.equal(formatBytes(1536), "1.5KiB");
+  assert.equal(formatBytes(64 * 1024 * 1024), "64MiB");
+  assert.equal(formatBytes(1234567), "1.177MiB");
+  assert.equal(formatBytes(7.6 * GiB), "7.6GiB");
+});
+
+Deno.test("statsRow: CPU % is CPU time over wall time between two samples", () => {
+  const r = statsRow(ID, "web", { at: 1000, stats: st(0) }, { at: 2000, stats: st(500_000_000) }, 8 * GiB);
+  assert.equal(r.cpuPercent, 50);
+  assert.equal(r.memLimit, 64 * 1024 * 1024);
+  assert.ok(Math.abs(r.memPercent - (1.5 / 64) * 100) < 1e-9);
+  assert.equal(r.pids, 3);
+  // first sample only: no rate yet
+  assert.equal(statsRow(ID, "web", undefined, { at: 2000, stats: st(5e8) }, 8 * GiB).cpuPercent, 0);
+});
+
+Deno.test("statsRow: unlimited memory shows the host's RAM; no cgroup shows zeros", () => {
+  const r = statsRow(ID, "web", undefined, { at: 1, stats: st(0, { memoryLimit: undefined }) }, 8 * GiB);
+  assert.equal(r.memLimit, 8 * GiB);
+  assert.deepEqual(statsRow(ID, "old", undefined, { at: 1 }, 8 * GiB), {
+    id: ID,
+    name: "old",
+    cpuPercent: 0,
+    memUsage: 0,
+    memLimit: 0,
+    memPercent: 0,
+    pids: 0,
+  });
+});
+
+Deno.test("formatTable: docker's columns, ids truncated to 12", () => {
+  const row = statsRow(ID, "web", { at: 0, stats: st(0) }, { at: 1000, stats: st(12_345_678) }, 8 * GiB);
+  const lines = formatTable([row]).split("\n");
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /^CONTAINER ID {3}NAME {3}CPU % {3}MEM USAGE \/ LIMIT {3}MEM % {3}PIDS$/);
+  assert.match(lines[1], /^0123456789ab {3}web {4}1\.23% {3}1\.5MiB \/ 64MiB {6}2\.34% {3}3$/);
+  assert.ok(formatTable([row], false).includes(ID));
+});
+
+Deno.test("formatJsonLines: one object per container with docker's keys", () => {
+  const row = statsRow(ID, "web", undefined, { at: 0, stats: st(0) }, 8 * GiB);
+  const obj = JSON.parse(formatJsonLines([row], true, new Map([[ID, "web"]])));
+  assert.deepEqual(obj, {
+    Container: "web",
+    ID: "0123456789ab",
+    Name: "web",
+    CPUPerc: "0.00%",
+    MemUsage: "1.5MiB / 64MiB",
+    MemPerc: "2.34%",
+    PIDs: "3",
+  });
+});
