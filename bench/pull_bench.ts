@@ -52,7 +52,8 @@ export async function runPullBench(opts: PullBenchOptions = {}): Promise<PullBen
       { kind: "edit", edit: makeBusyboxRootfs },
       ...Array.from({ length: nLayers }, (_, i) => ({
         kind: "edit" as const,
-        edit: (rootfs: string) => Deno.writeFileSync(join(rootfs, `random-${i}.bin`), randomBytes(per)),
+        edit: (rootfs: string) =>
+          Deno.writeFileSync(join(rootfs, `random-${i}.bin`), randomBytes(per)),
       })),
     ]);
     const ref = `${reg.host}/bench/pull:latest`;
@@ -64,12 +65,20 @@ export async function runPullBench(opts: PullBenchOptions = {}): Promise<PullBen
     // run -1 is an untimed warm-up of both paths (page cache, deno's module cache)
     for (let i = -1; i < runs; i++) {
       const root = join(work, `root-${i}`);
-      const t1 = await timed(() => sh(Deno.execPath(), ["run", "-A", "--quiet", MAIN, "--root", root, "pull", "-q", ref]));
+      const t1 = await timed(() =>
+        sh(Deno.execPath(), ["run", "-A", "--quiet", MAIN, "--root", root, "pull", "-q", ref])
+      );
       Deno.removeSync(root, { recursive: true });
       const dest = join(work, `skopeo-${i}`);
       Deno.mkdirSync(dest);
       const t2 = await timed(async () => {
-        await sh("skopeo", ["copy", "--quiet", "--src-tls-verify=false", `docker://${ref}`, `oci:${dest}/oci:bench`]);
+        await sh("skopeo", [
+          "copy",
+          "--quiet",
+          "--src-tls-verify=false",
+          `docker://${ref}`,
+          `oci:${dest}/oci:bench`,
+        ]);
         await sh("umoci", ["unpack", "--image", `${dest}/oci:bench`, join(dest, "bundle")]);
       });
       Deno.removeSync(dest, { recursive: true });
@@ -80,9 +89,21 @@ export async function runPullBench(opts: PullBenchOptions = {}): Promise<PullBen
     const tsboxMs = median(tsboxTimes);
     const skopeoUmociMs = median(otherTimes);
     const result = { tsboxMs, skopeoUmociMs, ratio: tsboxMs / skopeoUmociMs, imageBytes };
-    log(`image: ${(imageBytes / 1e6).toFixed(1)} MB in ${nLayers + 1} layers, ${runs} runs each (median)`);
-    log(`tsbox pull:            ${tsboxMs.toFixed(0)} ms   (${tsboxTimes.map((t) => t.toFixed(0)).join(", ")})`);
-    log(`skopeo copy + umoci:   ${skopeoUmociMs.toFixed(0)} ms   (${otherTimes.map((t) => t.toFixed(0)).join(", ")})`);
+    log(
+      `image: ${(imageBytes / 1e6).toFixed(1)} MB in ${
+        nLayers + 1
+      } layers, ${runs} runs each (median)`,
+    );
+    log(
+      `tsbox pull:            ${tsboxMs.toFixed(0)} ms   (${
+        tsboxTimes.map((t) => t.toFixed(0)).join(", ")
+      })`,
+    );
+    log(
+      `skopeo copy + umoci:   ${skopeoUmociMs.toFixed(0)} ms   (${
+        otherTimes.map((t) => t.toFixed(0)).join(", ")
+      })`,
+    );
     log(`ratio tsbox / skopeo+umoci: ${result.ratio.toFixed(2)}`);
     return result;
   } finally {
@@ -94,7 +115,9 @@ export async function runPullBench(opts: PullBenchOptions = {}): Promise<PullBen
 function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
   // getRandomValues fills at most 64 KiB per call
-  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
+  for (let i = 0; i < n; i += 65536) {
+    crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
+  }
   return out;
 }
 

@@ -72,12 +72,26 @@ export class FakeKernel implements Kernel {
       if (f.method !== method || f.remaining <= 0 || (f.match && !f.match(call))) continue;
       f.remaining--;
       this.failed.push(call);
-      const path = typeof args[0] === "string" && method !== "mount" ? args[0] : (args[1] as string | undefined);
-      throw new SyscallError(method, errnoValue(f.errnoName), f.errnoName, errnoText(f.errnoName), path);
+      const path = typeof args[0] === "string" && method !== "mount"
+        ? args[0]
+        : (args[1] as string | undefined);
+      throw new SyscallError(
+        method,
+        errnoValue(f.errnoName),
+        f.errnoName,
+        errnoText(f.errnoName),
+        path,
+      );
     }
   }
 
-  mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void {
+  mount(
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data?: string | null,
+  ): void {
     this.#record("mount", [source, target, fstype, flags, data ?? null]);
   }
   umount2(target: string, flags = 0): void {

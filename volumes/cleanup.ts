@@ -23,7 +23,11 @@ import { isPreparedMount } from "./types.ts";
  * @returns the names removed.
  * @throws {VolumeError} after trying all, when some could not be removed.
  */
-export function removeAnonymousVolumes(paths: Paths, mounts: unknown[], containerId?: string): string[] {
+export function removeAnonymousVolumes(
+  paths: Paths,
+  mounts: unknown[],
+  containerId?: string,
+): string[] {
   const names = new Set<string>();
   for (const m of mounts) if (isPreparedMount(m) && m.volume?.anonymous) names.add(m.volume.name);
   if (names.size === 0) return [];
@@ -42,7 +46,9 @@ export function removeAnonymousVolumes(paths: Paths, mounts: unknown[], containe
         failed.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    if (failed.length) throw new VolumeError(`could not remove anonymous volumes: ${failed.join("; ")}`);
+    if (failed.length) {
+      throw new VolumeError(`could not remove anonymous volumes: ${failed.join("; ")}`);
+    }
     return removed;
   });
 }

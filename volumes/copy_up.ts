@@ -39,7 +39,13 @@ function copyMeta(kernel: Kernel, st: Deno.FileInfo, to: string): void {
 }
 
 /** Copy one entry (recursively) from the image into the staging dir. */
-function copyEntry(kernel: Kernel, from: string, to: string, dev: number, links: Map<string, string>): void {
+function copyEntry(
+  kernel: Kernel,
+  from: string,
+  to: string,
+  dev: number,
+  links: Map<string, string>,
+): void {
   const st = Deno.lstatSync(from);
   if (!st.isDirectory && (st.nlink ?? 1) > 1) {
     const key = `${st.dev}:${st.ino}`;
@@ -54,12 +60,15 @@ function copyEntry(kernel: Kernel, from: string, to: string, dev: number, links:
     Deno.mkdirSync(to);
     // another filesystem mounted inside the image dir is not part of the image
     if (st.dev === dev) {
-      for (const e of Deno.readDirSync(from)) copyEntry(kernel, join(from, e.name), join(to, e.name), dev, links);
+      for (const e of Deno.readDirSync(from)) {
+        copyEntry(kernel, join(from, e.name), join(to, e.name), dev, links);
+      }
     }
   } else if (st.isFile) Deno.copyFileSync(from, to);
   else if (st.isSymlink) Deno.symlinkSync(Deno.readLinkSync(from), to);
-  else if (st.isFifo || st.isCharDevice || st.isBlockDevice) kernel.mknod(to, st.mode ?? 0, BigInt(st.rdev ?? 0));
-  else return; // sockets belong to a process, not to the image: skip
+  else if (st.isFifo || st.isCharDevice || st.isBlockDevice) {
+    kernel.mknod(to, st.mode ?? 0, BigInt(st.rdev ?? 0));
+  } else return; // sockets belong to a process, not to the image: skip
   copyMeta(kernel, st, to);
 }
 

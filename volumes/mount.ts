@@ -15,9 +15,15 @@ import type { Kernel } from "../lib/kernel.ts";
 import { SyscallError, VolumeError } from "../lib/errors.ts";
 import { errnoText } from "../ffi/errno.ts";
 import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REMOUNT } from "../ffi/consts.ts";
-import { type MountStep, mountPlan } from "./mount_plan.ts";
+import { mountPlan, type MountStep } from "./mount_plan.ts";
 import { copyUp } from "./copy_up.ts";
-import { type EnsuredTarget, ensureTarget, pinnedMountFlags, type Pinned, pinTarget } from "./target.ts";
+import {
+  type EnsuredTarget,
+  ensureTarget,
+  type Pinned,
+  pinnedMountFlags,
+  pinTarget,
+} from "./target.ts";
 import type { PreparedMount, TargetKind } from "./types.ts";
 
 /** The filesystem side of applying a plan (real in the init, fake in unit tests). */
@@ -96,7 +102,17 @@ export function applyMountPlan(kernel: Kernel, steps: MountStep[], env: MountEnv
           mounted.push(at(s.target).path);
           break;
         case "remountRo":
-          pinned(s.target, (p) => kernel.mount(null, p, null, MS_BIND | MS_REMOUNT | MS_RDONLY | env.keptFlags(p), null));
+          pinned(
+            s.target,
+            (p) =>
+              kernel.mount(
+                null,
+                p,
+                null,
+                MS_BIND | MS_REMOUNT | MS_RDONLY | env.keptFlags(p),
+                null,
+              ),
+          );
           break;
         case "propagation":
           pinned(s.target, (p) => kernel.mount(null, p, null, s.flags, null));
@@ -109,12 +125,17 @@ export function applyMountPlan(kernel: Kernel, steps: MountStep[], env: MountEnv
           kernel.umount2(path, MNT_DETACH);
         } catch (umountErr) {
           // the namespace dies with the init anyway; report and go on
-          undoFailed.push(`${path}: ${umountErr instanceof Error ? umountErr.message : String(umountErr)}`);
+          undoFailed.push(
+            `${path}: ${umountErr instanceof Error ? umountErr.message : String(umountErr)}`,
+          );
         }
       }
       const e = asVolumeError(s, err);
       if (!undoFailed.length) throw e;
-      throw new VolumeError(e.message, { cause: e.cause, hint: `could not unmount: ${undoFailed.join("; ")}` });
+      throw new VolumeError(e.message, {
+        cause: e.cause,
+        hint: `could not unmount: ${undoFailed.join("; ")}`,
+      });
     }
   }
 }

@@ -14,7 +14,14 @@ import type { PreparedMount, Propagation, TargetKind } from "./types.ts";
 export type MountStep =
   | { op: "target"; target: string; kind: TargetKind }
   | { op: "copyUp"; target: string; volumeDir: string; dataDir: string }
-  | { op: "mount"; target: string; source: string | null; fstype: string | null; flags: number; data: string | null }
+  | {
+    op: "mount";
+    target: string;
+    source: string | null;
+    fstype: string | null;
+    flags: number;
+    data: string | null;
+  }
   | { op: "remountRo"; target: string }
   | { op: "propagation"; target: string; flags: number };
 
@@ -39,20 +46,43 @@ function stepsOf(m: PreparedMount): MountStep[] {
     const { flags, data } = splitMountOptions(m.tmpfsOptions ?? []);
     return [
       { op: "target", target, kind: "dir" },
-      { op: "mount", target, source: "tmpfs", fstype: "tmpfs", flags: flags | ro, data: data || null },
+      {
+        op: "mount",
+        target,
+        source: "tmpfs",
+        fstype: "tmpfs",
+        flags: flags | ro,
+        data: data || null,
+      },
     ];
   }
   if (m.fs) {
     const { flags, data } = splitMountOptions(m.fs.options);
     return [
       { op: "target", target, kind: "dir" },
-      { op: "mount", target, source: m.source, fstype: m.fs.type, flags: flags | ro, data: data || null },
+      {
+        op: "mount",
+        target,
+        source: m.source,
+        fstype: m.fs.type,
+        flags: flags | ro,
+        data: data || null,
+      },
     ];
   }
   const steps: MountStep[] = [{ op: "target", target, kind: m.targetKind }];
-  if (m.volume?.copyUp) steps.push({ op: "copyUp", target, volumeDir: m.volume.dir, dataDir: m.source });
+  if (m.volume?.copyUp) {
+    steps.push({ op: "copyUp", target, volumeDir: m.volume.dir, dataDir: m.source });
+  }
   // MS_RDONLY is ignored on a bind's first mount(2): read-only needs the remount
-  steps.push({ op: "mount", target, source: m.source, fstype: null, flags: MS_BIND | MS_REC, data: null });
+  steps.push({
+    op: "mount",
+    target,
+    source: m.source,
+    fstype: null,
+    flags: MS_BIND | MS_REC,
+    data: null,
+  });
   if (m.readOnly) steps.push({ op: "remountRo", target });
   steps.push({ op: "propagation", target, flags: PROPAGATION_FLAGS[m.propagation] });
   return steps;

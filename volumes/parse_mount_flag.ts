@@ -130,7 +130,9 @@ export function parseMountFlag(raw: string): MountSpec {
         break;
       case "tmpfs-mode":
         tmpfsMode = parseOctalMode(val);
-        if (tmpfsMode === undefined) throw bad(`invalid value for tmpfs-mode: ${val} (octal, e.g. 1777)`);
+        if (tmpfsMode === undefined) {
+          throw bad(`invalid value for tmpfs-mode: ${val} (octal, e.g. 1777)`);
+        }
         used.tmpfs = true;
         break;
       default:
@@ -150,7 +152,9 @@ export function parseMountFlag(raw: string): MountSpec {
   spec.readOnly = readOnly;
   if (type === "bind") {
     if (source === "") throw bad("field Source must not be empty for a bind mount");
-    if (!source.startsWith("/")) throw bad(`invalid bind source '${source}': must be an absolute path`);
+    if (!source.startsWith("/")) {
+      throw bad(`invalid bind source '${source}': must be an absolute path`);
+    }
     spec.source = cleanPath(source);
     if (propagation) spec.propagation = propagation;
   } else if (type === "volume") {

@@ -44,7 +44,9 @@ export function parseVolumeFlag(raw: string): MountSpec {
   if (parts.length === 1) target = parts[0];
   else if (parts.length === 2) {
     // `/path:ro` would be an anonymous volume with options: docker refuses it too
-    if (looksLikeMode(parts[1])) throw bad("an anonymous volume takes no options (use NAME:TARGET:OPTIONS)");
+    if (looksLikeMode(parts[1])) {
+      throw bad("an anonymous volume takes no options (use NAME:TARGET:OPTIONS)");
+    }
     [source, target] = parts;
   } else if (parts.length === 3) [source, target, mode] = parts;
   else throw bad("too many colons (expected [SOURCE:]TARGET[:OPTIONS])");
@@ -56,11 +58,15 @@ export function parseVolumeFlag(raw: string): MountSpec {
   for (const opt of mode ? mode.split(",") : []) {
     const g = groupOf(opt);
     if (!g) {
-      throw bad(`unknown option "${opt}" (valid: ro, rw, nocopy, ${PROPAGATIONS.join(", ")}, z, Z)`);
+      throw bad(
+        `unknown option "${opt}" (valid: ro, rw, nocopy, ${PROPAGATIONS.join(", ")}, z, Z)`,
+      );
     }
     const prev = seen.get(g);
     if (prev !== undefined) {
-      throw bad(prev === opt ? `option "${opt}" given twice` : `conflicting options "${prev}" and "${opt}"`);
+      throw bad(
+        prev === opt ? `option "${opt}" given twice` : `conflicting options "${prev}" and "${opt}"`,
+      );
     }
     seen.set(g, opt);
   }

@@ -10,7 +10,13 @@
 import { dirname } from "node:path";
 import type { Paths } from "../lib/paths.ts";
 import { TsboxError, VolumeError } from "../lib/errors.ts";
-import { createVolumeLocked, deleteVolumeLocked, readVolume, ANONYMOUS_LABEL, withVolumesLock } from "./store.ts";
+import {
+  ANONYMOUS_LABEL,
+  createVolumeLocked,
+  deleteVolumeLocked,
+  readVolume,
+  withVolumesLock,
+} from "./store.ts";
 import { volumeMountKind } from "./volume_options.ts";
 import type { MountSpec, PreparedMount, TargetKind, VolumeInfo } from "./types.ts";
 
@@ -34,9 +40,12 @@ function kindOf(st: Deno.FileInfo | undefined): TargetKind {
 function check(paths: Paths, s: MountSpec): VolumeInfo | undefined {
   if (s.type === "bind") {
     if (!s.createSource && !statOrUndefined(s.source)) {
-      throw new VolumeError(`invalid mount config for type "bind": bind source path does not exist: ${s.source}`, {
-        hint: `from '${s.origin}'`,
-      });
+      throw new VolumeError(
+        `invalid mount config for type "bind": bind source path does not exist: ${s.source}`,
+        {
+          hint: `from '${s.origin}'`,
+        },
+      );
     }
     return undefined;
   }
@@ -44,7 +53,9 @@ function check(paths: Paths, s: MountSpec): VolumeInfo | undefined {
   const info = readVolume(paths, s.source);
   const kind = volumeMountKind(info?.meta.Options ?? s.options);
   if (kind?.kind === "bind" && !statOrUndefined(kind.device)) {
-    throw new VolumeError(`volume ${s.source}: device ${kind.device} does not exist`, { hint: `from '${s.origin}'` });
+    throw new VolumeError(`volume ${s.source}: device ${kind.device} does not exist`, {
+      hint: `from '${s.origin}'`,
+    });
   }
   return info;
 }
@@ -70,7 +81,12 @@ function mkdirRecorded(path: string, undo: Undo[]): void {
   }
 }
 
-function prepareVolume(paths: Paths, s: MountSpec, existing: VolumeInfo | undefined, undo: Undo[]): PreparedMount {
+function prepareVolume(
+  paths: Paths,
+  s: MountSpec,
+  existing: VolumeInfo | undefined,
+  undo: Undo[],
+): PreparedMount {
   let info = existing;
   let created = false;
   if (!info) {
@@ -84,7 +100,12 @@ function prepareVolume(paths: Paths, s: MountSpec, existing: VolumeInfo | undefi
     info = r.info;
     created = r.created;
     const name = info.meta.Name;
-    if (created) undo.push({ what: `remove volume ${name}`, run: () => deleteVolumeLocked(paths, name) });
+    if (created) {
+      undo.push({
+        what: `remove volume ${name}`,
+        run: () => deleteVolumeLocked(paths, name),
+      });
+    }
   }
   const volume = {
     name: info.meta.Name,
@@ -93,7 +114,12 @@ function prepareVolume(paths: Paths, s: MountSpec, existing: VolumeInfo | undefi
     created,
     copyUp: !s.noCopy,
   };
-  const base = { type: "volume" as const, target: s.target, readOnly: s.readOnly, propagation: s.propagation };
+  const base = {
+    type: "volume" as const,
+    target: s.target,
+    readOnly: s.readOnly,
+    propagation: s.propagation,
+  };
   const kind = volumeMountKind(info.meta.Options);
   if (!kind) return { ...base, source: info.mountpoint, targetKind: "dir", volume };
   // option volumes mount a device, not the store dir: no copy-up into someone else's fs
@@ -107,17 +133,39 @@ function prepareVolume(paths: Paths, s: MountSpec, existing: VolumeInfo | undefi
       volume: noCopy,
     };
   }
-  return { ...base, source: kind.device, targetKind: "dir", volume: noCopy, fs: { type: kind.type, options: kind.options } };
+  return {
+    ...base,
+    source: kind.device,
+    targetKind: "dir",
+    volume: noCopy,
+    fs: { type: kind.type, options: kind.options },
+  };
 }
 
-function prepareOne(paths: Paths, s: MountSpec, existing: VolumeInfo | undefined, undo: Undo[]): PreparedMount {
+function prepareOne(
+  paths: Paths,
+  s: MountSpec,
+  existing: VolumeInfo | undefined,
+  undo: Undo[],
+): PreparedMount {
   const base = { target: s.target, readOnly: s.readOnly, propagation: s.propagation };
   switch (s.type) {
     case "bind":
       if (s.createSource && !statOrUndefined(s.source)) mkdirRecorded(s.source, undo);
-      return { ...base, type: "bind", source: s.source, targetKind: kindOf(statOrUndefined(s.source)) };
+      return {
+        ...base,
+        type: "bind",
+        source: s.source,
+        targetKind: kindOf(statOrUndefined(s.source)),
+      };
     case "tmpfs":
-      return { ...base, type: "tmpfs", source: "tmpfs", targetKind: "dir", tmpfsOptions: [...s.tmpfsOptions] };
+      return {
+        ...base,
+        type: "tmpfs",
+        source: "tmpfs",
+        targetKind: "dir",
+        tmpfsOptions: [...s.tmpfsOptions],
+      };
     case "volume":
       return prepareVolume(paths, s, existing, undo);
   }
@@ -132,7 +180,11 @@ function prepareOne(paths: Paths, s: MountSpec, existing: VolumeInfo | undefined
  * @returns JSON-serialisable records for config.json and the init, in spec order.
  * @throws {VolumeError} a missing bind source, a broken volume dir, or a failed create.
  */
-export function prepareMounts(paths: Paths, containerId: string, specs: MountSpec[]): PreparedMount[] {
+export function prepareMounts(
+  paths: Paths,
+  containerId: string,
+  specs: MountSpec[],
+): PreparedMount[] {
   return withVolumesLock(paths, () => {
     const existing = specs.map((s) => check(paths, s));
     const undo: Undo[] = [];
@@ -148,12 +200,16 @@ export function prepareMounts(paths: Paths, containerId: string, specs: MountSpe
           failed.push(`${u.what}: ${undoErr instanceof Error ? undoErr.message : String(undoErr)}`);
         }
       }
-      const msg = err instanceof TsboxError ? err.message : `preparing mounts of ${containerId}: ${String(err)}`;
+      const msg = err instanceof TsboxError
+        ? err.message
+        : `preparing mounts of ${containerId}: ${String(err)}`;
       if (failed.length || !(err instanceof TsboxError)) {
-        throw new VolumeError(msg, { cause: err, hint: failed.length ? `undo failed: ${failed.join("; ")}` : undefined });
+        throw new VolumeError(msg, {
+          cause: err,
+          hint: failed.length ? `undo failed: ${failed.join("; ")}` : undefined,
+        });
       }
       throw err;
     }
   });
 }
-

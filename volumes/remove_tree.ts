@@ -19,9 +19,12 @@ import { VolumeError } from "../lib/errors.ts";
 export function removeTreeNoMounts(path: string, mountinfo?: string): void {
   const mounted = mountsUnder(path, mountinfo ?? Deno.readTextFileSync("/proc/self/mountinfo"));
   if (mounted.length) {
-    throw new VolumeError(`refusing to remove ${path}: ${mounted[mounted.length - 1]} is a mount point`, {
-      hint: "unmount it first",
-    });
+    throw new VolumeError(
+      `refusing to remove ${path}: ${mounted[mounted.length - 1]} is a mount point`,
+      {
+        hint: "unmount it first",
+      },
+    );
   }
   let st: Deno.FileInfo;
   try {
@@ -35,7 +38,9 @@ export function removeTreeNoMounts(path: string, mountinfo?: string): void {
 
 function walk(path: string, st: Deno.FileInfo, dev = st.dev): void {
   if (st.isDirectory) {
-    if (st.dev !== dev) throw new VolumeError(`refusing to remove ${path}: it is on another filesystem`);
+    if (st.dev !== dev) {
+      throw new VolumeError(`refusing to remove ${path}: it is on another filesystem`);
+    }
     for (const e of Deno.readDirSync(path)) {
       const child = `${path}/${e.name}`;
       walk(child, Deno.lstatSync(child), dev);

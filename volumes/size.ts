@@ -19,7 +19,9 @@ export function treeSize(dir: string): number {
   const walk = (path: string, st: Deno.FileInfo) => {
     if (st.isDirectory) {
       if (st.dev !== root.dev) return;
-      for (const e of Deno.readDirSync(path)) walk(`${path}/${e.name}`, Deno.lstatSync(`${path}/${e.name}`));
+      for (const e of Deno.readDirSync(path)) {
+        walk(`${path}/${e.name}`, Deno.lstatSync(`${path}/${e.name}`));
+      }
       return;
     }
     if ((st.nlink ?? 1) > 1) {

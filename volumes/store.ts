@@ -100,7 +100,10 @@ function now(): string {
  * Requires write access to the state root.
  * @throws {VolumeError} invalid name or a foreign dir in the way.
  */
-export function createVolumeLocked(paths: Paths, req: NewVolume): { info: VolumeInfo; created: boolean } {
+export function createVolumeLocked(
+  paths: Paths,
+  req: NewVolume,
+): { info: VolumeInfo; created: boolean } {
   const name = req.name ?? randomVolumeName();
   if (!isValidVolumeName(name)) throw new VolumeError(`invalid volume name "${name}"`);
   const existing = readVolume(paths, name);
@@ -142,9 +145,12 @@ export function deleteVolumeLocked(paths: Paths, name: string): void {
   // refuse before the rename, so a volume with a mount inside keeps its name
   const mounted = mountsUnder(dir);
   if (mounted.length) {
-    throw new VolumeError(`refusing to remove volume ${name}: ${mounted[mounted.length - 1]} is a mount point`, {
-      hint: "unmount it first",
-    });
+    throw new VolumeError(
+      `refusing to remove volume ${name}: ${mounted[mounted.length - 1]} is a mount point`,
+      {
+        hint: "unmount it first",
+      },
+    );
   }
   const trash = join(paths.volumes, `.trash-${randomVolumeName().slice(0, 16)}`);
   try {
@@ -169,6 +175,8 @@ export function sweepLeftoversLocked(paths: Paths): void {
     throw err;
   }
   for (const e of entries) {
-    if (/^\.(new|trash)-[0-9a-f]{16}$/.test(e.name)) removeTreeNoMounts(join(paths.volumes, e.name));
+    if (/^\.(new|trash)-[0-9a-f]{16}$/.test(e.name)) {
+      removeTreeNoMounts(join(paths.volumes, e.name));
+    }
   }
 }

@@ -16,8 +16,23 @@ import { relative } from "node:path";
 import { VolumeError } from "../lib/errors.ts";
 import { SyscallError } from "../lib/errors.ts";
 import { closeFd } from "../ffi/fds.ts";
-import { O_DIRECTORY, O_NOFOLLOW, O_PATH, openat2, openPath, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS } from "../ffi/openat.ts";
-import { MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_RELATIME } from "../ffi/consts.ts";
+import {
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_PATH,
+  openat2,
+  openPath,
+  RESOLVE_BENEATH,
+  RESOLVE_NO_SYMLINKS,
+} from "../ffi/openat.ts";
+import {
+  MS_NOATIME,
+  MS_NODEV,
+  MS_NODIRATIME,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_RELATIME,
+} from "../ffi/consts.ts";
 import type { TargetKind } from "./types.ts";
 
 /** Linux's limit on symlinks followed in one lookup. */
@@ -52,7 +67,9 @@ export function resolveInRoot(root: string, target: string): string[] {
     const path = `${root}/${[...parts, c].join("/")}`;
     const st = lstatOrUndefined(path);
     if (st?.isSymlink) {
-      if (++links > MAX_LINKS) throw new VolumeError(`mount target ${target}: too many levels of symbolic links`);
+      if (++links > MAX_LINKS) {
+        throw new VolumeError(`mount target ${target}: too many levels of symbolic links`);
+      }
       const link = Deno.readLinkSync(path);
       if (link.startsWith("/")) parts.length = 0; // absolute: relative to the rootfs, never the host
       queue.unshift(...link.split("/").filter((x) => x !== ""));
@@ -94,8 +111,9 @@ export function ensureTarget(root: string, target: string, kind: TargetKind): En
       if (!st) {
         existed = false;
         try {
-          if (last && kind === "file") Deno.openSync(path, { createNew: true, write: true, mode: 0o644 }).close();
-          else {
+          if (last && kind === "file") {
+            Deno.openSync(path, { createNew: true, write: true, mode: 0o644 }).close();
+          } else {
             Deno.mkdirSync(path);
             Deno.chmodSync(path, 0o755); // mkdir honours the umask
           }
@@ -106,8 +124,9 @@ export function ensureTarget(root: string, target: string, kind: TargetKind): En
         st = Deno.lstatSync(path);
       }
       if (st.isSymlink) raced = true; // a component turned into a symlink: resolve again
-      else if (!last && !st.isDirectory) throw new VolumeError(`mount target ${target}: ${path} is not a directory`);
-      else if (last && kind === "dir" && !st.isDirectory) {
+      else if (!last && !st.isDirectory) {
+        throw new VolumeError(`mount target ${target}: ${path} is not a directory`);
+      } else if (last && kind === "dir" && !st.isDirectory) {
         throw new VolumeError(`cannot mount a directory on ${target}: ${path} is not a directory`);
       } else if (last && kind === "file" && st.isDirectory) {
         throw new VolumeError(`cannot mount a file on ${target}: ${path} is a directory`);
@@ -133,7 +152,9 @@ export interface Pinned {
  */
 export function pinTarget(root: string, realRoot: string, path: string): Pinned {
   const rel = relative(root, path);
-  if (rel.startsWith("..") || rel.startsWith("/")) throw new VolumeError(`mount target ${path} is outside ${root}`);
+  if (rel.startsWith("..") || rel.startsWith("/")) {
+    throw new VolumeError(`mount target ${path} is outside ${root}`);
+  }
   let fd: number;
   const rootFd = openPath(root, O_PATH | O_DIRECTORY);
   try {
@@ -141,11 +162,15 @@ export function pinTarget(root: string, realRoot: string, path: string): Pinned 
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
     // kernels before 5.6 (or seccomp) have no openat2: fall back, the /proc check below still holds
-    if (err.errnoName === "ENOSYS" || err.errnoName === "EPERM") fd = openPath(path, O_PATH | O_NOFOLLOW);
-    else {
-      throw new VolumeError(`mount target ${path} changed while it was being set up (${err.errnoName})`, {
-        cause: err,
-      });
+    if (err.errnoName === "ENOSYS" || err.errnoName === "EPERM") {
+      fd = openPath(path, O_PATH | O_NOFOLLOW);
+    } else {
+      throw new VolumeError(
+        `mount target ${path} changed while it was being set up (${err.errnoName})`,
+        {
+          cause: err,
+        },
+      );
     }
   } finally {
     closeFd(rootFd);

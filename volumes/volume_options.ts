@@ -12,7 +12,11 @@ import { MS_BIND, MS_RDONLY } from "../ffi/consts.ts";
 /** Option keys the local driver knows. */
 const VALID = ["type", "device", "o"];
 /** docker's mandatoryOpts: a key needs the others. */
-const REQUIRES: Record<string, string[]> = { device: ["type"], type: ["device"], o: ["device", "type"] };
+const REQUIRES: Record<string, string[]> = {
+  device: ["type"],
+  type: ["device"],
+  o: ["device", "type"],
+};
 
 /** Why `opts` are invalid for the local driver, or undefined when fine. */
 export function validateVolumeOptions(opts: Record<string, string>): string | undefined {
@@ -38,6 +42,8 @@ export function volumeMountKind(opts: Record<string, string>): VolumeMountKind |
   if (!opts.type) return undefined;
   const options = opts.o ? opts.o.split(",").filter((o) => o !== "") : [];
   const { flags } = splitMountOptions(options);
-  if (flags & MS_BIND) return { kind: "bind", device: opts.device, readOnly: (flags & MS_RDONLY) !== 0 };
+  if (flags & MS_BIND) {
+    return { kind: "bind", device: opts.device, readOnly: (flags & MS_RDONLY) !== 0 };
+  }
   return { kind: "fs", type: opts.type, device: opts.device, options };
 }

@@ -47,7 +47,9 @@ export function statsRow(
     const cpuNs = s.cpuUsageNs - prev.stats.cpuUsageNs;
     cpuPercent = Math.max(0, cpuNs / ((cur.at - prev.at) * 1e6) * 100);
   }
-  const memLimit = s.memoryLimit === undefined || (hostMem > 0 && s.memoryLimit > hostMem) ? hostMem : s.memoryLimit;
+  const memLimit = s.memoryLimit === undefined || (hostMem > 0 && s.memoryLimit > hostMem)
+    ? hostMem
+    : s.memoryLimit;
   return {
     id,
     name,
@@ -95,17 +97,28 @@ const COLUMNS: [string, string][] = [
 
 /** The docker-like table (columns padded, three spaces apart), no trailing newline. */
 export function formatTable(rows: StatsRow[], truncate = true): string {
-  const cells = [COLUMNS.map(([h]) => h), ...rows.map((r) => {
-    const f = rowFields(r, truncate);
-    return COLUMNS.map(([, k]) => f[k]);
-  })];
+  const cells = [
+    COLUMNS.map(([h]) => h),
+    ...rows.map((r) => {
+      const f = rowFields(r, truncate);
+      return COLUMNS.map(([, k]) => f[k]);
+    }),
+  ];
   const widths = COLUMNS.map((_, c) => Math.max(...cells.map((row) => row[c].length)));
-  return cells.map((row) => row.map((v, c) => c === row.length - 1 ? v : v.padEnd(widths[c] + 3)).join(""))
+  return cells.map((row) =>
+    row.map((v, c) => c === row.length - 1 ? v : v.padEnd(widths[c] + 3)).join("")
+  )
     .join("\n");
 }
 
 /** One JSON object per row and line (docker's `--format json`); `container` is the name asked for. */
-export function formatJsonLines(rows: StatsRow[], truncate = true, asked?: Map<string, string>): string {
-  return rows.map((r) => JSON.stringify({ Container: asked?.get(r.id) ?? r.id.slice(0, 12), ...rowFields(r, truncate) }))
+export function formatJsonLines(
+  rows: StatsRow[],
+  truncate = true,
+  asked?: Map<string, string>,
+): string {
+  return rows.map((r) =>
+    JSON.stringify({ Container: asked?.get(r.id) ?? r.id.slice(0, 12), ...rowFields(r, truncate) })
+  )
     .join("\n");
 }

@@ -14,6 +14,7 @@ import { startDetached } from "../container/detach.ts";
 
 /** `tsbox run`. */
 export const main: Command = async (args, ctx) => {
+  const t0 = performance.now(); // ms since this process started: runtime + module load
   const r = parseRunArgs(args, ctx.env);
   if (r.help) {
     console.log(RUN_USAGE);
@@ -24,17 +25,33 @@ export const main: Command = async (args, ctx) => {
     platform: r.platform,
     quiet: r.quiet,
   });
+  const t1 = performance.now();
   if (r.spec.detach) {
     await startDetached(ctx, config.id);
     console.log(config.id);
     return 0;
   }
+  let t2 = t1;
   try {
-    return await startContainer(ctx, config.id, { interactive: r.spec.interactive });
+    const code = await startContainer(ctx, config.id, { interactive: r.spec.interactive });
+    t2 = performance.now();
+    return code;
   } finally {
     if (r.spec.autoRemove) {
       const rec = readContainer(ctx.paths, config.id);
       if (rec) await removeContainer(ctx, rec, { force: true, volumes: true });
+    }
+    // TSBOX_TIMINGS=1: one JSON line on stderr for `deno task bench`'s breakdown
+    if (ctx.env.TSBOX_TIMINGS === "1") {
+      const ms = (x: number) => Math.round(x * 10) / 10;
+      console.error(
+        JSON.stringify({
+          startup: ms(t0),
+          create: ms(t1 - t0),
+          start: ms(t2 - t1),
+          remove: ms(performance.now() - t2),
+        }),
+      );
     }
   }
 };

@@ -11,7 +11,7 @@ import { bool, type FlagDef, parseFlags, str } from "./flags.ts";
 import { CgroupError, ContainerError, UsageError } from "../errors.ts";
 import { type ContainerRecord, listContainers } from "../container/store.ts";
 import { type CgroupDriver, cgroupName, hostMemTotal, openCgroups } from "../cgroup/mod.ts";
-import { formatJsonLines, formatTable, type StatsSample, statsRow } from "../cgroup/stats_view.ts";
+import { formatJsonLines, formatTable, statsRow, type StatsSample } from "../cgroup/stats_view.ts";
 
 const FLAGS: FlagDef[] = [
   { name: "all", short: "a", type: "bool" },
@@ -105,8 +105,12 @@ export const main: Command = async (args, ctx) => {
   for (;;) {
     await new Promise((r) => setTimeout(r, stream ? STREAM_INTERVAL_MS : NO_STREAM_INTERVAL_MS));
     const cur = sample(driver, recs);
-    const rows = recs.map((r) => statsRow(r.config.id, r.config.name, prev.get(r.config.id), cur.get(r.config.id)!, hostMem));
-    const text = format === "json" ? formatJsonLines(rows, truncate, asked) : formatTable(rows, truncate);
+    const rows = recs.map((r) =>
+      statsRow(r.config.id, r.config.name, prev.get(r.config.id), cur.get(r.config.id)!, hostMem)
+    );
+    const text = format === "json"
+      ? formatJsonLines(rows, truncate, asked)
+      : formatTable(rows, truncate);
     // redraw in place on a terminal (docker's clear + home); plain successive output otherwise
     const clear = stream && tty ? "\x1b[2J\x1b[H" : "";
     await Deno.stdout.write(enc.encode(clear + (text ? text + "\n" : "")));

@@ -11,7 +11,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { ImageError } from "../errors.ts";
-import { withLock } from "../fsutil.ts";
+import { removeIfExists, withLock } from "../fsutil.ts";
 import type { RegistryClient } from "./client.ts";
 import { describe, sha256Hex } from "./http_util.ts";
 import type { Descriptor } from "./manifest.ts";
@@ -69,7 +69,10 @@ export async function downloadBlob(
   const lock = join(opts.lockDir, `blob-${desc.digest.slice(7)}.lock`);
   return await withLock(lock, async () => {
     // another pull may have finished it while we waited for the lock
-    if (await sink.hasBlob(desc.digest)) return { status: "exists" } as const;
+    if (await sink.hasBlob(desc.digest)) {
+      removeIfExists(lock);
+      return { status: "exists" } as const;
+    }
     const partial = sink.partialPath(desc.digest);
     Deno.mkdirSync(dirname(partial), { recursive: true });
     let resumedFrom = -1;
@@ -97,6 +100,8 @@ export async function downloadBlob(
       );
     }
     await sink.adoptBlob(desc.digest, partial);
+    // unlinked while held: a waiter on this inode re-checks hasBlob and finds the blob
+    removeIfExists(lock);
     return { status: "downloaded", resumedFrom: Math.max(0, resumedFrom) } as const;
   });
 }

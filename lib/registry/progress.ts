@@ -42,6 +42,7 @@ export class PullProgress {
   #rows: Row[] = [];
   #drawn = 0;
   #lastDraw = 0;
+  #finished = false;
   #samples: { t: number; bytes: number }[] = [];
   #bytesNow = 0;
   #enc = new TextEncoder();
@@ -85,8 +86,9 @@ export class PullProgress {
 
   /** Stop redrawing and leave the final block on screen. */
   finish(): void {
-    if (this.mode === "tty") this.#redraw(true);
+    if (this.mode === "tty" && !this.#finished) this.#redraw(true);
     this.#drawn = 0;
+    this.#finished = true;
   }
 
   #row(digest: string): Row {
@@ -110,7 +112,7 @@ export class PullProgress {
 
   /** Redraw the layer block in place (throttled to 10/s unless forced); `between` prints above it. */
   #redraw(force: boolean, between?: () => void): void {
-    if (this.mode !== "tty") {
+    if (this.mode !== "tty" || this.#finished) {
       between?.();
       return;
     }

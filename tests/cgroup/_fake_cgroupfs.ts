@@ -24,7 +24,12 @@ const ORDER = ["cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc
 
 /** Files a new cgroup gets per enabled controller, with the kernel's defaults. */
 const CONTROLLER_FILES: Record<string, Record<string, string>> = {
-  cpuset: { "cpuset.cpus": "", "cpuset.mems": "", "cpuset.cpus.effective": "0-1", "cpuset.mems.effective": "0" },
+  cpuset: {
+    "cpuset.cpus": "",
+    "cpuset.mems": "",
+    "cpuset.cpus.effective": "0-1",
+    "cpuset.mems.effective": "0",
+  },
   cpu: { "cpu.max": "max 100000", "cpu.weight": "100" },
   memory: {
     "memory.max": "max",
@@ -84,7 +89,9 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   write(path: string, value: string): void {
-    if (!this.exists(path)) throw new Deno.errors.NotFound(`No such file or directory (os error 2): open '${path}'`);
+    if (!this.exists(path)) {
+      throw new Deno.errors.NotFound(`No such file or directory (os error 2): open '${path}'`);
+    }
     const name = basename(path);
     if (this.failWrite === name) {
       this.failWrite = undefined;
@@ -95,7 +102,9 @@ export class FakeCgroupFs implements CgroupFs {
       const set = new Set(this.read(path).split(/\s+/).filter(Boolean));
       for (const word of value.split(/\s+/).filter(Boolean)) {
         const c = word.slice(1);
-        if (!offered.includes(c)) throw new Deno.errors.NotFound(`No such file or directory (os error 2): write '${path}'`);
+        if (!offered.includes(c)) {
+          throw new Deno.errors.NotFound(`No such file or directory (os error 2): write '${path}'`);
+        }
         if (word[0] === "+") set.add(c);
         else set.delete(c);
       }
@@ -111,7 +120,9 @@ export class FakeCgroupFs implements CgroupFs {
 
   mkdir(path: string): void {
     Deno.mkdirSync(path); // AlreadyExists like the kernel
-    const enabled = this.read(join(dirname(path), "cgroup.subtree_control")).split(/\s+/).filter(Boolean);
+    const enabled = this.read(join(dirname(path), "cgroup.subtree_control")).split(/\s+/).filter(
+      Boolean,
+    );
     const files: Record<string, string> = {
       "cgroup.procs": "",
       "cgroup.controllers": enabled.join(" ") + (enabled.length ? "\n" : ""),
@@ -125,10 +136,14 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   rmdir(path: string): void {
-    if (!this.exists(path)) throw new Deno.errors.NotFound(`No such file or directory (os error 2): rmdir '${path}'`);
+    if (!this.exists(path)) {
+      throw new Deno.errors.NotFound(`No such file or directory (os error 2): rmdir '${path}'`);
+    }
     const procs = this.read(join(path, "cgroup.procs")).trim();
     const children = [...Deno.readDirSync(path)].some((e) => e.isDirectory);
-    if (procs || children) throw new Deno.errors.Busy(`Device or resource busy (os error 16): rmdir '${path}'`);
+    if (procs || children) {
+      throw new Deno.errors.Busy(`Device or resource busy (os error 16): rmdir '${path}'`);
+    }
     Deno.removeSync(path, { recursive: true }); // the fake's files; rmdir on cgroupfs drops them
   }
 }

@@ -41,7 +41,10 @@ Deno.test("parseResourceFlags: no flags gives no limits", () => {
 });
 
 Deno.test("parseResourceFlags: memory defaults swap to twice memory (docker)", () => {
-  assert.deepEqual(parseResourceFlags({ memory: "64m" }, HOST), { memory: 64 * MiB, memorySwap: 128 * MiB });
+  assert.deepEqual(parseResourceFlags({ memory: "64m" }, HOST), {
+    memory: 64 * MiB,
+    memorySwap: 128 * MiB,
+  });
   assert.deepEqual(parseResourceFlags({ memory: "64m", "memory-swap": "-1" }, HOST), {
     memory: 64 * MiB,
     memorySwap: -1,
@@ -60,8 +63,16 @@ Deno.test("parseResourceFlags: memory defaults swap to twice memory (docker)", (
 });
 
 Deno.test("parseResourceFlags: --cpus becomes quota per 100000 µs period", () => {
-  assert.deepEqual(parseResourceFlags({ cpus: "0.5" }, HOST), { cpus: 0.5, cpuPeriod: 100000, cpuQuota: 50000 });
-  assert.deepEqual(parseResourceFlags({ cpus: "1.25" }, HOST), { cpus: 1.25, cpuPeriod: 100000, cpuQuota: 125000 });
+  assert.deepEqual(parseResourceFlags({ cpus: "0.5" }, HOST), {
+    cpus: 0.5,
+    cpuPeriod: 100000,
+    cpuQuota: 50000,
+  });
+  assert.deepEqual(parseResourceFlags({ cpus: "1.25" }, HOST), {
+    cpus: 1.25,
+    cpuPeriod: 100000,
+    cpuQuota: 125000,
+  });
   assert.deepEqual(parseResourceFlags({ "cpu-period": "50000", "cpu-quota": "25000" }, HOST), {
     cpuPeriod: 50000,
     cpuQuota: 25000,
@@ -71,11 +82,19 @@ Deno.test("parseResourceFlags: --cpus becomes quota per 100000 µs period", () =
 
 Deno.test("parseResourceFlags: shares, cpuset and pids", () => {
   assert.deepEqual(
-    parseResourceFlags({ "cpu-shares": "512", "cpuset-cpus": "3,0-1", "cpuset-mems": "0", "pids-limit": "20" }, HOST),
+    parseResourceFlags({
+      "cpu-shares": "512",
+      "cpuset-cpus": "3,0-1",
+      "cpuset-mems": "0",
+      "pids-limit": "20",
+    }, HOST),
     { cpuShares: 512, cpusetCpus: "0-1,3", cpusetMems: "0", pidsLimit: 20 },
   );
   // docker clamps shares into the kernel's range; 0 and -1 pids mean unlimited
-  assert.deepEqual(parseResourceFlags({ "cpu-shares": "1", "pids-limit": "0" }, HOST), { cpuShares: 2, pidsLimit: -1 });
+  assert.deepEqual(parseResourceFlags({ "cpu-shares": "1", "pids-limit": "0" }, HOST), {
+    cpuShares: 2,
+    pidsLimit: -1,
+  });
   assert.deepEqual(parseResourceFlags({ "cpu-shares": "999999", "pids-limit": "-1" }, HOST), {
     cpuShares: 262144,
     pidsLimit: -1,

@@ -6,7 +6,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type ContainerCgroup, hostInfo, openCgroups, parseResourceFlags } from "../../lib/cgroup/mod.ts";
+import {
+  type ContainerCgroup,
+  hostInfo,
+  openCgroups,
+  parseResourceFlags,
+} from "../../lib/cgroup/mod.ts";
 import { CgroupError } from "../../lib/errors.ts";
 import { type Gated, gated, IS_ROOT, killAll, leftovers, testName } from "./_real.ts";
 
@@ -42,7 +47,11 @@ async function withCgroup(
 }
 
 /** Spawn, move into `cg`, release; returns the shell. */
-async function runIn(cg: ContainerCgroup, spawn: (s: string) => Gated, script: string): Promise<Gated> {
+async function runIn(
+  cg: ContainerCgroup,
+  spawn: (s: string) => Gated,
+  script: string,
+): Promise<Gated> {
   const g = spawn(script);
   cg.addProcess(g.child.pid);
   await g.release();
@@ -78,13 +87,17 @@ Deno.test({
       assert.equal(readIn(cg, "cpu", "cpu.cfs_quota_us"), "50000");
       assert.equal(readIn(cg, "cpuset", "cpuset.cpus"), "0");
       // not asked for, so inherited: a v1 cpuset with empty mems refuses tasks
-      assert.equal(readIn(cg, "cpuset", "cpuset.mems"), Deno.readTextFileSync("/sys/fs/cgroup/cpuset/cpuset.mems").trim());
+      assert.equal(
+        readIn(cg, "cpuset", "cpuset.mems"),
+        Deno.readTextFileSync("/sys/fs/cgroup/cpuset/cpuset.mems").trim(),
+      );
       assert.equal(readIn(cg, "pids", "pids.max"), "30");
       return Promise.resolve();
     }),
 });
 
-const HOG = `x=$(/bin/busybox head -c 100000000 /dev/zero | /bin/busybox tr '\\0' a); echo survived \${#x}`;
+const HOG =
+  `x=$(/bin/busybox head -c 100000000 /dev/zero | /bin/busybox tr '\\0' a); echo survived \${#x}`;
 
 Deno.test({
   name: "ContainerCgroup.oomKilled: a 100 MB hog under --memory 32m is OOM-killed",
@@ -183,7 +196,9 @@ Deno.test({
     try {
       assert.throws(
         () => d.create(name, { memory: 64 << 20, cpusetCpus: "9999" }),
-        (e: unknown) => e instanceof CgroupError && e.message.includes("cpuset.cpus") && e.message.includes("9999"),
+        (e: unknown) =>
+          e instanceof CgroupError && e.message.includes("cpuset.cpus") &&
+          e.message.includes("9999"),
       );
       assert.deepEqual(leftovers(name), []);
       assert.equal(d.open(name), undefined);
@@ -201,7 +216,8 @@ Deno.test({
       const d = openCgroups();
       const again = d.open(cg.name)!;
       assert.deepEqual(again.paths, cg.paths);
-      assert.throws(() => d.create(cg.name, {}), (e: unknown) => e instanceof CgroupError && /already exists/.test(e.message));
+      assert.throws(() => d.create(cg.name, {}), (e: unknown) =>
+        e instanceof CgroupError && /already exists/.test(e.message));
       const g = await runIn(cg, spawn, "exec /bin/busybox sleep 30");
       await sleep(100);
       const st = again.stats();
@@ -210,13 +226,15 @@ Deno.test({
       assert.ok(st.pids >= 1, `pids ${st.pids}`);
       assert.ok(st.memoryUsage > 0 && st.cpuUsageNs > 0, JSON.stringify(st));
       assert.equal(again.oomKilled(), false);
-      await assert.rejects(again.destroy(), (e: unknown) => e instanceof CgroupError && /still has processes/.test(e.message));
+      await assert.rejects(again.destroy(), (e: unknown) =>
+        e instanceof CgroupError && /still has processes/.test(e.message));
       await g.kill();
       await killAll(cg);
       await again.destroy();
       await again.destroy();
       assert.equal(d.open(cg.name), undefined);
-      assert.throws(() => cg.addProcess(Deno.pid), CgroupError);
+      assert.throws(() =>
+        cg.addProcess(Deno.pid), CgroupError);
     }),
 });
 

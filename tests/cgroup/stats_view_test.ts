@@ -1,7 +1,12 @@
 /** `tsbox stats` display math and formatting (pure). */
 
 import assert from "node:assert/strict";
-import { formatBytes, formatJsonLines, formatTable, statsRow } from "../../lib/cgroup/stats_view.ts";
+import {
+  formatBytes,
+  formatJsonLines,
+  formatTable,
+  statsRow,
+} from "../../lib/cgroup/stats_view.ts";
 import type { CgroupStats } from "../../lib/cgroup/mod.ts";
 
 const ID = "0123456789ab" + "c".repeat(52);
@@ -26,7 +31,13 @@ Deno.test("formatBytes: docker's %.4g with binary units", () => {
 });
 
 Deno.test("statsRow: CPU % is CPU time over wall time between two samples", () => {
-  const r = statsRow(ID, "web", { at: 1000, stats: st(0) }, { at: 2000, stats: st(500_000_000) }, 8 * GiB);
+  const r = statsRow(
+    ID,
+    "web",
+    { at: 1000, stats: st(0) },
+    { at: 2000, stats: st(500_000_000) },
+    8 * GiB,
+  );
   assert.equal(r.cpuPercent, 50);
   assert.equal(r.memLimit, 64 * 1024 * 1024);
   assert.ok(Math.abs(r.memPercent - (1.5 / 64) * 100) < 1e-9);
@@ -36,7 +47,13 @@ Deno.test("statsRow: CPU % is CPU time over wall time between two samples", () =
 });
 
 Deno.test("statsRow: unlimited memory shows the host's RAM; no cgroup shows zeros", () => {
-  const r = statsRow(ID, "web", undefined, { at: 1, stats: st(0, { memoryLimit: undefined }) }, 8 * GiB);
+  const r = statsRow(
+    ID,
+    "web",
+    undefined,
+    { at: 1, stats: st(0, { memoryLimit: undefined }) },
+    8 * GiB,
+  );
   assert.equal(r.memLimit, 8 * GiB);
   assert.deepEqual(statsRow(ID, "old", undefined, { at: 1 }, 8 * GiB), {
     id: ID,
@@ -50,7 +67,13 @@ Deno.test("statsRow: unlimited memory shows the host's RAM; no cgroup shows zero
 });
 
 Deno.test("formatTable: docker's columns, ids truncated to 12", () => {
-  const row = statsRow(ID, "web", { at: 0, stats: st(0) }, { at: 1000, stats: st(12_345_678) }, 8 * GiB);
+  const row = statsRow(
+    ID,
+    "web",
+    { at: 0, stats: st(0) },
+    { at: 1000, stats: st(12_345_678) },
+    8 * GiB,
+  );
   const lines = formatTable([row]).split("\n");
   assert.equal(lines.length, 2);
   assert.match(lines[0], /^CONTAINER ID {3}NAME {3}CPU % {3}MEM USAGE \/ LIMIT {3}MEM % {3}PIDS$/);

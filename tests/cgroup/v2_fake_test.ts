@@ -14,7 +14,10 @@ const HOST: HostInfo = { cpus: [0, 1], mems: [0] };
 const NAME = "tsbox-" + "ab".repeat(32);
 
 /** Run `fn` with a fresh fake tree, removed afterwards even on failure. */
-async function withFake(opts: FakeOptions, fn: (fake: FakeCgroupFs) => void | Promise<void>): Promise<void> {
+async function withFake(
+  opts: FakeOptions,
+  fn: (fake: FakeCgroupFs) => void | Promise<void>,
+): Promise<void> {
   const fake = FakeCgroupFs.create(opts);
   try {
     await fn(fake);
@@ -23,7 +26,8 @@ async function withFake(opts: FakeOptions, fn: (fake: FakeCgroupFs) => void | Pr
   }
 }
 
-const read = (fake: FakeCgroupFs, file: string) => Deno.readTextFileSync(join(fake.root, NAME, file));
+const read = (fake: FakeCgroupFs, file: string) =>
+  Deno.readTextFileSync(join(fake.root, NAME, file));
 
 Deno.test("openCgroups: detects v2 from cgroup.controllers on the mount root", async () => {
   await withFake({}, (fake) => {
@@ -63,13 +67,19 @@ Deno.test("V2Driver.create: every flag lands in its file with the exact value", 
     assert.equal(read(fake, "cpuset.cpus"), "1");
     assert.equal(read(fake, "cpuset.mems"), "0");
     assert.equal(read(fake, "pids.max"), "100");
-    assert.equal(Deno.readTextFileSync(join(fake.root, "cgroup.subtree_control")), "cpuset cpu memory pids\n");
+    assert.equal(
+      Deno.readTextFileSync(join(fake.root, "cgroup.subtree_control")),
+      "cpuset cpu memory pids\n",
+    );
   });
 });
 
 Deno.test("V2Driver.create: unset flags leave the kernel defaults alone", async () => {
   await withFake({}, (fake) => {
-    const cg = openCgroups({ root: fake.root, fs: fake }).create(NAME, parseResourceFlags({ memory: "64m" }, HOST));
+    const cg = openCgroups({ root: fake.root, fs: fake }).create(
+      NAME,
+      parseResourceFlags({ memory: "64m" }, HOST),
+    );
     assert.equal(read(fake, "memory.max"), "67108864");
     assert.equal(read(fake, "memory.swap.max"), "67108864"); // docker default: swap = 2 × memory
     assert.equal(read(fake, "memory.low"), "0");
@@ -78,14 +88,22 @@ Deno.test("V2Driver.create: unset flags leave the kernel defaults alone", async 
     assert.equal(read(fake, "cpuset.cpus"), "");
     assert.equal(read(fake, "pids.max"), "max");
     const inCgroup = fake.writes.filter((w) => w.path.startsWith(cg.paths[0] + "/"));
-    assert.deepEqual(inCgroup.map((w) => w.path.slice(cg.paths[0].length + 1)), ["memory.max", "memory.swap.max"]);
+    assert.deepEqual(inCgroup.map((w) => w.path.slice(cg.paths[0].length + 1)), [
+      "memory.max",
+      "memory.swap.max",
+    ]);
   });
 });
 
 Deno.test("planV2: unlimited values are written as max", () => {
   const dir = "/fake/x";
   const writes = planV2(
-    parseResourceFlags({ memory: "64m", "memory-swap": "-1", "cpu-quota": "-1", "pids-limit": "-1" }, HOST),
+    parseResourceFlags({
+      memory: "64m",
+      "memory-swap": "-1",
+      "cpu-quota": "-1",
+      "pids-limit": "-1",
+    }, HOST),
     dir,
     { swap: true },
   );
@@ -95,14 +113,22 @@ Deno.test("planV2: unlimited values are written as max", () => {
     { path: `${dir}/cpu.max`, value: "max 100000" },
     { path: `${dir}/pids.max`, value: "max" },
   ]);
-  assert.deepEqual(planV2(parseResourceFlags({ "cpu-period": "50000", "cpu-quota": "20000" }, HOST), dir, { swap: true }), [
-    { path: `${dir}/cpu.max`, value: "20000 50000" },
-  ]);
+  assert.deepEqual(
+    planV2(parseResourceFlags({ "cpu-period": "50000", "cpu-quota": "20000" }, HOST), dir, {
+      swap: true,
+    }),
+    [
+      { path: `${dir}/cpu.max`, value: "20000 50000" },
+    ],
+  );
 });
 
 Deno.test("V2Driver.create: without swap accounting memory.swap.max is not written", async () => {
   await withFake({ swap: false }, (fake) => {
-    openCgroups({ root: fake.root, fs: fake }).create(NAME, parseResourceFlags({ memory: "64m", "memory-swap": "128m" }, HOST));
+    openCgroups({ root: fake.root, fs: fake }).create(
+      NAME,
+      parseResourceFlags({ memory: "64m", "memory-swap": "128m" }, HOST),
+    );
     assert.equal(read(fake, "memory.max"), "67108864");
     assert.equal(fake.exists(join(fake.root, NAME, "memory.swap.max")), false);
   });
@@ -112,7 +138,11 @@ Deno.test("V2Driver.create: enables only missing controllers, one write each", a
   await withFake({ enabled: ["cpu", "io"] }, (fake) => {
     openCgroups({ root: fake.root, fs: fake }).create(NAME, {});
     const sc = join(fake.root, "cgroup.subtree_control");
-    assert.deepEqual(fake.writes.filter((w) => w.path === sc).map((w) => w.value), ["+cpuset", "+memory", "+pids"]);
+    assert.deepEqual(fake.writes.filter((w) => w.path === sc).map((w) => w.value), [
+      "+cpuset",
+      "+memory",
+      "+pids",
+    ]);
     assert.equal(Deno.readTextFileSync(sc), "cpuset cpu io memory pids\n");
     // the child sees the controllers: their files exist
     for (const f of ["cpuset.cpus", "cpu.max", "memory.max", "pids.max"]) {
@@ -142,7 +172,9 @@ Deno.test("V2Driver.create: a rejected write removes the new directory", async (
     const d = openCgroups({ root: fake.root, fs: fake });
     assert.throws(
       () => d.create(NAME, parseResourceFlags({ memory: "64m", "pids-limit": "10" }, HOST)),
-      (e: unknown) => e instanceof CgroupError && e.message.includes(`${NAME}/pids.max "10"`) && /Invalid argument/.test(e.message),
+      (e: unknown) =>
+        e instanceof CgroupError && e.message.includes(`${NAME}/pids.max "10"`) &&
+        /Invalid argument/.test(e.message),
     );
     assert.equal(fake.exists(join(fake.root, NAME)), false);
     assert.equal(d.open(NAME), undefined);
@@ -153,7 +185,10 @@ Deno.test("V2Driver.create: an existing cgroup is never reused", async () => {
   await withFake({}, (fake) => {
     const d = openCgroups({ root: fake.root, fs: fake });
     d.create(NAME, {});
-    assert.throws(() => d.create(NAME, {}), (e: unknown) => e instanceof CgroupError && /already exists/.test(e.message));
+    assert.throws(
+      () => d.create(NAME, {}),
+      (e: unknown) => e instanceof CgroupError && /already exists/.test(e.message),
+    );
     assert.ok(fake.exists(join(fake.root, NAME)), "the first one is left alone");
   });
 });
@@ -204,7 +239,10 @@ Deno.test("ContainerCgroup.destroy: a cgroup that stays busy is a CgroupError", 
   await withFake({}, async (fake) => {
     const cg = openCgroups({ root: fake.root, fs: fake }).create(NAME, {});
     cg.addProcess(4242);
-    await assert.rejects(cg.destroy(), (e: unknown) => e instanceof CgroupError && /still has processes/.test(e.message));
+    await assert.rejects(
+      cg.destroy(),
+      (e: unknown) => e instanceof CgroupError && /still has processes/.test(e.message),
+    );
     Deno.writeTextFileSync(join(cg.paths[0], "cgroup.procs"), "");
     await cg.destroy();
   });

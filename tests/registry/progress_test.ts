@@ -47,6 +47,13 @@ Deno.test("PullProgress: tty mode redraws layer lines and a total with bytes and
   assert.match(t.replaceAll(ESC, "ESC"), /ESC\[\d+A/, "cursor moves up to redraw");
   assert.match(t, /aaaaaaaaaaaa: Downloading \[=+> +\] 1.00MB\/2.00MB/);
   assert.match(t, /Total: 1.00MB\/2.00MB +[\d.]+k?M?B\/s/);
+  const before = out.text().length;
+  p.summary("Digest: sha256:x");
+  assert.equal(
+    out.text().slice(before),
+    "Digest: sha256:x\n",
+    "after finish the block is not redrawn",
+  );
 });
 
 Deno.test("PullProgress: quiet prints nothing, none prints only summaries", () => {

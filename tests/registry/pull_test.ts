@@ -261,3 +261,40 @@ Deno.test("pull: unknown tag and unreachable registry fail clearly", async () =>
     await reg.stop();
   }
 });
+
+Deno.test("pull: two concurrent pulls of one image into one store both succeed", async () => {
+  const reg = await startRegistry();
+  try {
+    await withTemp(async (tmp) => {
+      const layout = join(tmp, "oci");
+      await buildImage(layout, "v1", [
+        { kind: "edit", edit: makeBusyboxRootfs },
+        { kind: "edit", edit: (r) => Deno.writeTextFileSync(join(r, "two"), "2") },
+      ]);
+      await pushImage(layout, "v1", `${reg.host}/test/twice:v1`);
+      await withRoot(async (root) => {
+        const [a, b] = await Promise.all([
+          tsbox(root, ["pull", "-q", `${reg.host}/test/twice:v1`]),
+          tsbox(root, ["pull", "-q", `${reg.host}/test/twice:v1`]),
+        ]);
+        mustPass(a);
+        mustPass(b);
+        const store = new ImageStore(pathsFor(root));
+        assert.equal(store.list().length, 1);
+        assert.equal(
+          listFiles(join(root, "image/blobs")).length,
+          3,
+          "two layers + config, stored once",
+        );
+        assert.deepEqual(listFiles(join(root, "image/partial")), []);
+        assert.deepEqual(
+          listFiles(join(root, "locks")).filter((f) => f.startsWith("blob-")),
+          [],
+          "no lock litter",
+        );
+      });
+    });
+  } finally {
+    await reg.stop();
+  }
+});

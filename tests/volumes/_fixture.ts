@@ -5,7 +5,7 @@
  * @module
  */
 
-import { pathsFor, type Paths } from "../../lib/paths.ts";
+import { type Paths, pathsFor } from "../../lib/paths.ts";
 import { type ContainerConfig, writeConfig, writeState } from "../../lib/container/store.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
 import { removeTree } from "../helpers/tsbox.ts";
@@ -26,8 +26,18 @@ export function fakeId(digit: string): string {
 }
 
 /** Write a minimal container record whose config mounts `mounts`. */
-export function writeFakeContainer(paths: Paths, id: string, mounts: PreparedMount[], status: "running" | "exited" = "exited"): void {
-  const config = { id, name: `c-${id.slice(0, 6)}`, created: new Date().toISOString(), mounts } as unknown as ContainerConfig;
+export function writeFakeContainer(
+  paths: Paths,
+  id: string,
+  mounts: PreparedMount[],
+  status: "running" | "exited" = "exited",
+): void {
+  const config = {
+    id,
+    name: `c-${id.slice(0, 6)}`,
+    created: new Date().toISOString(),
+    mounts,
+  } as unknown as ContainerConfig;
   writeConfig(paths, config);
   writeState(paths, id, { status, pid: 0 });
 }

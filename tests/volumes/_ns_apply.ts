@@ -65,7 +65,13 @@ const job = JSON.parse(Deno.readTextFileSync(Deno.args[0])) as Job;
 const k = new LinuxKernel();
 k.unshare(CLONE_NEWNS);
 k.mount(null, "/", null, MS_REC | MS_PRIVATE); // nothing below propagates back to the host
-k.mount("overlay", job.rootfs, "overlay", 0, `lowerdir=${job.lower},upperdir=${job.upper},workdir=${job.work}`);
+k.mount(
+  "overlay",
+  job.rootfs,
+  "overlay",
+  0,
+  `lowerdir=${job.lower},upperdir=${job.upper},workdir=${job.work}`,
+);
 
 applyMounts(k, job.rootfs, job.mounts);
 

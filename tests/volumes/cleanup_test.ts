@@ -22,14 +22,22 @@ const A = fakeId("a"), B = fakeId("b");
 
 Deno.test("removeAnonymousVolumes: removes the container's anonymous volumes only", () =>
   withPaths((paths) => {
-    const mounts = prepareMounts(paths, A, parseMountFlags({ volume: ["/anon", "named1:/n"], mount: [], tmpfs: [] }));
+    const mounts = prepareMounts(
+      paths,
+      A,
+      parseMountFlags({ volume: ["/anon", "named1:/n"], mount: [], tmpfs: [] }),
+    );
     writeFakeContainer(paths, A, mounts);
     const anon = mounts[0].volume!.name;
     Deno.writeTextFileSync(join(mounts[1].source, "keep"), "k");
     const removed = removeAnonymousVolumes(paths, mounts, A);
     assert.deepEqual(removed, [anon]);
     assert.equal(readVolume(paths, anon), undefined);
-    assert.equal(Deno.readTextFileSync(join(mounts[1].source, "keep")), "k", "named volume untouched");
+    assert.equal(
+      Deno.readTextFileSync(join(mounts[1].source, "keep")),
+      "k",
+      "named volume untouched",
+    );
   }));
 
 Deno.test("removeAnonymousVolumes: a 'mount record' claiming anonymous cannot remove a named volume", () =>
@@ -50,10 +58,18 @@ Deno.test("removeAnonymousVolumes: a 'mount record' claiming anonymous cannot re
 
 Deno.test("removeAnonymousVolumes: kept while another container uses it", () =>
   withPaths((paths) => {
-    const mounts = prepareMounts(paths, A, parseMountFlags({ volume: ["/anon"], mount: [], tmpfs: [] }));
+    const mounts = prepareMounts(
+      paths,
+      A,
+      parseMountFlags({ volume: ["/anon"], mount: [], tmpfs: [] }),
+    );
     const name = mounts[0].volume!.name;
     writeFakeContainer(paths, A, mounts);
-    const other = prepareMounts(paths, B, parseMountFlags({ volume: [`${name}:/reuse`], mount: [], tmpfs: [] }));
+    const other = prepareMounts(
+      paths,
+      B,
+      parseMountFlags({ volume: [`${name}:/reuse`], mount: [], tmpfs: [] }),
+    );
     writeFakeContainer(paths, B, other, "running");
     assert.deepEqual(containersUsing(paths, name).sort(), [A, B]);
     assert.deepEqual(removeAnonymousVolumes(paths, mounts, A), []);
@@ -62,7 +78,11 @@ Deno.test("removeAnonymousVolumes: kept while another container uses it", () =>
 
 Deno.test("removeVolume: in use (running or stopped) is refused even with force; force ignores missing", () =>
   withPaths((paths) => {
-    const m = prepareMounts(paths, A, parseMountFlags({ volume: ["used:/u"], mount: [], tmpfs: [] }));
+    const m = prepareMounts(
+      paths,
+      A,
+      parseMountFlags({ volume: ["used:/u"], mount: [], tmpfs: [] }),
+    );
     writeFakeContainer(paths, A, m, "exited");
     for (const force of [false, true]) {
       assert.throws(() => removeVolume(paths, "used", force), (err: unknown) => {
@@ -81,9 +101,17 @@ Deno.test("removeVolume: in use (running or stopped) is refused even with force;
 
 Deno.test("pruneVolumes: anonymous unused only, or all unused with all; reports bytes", () =>
   withPaths((paths) => {
-    const used = prepareMounts(paths, A, parseMountFlags({ volume: ["/anon-used"], mount: [], tmpfs: [] }));
+    const used = prepareMounts(
+      paths,
+      A,
+      parseMountFlags({ volume: ["/anon-used"], mount: [], tmpfs: [] }),
+    );
     writeFakeContainer(paths, A, used);
-    const unused = prepareMounts(paths, B, parseMountFlags({ volume: ["/anon-unused"], mount: [], tmpfs: [] }));
+    const unused = prepareMounts(
+      paths,
+      B,
+      parseMountFlags({ volume: ["/anon-unused"], mount: [], tmpfs: [] }),
+    );
     Deno.writeTextFileSync(join(unused[0].source, "f"), "12345");
     createVolume(paths, { name: "named-unused" });
     Deno.mkdirSync(join(paths.volumes, ".trash-0123456789abcdef", "_data"), { recursive: true }); // crash leftover

@@ -40,14 +40,22 @@ Deno.test("copyUp: a new volume gets the image dir's content with owners, modes 
     k.lchown(join(img, "link"), 7, 8);
     Deno.linkSync(join(img, "sub/app.conf"), join(img, "hard"));
     new Deno.Command("mkfifo", { args: [join(img, "fifo")] }).outputSync();
-    Deno.utimeSync(join(img, "sub/app.conf"), new Date(1_000_000_000_000), new Date(1_000_000_000_000));
+    Deno.utimeSync(
+      join(img, "sub/app.conf"),
+      new Date(1_000_000_000_000),
+      new Date(1_000_000_000_000),
+    );
     Deno.chmodSync(img, 0o1777);
     k.lchown(img, 33, 33);
 
     assert.equal(copyUp(k, img, volDir, data), true);
     const st = (p: string) => Deno.lstatSync(join(data, p));
     assert.equal(Deno.readTextFileSync(join(data, "sub/app.conf")), "conf");
-    assert.deepEqual([st("sub/app.conf").uid, st("sub/app.conf").gid, (st("sub/app.conf").mode ?? 0) & 0o7777], [1000, 50, 0o640]);
+    assert.deepEqual([
+      st("sub/app.conf").uid,
+      st("sub/app.conf").gid,
+      (st("sub/app.conf").mode ?? 0) & 0o7777,
+    ], [1000, 50, 0o640]);
     assert.deepEqual([st("sub").uid, (st("sub").mode ?? 0) & 0o7777], [1000, 0o750]);
     assert.equal((st("suid").mode ?? 0) & 0o7777, 0o4755, "setuid survives the chown");
     assert.equal(Deno.readLinkSync(join(data, "link")), "sub/app.conf");
@@ -57,7 +65,11 @@ Deno.test("copyUp: a new volume gets the image dir's content with owners, modes 
     assert.equal(st("sub/app.conf").mtime?.getTime(), 1_000_000_000_000);
     // the volume root takes the image dir's owner and mode (docker's copyOwnership)
     assert.deepEqual([st("").uid, st("").gid, (st("").mode ?? 0) & 0o7777], [33, 33, 0o1777]);
-    assert.deepEqual([...Deno.readDirSync(volDir)].map((e) => e.name), ["_data"], "staging dir removed");
+    assert.deepEqual(
+      [...Deno.readDirSync(volDir)].map((e) => e.name),
+      ["_data"],
+      "staging dir removed",
+    );
   }));
 
 Deno.test("copyUp: a volume with content is never touched", () =>
@@ -88,7 +100,11 @@ Deno.test("copyUp: never follows or replaces an entry that appeared in the volum
       }
       const racing = new RacingKernel();
       copyUp(racing, img, volDir, data);
-      assert.equal(Deno.readLinkSync(join(data, "etc")), outside, "the planted link stays as it was");
+      assert.equal(
+        Deno.readLinkSync(join(data, "etc")),
+        outside,
+        "the planted link stays as it was",
+      );
       assert.deepEqual([...Deno.readDirSync(outside)], [], "nothing written through it");
       assert.equal(Deno.readTextFileSync(join(data, "other")), "o");
     } finally {

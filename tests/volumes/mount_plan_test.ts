@@ -92,7 +92,11 @@ Deno.test("mountPlan: bind steps in order, parents before children", () => {
     flags: MS_BIND | MS_REC,
     data: null,
   });
-  assert.deepEqual(steps[7], { op: "propagation", target: "/etc/app.conf", flags: MS_REC | MS_SLAVE });
+  assert.deepEqual(steps[7], {
+    op: "propagation",
+    target: "/etc/app.conf",
+    flags: MS_REC | MS_SLAVE,
+  });
 });
 
 Deno.test("mountPlan: nocopy has no copy-up; tmpfs and fs volumes are single mounts", () => {
@@ -107,7 +111,10 @@ Deno.test("mountPlan: nocopy has no copy-up; tmpfs and fs volumes are single mou
     targetKind: "dir",
     tmpfsOptions: ["noexec", "nosuid", "nodev", "size=1m", "mode=1777"],
   };
-  const fsVol = vol("/f", { source: "tmpfs", fs: { type: "tmpfs", options: ["size=2m", "noexec"] } });
+  const fsVol = vol("/f", {
+    source: "tmpfs",
+    fs: { type: "tmpfs", options: ["size=2m", "noexec"] },
+  });
   const steps = mountPlan([noCopy, tmpfs, fsVol]);
   assert.deepEqual(steps.map((s) => `${s.op} ${s.target}`), [
     "target /n",
@@ -126,7 +133,14 @@ Deno.test("mountPlan: nocopy has no copy-up; tmpfs and fs volumes are single mou
     flags: MS_NOEXEC | MS_NOSUID | MS_NODEV | MS_RDONLY,
     data: "size=1m,mode=1777",
   });
-  assert.deepEqual(steps[6], { op: "mount", target: "/f", source: "tmpfs", fstype: "tmpfs", flags: MS_NOEXEC, data: "size=2m" });
+  assert.deepEqual(steps[6], {
+    op: "mount",
+    target: "/f",
+    source: "tmpfs",
+    fstype: "tmpfs",
+    flags: MS_NOEXEC,
+    data: "size=2m",
+  });
 });
 
 Deno.test("applyMountPlan: calls the kernel on pinned targets; ro remount keeps the mount's flags", () => {
@@ -135,7 +149,13 @@ Deno.test("applyMountPlan: calls the kernel on pinned targets; ro remount keeps 
   applyMountPlan(k, mountPlan([vol("/data", { readOnly: true }), vol("/new")]), env);
   assert.deepEqual(k.callsOf("mount"), [
     ["/vols/v_data/_data", "pinned:/rootfs/data", null, MS_BIND | MS_REC, null],
-    [null, "pinned:/rootfs/data", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null],
+    [
+      null,
+      "pinned:/rootfs/data",
+      null,
+      MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+      null,
+    ],
     [null, "pinned:/rootfs/data", null, MS_REC | MS_PRIVATE, null],
     ["/vols/v_new/_data", "pinned:/rootfs/new", null, MS_BIND | MS_REC, null],
     [null, "pinned:/rootfs/new", null, MS_REC | MS_PRIVATE, null],
@@ -151,30 +171,52 @@ Deno.test("applyMountPlan: calls the kernel on pinned targets; ro remount keeps 
 Deno.test("applyMountPlan: a failed mount unmounts the earlier ones, newest first, and names the mount", () => {
   const k = new FakeKernel().failOn("mount", "EACCES", (c) => c.args[0] === "/vols/v_c/_data");
   const env = fakeEnv();
-  assert.throws(() => applyMountPlan(k, mountPlan([vol("/a"), vol("/b"), vol("/c"), vol("/d")]), env), (err: unknown) => {
-    assert.ok(err instanceof VolumeError);
-    assert.equal((err as Error).message, "mount /vols/v_c/_data on /c: permission denied (EACCES)");
-    return true;
-  });
+  assert.throws(
+    () => applyMountPlan(k, mountPlan([vol("/a"), vol("/b"), vol("/c"), vol("/d")]), env),
+    (err: unknown) => {
+      assert.ok(err instanceof VolumeError);
+      assert.equal(
+        (err as Error).message,
+        "mount /vols/v_c/_data on /c: permission denied (EACCES)",
+      );
+      return true;
+    },
+  );
   assert.deepEqual(k.callsOf("umount2"), [["/rootfs/b", MNT_DETACH], ["/rootfs/a", MNT_DETACH]]);
-  assert.ok(!k.callsOf("mount").some((a) => a[0] === "/vols/v_d/_data"), "nothing after the failure");
-  assert.equal(env.log.filter((l) => l.startsWith("pin ")).length, env.log.filter((l) => l.startsWith("close ")).length);
+  assert.ok(
+    !k.callsOf("mount").some((a) => a[0] === "/vols/v_d/_data"),
+    "nothing after the failure",
+  );
+  assert.equal(
+    env.log.filter((l) => l.startsWith("pin ")).length,
+    env.log.filter((l) => l.startsWith("close ")).length,
+  );
 });
 
 Deno.test("applyMountPlan: a failed ro remount undoes its own bind too", () => {
-  const k = new FakeKernel().failOn("mount", "EPERM", (c) => ((c.args[3] as number) & MS_REMOUNT) !== 0);
-  assert.throws(() => applyMountPlan(k, mountPlan([vol("/a"), vol("/b", { readOnly: true })]), fakeEnv()), /make \/b read-only/);
+  const k = new FakeKernel().failOn(
+    "mount",
+    "EPERM",
+    (c) => ((c.args[3] as number) & MS_REMOUNT) !== 0,
+  );
+  assert.throws(
+    () => applyMountPlan(k, mountPlan([vol("/a"), vol("/b", { readOnly: true })]), fakeEnv()),
+    /make \/b read-only/,
+  );
   assert.deepEqual(k.callsOf("umount2"), [["/rootfs/b", MNT_DETACH], ["/rootfs/a", MNT_DETACH]]);
 });
 
 Deno.test("applyMountPlan: an undo failure is reported in the hint, the first error stays", () => {
   const k = new FakeKernel().failNth("mount", 3, "ENOSPC").failOn("umount2", "EBUSY");
-  assert.throws(() => applyMountPlan(k, mountPlan([vol("/a"), vol("/b")]), fakeEnv()), (err: unknown) => {
-    assert.ok(err instanceof VolumeError);
-    assert.match((err as Error).message, /mount \/vols\/v_b\/_data on \/b: .*ENOSPC/);
-    assert.match((err as VolumeError).hint ?? "", /could not unmount: \/rootfs\/a: .*EBUSY/);
-    return true;
-  });
+  assert.throws(
+    () => applyMountPlan(k, mountPlan([vol("/a"), vol("/b")]), fakeEnv()),
+    (err: unknown) => {
+      assert.ok(err instanceof VolumeError);
+      assert.match((err as Error).message, /mount \/vols\/v_b\/_data on \/b: .*ENOSPC/);
+      assert.match((err as VolumeError).hint ?? "", /could not unmount: \/rootfs\/a: .*EBUSY/);
+      return true;
+    },
+  );
 });
 
 Deno.test("applyMountPlan: a failing target or copy-up stops before any mount of that volume", () => {
@@ -183,7 +225,10 @@ Deno.test("applyMountPlan: a failing target or copy-up stops before any mount of
   env.copyUp = () => {
     throw new Error("disk full");
   };
-  assert.throws(() => applyMountPlan(k, mountPlan([vol("/a"), vol("/x")]), env), /copy image content of \/x .*: disk full/);
+  assert.throws(
+    () => applyMountPlan(k, mountPlan([vol("/a"), vol("/x")]), env),
+    /copy image content of \/x .*: disk full/,
+  );
   assert.deepEqual(k.callsOf("mount").map((a) => a[0]), ["/vols/v_a/_data", null]);
   assert.deepEqual(k.callsOf("umount2"), [["/rootfs/a", MNT_DETACH]]);
 });

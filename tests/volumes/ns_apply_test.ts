@@ -27,7 +27,9 @@ Deno.test("applyMounts: real mounts in a private namespace, nothing leaks to the
   try {
     const k = new LinuxKernel();
     const paths = pathsFor(join(base, "state"));
-    const [lower, upper, work, rootfs] = ["lower", "upper", "work", "merged"].map((d) => join(base, d));
+    const [lower, upper, work, rootfs] = ["lower", "upper", "work", "merged"].map((d) =>
+      join(base, d)
+    );
     for (const d of [upper, work, rootfs]) Deno.mkdirSync(d);
     makeBusyboxRootfs(lower);
     // image content: owned dirs to copy up, a /data -> /etc link and links aiming at the host
@@ -80,13 +82,26 @@ Deno.test("applyMounts: real mounts in a private namespace, nothing leaks to the
     const failing = prepareMounts(
       paths,
       fakeId("d"),
-      parseMountFlags({ volume: [`${hostDir}:/undo1`, `${base}/vanishing:/undo2`], mount: [], tmpfs: [] }),
+      parseMountFlags({
+        volume: [`${hostDir}:/undo1`, `${base}/vanishing:/undo2`],
+        mount: [],
+        tmpfs: [],
+      }),
     );
     Deno.removeSync(join(base, "vanishing")); // bind source gone by the time the init mounts it
     const jobFile = join(base, "job.json");
     Deno.writeTextFileSync(
       jobFile,
-      JSON.stringify({ rootfs, lower, upper, work, mounts, failing, hostDir, volumes: paths.volumes }),
+      JSON.stringify({
+        rootfs,
+        lower,
+        upper,
+        work,
+        mounts,
+        failing,
+        hostDir,
+        volumes: paths.volumes,
+      }),
     );
 
     const out = await new Deno.Command(Deno.execPath(), {
@@ -109,7 +124,11 @@ Deno.test("applyMounts: real mounts in a private namespace, nothing leaks to the
     assert.equal(r.copiedRootMode, 0o750, "the volume root takes the image dir's mode");
     assert.deepEqual(r.existingVolume, ["precious"], "a non-empty volume is not copied into");
     assert.deepEqual(r.nocopyVolume, []);
-    assert.deepEqual(r.anonVolume, ["from-image"], "image VOLUME became a populated anonymous volume");
+    assert.deepEqual(
+      r.anonVolume,
+      ["from-image"],
+      "image VOLUME became a populated anonymous volume",
+    );
     // /data -> /etc is resolved inside the rootfs
     assert.equal(r.dataLinkMarker, "via /data");
     assert.ok(r.mountTargets.includes(`${rootfs}/etc`));
@@ -120,7 +139,9 @@ Deno.test("applyMounts: real mounts in a private namespace, nothing leaks to the
     // tmpfs
     const [fstype, opts, superOpts] = r.tmpfsRun[0];
     assert.equal(fstype, "tmpfs");
-    for (const o of ["nosuid", "nodev", "noexec"]) assert.ok(opts.split(",").includes(o), `${o} in ${opts}`);
+    for (const o of ["nosuid", "nodev", "noexec"]) {
+      assert.ok(opts.split(",").includes(o), `${o} in ${opts}`);
+    }
     assert.match(superOpts, /size=1024k/);
     assert.equal(r.tmpfsRunMode, 0o1777);
     assert.equal(r.tmpfsScratch[0][0], "tmpfs");

@@ -33,7 +33,13 @@ Deno.test("prepareMounts: creates named and anonymous volumes and missing -v hos
     assert.equal(named.type, "volume");
     assert.equal(named.source, join(paths.volumes, "data1", "_data"));
     assert.equal(named.readOnly, true);
-    assert.deepEqual(named.volume, { name: "data1", dir: join(paths.volumes, "data1"), anonymous: false, created: true, copyUp: true });
+    assert.deepEqual(named.volume, {
+      name: "data1",
+      dir: join(paths.volumes, "data1"),
+      anonymous: false,
+      created: true,
+      copyUp: true,
+    });
     assert.ok(Deno.statSync(named.source).isDirectory);
     const meta = readVolume(paths, "data1")!.meta;
     assert.equal(meta.Anonymous, false);
@@ -61,7 +67,11 @@ Deno.test("prepareMounts: an existing volume is reused, not recreated; nocopy is
   withPaths((paths) => {
     createVolume(paths, { name: "keep", labels: { a: "1" } });
     Deno.writeTextFileSync(join(paths.volumes, "keep", "_data", "precious"), "data");
-    const [m] = prepareMounts(paths, ID, parseMountFlags({ volume: ["keep:/k:nocopy"], mount: [], tmpfs: [] }));
+    const [m] = prepareMounts(
+      paths,
+      ID,
+      parseMountFlags({ volume: ["keep:/k:nocopy"], mount: [], tmpfs: [] }),
+    );
     assert.equal(m.volume!.created, false);
     assert.equal(m.volume!.copyUp, false);
     assert.equal(Deno.readTextFileSync(join(m.source, "precious")), "data");
@@ -108,7 +118,11 @@ Deno.test("prepareMounts: undo never deletes a host dir that got content", () =>
     Deno.mkdirSync(join(root, "hostdata"));
     Deno.writeTextFileSync(join(root, "hostdata", "keep"), "k");
     Deno.writeTextFileSync(join(root, "afile"), "x");
-    const specs = parseMountFlags({ volume: [`${root}/hostdata:/h`, `${root}/afile/x:/bad`], mount: [], tmpfs: [] });
+    const specs = parseMountFlags({
+      volume: [`${root}/hostdata:/h`, `${root}/afile/x:/bad`],
+      mount: [],
+      tmpfs: [],
+    });
     assert.throws(() => prepareMounts(paths, ID, specs));
     assert.equal(Deno.readTextFileSync(join(root, "hostdata", "keep")), "k");
   }));
@@ -117,7 +131,8 @@ Deno.test("prepareMounts: a volume dir without metadata is refused, not adopted"
   withPaths((paths) => {
     Deno.mkdirSync(join(paths.volumes, "foreign", "_data"), { recursive: true });
     assert.throws(
-      () => prepareMounts(paths, ID, parseMountFlags({ volume: ["foreign:/x"], mount: [], tmpfs: [] })),
+      () =>
+        prepareMounts(paths, ID, parseMountFlags({ volume: ["foreign:/x"], mount: [], tmpfs: [] })),
       /has no volume.json/,
     );
     assert.ok(exists(join(paths.volumes, "foreign", "_data")));
@@ -126,16 +141,30 @@ Deno.test("prepareMounts: a volume dir without metadata is refused, not adopted"
 Deno.test("prepareMounts: local-driver option volumes mount their device", () =>
   withPaths((paths, root) => {
     Deno.mkdirSync(join(root, "dev-dir"));
-    createVolume(paths, { name: "bound", options: { type: "none", o: "bind", device: join(root, "dev-dir") } });
-    createVolume(paths, { name: "tmpv", options: { type: "tmpfs", device: "tmpfs", o: "size=1m" } });
-    const [b, t] = prepareMounts(paths, ID, parseMountFlags({ volume: ["bound:/b", "tmpv:/t"], mount: [], tmpfs: [] }));
+    createVolume(paths, {
+      name: "bound",
+      options: { type: "none", o: "bind", device: join(root, "dev-dir") },
+    });
+    createVolume(paths, {
+      name: "tmpv",
+      options: { type: "tmpfs", device: "tmpfs", o: "size=1m" },
+    });
+    const [b, t] = prepareMounts(
+      paths,
+      ID,
+      parseMountFlags({ volume: ["bound:/b", "tmpv:/t"], mount: [], tmpfs: [] }),
+    );
     assert.equal(b.source, join(root, "dev-dir"));
     assert.equal(b.fs, undefined);
     assert.equal(b.volume!.copyUp, false);
     assert.deepEqual(t.fs, { type: "tmpfs", options: ["size=1m"] });
-    createVolume(paths, { name: "gone", options: { type: "none", o: "bind", device: join(root, "nope") } });
+    createVolume(paths, {
+      name: "gone",
+      options: { type: "none", o: "bind", device: join(root, "nope") },
+    });
     assert.throws(
-      () => prepareMounts(paths, ID, parseMountFlags({ volume: ["gone:/g"], mount: [], tmpfs: [] })),
+      () =>
+        prepareMounts(paths, ID, parseMountFlags({ volume: ["gone:/g"], mount: [], tmpfs: [] })),
       /does not exist/,
     );
   }));

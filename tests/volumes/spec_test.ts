@@ -13,10 +13,17 @@ import { parseTmpfsFlag } from "../../volumes/parse_tmpfs_flag.ts";
 import { ramInBytes, splitMountOptions } from "../../volumes/mount_options.ts";
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from "../../ffi/consts.ts";
 
-function rejects(fn: () => unknown, includes: string, cls: new (...a: any[]) => Error = UsageError): void {
+function rejects(
+  fn: () => unknown,
+  includes: string,
+  cls: new (...a: any[]) => Error = UsageError,
+): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof cls, `expected ${cls.name}, got ${err}`);
-    assert.ok((err as Error).message.includes(includes), `"${(err as Error).message}" lacks "${includes}"`);
+    assert.ok(
+      (err as Error).message.includes(includes),
+      `"${(err as Error).message}" lacks "${includes}"`,
+    );
     return true;
   });
 }
@@ -120,18 +127,42 @@ Deno.test("parseMountFlag: every bad spec class is a UsageError", () => {
   rejects(() => parseMountFlag("type=volume,target=/t,bogus"), "must be a key=value pair");
   rejects(() => parseMountFlag("type=volume,target=/t,,ro"), "empty field");
   rejects(() => parseMountFlag('type=volume,"target=/t'), "unterminated quote");
-  rejects(() => parseMountFlag("type=bind,source=/s,target=/t,readonly=maybe"), "invalid value for readonly");
-  rejects(() => parseMountFlag("type=bind,source=/s,target=/t,volume-nocopy"), "cannot mix 'volume-*'");
-  rejects(() => parseMountFlag("type=volume,target=/t,bind-propagation=shared"), "cannot mix 'bind-*'");
+  rejects(
+    () => parseMountFlag("type=bind,source=/s,target=/t,readonly=maybe"),
+    "invalid value for readonly",
+  );
+  rejects(
+    () => parseMountFlag("type=bind,source=/s,target=/t,volume-nocopy"),
+    "cannot mix 'volume-*'",
+  );
+  rejects(
+    () => parseMountFlag("type=volume,target=/t,bind-propagation=shared"),
+    "cannot mix 'bind-*'",
+  );
   rejects(() => parseMountFlag("type=volume,target=/t,tmpfs-size=1m"), "cannot mix 'tmpfs-*'");
-  rejects(() => parseMountFlag("type=bind,source=/s,target=/t,bind-propagation=weird"), "invalid bind-propagation");
+  rejects(
+    () => parseMountFlag("type=bind,source=/s,target=/t,bind-propagation=weird"),
+    "invalid bind-propagation",
+  );
   rejects(() => parseMountFlag("type=volume,source=x,target=/t"), "invalid characters");
   rejects(() => parseMountFlag("type=volume,target=/t,volume-driver=nfs"), "not supported");
-  rejects(() => parseMountFlag("type=volume,target=/t,volume-opt=foo=bar"), 'invalid option: "foo"');
-  rejects(() => parseMountFlag("type=volume,target=/t,volume-opt=type=tmpfs"), 'missing required option: "device"');
+  rejects(
+    () => parseMountFlag("type=volume,target=/t,volume-opt=foo=bar"),
+    'invalid option: "foo"',
+  );
+  rejects(
+    () => parseMountFlag("type=volume,target=/t,volume-opt=type=tmpfs"),
+    'missing required option: "device"',
+  );
   rejects(() => parseMountFlag("type=tmpfs,source=x,target=/t"), "Source must not be specified");
-  rejects(() => parseMountFlag("type=tmpfs,target=/t,tmpfs-size=lots"), "invalid value for tmpfs-size");
-  rejects(() => parseMountFlag("type=tmpfs,target=/t,tmpfs-mode=999"), "invalid value for tmpfs-mode");
+  rejects(
+    () => parseMountFlag("type=tmpfs,target=/t,tmpfs-size=lots"),
+    "invalid value for tmpfs-size",
+  );
+  rejects(
+    () => parseMountFlag("type=tmpfs,target=/t,tmpfs-mode=999"),
+    "invalid value for tmpfs-mode",
+  );
 });
 
 Deno.test("parseTmpfsFlag: defaults, options and bad specs", () => {
@@ -167,10 +198,17 @@ Deno.test("parseMountFlags: all flags together; duplicate targets are refused", 
     ["tmpfs", "/d"],
     ["tmpfs", "/e"],
   ]);
-  rejects(() => parseMountFlags({ volume: ["/h:/a", "v1:/a/"], mount: [], tmpfs: [] }), "Duplicate mount point: /a");
-  rejects(() => parseMountFlags({ volume: ["/x"], mount: [], tmpfs: ["/x"] }), "Duplicate mount point: /x");
   rejects(
-    () => parseMountFlags({ volume: [], mount: ["type=bind,src=/h,dst=/m", "dst=/m/."], tmpfs: [] }),
+    () => parseMountFlags({ volume: ["/h:/a", "v1:/a/"], mount: [], tmpfs: [] }),
+    "Duplicate mount point: /a",
+  );
+  rejects(
+    () => parseMountFlags({ volume: ["/x"], mount: [], tmpfs: ["/x"] }),
+    "Duplicate mount point: /x",
+  );
+  rejects(
+    () =>
+      parseMountFlags({ volume: [], mount: ["type=bind,src=/h,dst=/m", "dst=/m/."], tmpfs: [] }),
     "Duplicate mount point",
   );
 });

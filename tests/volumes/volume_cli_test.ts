@@ -15,17 +15,43 @@ import { exists, fakeId, writeFakeContainer } from "./_fixture.ts";
 
 Deno.test("volume create/inspect/ls: names, labels, options, formats", () =>
   withRoot(async (root) => {
-    const c = await tsbox(root, ["volume", "create", "--label", "env=prod", "--label", "team", "--opt", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m", "web-data"]);
+    const c = await tsbox(root, [
+      "volume",
+      "create",
+      "--label",
+      "env=prod",
+      "--label",
+      "team",
+      "--opt",
+      "type=tmpfs",
+      "-o",
+      "device=tmpfs",
+      "-o",
+      "o=size=1m",
+      "web-data",
+    ]);
     assert.equal(c.code, 0, c.stderr);
     assert.equal(c.stdout, "web-data\n");
-    assert.equal((await tsbox(root, ["volume", "create", "web-data"])).stdout, "web-data\n", "create is idempotent");
+    assert.equal(
+      (await tsbox(root, ["volume", "create", "web-data"])).stdout,
+      "web-data\n",
+      "create is idempotent",
+    );
     const anon = await tsbox(root, ["volume", "create"]);
     assert.match(anon.stdout, /^[0-9a-f]{64}\n$/);
 
     const insp = await tsbox(root, ["volume", "inspect", "web-data"]);
     assert.equal(insp.code, 0, insp.stderr);
     const [v] = JSON.parse(insp.stdout);
-    assert.deepEqual(Object.keys(v), ["CreatedAt", "Driver", "Labels", "Mountpoint", "Name", "Options", "Scope"]);
+    assert.deepEqual(Object.keys(v), [
+      "CreatedAt",
+      "Driver",
+      "Labels",
+      "Mountpoint",
+      "Name",
+      "Options",
+      "Scope",
+    ]);
     assert.equal(v.Name, "web-data");
     assert.equal(v.Driver, "local");
     assert.equal(v.Scope, "local");
@@ -46,7 +72,11 @@ Deno.test("volume create/inspect/ls: names, labels, options, formats", () =>
     assert.equal(q.stdout, "web-data\n");
     const json = await tsbox(root, ["volume", "ls", "--format", "json", "--filter", "name=web"]);
     const rows = json.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    assert.deepEqual(rows.map((r) => [r.Name, r.Driver, r.Labels]), [["web-data", "local", "env=prod,team="]]);
+    assert.deepEqual(rows.map((r) => [r.Name, r.Driver, r.Labels]), [[
+      "web-data",
+      "local",
+      "env=prod,team=",
+    ]]);
   }));
 
 Deno.test("volume create: bad input fails with 125 and creates nothing", () =>
@@ -79,7 +109,11 @@ Deno.test("volume rm: refuses a volume in use (even -f); -f ignores missing; dan
   withRoot(async (root) => {
     const paths = pathsFor(root);
     const id = fakeId("e");
-    writeFakeContainer(paths, id, prepareMounts(paths, id, parseMountFlags({ volume: ["inuse:/x"], mount: [], tmpfs: [] })));
+    writeFakeContainer(
+      paths,
+      id,
+      prepareMounts(paths, id, parseMountFlags({ volume: ["inuse:/x"], mount: [], tmpfs: [] })),
+    );
     await tsbox(root, ["volume", "create", "free1"]);
     Deno.writeTextFileSync(join(root, "volumes/inuse/_data/keep"), "k");
 
@@ -106,7 +140,11 @@ Deno.test("volume rm: refuses a volume in use (even -f); -f ignores missing; dan
 Deno.test("volume prune: asks first; anonymous unused only unless -a; reports space", () =>
   withRoot(async (root) => {
     const paths = pathsFor(root);
-    const [anon] = prepareMounts(paths, fakeId("f"), parseMountFlags({ volume: ["/cache"], mount: [], tmpfs: [] }));
+    const [anon] = prepareMounts(
+      paths,
+      fakeId("f"),
+      parseMountFlags({ volume: ["/cache"], mount: [], tmpfs: [] }),
+    );
     Deno.writeTextFileSync(join(anon.source, "blob"), "x".repeat(1234));
     await tsbox(root, ["volume", "create", "named-free"]);
 
@@ -117,7 +155,10 @@ Deno.test("volume prune: asks first; anonymous unused only unless -a; reports sp
 
     const yes = await tsbox(root, ["volume", "prune", "-f"]);
     assert.equal(yes.code, 0, yes.stderr);
-    assert.equal(yes.stdout, `Deleted Volumes:\n${anon.volume!.name}\n\nTotal reclaimed space: 1.234kB\n`);
+    assert.equal(
+      yes.stdout,
+      `Deleted Volumes:\n${anon.volume!.name}\n\nTotal reclaimed space: 1.234kB\n`,
+    );
     assert.ok(exists(join(root, "volumes/named-free")));
 
     const all = await tsbox(root, ["volume", "prune", "-a", "-f"]);

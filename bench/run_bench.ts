@@ -1,0 +1,127 @@
+/**
+ * `deno task bench`: start-up cost of `tsbox run --rm busybox true` against
+ * `runc run` of an equivalent bundle (same busybox rootfs, same namespaces
+ * minus the network, which both get empty), measured in the same run, plus
+ * a breakdown of where tsbox's time goes. Also runs the pull benchmark and
+ * the monitor RSS measurement when those modules are present. Root only.
+ *
+ * Target (issue 2): tsbox ≤ 2× runc.
+ * @module
+ */
+
+import { join } from "node:path";
+import { fromFileUrl } from "../lib/url.ts";
+import { makeBusyboxRootfs } from "../tests/helpers/busybox.ts";
+import { seedImage } from "../tests/run/_image.ts";
+
+const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
+const N = Number(Deno.env.get("BENCH_N") ?? 20);
+
+function time(
+  cmd: string,
+  args: string[],
+  env?: Record<string, string>,
+): { ms: number; stderr: string } {
+  const t = performance.now();
+  const r = new Deno.Command(cmd, { args, stdout: "null", stderr: "piped", env }).outputSync();
+  const ms = performance.now() - t;
+  const stderr = new TextDecoder().decode(r.stderr);
+  if (!r.success) throw new Error(`${cmd} ${args.join(" ")} failed (${r.code}): ${stderr}`);
+  return { ms, stderr };
+}
+
+function stats(xs: number[]): { median: number; mean: number; min: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  return {
+    median: s[Math.floor(s.length / 2)],
+    mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+    min: s[0],
+  };
+}
+
+const f = (x: number) => x.toFixed(1).padStart(7);
+
+/** Run the start-up benchmark and print a table. */
+export async function runStartBench(): Promise<{ ratio: number }> {
+  const root = Deno.makeTempDirSync({ prefix: "tsbox-bench-" });
+  const bundle = Deno.makeTempDirSync({ prefix: "tsbox-bench-runc-" });
+  try {
+    await seedImage(root);
+    makeBusyboxRootfs(join(bundle, "rootfs"));
+    time("runc", ["spec", "--bundle", bundle]);
+    const spec = JSON.parse(Deno.readTextFileSync(join(bundle, "config.json")));
+    spec.process.terminal = false;
+    spec.process.args = ["true"];
+    Deno.writeTextFileSync(join(bundle, "config.json"), JSON.stringify(spec));
+
+    const tsboxArgs = [
+      "run",
+      "-A",
+      "--quiet",
+      MAIN,
+      "--root",
+      root,
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "busybox",
+      "true",
+    ];
+    // warm-up: module cache, page cache
+    time(Deno.execPath(), tsboxArgs);
+    time("runc", ["run", "--bundle", bundle, "bench-warm"]);
+
+    const tsbox: number[] = [], runc: number[] = [], denoStartup: number[] = [];
+    const parts: Record<string, number[]> = { startup: [], create: [], start: [], remove: [] };
+    for (let i = 0; i < N; i++) {
+      const t = time(Deno.execPath(), tsboxArgs, { TSBOX_TIMINGS: "1" });
+      tsbox.push(t.ms);
+      const line = t.stderr.trim().split("\n").pop()!;
+      const p = JSON.parse(line) as Record<string, number>;
+      for (const k of Object.keys(parts)) parts[k].push(p[k]);
+      runc.push(time("runc", ["run", "--bundle", bundle, `bench-${i}`]).ms);
+      denoStartup.push(time(Deno.execPath(), ["run", "-A", "--quiet", MAIN, "--version"]).ms);
+    }
+    const a = stats(tsbox), b = stats(runc);
+    const ratio = a.median / b.median;
+    console.log(`\nstart-up: run --rm busybox true (${N} runs each, ms)`);
+    console.log(`                      median    mean     min`);
+    console.log(`  tsbox (deno run)  ${f(a.median)} ${f(a.mean)} ${f(a.min)}`);
+    console.log(`  runc run          ${f(b.median)} ${f(b.mean)} ${f(b.min)}`);
+    console.log(`  ratio tsbox/runc  ${ratio.toFixed(2)}×  (target ≤ 2×)`);
+    console.log(`\nwhere tsbox's time goes (median ms):`);
+    console.log(`  deno start-up + module load (CLI)     ${f(stats(parts.startup).median)}`);
+    console.log(`  create (image lookup, record, dirs)   ${f(stats(parts.create).median)}`);
+    console.log(`  start→exit (init re-exec, namespaces,`);
+    console.log(`    mounts, pivot_root, exec, wait)     ${f(stats(parts.start).median)}`);
+    console.log(`  remove (cgroup, dirs)                 ${f(stats(parts.remove).median)}`);
+    console.log(
+      `  of which one bare deno start-up (the init pays it again): ${f(stats(denoStartup).median)}`,
+    );
+    return { ratio };
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+    Deno.removeSync(bundle, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  await runStartBench();
+  for (
+    const [file, fn] of [["./pull_bench.ts", "runPullBench"], [
+      "./monitor_bench.ts",
+      "runMonitorBench",
+    ]] as const
+  ) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = await import(file);
+    } catch (err) {
+      // that benchmark is not part of this checkout
+      if (err instanceof TypeError && String(err.message).includes("Module not found")) continue;
+      throw err;
+    }
+    if (typeof mod[fn] === "function") await (mod[fn] as () => Promise<unknown>)();
+  }
+}
