@@ -5,7 +5,8 @@
  * @module
  */
 
-import { CgroupError } from "../errors.ts";
+import { CgroupError, SyscallError } from "../errors.ts";
+import { errnoName } from "../../ffi/errno.ts";
 import type { CgroupFs } from "./fs.ts";
 import type { CgroupWrite } from "./types.ts";
 
@@ -19,10 +20,22 @@ export function checkName(name: string): void {
   }
 }
 
-/** Wrap a filesystem error as a one-line CgroupError naming the op and path. */
+/**
+ * Wrap a filesystem error as a one-line CgroupError naming the op, the path
+ * and the errno (`write …/cpuset.cpus "9": Numerical result out of range (ERANGE)`).
+ * The cause is a SyscallError, so the CLI does not print the reason twice.
+ */
 export function cgroupError(op: string, path: string, err: unknown, detail = ""): CgroupError {
-  const why = err instanceof Error ? err.message.replace(/:? ?[a-z]+ '[^']*'$/, "") : String(err);
-  return new CgroupError(`${op} ${path}${detail}: ${why}`, { op, path, cause: err });
+  const text = err instanceof Error ? err.message : String(err);
+  const m = /^(.*?) \(os error (\d+)\)/.exec(text);
+  if (!m) return new CgroupError(`${op} ${path}${detail}: ${text}`, { op, path, cause: err });
+  const errno = Number(m[2]);
+  const sys = new SyscallError(op, errno, errnoName(errno), m[1], path);
+  return new CgroupError(`${op} ${path}${detail}: ${m[1]} (${sys.errnoName})`, {
+    op,
+    path,
+    cause: sys,
+  });
 }
 
 /**

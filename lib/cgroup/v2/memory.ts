@@ -11,14 +11,15 @@ import type { CgroupWrite, ResourceLimits } from "../types.ts";
 
 /**
  * Writes for memory.max, memory.swap.max (= docker's memory+swap − memory,
- * `max` for -1; only when the kernel has swap accounting: `swap`) and
+ * `max` for -1; only with a memory limit and when the kernel accounts
+ * swap: `swap`) and
  * memory.low (the reservation).
  */
 export function planMemoryV2(l: ResourceLimits, dir: string, swap: boolean): CgroupWrite[] {
   const w: CgroupWrite[] = [];
   if (l.memory !== undefined) w.push({ path: join(dir, "memory.max"), value: String(l.memory) });
-  if (l.memorySwap !== undefined && swap && (l.memory !== undefined || l.memorySwap === -1)) {
-    const v = l.memorySwap === -1 ? "max" : String(l.memorySwap - l.memory!);
+  if (l.memorySwap !== undefined && swap && l.memory !== undefined) {
+    const v = l.memorySwap === -1 ? "max" : String(l.memorySwap - l.memory);
     w.push({ path: join(dir, "memory.swap.max"), value: v });
   }
   if (l.memoryReservation !== undefined) {
