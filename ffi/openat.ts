@@ -12,16 +12,22 @@ import { cstr } from "./cstring.ts";
 import { check, checkBig } from "./syscall.ts";
 import { AT_FDCWD, O_CLOEXEC } from "./consts.ts";
 
-/** open(2) flags not in consts.ts. */
+/** open(2): a handle on the path itself, not opened for I/O. */
 export const O_PATH = 0o10000000;
+/** open(2): fail unless a directory. */
 export const O_DIRECTORY = 0o200000;
+/** open(2): do not follow a final symlink. */
 export const O_NOFOLLOW = 0o400000;
 
-/** openat2(2) `resolve` flags. */
+/** openat2(2): no mount point crossing. */
 export const RESOLVE_NO_XDEV = 0x01;
+/** openat2(2): no /proc magic links. */
 export const RESOLVE_NO_MAGICLINKS = 0x02;
+/** openat2(2): no symlinks at all (ELOOP). */
 export const RESOLVE_NO_SYMLINKS = 0x04;
+/** openat2(2): never leave the dirfd's tree (EXDEV). */
 export const RESOLVE_BENEATH = 0x08;
+/** openat2(2): treat the dirfd as `/` (chroot-like). */
 export const RESOLVE_IN_ROOT = 0x10;
 
 /** openat2's syscall number (the same on x86_64 and aarch64). */

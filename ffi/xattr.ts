@@ -24,7 +24,9 @@ export function lgetxattr(path: string, name: string): Uint8Array | undefined {
     if (r >= 0) return buf.slice(0, r);
     const e = errno();
     if (e === ENODATA) return undefined;
-    if (e !== 34 /* ERANGE: value grew, ask for its size */) throw syscallError("lgetxattr", e, path);
+    if (e !== 34 /* ERANGE: value grew, ask for its size */) {
+      throw syscallError("lgetxattr", e, path);
+    }
     const size = Number(libc().lgetxattr(p, n, null, 0n));
     if (size < 0) throw syscallError("lgetxattr", errno(), path);
     buf = new Uint8Array(size);

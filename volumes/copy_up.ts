@@ -85,6 +85,7 @@ export function copyUp(kernel: Kernel, src: string, volumeDir: string, dataDir: 
   if (!srcSt.isDirectory || !isEmptyDir(dataDir)) return false;
   const staging = join(volumeDir, `.copyup-${randomVolumeName().slice(0, 16)}`);
   Deno.mkdirSync(staging, { mode: 0o700 });
+  let done = false;
   try {
     const links = new Map<string, string>();
     for (const e of Deno.readDirSync(src)) {
@@ -100,8 +101,14 @@ export function copyUp(kernel: Kernel, src: string, volumeDir: string, dataDir: 
     }
     kernel.lchown(dataDir, srcSt.uid ?? 0, srcSt.gid ?? 0);
     Deno.chmodSync(dataDir, (srcSt.mode ?? 0o755) & 0o7777);
+    done = true;
   } finally {
-    removeTreeNoMounts(staging);
+    try {
+      removeTreeNoMounts(staging);
+    } catch (err) {
+      // after a failed copy, the copy's own error is the one to report
+      if (done) throw err;
+    }
   }
   return true;
 }

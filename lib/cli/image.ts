@@ -58,7 +58,7 @@ function inspect(args: string[], ctx: CliContext): number {
     }
   }
   const fmt = str(p, "format");
-  if (fmt !== undefined) for (const f of found) console.log(renderTemplate(fmt, f));
+  if (fmt !== undefined) { for (const f of found) console.log(renderTemplate(fmt, f)); }
   else console.log(JSON.stringify(found, null, 4));
   if (failure) throw failure;
   return 0;
@@ -68,7 +68,9 @@ async function confirm(question: string): Promise<boolean> {
   await Deno.stdout.write(new TextEncoder().encode(`${question} [y/N] `));
   const buf = new Uint8Array(64);
   const n = await Deno.stdin.read(buf);
-  const answer = n === null ? "" : new TextDecoder().decode(buf.subarray(0, n)).trim().toLowerCase();
+  const answer = n === null
+    ? ""
+    : new TextDecoder().decode(buf.subarray(0, n)).trim().toLowerCase();
   return answer === "y" || answer === "yes";
 }
 
@@ -108,6 +110,8 @@ export const main: Command = async (args, ctx) => {
   if (sub === "inspect") return inspect(rest, ctx);
   if (sub === "prune") return await prune(rest, ctx);
   const alias = ALIASES[sub];
-  if (!alias) throw new UsageError(`unknown image command "${sub}"`, { hint: "see 'tsbox image --help'" });
+  if (!alias) {
+    throw new UsageError(`unknown image command "${sub}"`, { hint: "see 'tsbox image --help'" });
+  }
   return await (await alias()).main(rest, ctx);
 };

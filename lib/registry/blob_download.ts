@@ -113,7 +113,7 @@ async function attempt(
   partial: string,
   opts: DownloadOptions,
 ): Promise<number> {
-  let offset = truncate(partial);
+  let offset = sizeOf(partial);
   if (offset > desc.size) offset = truncate(partial);
   const hash = createHash("sha256");
   if (offset > 0) await hashFile(partial, hash);

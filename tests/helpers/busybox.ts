@@ -33,11 +33,15 @@ export function makeBusyboxRootfs(dir: string): void {
   Deno.writeTextFileSync(join(dir, "etc/group"), "root:x:0:\nnogroup:x:65534:\nuser:x:1000:\nstaff:x:50:user\n");
 }
 
-/** Build a rootfs tar of busybox at `tarPath` (uses the host's `tar`). */
-export function makeBusyboxTar(tarPath: string): void {
+/**
+ * Build a rootfs tar of busybox at `tarPath` (uses the host's `tar`);
+ * `customize` may add files to the rootfs dir first.
+ */
+export function makeBusyboxTar(tarPath: string, customize?: (dir: string) => void): void {
   const dir = Deno.makeTempDirSync({ prefix: "tsbox-bbroot-" });
   try {
     makeBusyboxRootfs(dir);
+    customize?.(dir);
     const r = new Deno.Command("tar", { args: ["-C", dir, "-cf", tarPath, "--numeric-owner", "."], stderr: "piped" })
       .outputSync();
     if (!r.success) throw new Error(`tar failed: ${new TextDecoder().decode(r.stderr)}`);

@@ -44,7 +44,10 @@ export interface TestImage {
 }
 
 /** Build the image from layer entry lists (`diffIds` overrides the config's, for mismatch tests). */
-export async function makeImage(layers: Entry[][] = [LAYER1, LAYER2, LAYER3], diffIds?: string[]): Promise<TestImage> {
+export async function makeImage(
+  layers: Entry[][] = [LAYER1, LAYER2, LAYER3],
+  diffIds?: string[],
+): Promise<TestImage> {
   const tars = await Promise.all(layers.map(buildTar));
   const config = json({
     architecture: "amd64",
@@ -66,7 +69,11 @@ export async function dockerArchive(img: TestImage, repoTags: string[]): Promise
   });
   entries.push({
     name: "manifest.json",
-    data: json([{ Config: `${hex}.json`, RepoTags: repoTags, Layers: img.layers.map((_, i) => `layer${i}/layer.tar`) }]),
+    data: json([{
+      Config: `${hex}.json`,
+      RepoTags: repoTags,
+      Layers: img.layers.map((_, i) => `layer${i}/layer.tar`),
+    }]),
   });
   return await buildTar(entries);
 }
@@ -81,13 +88,21 @@ export async function ociArchive(
   const layers = img.layers.map((l) => {
     const gz = gzip(l);
     blobs.set(sha256(gz), gz);
-    return { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: sha256(gz), size: gz.length };
+    return {
+      mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+      digest: sha256(gz),
+      size: gz.length,
+    };
   });
   blobs.set(img.id, img.config);
   const manifest = json({
     schemaVersion: 2,
     mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: img.id, size: img.config.length },
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: img.id,
+      size: img.config.length,
+    },
     layers,
   });
   blobs.set(sha256(manifest), manifest);

@@ -33,7 +33,9 @@ export async function buildTar(entries: Entry[]): Promise<Uint8Array> {
   })();
   for (const e of entries) {
     const type = e.type ?? "file";
-    const data = typeof e.data === "string" ? new TextEncoder().encode(e.data) : e.data ?? new Uint8Array();
+    const data = typeof e.data === "string"
+      ? new TextEncoder().encode(e.data)
+      : e.data ?? new Uint8Array();
     const header = {
       name: e.name,
       type,
@@ -48,7 +50,11 @@ export async function buildTar(entries: Entry[]): Promise<Uint8Array> {
       size: type === "file" ? data.length : 0,
     };
     await new Promise<void>((resolve, reject) => {
-      pack.entry(header, type === "file" ? data : undefined, (err: unknown) => err ? reject(err) : resolve());
+      pack.entry(
+        header,
+        type === "file" ? data : undefined,
+        (err: unknown) => err ? reject(err) : resolve(),
+      );
     });
   }
   pack.finalize();

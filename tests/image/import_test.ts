@@ -23,7 +23,10 @@ Deno.test("import: busybox rootfs tar becomes a one-layer image that images list
     assertEquals(ls.code, 0, ls.stderr);
     const [head, row, ...rest] = ls.stdout.trimEnd().split("\n");
     assertMatch(head, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
-    assertMatch(row, new RegExp(`^busybox\\s+latest\\s+${id.slice(7, 19)}\\s+.+ ago\\s+[0-9.]+MB$`));
+    assertMatch(
+      row,
+      new RegExp(`^busybox\\s+latest\\s+${id.slice(7, 19)}\\s+.+ ago\\s+[0-9.]+MB$`),
+    );
     assertEquals(rest, []);
     assertEquals((await tsbox(root, ["images", "-q"])).stdout, `${id.slice(7, 19)}\n`);
     const json = JSON.parse((await tsbox(root, ["image", "ls", "--format", "json"])).stdout);
@@ -65,7 +68,10 @@ Deno.test("import: gzip from stdin with --change and --message; untagged import"
     assertEquals(img.config.Env, ["FOO=bar"]);
     assertEquals(img.config.WorkingDir, "/tmp");
     assertEquals(store.configOf(img.id).comment, "my import");
-    assertEquals(store.record(img.id)!.layers[0].mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
+    assertEquals(
+      store.record(img.id)!.layers[0].mediaType,
+      "application/vnd.oci.image.layer.v1.tar+gzip",
+    );
 
     const bad = await tsbox(root, ["import", "-c", "RUN rm -rf /", tar, "x"]);
     assertEquals(bad.code, 125);
@@ -73,7 +79,8 @@ Deno.test("import: gzip from stdin with --change and --message; untagged import"
 
     const untagged = await tsbox(root, ["import", tar]);
     assertEquals(untagged.code, 0, untagged.stderr);
-    const rows = (await tsbox(root, ["images", "--format", "{{.Repository}}:{{.Tag}}"])).stdout.trim().split("\n").sort();
+    const rows = (await tsbox(root, ["images", "--format", "{{.Repository}}:{{.Tag}}"])).stdout
+      .trim().split("\n").sort();
     assertEquals(rows, ["<none>:<none>", "example.com/tools/bb:v1"]);
     // the same layer content (gzip vs plain) is unpacked once
     assertEquals([...Deno.readDirSync(store.layout.layerDir)].length, 1);

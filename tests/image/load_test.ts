@@ -26,7 +26,14 @@ function withOverlay(layerDirs: string[], fn: (merged: string) => void): void {
   const dir = Deno.makeTempDirSync({ prefix: "tsbox-ovl-" });
   const merged = join(dir, "m");
   Deno.mkdirSync(merged);
-  run("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${[...layerDirs].reverse().join(":")}`, merged]);
+  run("mount", [
+    "-t",
+    "overlay",
+    "overlay",
+    "-o",
+    `lowerdir=${[...layerDirs].reverse().join(":")}`,
+    merged,
+  ]);
   try {
     fn(merged);
   } finally {
@@ -40,7 +47,10 @@ function checkTree(dirs: string[]): void {
   const wh = Deno.lstatSync(join(l2, "etc/motd"));
   assert(wh.isCharDevice, "whiteout is a char device");
   assertEquals(wh.rdev, 0);
-  assertEquals(new TextDecoder().decode(lgetxattr(join(l2, "var/cache"), "trusted.overlay.opaque")), "y");
+  assertEquals(
+    new TextDecoder().decode(lgetxattr(join(l2, "var/cache"), "trusted.overlay.opaque")),
+    "y",
+  );
   assertEquals(lgetxattr(join(l1, "var/cache"), "trusted.overlay.opaque"), undefined);
   assertEquals(Deno.lstatSync(join(l1, "bin/tool")).mode! & 0o7777, 0o4755);
   assertEquals(Deno.readLinkSync(join(l1, "bin/alias")), "tool");
@@ -49,7 +59,10 @@ function checkTree(dirs: string[]): void {
   assertEquals(dev.rdev, (1 << 8) | 3);
   const home = Deno.lstatSync(join(l1, "home/user"));
   assertEquals([home.uid, home.gid, home.mode! & 0o7777], [1000, 1000, 0o700]);
-  assertEquals(Deno.lstatSync(join(l3, "srv/data-link")).ino, Deno.lstatSync(join(l3, "srv/data")).ino);
+  assertEquals(
+    Deno.lstatSync(join(l3, "srv/data-link")).ino,
+    Deno.lstatSync(join(l3, "srv/data")).ino,
+  );
   withOverlay(dirs, (m) => {
     assertEquals([...Deno.readDirSync(join(m, "etc"))].map((e) => e.name).sort(), ["passwd"]);
     assertEquals([...Deno.readDirSync(join(m, "var/cache"))].map((e) => e.name), ["new"]);
@@ -73,7 +86,10 @@ Deno.test("load: docker-archive with whiteout and opaque dir across 3 layers", a
     assertEquals(store.lookup("example.com/app:1")?.id, img.id);
     checkTree(res.layerDirs);
     // the staging area and the lease are gone
-    assertEquals([...Deno.readDirSync(store.layout.blobDir)].filter((e) => e.name.startsWith(".")), []);
+    assertEquals(
+      [...Deno.readDirSync(store.layout.blobDir)].filter((e) => e.name.startsWith(".")),
+      [],
+    );
     assertEquals([...Deno.readDirSync(store.layout.leaseDir)], []);
   });
 });
@@ -96,14 +112,19 @@ Deno.test("load: OCI layout from stdin, named by annotation, layers shared with 
     checkTree(res.layerDirs);
     // gzip blobs differ from the uncompressed ones, but unpack to the same 3 layer dirs
     assertEquals([...Deno.readDirSync(store.layout.layerDir)].length, 3);
-    assertEquals(store.record(res.id)!.layers.map((l) => l.mediaType), Array(3).fill("application/vnd.oci.image.layer.v1.tar+gzip"));
+    assertEquals(
+      store.record(res.id)!.layers.map((l) => l.mediaType),
+      Array(3).fill("application/vnd.oci.image.layer.v1.tar+gzip"),
+    );
   });
 });
 
 Deno.test("load: OCI layout with only a tag as ref.name loads untagged", async () => {
   await withRoot(async (root) => {
     const img = await makeImage();
-    const r = await tsbox(root, ["load"], { stdin: await ociArchive(img, { "org.opencontainers.image.ref.name": "latest" }) });
+    const r = await tsbox(root, ["load"], {
+      stdin: await ociArchive(img, { "org.opencontainers.image.ref.name": "latest" }),
+    });
     assertEquals(r.code, 0, r.stderr);
     assertEquals(r.stdout, `Loaded image ID: ${img.id}\n`);
     const ls = await tsbox(root, ["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
@@ -131,13 +152,20 @@ Deno.test({
       // umoci's ref.name is the bare tag "t": untagged, like docker
       assertEquals(r.code, 0, r.stderr);
       assertMatch(r.stdout, /^Loaded image ID: sha256:[a-f0-9]{64}\n$/);
-      run("skopeo", ["copy", `oci:${join(work, "lay")}:t`, `docker-archive:${join(work, "d.tar")}:umoci/bb:v1`]);
+      run("skopeo", [
+        "copy",
+        `oci:${join(work, "lay")}:t`,
+        `docker-archive:${join(work, "d.tar")}:umoci/bb:v1`,
+      ]);
       const r2 = await tsbox(root, ["load", "-i", join(work, "d.tar")]);
       assertEquals(r2.code, 0, r2.stderr);
       assertEquals(r2.stdout, "Loaded image: umoci/bb:v1\n");
       const dirs = new ImageStore(pathsFor(root)).lookup("umoci/bb:v1")!.layerDirs;
       const top = dirs.at(-1)!;
-      assert(Deno.lstatSync(join(top, "etc/group")).isCharDevice, "umoci's .wh.group became a whiteout");
+      assert(
+        Deno.lstatSync(join(top, "etc/group")).isCharDevice,
+        "umoci's .wh.group became a whiteout",
+      );
       assert(Deno.lstatSync(join(dirs[dirs.length - 2], "bin/busybox")).isFile);
       withOverlay(dirs, (m) => {
         assertStringIncludes(Deno.readTextFileSync(join(m, "etc/passwd")), "root:x:0:0");

@@ -36,8 +36,14 @@ async function assertEmptyStore(root: string): Promise<void> {
 const MALICIOUS: [string, (outside: string) => Entry[]][] = [
   ["../x", () => [{ name: "ok", data: "fine" }, { name: "../x", data: "evil" }]],
   ["absolute path", (o) => [{ name: `${o}/abs`, data: "evil" }]],
-  ["symlink then file through it", (o) => [{ name: "a", type: "symlink", linkname: o }, { name: "a/file", data: "evil" }]],
-  ["hardlink to ../../etc/passwd", () => [{ name: "p", type: "link", linkname: "../../etc/passwd" }]],
+  [
+    "symlink then file through it",
+    (o) => [{ name: "a", type: "symlink", linkname: o }, { name: "a/file", data: "evil" }],
+  ],
+  [
+    "hardlink to ../../etc/passwd",
+    () => [{ name: "p", type: "link", linkname: "../../etc/passwd" }],
+  ],
 ];
 
 for (const [label, make] of MALICIOUS) {
@@ -93,7 +99,12 @@ Deno.test("load: a layer that does not match the config's diff_ids is rejected",
 
 Deno.test("load: junk, empty input and a missing file fail with exit 125", async () => {
   await withRoot(async (root) => {
-    for (const [stdin, msg] of [[new TextEncoder().encode("no tar here ".repeat(100)), "not a valid tar"], [new Uint8Array(), "empty"]] as const) {
+    for (
+      const [stdin, msg] of [[
+        new TextEncoder().encode("no tar here ".repeat(100)),
+        "not a valid tar",
+      ], [new Uint8Array(), "empty"]] as const
+    ) {
       const r = await tsbox(root, ["load"], { stdin });
       assertEquals(r.code, 125);
       assertStringIncludes(r.stderr, msg);
@@ -101,7 +112,9 @@ Deno.test("load: junk, empty input and a missing file fail with exit 125", async
     const none = await tsbox(root, ["load", "-i", join(root, "nope.tar")]);
     assertEquals(none.code, 125);
     assertStringIncludes(none.stderr, "no such file");
-    const neither = await tsbox(root, ["load"], { stdin: await buildTar([{ name: "hello.txt", data: "hi" }]) });
+    const neither = await tsbox(root, ["load"], {
+      stdin: await buildTar([{ name: "hello.txt", data: "hi" }]),
+    });
     assertEquals(neither.code, 125);
     assertStringIncludes(neither.stderr, "not a docker-archive or OCI image layout");
     await assertEmptyStore(root);
@@ -112,7 +125,15 @@ Deno.test("import, tag, rmi, save: bad references exit 125 and change nothing", 
   await withRoot(async (root) => {
     const tar = join(root, "r.tar");
     Deno.writeFileSync(tar, await buildTar([{ name: "f", data: "x" }]));
-    for (const args of [["import", tar, "Bad:Name"], ["import", tar, "x@sha256:abc"], ["tag", "a", "UPPER"], ["rmi", "a b"], ["save", "-o", join(root, "o.tar"), "::"]]) {
+    for (
+      const args of [
+        ["import", tar, "Bad:Name"],
+        ["import", tar, "x@sha256:abc"],
+        ["tag", "a", "UPPER"],
+        ["rmi", "a b"],
+        ["save", "-o", join(root, "o.tar"), "::"],
+      ]
+    ) {
       const r = await tsbox(root, args);
       assertEquals(r.code, 125, `${args.join(" ")}: ${r.stderr}`);
       assert(r.stderr.startsWith("tsbox: "), r.stderr);
@@ -126,7 +147,10 @@ Deno.test("import: an unsafe rootfs tar is rejected without a trace", async () =
   await withRoot(async (root) => {
     const outside = join(root, "outside");
     Deno.mkdirSync(outside);
-    const tar = await buildTar([{ name: "x", type: "symlink", linkname: outside }, { name: "x/pwn", data: "evil" }]);
+    const tar = await buildTar([{ name: "x", type: "symlink", linkname: outside }, {
+      name: "x/pwn",
+      data: "evil",
+    }]);
     const r = await tsbox(root, ["import", "-", "evil:1"], { stdin: tar });
     assertEquals(r.code, 125);
     assertStringIncludes(r.stderr, 'refusing tar entry "x/pwn"');

@@ -71,7 +71,11 @@ Deno.test("rmi: by id with tags in several repositories needs -f", async () => {
     assertStringIncludes(r.stderr, "must be forced");
     r = await tsbox(root, ["rmi", "-f", a.id]);
     assertEquals(r.code, 0, r.stderr);
-    assertEquals(r.stdout.split("\n").filter(Boolean).sort(), [`Deleted: ${a.id}`, "Untagged: a:1", "Untagged: elsewhere:1"]);
+    assertEquals(r.stdout.split("\n").filter(Boolean).sort(), [
+      `Deleted: ${a.id}`,
+      "Untagged: a:1",
+      "Untagged: elsewhere:1",
+    ]);
   });
 });
 
@@ -83,7 +87,11 @@ Deno.test("rmi/prune: an image used by a container is refused, -f only untags it
     Deno.mkdirSync(cdir, { recursive: true });
     Deno.writeTextFileSync(
       join(cdir, "config.json"),
-      JSON.stringify({ id: cid, name: "user", image: { id: a.id, ref: "a:1", layerDirs: store.lookup("a:1")!.layerDirs } }),
+      JSON.stringify({
+        id: cid,
+        name: "user",
+        image: { id: a.id, ref: "a:1", layerDirs: store.lookup("a:1")!.layerDirs },
+      }),
     );
     let r = await tsbox(root, ["rmi", "a:1"]);
     assertEquals(r.code, 125);

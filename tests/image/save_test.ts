@@ -13,7 +13,9 @@ import { dockerArchive, makeImage } from "./_archives.ts";
 Deno.test("save: round trip through load keeps id, tags, layers and whiteouts", async () => {
   await withRoot(async (src) => {
     const img = await makeImage();
-    const r0 = await tsbox(src, ["load"], { stdin: await dockerArchive(img, ["app:1", "app:2", "other:x"]) });
+    const r0 = await tsbox(src, ["load"], {
+      stdin: await dockerArchive(img, ["app:1", "app:2", "other:x"]),
+    });
     assertEquals(r0.code, 0, r0.stderr);
     const out = join(src, "out.tar");
     const s = await tsbox(src, ["save", "-o", out, "app"]);
@@ -21,7 +23,10 @@ Deno.test("save: round trip through load keeps id, tags, layers and whiteouts", 
     await withRoot(async (dst) => {
       const r = await tsbox(dst, ["load", "-i", out]);
       assertEquals(r.code, 0, r.stderr);
-      assertEquals(r.stdout.split("\n").filter(Boolean).sort(), ["Loaded image: app:1", "Loaded image: app:2"]);
+      assertEquals(r.stdout.split("\n").filter(Boolean).sort(), [
+        "Loaded image: app:1",
+        "Loaded image: app:2",
+      ]);
       const store = new ImageStore(pathsFor(dst));
       const loaded = store.lookup("app:2")!;
       assertEquals(loaded.id, img.id);
@@ -37,7 +42,10 @@ Deno.test("save: round trip through load keeps id, tags, layers and whiteouts", 
 Deno.test("save: to stdout, and by id (untagged), loads back", async () => {
   await withRoot(async (src) => {
     const img = await makeImage();
-    assertEquals((await tsbox(src, ["load"], { stdin: await dockerArchive(img, ["app:1"]) })).code, 0);
+    assertEquals(
+      (await tsbox(src, ["load"], { stdin: await dockerArchive(img, ["app:1"]) })).code,
+      0,
+    );
     // raw bytes of stdout (the tsbox() helper decodes output as text)
     const raw = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", MAIN, "--root", src, "save", "app:1"],
@@ -71,11 +79,19 @@ Deno.test({
   fn: async () => {
     await withRoot(async (root) => {
       const img = await makeImage();
-      assertEquals((await tsbox(root, ["load"], { stdin: await dockerArchive(img, ["example.com/app:7"]) })).code, 0);
+      assertEquals(
+        (await tsbox(root, ["load"], { stdin: await dockerArchive(img, ["example.com/app:7"]) }))
+          .code,
+        0,
+      );
       const out = join(root, "out.tar");
       assertEquals((await tsbox(root, ["save", "-o", out, "example.com/app:7"])).code, 0);
       const inspect = (ref: string) => {
-        const r = new Deno.Command("skopeo", { args: ["inspect", ref], stdout: "piped", stderr: "piped" }).outputSync();
+        const r = new Deno.Command("skopeo", {
+          args: ["inspect", ref],
+          stdout: "piped",
+          stderr: "piped",
+        }).outputSync();
         if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
         return JSON.parse(new TextDecoder().decode(r.stdout));
       };

@@ -19,15 +19,28 @@ function hidden(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("."));
 }
 
-async function oneLayerImage(store: ImageStore, layer: Uint8Array, names: string[], manifestDigest?: string) {
+async function oneLayerImage(
+  store: ImageStore,
+  layer: Uint8Array,
+  names: string[],
+  manifestDigest?: string,
+) {
   const tar = await buildTar([{ name: "f", data: "content" }]);
   const diffId = sha256(tar);
   const digest = sha256(layer);
   await store.writeBlob(digest, layer);
-  const config = json({ created: new Date().toISOString(), config: {}, rootfs: { type: "layers", diff_ids: [diffId] } });
+  const config = json({
+    created: new Date().toISOString(),
+    config: {},
+    rootfs: { type: "layers", diff_ids: [diffId] },
+  });
   return await store.commitImage({
     config,
-    layers: [{ digest, mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", size: layer.length }],
+    layers: [{
+      digest,
+      mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+      size: layer.length,
+    }],
     manifestDigest,
     names,
   });
@@ -37,13 +50,23 @@ Deno.test("ImageStore.writeBlob: verifies digest and size, leaves nothing on mis
   await withRoot(async (root) => {
     const store = new ImageStore(pathsFor(root));
     const data = new TextEncoder().encode("blob data");
-    const path = await store.writeBlob(sha256(data), new Blob([data]).stream(), { size: data.length });
+    const path = await store.writeBlob(sha256(data), new Blob([data]).stream(), {
+      size: data.length,
+    });
     assertEquals(Deno.readFileSync(path), data);
     assert(store.hasBlob(sha256(data)));
     const wrong = sha256(new TextEncoder().encode("other"));
-    const err = await assertRejects(() => store.writeBlob(wrong, data), ImageError, "digest mismatch");
+    const err = await assertRejects(
+      () => store.writeBlob(wrong, data),
+      ImageError,
+      "digest mismatch",
+    );
     assertStringIncludes(err.message, wrong);
-    await assertRejects(() => store.writeBlob(sha256(data.subarray(1)), data.subarray(1), { size: 3 }), ImageError, "size mismatch");
+    await assertRejects(
+      () => store.writeBlob(sha256(data.subarray(1)), data.subarray(1), { size: 3 }),
+      ImageError,
+      "size mismatch",
+    );
     await assertRejects(() => store.writeBlob("md5:abc", data), ImageError, "digest");
     assertEquals(hidden(store.layout.blobDir), []);
     assertEquals(store.hasBlob(wrong), false);
@@ -93,14 +116,29 @@ Deno.test("ImageStore.lookup: short name, full name, id, id prefix, repo digest"
     const mdigest = sha256(json("a manifest"));
     const img = await oneLayerImage(store, layer, ["docker.io/library/busybox:latest"], mdigest);
     assertEquals(img.ref, "docker.io/library/busybox:latest");
-    for (const ref of ["busybox", "busybox:latest", "docker.io/library/busybox", img.id, img.id.slice(7), img.id.slice(0, 12), img.id.slice(7, 15), `busybox@${mdigest}`]) {
+    for (
+      const ref of [
+        "busybox",
+        "busybox:latest",
+        "docker.io/library/busybox",
+        img.id,
+        img.id.slice(7),
+        img.id.slice(0, 12),
+        img.id.slice(7, 15),
+        `busybox@${mdigest}`,
+      ]
+    ) {
       assertEquals(store.lookup(ref)?.id, img.id, ref);
     }
     assertEquals(store.lookup(`busybox@${mdigest}`)?.ref, `docker.io/library/busybox@${mdigest}`);
     assertEquals(store.lookup("busybox:other"), undefined);
     assertEquals(store.lookup("alpine"), undefined);
     assertEquals(store.lookup(sha256(json("nothing"))), undefined);
-    assertEquals(store.lookup(img.layerDirs[0].slice(-64)), undefined, "a layer id is not an image id");
+    assertEquals(
+      store.lookup(img.layerDirs[0].slice(-64)),
+      undefined,
+      "a layer id is not an image id",
+    );
     assertEquals(store.lookup(img.id)?.layerDirs.length, 1);
     store.close();
   });
@@ -118,7 +156,12 @@ Deno.test("ImageStore.commitImage: moves tags like docker, rejects diff id misma
     assertEquals(store.list().find((s) => s.id === one.id)?.tags, []);
     const bad = json({ rootfs: { type: "layers", diff_ids: [sha256(json("x"))] } });
     await assertRejects(
-      () => store.commitImage({ config: bad, layers: [{ digest: sha256(layer), mediaType: "", size: layer.length }], names: ["bad:1"] }),
+      () =>
+        store.commitImage({
+          config: bad,
+          layers: [{ digest: sha256(layer), mediaType: "", size: layer.length }],
+          names: ["bad:1"],
+        }),
       ImageError,
       "does not match the image config",
     );

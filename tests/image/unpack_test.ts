@@ -18,7 +18,11 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += 777) yield bytes.subarray(i, i + 777);
 }
 
-async function extract(entries: Entry[], dest: string, kernel = new FakeKernel()): Promise<FakeKernel> {
+async function extract(
+  entries: Entry[],
+  dest: string,
+  kernel = new FakeKernel(),
+): Promise<FakeKernel> {
   const bytes = await buildTar(entries);
   await extractLayer(readTar(once(bytes), "test"), dest, kernel, "test layer");
   return kernel;
@@ -56,19 +60,34 @@ Deno.test("extractLayer: files, dirs, symlinks, hardlinks, devices, modes and ow
       { name: "home/user/file", data: "x", uid: 1000, gid: 1000, mode: 0o600 },
       { name: "dev/null", type: "character-device", devmajor: 1, devminor: 3, mode: 0o666 },
       { name: "run/fifo", type: "fifo", mode: 0o644 },
-      { name: "etc/cap", data: "c", pax: { "SCHILY.xattr.user.note": "hello", "SCHILY.xattr.trusted.overlay.opaque": "y" } },
+      {
+        name: "etc/cap",
+        data: "c",
+        pax: { "SCHILY.xattr.user.note": "hello", "SCHILY.xattr.trusted.overlay.opaque": "y" },
+      },
     ], layer);
     assertEquals(Deno.readTextFileSync(join(layer, "bin/tool")), "#!/bin/sh\necho hi\n");
     assertEquals(Deno.statSync(join(layer, "bin/tool")).mode! & 0o7777, 0o4755);
     assertEquals(Deno.statSync(join(layer, "tmp")).mode! & 0o7777, 0o1777);
     assertEquals(Deno.statSync(join(layer, "home/user/file")).mode! & 0o7777, 0o600);
     assertEquals(Deno.readLinkSync(join(layer, "bin/alias")), "tool");
-    assertEquals(Deno.statSync(join(layer, "bin/hard")).ino, Deno.statSync(join(layer, "bin/tool")).ino);
+    assertEquals(
+      Deno.statSync(join(layer, "bin/hard")).ino,
+      Deno.statSync(join(layer, "bin/tool")).ino,
+    );
     // directories created implicitly get 0755
     assertEquals(Deno.statSync(join(layer, "home")).mode! & 0o7777, 0o755);
     const nods = k.of("mknod").map((c) => [c.path.slice(layer.length), c.args[0], c.args[1]]);
-    assertEquals(nods, [["/dev/null", S_IFCHR | 0o666, 0x103n], ["/run/fifo", S_IFIFO | 0o644, 0n]]);
-    assert(k.of("lchown").some((c) => c.path.endsWith("home/user/file") && c.args[0] === 1000 && c.args[1] === 1000));
+    assertEquals(nods, [["/dev/null", S_IFCHR | 0o666, 0x103n], [
+      "/run/fifo",
+      S_IFIFO | 0o644,
+      0n,
+    ]]);
+    assert(
+      k.of("lchown").some((c) =>
+        c.path.endsWith("home/user/file") && c.args[0] === 1000 && c.args[1] === 1000
+      ),
+    );
     // user xattrs are applied; overlay metadata is never taken from the tar
     assertEquals(k.of("lsetxattr").map((c) => [c.args[0], c.args[1]]), [["user.note", "hello"]]);
     // directory mtimes come after every child was written
@@ -87,7 +106,11 @@ Deno.test("extractLayer: whiteouts become 0:0 char devices and opaque dirs get t
       { name: "var/cache/new", data: "n" },
       { name: ".wh..wh.plnk/", type: "directory" },
     ], layer);
-    assertEquals(k.of("mknod").map((c) => [c.path, c.args[0], c.args[1]]), [[join(layer, "etc/motd"), S_IFCHR, 0n]]);
+    assertEquals(k.of("mknod").map((c) => [c.path, c.args[0], c.args[1]]), [[
+      join(layer, "etc/motd"),
+      S_IFCHR,
+      0n,
+    ]]);
     assertEquals(k.of("lsetxattr").map((c) => [c.path, c.args[0], c.args[1]]), [
       [join(layer, "var/cache"), "trusted.overlay.opaque", "y"],
     ]);
@@ -99,29 +122,55 @@ Deno.test("extractLayer: whiteouts become 0:0 char devices and opaque dirs get t
 const MALICIOUS: [string, (outside: string) => Entry[]][] = [
   ["../x", () => [{ name: "../x", data: "evil" }]],
   ["/abs", (o) => [{ name: `${o}/abs`, data: "evil" }]],
-  ["symlink out then through it", (o) => [{ name: "a", type: "symlink", linkname: o }, { name: "a/file", data: "evil" }]],
+  [
+    "symlink out then through it",
+    (o) => [{ name: "a", type: "symlink", linkname: o }, { name: "a/file", data: "evil" }],
+  ],
   [
     "symlink inside then through it",
-    () => [{ name: "d/", type: "directory" }, { name: "b", type: "symlink", linkname: "d" }, { name: "b/file", data: "x" }],
+    () => [{ name: "d/", type: "directory" }, { name: "b", type: "symlink", linkname: "d" }, {
+      name: "b/file",
+      data: "x",
+    }],
   ],
-  ["hardlink to ../../etc/passwd", () => [{ name: "p", type: "link", linkname: "../../etc/passwd" }]],
+  [
+    "hardlink to ../../etc/passwd",
+    () => [{ name: "p", type: "link", linkname: "../../etc/passwd" }],
+  ],
   ["hardlink to absolute path", () => [{ name: "p", type: "link", linkname: "/etc/passwd" }]],
   [
     "hardlink through a symlink",
-    () => [{ name: "etc", type: "symlink", linkname: "/etc" }, { name: "p", type: "link", linkname: "etc/passwd" }],
+    () => [{ name: "etc", type: "symlink", linkname: "/etc" }, {
+      name: "p",
+      type: "link",
+      linkname: "etc/passwd",
+    }],
   ],
-  ["whiteout through a symlink", (o) => [{ name: "w", type: "symlink", linkname: o }, { name: "w/.wh.x" }]],
-  ["opaque through a symlink", (o) => [{ name: "w", type: "symlink", linkname: o }, { name: "w/.wh..wh..opq" }]],
+  [
+    "whiteout through a symlink",
+    (o) => [{ name: "w", type: "symlink", linkname: o }, { name: "w/.wh.x" }],
+  ],
+  [
+    "opaque through a symlink",
+    (o) => [{ name: "w", type: "symlink", linkname: o }, { name: "w/.wh..wh..opq" }],
+  ],
 ];
 
 for (const [label, make] of MALICIOUS) {
   Deno.test(`extractLayer: rejects ${label} and writes nothing outside`, async () => {
     await withSandbox(async (layer, outside) => {
       const k = new FakeKernel();
-      const err = await assertRejects(() => extract(make(outside), layer, k), ImageError, "refusing tar entry");
+      const err = await assertRejects(
+        () => extract(make(outside), layer, k),
+        ImageError,
+        "refusing tar entry",
+      );
       assert(err.message.includes('"'), "names the entry");
       assertEquals([...Deno.readDirSync(outside)], []);
-      assert(k.calls.every((c) => c.path.startsWith(layer + "/") || c.path === layer), "no kernel call outside");
+      assert(
+        k.calls.every((c) => c.path.startsWith(layer + "/") || c.path === layer),
+        "no kernel call outside",
+      );
     });
   });
 }
@@ -148,7 +197,13 @@ Deno.test("xattrsOf: reads SCHILY and LIBARCHIVE records, skips lossy and overla
       "mtime": "1.5",
     },
   });
-  assertEquals(x.map(([n, v]) => [n, [...v]]), [["user.a", [0x31]], ["security.capability", [1, 0, 0, 2, 0x80]]]);
+  assertEquals(x.map(([n, v]) => [n, [...v]]), [["user.a", [0x31]], ["security.capability", [
+    1,
+    0,
+    0,
+    2,
+    0x80,
+  ]]]);
 });
 
 Deno.test("readTar: garbage input is a clear ImageError", async () => {

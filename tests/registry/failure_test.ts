@@ -15,9 +15,9 @@ import {
   layoutManifestDigest,
   pushImage,
   registryBlobPath,
-  startCutProxy,
   startRegistry,
 } from "../helpers/registry.ts";
+import { startCutProxy } from "./cut_proxy.ts";
 import { ImageStore } from "../../lib/image/store.ts";
 import { pathsFor } from "../../lib/paths.ts";
 import { listFiles } from "./tree_util.ts";

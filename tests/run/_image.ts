@@ -11,22 +11,27 @@ import { makeBusyboxTar } from "../helpers/busybox.ts";
 
 let cachedTar: Uint8Array | undefined;
 
-/** Store `name` (e.g. `busybox`) with image config `config` under `root`. */
+function buildTar(customize?: (dir: string) => void): Uint8Array {
+  const path = Deno.makeTempFileSync({ suffix: ".tar" });
+  try {
+    makeBusyboxTar(path, customize);
+    return Deno.readFileSync(path);
+  } finally {
+    Deno.removeSync(path);
+  }
+}
+
+/**
+ * Store `name` (e.g. `busybox`) with image config `config` under `root`;
+ * `customize` adds content to the rootfs before it is packed.
+ */
 export async function seedImage(
   root: string,
   name = "busybox",
   config: Record<string, unknown> = {},
+  customize?: (dir: string) => void,
 ): Promise<void> {
-  if (!cachedTar) {
-    const path = Deno.makeTempFileSync({ suffix: ".tar" });
-    try {
-      makeBusyboxTar(path);
-      cachedTar = Deno.readFileSync(path);
-    } finally {
-      Deno.removeSync(path);
-    }
-  }
-  const tar = cachedTar;
+  const tar = customize ? buildTar(customize) : (cachedTar ??= buildTar());
   const digest = "sha256:" + createHash("sha256").update(tar).digest("hex");
   const store = new ImageStore(pathsFor(root));
   await store.writeBlob(digest, tar);

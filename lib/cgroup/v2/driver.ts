@@ -56,14 +56,9 @@ export class V2Driver implements CgroupDriver {
     checkName(name);
     this.validate(limits);
     const fs = this.#fs;
-    for (
-      const step of planSubtree(
-        this.#root,
-        this.#words("cgroup.controllers"),
-        this.#words("cgroup.subtree_control"),
-        limits,
-      )
-    ) {
+    const available = this.#words("cgroup.controllers");
+    const enabled = this.#words("cgroup.subtree_control");
+    for (const step of planSubtree(this.#root, available, enabled, limits)) {
       try {
         applyWrites(fs, [step.write]);
       } catch (err) {
