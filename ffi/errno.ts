@@ -38,6 +38,7 @@ export const ERRNO_NAMES: Record<number, string> = {
   30: "EROFS",
   31: "EMLINK",
   32: "EPIPE",
+  34: "ERANGE",
   36: "ENAMETOOLONG",
   38: "ENOSYS",
   39: "ENOTEMPTY",
