@@ -9,9 +9,8 @@ import { bool, parseFlags, str } from "./flags.ts";
 import { TsboxError, UsageError } from "../errors.ts";
 import { ImageStore } from "../image/store.ts";
 import { inspectImage } from "../image/inspect.ts";
-import { humanSize } from "../image/format.ts";
+import { humanSize, renderTemplate } from "../image/format.ts";
 import { familiarName, parseReference } from "../image/reference.ts";
-import { renderTemplate } from "./images.ts";
 
 const HELP = `Usage: tsbox image COMMAND
 

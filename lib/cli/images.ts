@@ -9,7 +9,7 @@ import { bool, list, parseFlags, str } from "./flags.ts";
 import { UsageError } from "../errors.ts";
 import { ImageStore } from "../image/store.ts";
 import { familiarName, parseReference, repositoryOf } from "../image/reference.ts";
-import { humanSize, since, table } from "../image/format.ts";
+import { humanSize, renderTemplate, since, table } from "../image/format.ts";
 import { shortId } from "../image/digest.ts";
 import type { ImageSummary } from "../image/types.ts";
 
@@ -128,15 +128,6 @@ function validateFilters(filters: string[]): void {
       throw new UsageError(`invalid filter "${f}": dangling takes true or false`);
     }
   }
-}
-
-/** Render a `{{.Field}}` template (and `{{json .}}`) for one row. */
-export function renderTemplate(tpl: string, row: Record<string, unknown>): string {
-  return tpl.replace(/\{\{\s*(json\s+)?\.([A-Za-z]*)\s*\}\}/g, (_, json, field) => {
-    const v = field ? row[field] : row;
-    if (field && !(field in row)) throw new UsageError(`template: unknown field .${field}`);
-    return json ? JSON.stringify(v) : String(v);
-  }).replace(/\\t/g, "\t").replace(/\\n/g, "\n");
 }
 
 /** List images. */

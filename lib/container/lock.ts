@@ -1,0 +1,75 @@
+/**
+ * Per-container lock: an exclusive flock on the container's directory.
+ * Locking the directory itself (not a file in it) means removal needs no
+ * extra file and a waiter that wakes up after `rm` finds no config.json and
+ * reports "No such container" instead of recreating anything.
+ *
+ * Lock order, to stay deadlock-free: `locks/names.lock` before a container
+ * lock; never two container locks at once; never hold one while waiting
+ * for a supervisor that may need it.
+ * @module
+ */
+
+import type { Paths } from "../paths.ts";
+import { containerDir } from "../paths.ts";
+import { type ContainerRecord, readContainer, writeState } from "./store.ts";
+import { NoSuchContainer } from "./lookup.ts";
+import type { LiveState } from "./live.ts";
+
+async function lockDir(dir: string, id: string): Promise<Deno.FsFile> {
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(dir, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new NoSuchContainer(id);
+    throw err;
+  }
+  try {
+    await f.lock(true);
+    return f;
+  } catch (err) {
+    f.close();
+    throw err;
+  }
+}
+
+/**
+ * Run `fn` with container `id` locked and freshly read.
+ * @throws {NoSuchContainer} it does not exist (or was removed while we waited).
+ */
+export async function withContainerLock<T>(
+  paths: Paths,
+  id: string,
+  fn: (rec: ContainerRecord) => T | Promise<T>,
+): Promise<T> {
+  const f = await lockDir(containerDir(paths, id), id);
+  try {
+    const rec = readContainer(paths, id);
+    if (!rec) throw new NoSuchContainer(id);
+    return await fn(rec);
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * Read-modify-write state.json under the lock; `fn` returns the new state
+ * (or undefined to keep it). A container removed meanwhile is left alone.
+ * @returns false when the container no longer exists.
+ */
+export async function updateState(
+  paths: Paths,
+  id: string,
+  fn: (rec: ContainerRecord) => LiveState | undefined | Promise<LiveState | undefined>,
+): Promise<boolean> {
+  try {
+    await withContainerLock(paths, id, async (rec) => {
+      const next = await fn(rec);
+      if (next) writeState(paths, id, next);
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof NoSuchContainer) return false; // removed by `rm -f` while it ran
+    throw err;
+  }
+}

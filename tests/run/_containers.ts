@@ -1,0 +1,39 @@
+/**
+ * Test helpers for containers started in the background.
+ * @module
+ */
+
+/** Poll `root` until container `name` (or the only container) records a running pid. */
+export async function waitRunning(
+  root: string,
+  name?: string,
+  timeoutMs = 15_000,
+): Promise<{ id: string; pid: number }> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    for (const id of readDirNames(`${root}/containers`)) {
+      try {
+        const cfg = JSON.parse(Deno.readTextFileSync(`${root}/containers/${id}/config.json`));
+        const st = JSON.parse(Deno.readTextFileSync(`${root}/containers/${id}/state.json`));
+        if ((name === undefined || cfg.name === name) && st.status === "running" && st.pid > 0) {
+          return { id, pid: st.pid };
+        }
+      } catch (err) {
+        // not fully written yet (or mid-rename): poll again
+        if (!(err instanceof Deno.errors.NotFound) && !(err instanceof SyntaxError)) throw err;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`container ${name ?? ""} did not start`);
+}
+
+/** Names in a dir, [] when missing. */
+export function readDirNames(p: string): string[] {
+  try {
+    return [...Deno.readDirSync(p)].map((e) => e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+}
