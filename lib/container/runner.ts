@@ -1,71 +1,138 @@
 /**
- * Start a created container and supervise it in the foreground:
+ * Start a created (or exited) container and supervise it until it exits:
  *
- *   cgroup → etc files → spawn init in a new PID ns → send spec →
- *   ("ns") attach network → ("ready") join cgroup → "go" → relay stdio,
- *   forward signals → wait → record exit (OOM?) → teardown.
+ *   claim (lock: not running, clean leftovers) → cgroup → etc files →
+ *   spawn init in a new PID ns → send spec → ("ns") attach network →
+ *   ("ready") join cgroup, record pid → "go" → exec'd? → relay stdio or
+ *   log it, forward signals → wait → (lock) teardown, record exit (OOM?).
  *
- * Teardown runs on every path (error, signal, normal exit): network DEL,
- * cgroup removal, state update. Mounts live only in the container's mount
- * namespace and vanish with it.
+ * The same code runs the foreground `run`/`start -a` (stdio relayed) and
+ * the detached monitor (stdio → json log). Teardown runs on every path;
+ * mounts live only in the container's mount namespace and vanish with it.
+ * The init dies with us (PR_SET_PDEATHSIG), so a SIGKILLed supervisor
+ * leaves only records, which `start`/`rm` clean through the kernel's view.
  * @module
  */
 
 import type { CliContext } from "../cli/context.ts";
 import { containerDir } from "../paths.ts";
-import { TsboxError } from "../errors.ts";
+import { ContainerError } from "../errors.ts";
 import {
   cgroupName,
   type ContainerCgroup,
   openCgroups,
   type ResourceLimits,
 } from "../cgroup/mod.ts";
-import { attachNetwork, detachNetwork, writeEtcFiles } from "../net/mod.ts";
+import { attachNetwork, detachContainer, detachNetwork, writeEtcFiles } from "../net/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { kill } from "../../ffi/process.ts";
 import { spawnInNewPidNs } from "./pidns.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
-import { type ContainerConfig, readContainer, writeConfig, writeState } from "./store.ts";
+import { type ContainerConfig, writeConfig } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
 import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
+import { updateState, withContainerLock } from "./lock.ts";
+import { liveView } from "./live.ts";
+import { JsonLogWriter, logPath } from "./log_file.ts";
+import { type OutputPump, pumpPtyToLog, pumpStreamsToLog } from "./log_pump.ts";
+
+/** Why a container did not get to exec its command. */
+export interface StartFailure {
+  message: string;
+  code: number;
+}
 
 /** How the container's stdio is connected. */
 export interface StdioOptions {
-  /** Forward our stdin. */
+  /** Forward our stdin (foreground) / keep the container's stdin open (log mode). */
   interactive: boolean;
+  /** Detached: stdout/stderr (or the pty) go to the json log, not to our stdio. */
+  log?: boolean;
+  /** Called once: when the command was exec'd (no argument) or failed to start. */
+  onStarted?: (failure?: StartFailure) => void;
 }
 
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
-/** Teardown of what `startContainer` set up (idempotent, safe after SIGKILL). */
-export async function teardownContainer(ctx: CliContext, config: ContainerConfig): Promise<void> {
+/**
+ * Teardown of what `startContainer` set up (idempotent, safe after SIGKILL):
+ * network (recorded attachment, then tsbox's own record for a crash
+ * mid-attach) and cgroup. Returns the config without the attachment; the
+ * caller stores it (under the container lock).
+ */
+export async function teardownContainer(
+  ctx: CliContext,
+  config: ContainerConfig,
+): Promise<ContainerConfig> {
   const net = config.network as NetworkRecord | undefined;
   if (net?.attachment) await detachNetwork(ctx.paths, net.attachment, ctx.kernel);
+  await detachContainer(ctx.paths, config.id, ctx.kernel);
   const cg = openCgroups().open(cgroupName(config.id));
   if (cg) await cg.destroy();
+  return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
 }
 
+/** Take the container for a start: refuse if alive, clean what a crash left, mark it starting. */
+async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
+  return await withContainerLock(ctx.paths, id, async (rec) => {
+    const view = liveView(rec);
+    if (view.running || view.starting) {
+      throw new ContainerError(`container ${id} is already running`, { exitCode: 1 });
+    }
+    if (view.status === "removing") {
+      throw new ContainerError(`container ${id} is marked for removal and cannot be started`, {
+        exitCode: 1,
+      });
+    }
+    const config = await teardownContainer(ctx, rec.config);
+    if (config !== rec.config) writeConfig(ctx.paths, config);
+    updateStateSync(ctx, id, {
+      status: "running",
+      pid: 0,
+      monitorPid: Deno.pid,
+      monitorStartTime: pidStartTime(Deno.pid),
+      startedAt: new Date().toISOString(),
+    });
+    return config;
+  });
+}
+
+function updateStateSync(ctx: CliContext, id: string, s: Parameters<typeof writeStateOf>[2]) {
+  writeStateOf(ctx, id, s);
+}
+import { writeState as writeStateOf } from "./store.ts";
+
 /**
- * Run container `id` in the foreground; returns the exit code
- * (the command's, 128+N when killed by signal N, 125/126/127 for setup failures).
+ * Run container `id` until it exits; returns the exit code (the command's,
+ * 128+N when killed by signal N, 125/126/127 for setup failures).
+ * @throws {ContainerError} already running / being removed (exit 1).
  */
 export async function startContainer(
   ctx: CliContext,
   id: string,
   stdio: StdioOptions,
 ): Promise<number> {
-  const rec = readContainer(ctx.paths, id);
-  if (!rec) throw new TsboxError(`No such container: ${id}`);
-  const config = rec.config;
+  const config = await claim(ctx, id);
   const dir = containerDir(ctx.paths, id);
   const net = (config.network ?? { opts: { mode: "none" } }) as NetworkRecord;
+  const mode = (net.opts as { mode: string }).mode;
   const p = config.process;
+  const log = stdio.log ? new JsonLogWriter(logPath(ctx.paths, id)) : undefined;
+  let started = false;
+  const reportStart = (failure?: StartFailure) => {
+    if (started) return;
+    started = true;
+    stdio.onStarted?.(failure);
+  };
   let cgroup: ContainerCgroup | undefined;
   let child: Deno.ChildProcess | undefined;
-  let initError: { message: string; code: number } | undefined;
+  let initError: StartFailure | undefined;
   let relay: TtyRelay | undefined;
+  let pump: OutputPump | undefined;
+  let oom = false;
+  let code = 125;
   const forwarders: [Deno.Signal, () => void][] = [];
   const [parentEnd, childEnd] = seqpacketPair();
   setCloexec(parentEnd);
@@ -84,20 +151,22 @@ export async function startContainer(
       workDir: `${dir}/work`,
       hostname: config.hostname,
       etcFiles: etc,
-      newNetns: (net.opts as { mode: string }).mode !== "host",
+      newNetns: mode !== "host",
       mounts: config.mounts,
       process: p,
     };
     const cmd = new Deno.Command(ctx.self[0], {
       args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
-      stdin: p.tty || !stdio.interactive ? "null" : "inherit",
-      stdout: p.tty ? "null" : "inherit",
-      stderr: "inherit",
+      stdin: p.tty || !stdio.interactive ? "null" : log ? "piped" : "inherit",
+      stdout: log && !p.tty ? "piped" : p.tty ? "null" : "inherit",
+      stderr: log ? "piped" : "inherit",
     });
     child = spawnInNewPidNs(ctx.kernel, () => cmd.spawn());
     closeFd(childEnd);
     const pid = child.pid;
+    if (log && !p.tty) pump = pumpStreamsToLog(child.stdout, child.stderr, log);
+    else if (log) pump = pumpStreamsToLog(null, child.stderr, log);
     for (const sig of FORWARDED) {
       const h = () => kill(pid, signalNumber(sig));
       Deno.addSignalListener(sig, h);
@@ -115,7 +184,7 @@ export async function startContainer(
         initError = msg;
         break;
       }
-      if (msg.type === "ns" && (net.opts as { mode: string }).mode === "bridge") {
+      if (msg.type === "ns" && mode === "bridge") {
         net.attachment = await attachNetwork(ctx.paths, {
           containerId: id,
           containerName: config.name,
@@ -133,15 +202,11 @@ export async function startContainer(
         });
       }
       if (msg.type === "ready") {
-        if (msg.pty) relay = startTtyRelay(fd, stdio.interactive);
+        if (msg.pty && log) pump = pump?.with(pumpPtyToLog(fd, log));
+        else if (msg.pty) relay = startTtyRelay(fd, stdio.interactive);
         cgroup.addProcess(pid); // joined at the last moment: the init's own memory is not charged
-        writeState(ctx.paths, id, {
-          status: "running",
-          pid,
-          pidStartTime: pidStartTime(pid),
-          monitorPid: Deno.pid,
-          startedAt: new Date().toISOString(),
-        });
+        const startTime = pidStartTime(pid);
+        await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
         sendMsg(parentEnd, encodeMsg({ type: "go" }));
         ready = true;
       }
@@ -149,27 +214,25 @@ export async function startContainer(
     // after exec the socket closes (close-on-exec); an exec failure still reports
     const late = ready ? decodeMsg<FromInit>((await recvFd(parentEnd)).data) : undefined;
     if (late?.type === "error") initError = late;
+    reportStart(
+      initError ?? (ready ? undefined : { message: "container init exited before starting", code }),
+    );
     const status = await child.status;
     child = undefined;
     await relay?.stop();
     relay = undefined;
-    const oom = cgroup.oomKilled();
-    const code = initError
+    await pump?.done();
+    oom = cgroup.oomKilled();
+    code = initError
       ? initError.code
       : status.signal
       ? 128 + signalNumber(status.signal)
       : status.code;
-    if (initError) console.error(initError.message);
-    writeState(ctx.paths, id, {
-      status: "exited",
-      pid: 0,
-      exitCode: code,
-      oomKilled: oom,
-      error: initError?.message,
-      startedAt: readContainer(ctx.paths, id)?.state.startedAt,
-      finishedAt: new Date().toISOString(),
-    });
+    if (initError && !stdio.onStarted) console.error(initError.message);
     return code;
+  } catch (err) {
+    reportStart({ message: String((err as Error)?.message ?? err), code: 125 });
+    throw err;
   } finally {
     for (const [sig, h] of forwarders) Deno.removeSignalListener(sig, h);
     if (child) {
@@ -178,16 +241,21 @@ export async function startContainer(
       await child.status;
     }
     await relay?.stop();
+    await pump?.done();
+    log?.close();
     closeFd(parentEnd);
-    const latest = readContainer(ctx.paths, id);
-    await teardownContainer(ctx, latest?.config ?? config);
-    if (latest && latest.state.status !== "exited") {
-      writeState(ctx.paths, id, {
-        ...latest.state,
+    await updateState(ctx.paths, id, async (rec) => {
+      const cleaned = await teardownContainer(ctx, rec.config);
+      if (cleaned !== rec.config) writeConfig(ctx.paths, cleaned);
+      return {
         status: "exited",
         pid: 0,
-        exitCode: latest.state.exitCode ?? 125,
-      });
-    }
+        exitCode: code,
+        oomKilled: oom,
+        error: initError?.message,
+        startedAt: rec.state.startedAt,
+        finishedAt: new Date().toISOString(),
+      };
+    });
   }
 }

@@ -56,9 +56,10 @@ function readIfExists(path: string): string {
 
 /** Build the container's filesystem and switch into it (bubblewrap-style timeline). */
 function setupFilesystem(kernel: Kernel, spec: InitSpec): void {
-  const { base, masks } = rootfsPlan(spec);
+  const { base, etc, masks } = rootfsPlan(spec);
   applySteps(kernel, spec.rootfs, base);
   applyVolumeMounts(kernel, spec.rootfs, spec.mounts);
+  applySteps(kernel, spec.rootfs, etc);
   applySteps(kernel, spec.rootfs, masks);
   // pivot_root(".", ".") stacks the old root under the new one; detach it at once
   kernel.chdir(spec.rootfs);

@@ -5,7 +5,7 @@
  *
  * Order (as runc/bubblewrap): make `/` rprivate so nothing propagates to
  * the host → overlay root → /proc → /dev (+ nodes, pts, shm, mqueue) →
- * /sys → /etc binds → (volumes, applied by volumes/) → masks → pivot_root.
+ * /sys → (volumes, applied by volumes/) → /etc binds → masks → pivot_root.
  * @module
  */
 
@@ -89,7 +89,7 @@ export function layersParent(lowerDirs: string[]): string | undefined {
 }
 
 /** The ordered setup steps up to (not including) volumes and pivot_root. */
-export function rootfsPlan(inp: RootfsInput): { base: Step[]; masks: Step[] } {
+export function rootfsPlan(inp: RootfsInput): { base: Step[]; etc: Step[]; masks: Step[] } {
   const r = (p: string) => join(inp.rootfs, p);
   const nodevExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   const parent = layersParent(inp.lowerDirs);
@@ -164,6 +164,9 @@ export function rootfsPlan(inp: RootfsInput): { base: Step[]; masks: Step[] } {
       fstype: "sysfs",
       flags: nodevExec | MS_RDONLY,
     },
+  ];
+  // after the volumes: a volume over /etc must not hide (or copy up) the generated files
+  const etc: Step[] = [
     { op: "mkdir", path: r("etc"), mode: 0o755 },
     ...([["hosts", inp.etcFiles.hosts], ["resolv.conf", inp.etcFiles.resolvConf], [
       "hostname",
@@ -211,5 +214,5 @@ export function rootfsPlan(inp: RootfsInput): { base: Step[]; masks: Step[] } {
       },
     ]),
   ];
-  return { base, masks };
+  return { base, etc, masks };
 }

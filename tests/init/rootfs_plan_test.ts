@@ -17,8 +17,8 @@ const mounts = (steps: Step[]) =>
   steps.filter((s) => s.op === "mount") as Extract<Step, { op: "mount" }>[];
 
 Deno.test("rootfsPlan: / made rprivate first, then overlay, then proc/dev/pts/sys/etc in order", () => {
-  const { base } = rootfsPlan(input("/r"));
-  const m = mounts(base);
+  const { base, etc } = rootfsPlan(input("/r"));
+  const m = mounts([...base, ...etc]);
   assertEquals(m[0], {
     op: "mount",
     source: null,
@@ -62,12 +62,12 @@ Deno.test("applySteps: makes dirs, device nodes and binds through the kernel", (
   const root = Deno.makeTempDirSync();
   try {
     const k = new FakeKernel();
-    const { base } = rootfsPlan(input(root));
-    applySteps(k, root, base.filter((s) => s.op !== "mknod"));
+    const { base, etc } = rootfsPlan(input(root));
+    applySteps(k, root, [...base, ...etc].filter((s) => s.op !== "mknod"));
     assert(Deno.statSync(`${root}/proc`).isDirectory);
     assert(Deno.lstatSync(`${root}/dev/ptmx`).isSymlink);
     assert(Deno.statSync(`${root}/etc/hosts`).isFile);
-    assertEquals(k.callsOf("mount").length, mounts(base).length);
+    assertEquals(k.callsOf("mount").length, mounts([...base, ...etc]).length);
     assertEquals(k.callsOf("chdir"), [["/s/image/layers"]]);
   } finally {
     Deno.removeSync(root, { recursive: true });
@@ -79,9 +79,9 @@ Deno.test("applySteps: refuses an image whose /proc or /etc is a symlink to a ho
   try {
     Deno.symlinkSync("/etc", `${root}/etc`);
     const k = new FakeKernel();
-    const { base } = rootfsPlan(input(root));
+    const { base, etc } = rootfsPlan(input(root));
     const err = assertThrows(
-      () => applySteps(k, root, base.filter((s) => s.op !== "mknod")),
+      () => applySteps(k, root, [...base, ...etc].filter((s) => s.op !== "mknod")),
       TsboxError,
     );
     assertStringIncludes(err.message, "is a symlink");

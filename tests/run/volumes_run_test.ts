@@ -6,6 +6,8 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { tsbox, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "./_image.ts";
+import { waitRunning } from "./_containers.ts";
+import { MAIN } from "../helpers/tsbox.ts";
 
 const NONE = ["--network", "none"];
 
@@ -268,3 +270,61 @@ Deno.test("run -v: an image symlink pointing at a host path cannot redirect a mo
     }
   });
 });
+
+Deno.test("run -v: tsbox SIGKILLed mid-run, then rm -f → volume data intact, nothing left", async () => {
+  await withRoot(async (root) => {
+    await seedImage(root);
+    const cli = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        MAIN,
+        "--root",
+        root,
+        "run",
+        "--name",
+        "victim",
+        ...NONE,
+        "-v",
+        "precious:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo important > /data/keep; while true; do date >> /data/log; sleep 0.1; done",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let containerPid = 0;
+    let id = "";
+    try {
+      ({ pid: containerPid, id } = await waitRunning(root, "victim"));
+      await new Promise((r) => setTimeout(r, 300));
+      cli.kill("SIGKILL");
+      await cli.status;
+      assert(isAlive(containerPid), "the container outlives the CLI (as with docker)");
+      const rm = await tsbox(root, ["rm", "-f", "victim"]);
+      assertEquals(rm.code, 0, rm.stderr);
+      assert(!isAlive(containerPid), "rm -f killed the container");
+      assertEquals(Deno.readTextFileSync(`${root}/volumes/precious/_data/keep`), "important\n");
+      assertEquals(listDir(`${root}/containers`), []);
+      assert(!Deno.readTextFileSync("/proc/self/mountinfo").includes(root));
+      assertEquals(listDir("/sys/fs/cgroup/pids").filter((n) => n === `tsbox-${id}`), []);
+    } finally {
+      if (containerPid && isAlive(containerPid)) Deno.kill(containerPid, "SIGKILL");
+      await cli.status;
+      await tsbox(root, ["rm", "-f", "victim"]);
+    }
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z/.test(stat); // a zombie is dead
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The container log, in docker's json-file format: one JSON object per
+ * line, `{"log":"…\n","stream":"stdout"|"stderr","time":"RFC 3339"}`.
+ * Output is split at newlines per stream (stdout and stderr never mix in
+ * one entry); a line longer than 16 KiB is cut into several entries, as
+ * docker does; a last line without newline is written when the stream ends.
+ * @module
+ */
+
+import { join } from "node:path";
+import type { Paths } from "../paths.ts";
+import { containerDir } from "../paths.ts";
+
+/** One log entry. */
+export interface LogEntry {
+  stream: "stdout" | "stderr";
+  /** ISO time the line was read. */
+  time: string;
+  /** The text, with its trailing newline when it had one. */
+  log: string;
+}
+
+/** Where container `id` logs (`containers/<id>/<id>-json.log`, like docker). */
+export function logPath(paths: Paths, id: string): string {
+  return join(containerDir(paths, id), `${id}-json.log`);
+}
+
+const MAX_LINE = 16 * 1024;
+const enc = new TextEncoder();
+
+/** Appends entries to a log file; one writer per container run. */
+export class JsonLogWriter {
+  #file: Deno.FsFile;
+  #pending: Record<LogEntry["stream"], Uint8Array[]> = { stdout: [], stderr: [] };
+  #pendingLen: Record<LogEntry["stream"], number> = { stdout: 0, stderr: 0 };
+  #dec = new TextDecoder();
+
+  /** Open (create/append) `path`. */
+  constructor(path: string) {
+    this.#file = Deno.openSync(path, { create: true, append: true, mode: 0o640 });
+  }
+
+  /** Add bytes read from `stream`; complete lines are written at once. */
+  write(stream: LogEntry["stream"], chunk: Uint8Array): void {
+    let start = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] !== 0x0a) continue;
+      this.#push(stream, chunk.subarray(start, i + 1));
+      this.#emit(stream);
+      start = i + 1;
+    }
+    let rest = chunk.subarray(start);
+    while (rest.length) {
+      const room = MAX_LINE - this.#pendingLen[stream];
+      this.#push(stream, rest.subarray(0, room));
+      rest = rest.subarray(room);
+      if (this.#pendingLen[stream] >= MAX_LINE) this.#emit(stream);
+    }
+  }
+
+  /** Write what is left of `stream` (it ended without a newline). */
+  flush(stream: LogEntry["stream"]): void {
+    if (this.#pendingLen[stream]) this.#emit(stream);
+  }
+
+  /** Flush both streams and close the file. */
+  close(): void {
+    this.flush("stdout");
+    this.flush("stderr");
+    this.#file.close();
+  }
+
+  #push(stream: LogEntry["stream"], bytes: Uint8Array): void {
+    if (!bytes.length) return;
+    this.#pending[stream].push(bytes.slice());
+    this.#pendingLen[stream] += bytes.length;
+  }
+
+  #emit(stream: LogEntry["stream"]): void {
+    const parts = this.#pending[stream];
+    const all = new Uint8Array(this.#pendingLen[stream]);
+    let off = 0;
+    for (const p of parts) {
+      all.set(p, off);
+      off += p.length;
+    }
+    this.#pending[stream] = [];
+    this.#pendingLen[stream] = 0;
+    const entry: LogEntry = { log: this.#dec.decode(all), stream, time: new Date().toISOString() };
+    const line = enc.encode(JSON.stringify(entry) + "\n");
+    // O_APPEND: one write per entry keeps lines whole even with a concurrent reader
+    let n = 0;
+    while (n < line.length) n += this.#file.writeSync(line.subarray(n));
+  }
+}
+
+/** Parse complete lines of a log file; a torn or foreign line is skipped. */
+export function parseLogLines(text: string): LogEntry[] {
+  const out: LogEntry[] = [];
+  for (const l of text.split("\n")) {
+    if (!l) continue;
+    try {
+      const e = JSON.parse(l) as LogEntry;
+      if (typeof e.log === "string" && (e.stream === "stdout" || e.stream === "stderr")) out.push(e);
+    } catch (err) {
+      // a line cut by a crash mid-write: docker's reader skips those too
+      if (!(err instanceof SyntaxError)) throw err;
+    }
+  }
+  return out;
+}
