@@ -8,20 +8,7 @@
 import { bool, type FlagDef, list, parseFlags, str } from "./flags.ts";
 import { UsageError } from "../errors.ts";
 import type { ContainerSpec } from "../container/types.ts";
-
-/** Resource flag long names (values passed raw to lib/cgroup). */
-export const RESOURCE_FLAGS = [
-  "memory",
-  "memory-swap",
-  "memory-reservation",
-  "cpus",
-  "cpu-shares",
-  "cpu-period",
-  "cpu-quota",
-  "cpuset-cpus",
-  "cpuset-mems",
-  "pids-limit",
-];
+import { RESOURCE_FLAG_NAMES } from "../cgroup/parse.ts";
 
 /** Flags of `run` (and `create`, which ignores -d and --rm semantics of attach). */
 export const RUN_FLAGS: FlagDef[] = [
@@ -163,7 +150,7 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     return parseEnvFile(text, f);
   });
   const resources: Record<string, string> = {};
-  for (const k of RESOURCE_FLAGS) {
+  for (const k of RESOURCE_FLAG_NAMES) {
     const v = str(p, k);
     if (v !== undefined) resources[k] = v;
   }

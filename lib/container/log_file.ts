@@ -34,6 +34,7 @@ export class JsonLogWriter {
   #pending: Record<LogEntry["stream"], Uint8Array[]> = { stdout: [], stderr: [] };
   #pendingLen: Record<LogEntry["stream"], number> = { stdout: 0, stderr: 0 };
   #dec = new TextDecoder();
+  #closed = false;
 
   /** Open (create/append) `path`. */
   constructor(path: string) {
@@ -42,6 +43,7 @@ export class JsonLogWriter {
 
   /** Add bytes read from `stream`; complete lines are written at once. */
   write(stream: LogEntry["stream"], chunk: Uint8Array): void {
+    if (this.#closed) return; // a pump that outlived the drain timeout
     let start = 0;
     for (let i = 0; i < chunk.length; i++) {
       if (chunk[i] !== 0x0a) continue;
@@ -60,13 +62,14 @@ export class JsonLogWriter {
 
   /** Write what is left of `stream` (it ended without a newline). */
   flush(stream: LogEntry["stream"]): void {
-    if (this.#pendingLen[stream]) this.#emit(stream);
+    if (!this.#closed && this.#pendingLen[stream]) this.#emit(stream);
   }
 
   /** Flush both streams and close the file. */
   close(): void {
     this.flush("stdout");
     this.flush("stderr");
+    this.#closed = true;
     this.#file.close();
   }
 

@@ -1,6 +1,73 @@
-/** Placeholder. @module */
-import type { Command } from "../cli/context.ts";
-import { TsboxError } from "../errors.ts";
+/**
+ * Hidden `__monitor ID`: supervise one detached container. Started by
+ * `startDetached` with stdio on /dev/null; leaves the CLI's session so the
+ * terminal's signals and hangup do not reach it; reports "started" (or the
+ * failure) on the monitor socket, then runs the container with its output
+ * in the json log, records the exit, and removes it when `--rm` asked.
 
-/** Placeholder: fails clearly until implemented. */
-export const main: Command = () => Promise.reject(new TsboxError("not implemented yet"));
+ * Memory: one idle Deno isolate waiting on a child and two pipes, all
+ * work synchronous or on the event loop; no buffering beyond one line.
+ * @module
+ */
+
+import type { Command } from "../cli/context.ts";
+import { exitCodeOf, formatError, TsboxError } from "../errors.ts";
+import { closeFd, sendMsg, setCloexec } from "../../ffi/fds.ts";
+import { setsid } from "../../ffi/process.ts";
+import { type FromMonitor, MONITOR_FD_ENV } from "./detach.ts";
+import { type StartFailure, startContainer } from "./runner.ts";
+import { readContainer } from "./store.ts";
+import { removeContainer } from "./remove.ts";
+
+/** Hidden `__monitor` entry. */
+export const main: Command = async (args, ctx) => {
+  const fd = Number(Deno.env.get(MONITOR_FD_ENV));
+  const id = args[0];
+  if (!Number.isInteger(fd) || fd < 3 || !id) throw new TsboxError("__monitor is internal to tsbox");
+  setCloexec(fd);
+  Deno.env.delete(MONITOR_FD_ENV);
+  setsid();
+  Deno.chdir("/"); // do not keep the CLI's working directory busy
+
+  let reported = false;
+  const report = (m: FromMonitor) => {
+    if (reported) return;
+    reported = true;
+    try {
+      sendMsg(fd, new TextEncoder().encode(JSON.stringify(m)));
+    } catch (err) {
+      // the CLI was killed while waiting; the container runs on regardless
+      console.error(formatError(err));
+    }
+    closeFd(fd);
+  };
+  let ran = false;
+  const rec = readContainer(ctx.paths, id);
+  try {
+    if (!rec) throw new TsboxError(`No such container: ${id}`);
+    await startContainer(ctx, id, {
+      interactive: rec.config.spec.interactive,
+      log: true,
+      onStarted: (f?: StartFailure) => {
+        ran = true;
+        report(f ? { type: "error", ...f } : { type: "started" });
+      },
+    });
+  } catch (err) {
+    report({ type: "error", message: errorText(err), code: exitCodeOf(err) });
+  } finally {
+    // only a container this monitor ran: a refused start must not remove someone else's
+    if (ran && rec?.config.spec.autoRemove) await autoRemove(ctx, id);
+  }
+  return 0;
+};
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function autoRemove(ctx: Parameters<Command>[1], id: string): Promise<void> {
+  const rec = readContainer(ctx.paths, id);
+  if (!rec) return; // removed by `rm -f` meanwhile
+  await removeContainer(ctx, rec, { force: true, volumes: true });
+}

@@ -4,7 +4,11 @@
  * @module
  */
 
-/** Field 22 (starttime, clock ticks since boot) of /proc/PID/stat; undefined when gone. */
+/**
+ * Field 22 (starttime, clock ticks since boot) of /proc/PID/stat; undefined
+ * when gone — a zombie counts as gone: it has exited, and an orphan's zombie
+ * may never be reaped when the host's PID 1 does not reap.
+ */
 export function pidStartTime(pid: number): number | undefined {
   let text: string;
   try {
@@ -15,6 +19,7 @@ export function pidStartTime(pid: number): number | undefined {
   }
   // comm (field 2) may contain spaces and parens: split after the last ')'
   const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  if (rest[0] === "Z" || rest[0] === "X") return undefined;
   return Number(rest[19]);
 }
 

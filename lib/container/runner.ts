@@ -16,7 +16,7 @@
 
 import type { CliContext } from "../cli/context.ts";
 import { containerDir } from "../paths.ts";
-import { ContainerError } from "../errors.ts";
+import { ContainerError, exitCodeOf, formatError, TsboxError } from "../errors.ts";
 import {
   cgroupName,
   type ContainerCgroup,
@@ -28,15 +28,15 @@ import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/f
 import { kill } from "../../ffi/process.ts";
 import { spawnInNewPidNs } from "./pidns.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
-import { type ContainerConfig, writeConfig } from "./store.ts";
+import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
 import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
 import { updateState, withContainerLock } from "./lock.ts";
-import { liveView } from "./live.ts";
+import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
-import { type OutputPump, pumpPtyToLog, pumpStreamsToLog } from "./log_pump.ts";
+import { drain, pumpPty, pumpStream } from "./log_pump.ts";
 
 /** Why a container did not get to exec its command. */
 export interface StartFailure {
@@ -88,21 +88,17 @@ async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
     }
     const config = await teardownContainer(ctx, rec.config);
     if (config !== rec.config) writeConfig(ctx.paths, config);
-    updateStateSync(ctx, id, {
+    const starting: LiveState = {
       status: "running",
       pid: 0,
       monitorPid: Deno.pid,
       monitorStartTime: pidStartTime(Deno.pid),
       startedAt: new Date().toISOString(),
-    });
+    };
+    writeState(ctx.paths, id, starting);
     return config;
   });
 }
-
-function updateStateSync(ctx: CliContext, id: string, s: Parameters<typeof writeStateOf>[2]) {
-  writeStateOf(ctx, id, s);
-}
-import { writeState as writeStateOf } from "./store.ts";
 
 /**
  * Run container `id` until it exits; returns the exit code (the command's,
@@ -130,7 +126,7 @@ export async function startContainer(
   let child: Deno.ChildProcess | undefined;
   let initError: StartFailure | undefined;
   let relay: TtyRelay | undefined;
-  let pump: OutputPump | undefined;
+  const pumps: Promise<void>[] = [];
   let oom = false;
   let code = 125;
   const forwarders: [Deno.Signal, () => void][] = [];
@@ -165,8 +161,8 @@ export async function startContainer(
     child = spawnInNewPidNs(ctx.kernel, () => cmd.spawn());
     closeFd(childEnd);
     const pid = child.pid;
-    if (log && !p.tty) pump = pumpStreamsToLog(child.stdout, child.stderr, log);
-    else if (log) pump = pumpStreamsToLog(null, child.stderr, log);
+    if (log && !p.tty) pumps.push(pumpStream(child.stdout, "stdout", log));
+    if (log) pumps.push(pumpStream(child.stderr, "stderr", log));
     for (const sig of FORWARDED) {
       const h = () => kill(pid, signalNumber(sig));
       Deno.addSignalListener(sig, h);
@@ -202,7 +198,7 @@ export async function startContainer(
         });
       }
       if (msg.type === "ready") {
-        if (msg.pty && log) pump = pump?.with(pumpPtyToLog(fd, log));
+        if (msg.pty && log) pumps.push(pumpPty(fd, log));
         else if (msg.pty) relay = startTtyRelay(fd, stdio.interactive);
         cgroup.addProcess(pid); // joined at the last moment: the init's own memory is not charged
         const startTime = pidStartTime(pid);
@@ -221,7 +217,7 @@ export async function startContainer(
     child = undefined;
     await relay?.stop();
     relay = undefined;
-    await pump?.done();
+    await drain(pumps);
     oom = cgroup.oomKilled();
     code = initError
       ? initError.code
@@ -231,7 +227,10 @@ export async function startContainer(
     if (initError && !stdio.onStarted) console.error(initError.message);
     return code;
   } catch (err) {
-    reportStart({ message: String((err as Error)?.message ?? err), code: 125 });
+    const message = err instanceof TsboxError ? err.message : String((err as Error)?.message ?? err);
+    initError ??= { message, code: exitCodeOf(err) };
+    code = initError.code;
+    reportStart(initError);
     throw err;
   } finally {
     for (const [sig, h] of forwarders) Deno.removeSignalListener(sig, h);
@@ -241,12 +240,17 @@ export async function startContainer(
       await child.status;
     }
     await relay?.stop();
-    await pump?.done();
+    await drain(pumps);
     log?.close();
     closeFd(parentEnd);
     await updateState(ctx.paths, id, async (rec) => {
-      const cleaned = await teardownContainer(ctx, rec.config);
-      if (cleaned !== rec.config) writeConfig(ctx.paths, cleaned);
+      try {
+        const cleaned = await teardownContainer(ctx, rec.config);
+        if (cleaned !== rec.config) writeConfig(ctx.paths, cleaned);
+      } catch (err) {
+        // the exit is still recorded; `start` and `rm` retry the teardown
+        console.error(formatError(err));
+      }
       return {
         status: "exited",
         pid: 0,

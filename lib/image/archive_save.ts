@@ -89,18 +89,26 @@ export async function writeArchive(
   sink: (chunk: Uint8Array) => Promise<void>,
 ): Promise<void> {
   const pack = tar.pack();
+  let sinkError: unknown;
   const draining = (async () => {
-    for await (const chunk of pack as AsyncIterable<Uint8Array>) await sink(chunk);
+    try {
+      for await (const chunk of pack as AsyncIterable<Uint8Array>) await sink(chunk);
+    } catch (err) {
+      // the output failed (closed pipe, full disk): stop the producer, report this error
+      sinkError = err;
+      pack.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
   })();
   try {
     await produce(store, items, pack);
     pack.finalize();
   } catch (err) {
     pack.destroy(err instanceof Error ? err : new Error(String(err)));
-    await draining.catch((e) => e); // the producer's error is the one to report
-    throw err;
+    await draining;
+    throw sinkError ?? err;
   }
   await draining;
+  if (sinkError !== undefined) throw sinkError;
 }
 
 async function produce(store: ImageStore, items: SaveItem[], pack: tar.Pack): Promise<void> {
@@ -181,10 +189,25 @@ async function writeLayer(
   let failed!: (e: unknown) => void;
   const finished = new Promise<void>((res, rej) => [done, failed] = [res, rej]);
   const entry = pack.entry({ name, size, mode: 0o644 }, (e: unknown) => e ? failed(e) : done());
+  // observed here so an abort below is not an unhandled rejection; awaited on success
+  finished.catch((e: unknown) => e);
   const file = await Deno.open(blob);
   for await (const chunk of decompress(file.readable, compression, `layer ${l.digest}`)) {
     counter.update(chunk);
-    if (!entry.write(chunk)) await new Promise<void>((r) => entry.once("drain", () => r()));
+    if (entry.destroyed) throw new ImageError(`save: writing ${name} was aborted`);
+    if (!entry.write(chunk) && !entry.destroyed) {
+      // resume on drain, or on close when the pack was destroyed (output failed)
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          entry.off("drain", done);
+          entry.off("close", done);
+          resolve();
+        };
+        entry.on("drain", done);
+        entry.on("close", done);
+      });
+    }
+    if (entry.destroyed) throw new ImageError(`save: writing ${name} was aborted`);
   }
   if (counter.size !== size || counter.digest() !== l.diffId) {
     throw new ImageError(

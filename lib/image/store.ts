@@ -14,16 +14,17 @@ import { ImageError, UsageError } from "../errors.ts";
 import { exists, readJsonIfExists, removeIfExists, withLock, writeJsonAtomic } from "../fsutil.ts";
 import { listContainers } from "../container/store.ts";
 import { formatReference, parseReference, repositoryOf } from "./reference.ts";
-import { DigestCounter, digestHex, sha256Digest, tap } from "./digest.ts";
-import { checkLayerMediaType, decompress, readHead, sniffCompression } from "./decompress.ts";
-import { readTar } from "./tar_read.ts";
-import { extractLayer, type UnpackKernel } from "./unpack.ts";
+import { digestHex, sha256Digest } from "./digest.ts";
+import type { UnpackKernel } from "./unpack.ts";
 import { Lease } from "./lease.ts";
 import { StoreLayout } from "./store_layout.ts";
 import { readTags, tagsOf, writeTags } from "./repositories.ts";
 import { collectGarbage, type GcResult, readRecords } from "./gc.ts";
 import { planRemove } from "./remove_plan.ts";
 import { parseImageConfig } from "./config.ts";
+import { adoptBlobFile, writeBlobFile } from "./blob_io.ts";
+import { isDir, unpackBlob } from "./layer_unpack.ts";
+import { findImage, type Found } from "./find.ts";
 import type {
   ImageRecord,
   ImageSummary,
@@ -49,13 +50,6 @@ export interface RemoveResult {
   untagged: string[];
   deleted: string[];
   gc: GcResult;
-}
-
-/** A found image record and the name it was found by. */
-interface Found {
-  record: ImageRecord;
-  ref: string;
-  byId: boolean;
 }
 
 /** The image store under `paths.images`. */
@@ -128,36 +122,10 @@ export class ImageStore {
     data: ReadableStream<Uint8Array> | Uint8Array,
     opts: { size?: number } = {},
   ): Promise<string> {
-    const final = this.layout.blob(digest);
     this.#lease.add(digest);
-    if (exists(final)) {
-      if (data instanceof ReadableStream) await data.cancel();
-      return final;
-    }
-    Deno.mkdirSync(this.layout.blobDir, { recursive: true });
-    const tmp = this.layout.temp(this.layout.blobDir);
-    const counter = new DigestCounter();
-    try {
-      const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
-      try {
-        const chunks = data instanceof Uint8Array ? [data] : data;
-        for await (const chunk of chunks) {
-          counter.update(chunk);
-          if (opts.size !== undefined && counter.size > opts.size) break;
-          let off = 0;
-          while (off < chunk.length) off += await f.write(chunk.subarray(off));
-        }
-      } finally {
-        f.close();
-      }
-      verify(digest, counter, opts.size);
-      Deno.renameSync(tmp, final);
-      this.#created.add(digest);
-      return final;
-    } catch (err) {
-      removeIfExists(tmp);
-      throw err;
-    }
+    const b = await writeBlobFile(this.layout, digest, data, opts.size);
+    if (b.created) this.#created.add(digest);
+    return b.path;
   }
 
   /**
@@ -165,26 +133,10 @@ export class ImageStore {
    * @throws {ImageError} mismatch (the file is removed: it is corrupt).
    */
   async adoptBlob(digest: string, tempFile: string): Promise<string> {
-    const final = this.layout.blob(digest);
     this.#lease.add(digest);
-    const counter = new DigestCounter();
-    const f = await Deno.open(tempFile);
-    for await (const chunk of f.readable) counter.update(chunk);
-    try {
-      verify(digest, counter);
-    } catch (err) {
-      removeIfExists(tempFile);
-      throw err;
-    }
-    if (exists(final)) {
-      removeIfExists(tempFile);
-      return final;
-    }
-    Deno.mkdirSync(this.layout.blobDir, { recursive: true });
-    Deno.chmodSync(tempFile, 0o644);
-    Deno.renameSync(tempFile, final);
-    this.#created.add(digest);
-    return final;
+    const b = await adoptBlobFile(this.layout, digest, tempFile);
+    if (b.created) this.#created.add(digest);
+    return b.path;
   }
 
   /**
@@ -195,37 +147,16 @@ export class ImageStore {
     blobDigest: string,
     mediaType: string,
   ): Promise<{ diffId: string; dir: string }> {
-    checkLayerMediaType(mediaType, blobDigest);
     this.#lease.add(blobDigest);
-    const known = readJsonIfExists<{ diffId: string }>(this.layout.layerDb(blobDigest));
-    if (known) {
-      this.#lease.add(known.diffId);
-      const dir = this.layout.layer(known.diffId);
-      if (isDir(dir)) return { diffId: known.diffId, dir };
-    }
-    const blob = this.layout.blob(blobDigest);
-    if (!exists(blob)) throw new ImageError(`layer blob ${blobDigest} is not in the store`);
-    const what = `layer ${blobDigest.slice(0, 19)}`;
-    Deno.mkdirSync(this.layout.layerDir, { recursive: true });
-    const tmp = this.layout.temp(this.layout.layerDir);
-    Deno.mkdirSync(tmp, { mode: 0o755 });
-    Deno.chmodSync(tmp, 0o755);
-    try {
-      const counter = new DigestCounter();
-      const file = await Deno.open(blob);
-      const raw = decompress(file.readable, sniffCompression(readHead(blob)), what);
-      await extractLayer(readTar(tap(raw, counter), what), tmp, this.kernel, what);
-      const diffId = counter.digest();
-      this.#lease.add(diffId);
-      const dir = this.layout.layer(diffId);
-      if (!renameDirIfAbsent(tmp, dir)) Deno.removeSync(tmp, { recursive: true });
-      else this.#created.add(diffId);
-      writeJsonAtomic(this.layout.layerDb(blobDigest), { diffId, tarSize: counter.size });
-      return { diffId, dir };
-    } catch (err) {
-      if (exists(tmp)) Deno.removeSync(tmp, { recursive: true });
-      throw err;
-    }
+    const l = await unpackBlob(
+      this.layout,
+      this.kernel,
+      blobDigest,
+      mediaType,
+      (d) => this.#lease.add(d),
+    );
+    if (l.created) this.#created.add(l.diffId);
+    return { diffId: l.diffId, dir: l.dir };
   }
 
   /**
@@ -432,41 +363,7 @@ export class ImageStore {
   }
 
   #find(ref: string): Found | undefined {
-    const full = /^(?:sha256:)?([a-f0-9]{64})$/.exec(ref);
-    if (full) {
-      const record = readJsonIfExists<ImageRecord>(this.layout.image(`sha256:${full[1]}`));
-      return record && { record, ref: record.id, byId: true };
-    }
-    const isIdPrefix = /^(?:sha256:)?[a-f0-9]+$/.test(ref);
-    let byName: Found | undefined;
-    try {
-      byName = this.#findByName(ref);
-    } catch (err) {
-      // a hex prefix like "sha256:ab" may not be a valid name; it can still be an id
-      if (!(err instanceof UsageError && isIdPrefix)) throw err;
-    }
-    if (byName || !isIdPrefix) return byName;
-    const prefix = ref.replace(/^sha256:/, "");
-    const matches = readRecords(this.layout).filter((r) => digestHex(r.id).startsWith(prefix));
-    if (matches.length > 1) {
-      throw new ImageError(
-        `image id prefix "${ref}" is ambiguous (${matches.length} images match)`,
-      );
-    }
-    return matches[0] && { record: matches[0], ref: matches[0].id, byId: true };
-  }
-
-  #findByName(ref: string): Found | undefined {
-    const r = parseReference(ref);
-    const name = formatReference(r);
-    if (r.digest) {
-      const want = `${repositoryOf(r)}@${r.digest}`;
-      const record = readRecords(this.layout).find((x) => x.repoDigests.includes(want));
-      return record && { record, ref: want, byId: false };
-    }
-    const id = readTags(this.layout)[name];
-    const record = id ? readJsonIfExists<ImageRecord>(this.layout.image(id)) : undefined;
-    return record && { record, ref: name, byId: false };
+    return findImage(this.layout, ref);
   }
 
   #resolve(record: ImageRecord, ref: string): ResolvedImage {
@@ -492,38 +389,4 @@ export function containersUsing(paths: Paths): Map<string, string> {
 /** docker's wording for a missing image. */
 export function noSuchImage(ref: string): ImageError {
   return new ImageError(`No such image: ${ref}`);
-}
-
-function verify(digest: string, counter: DigestCounter, size?: number): void {
-  if (size !== undefined && counter.size !== size) {
-    throw new ImageError(
-      `blob ${digest}: size mismatch: expected ${size} bytes, got ${counter.size}${
-        counter.size > size ? "+" : ""
-      }`,
-    );
-  }
-  const got = counter.digest();
-  if (got !== digest) throw new ImageError(`blob ${digest}: digest mismatch: content has ${got}`);
-}
-
-function isDir(path: string): boolean {
-  try {
-    return Deno.lstatSync(path).isDirectory;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
-/** Rename a finished temp dir into place; false when another process got there first. */
-function renameDirIfAbsent(tmp: string, dir: string): boolean {
-  if (isDir(dir)) return false;
-  try {
-    Deno.renameSync(tmp, dir);
-    return true;
-  } catch (err) {
-    // rename(2) onto an existing non-empty dir fails: a concurrent unpack of the same layer won
-    if (isDir(dir)) return false;
-    throw err;
-  }
 }

@@ -33,9 +33,17 @@ import { applySteps } from "./apply_plan.ts";
 import { interfaceUp } from "../../ffi/netif.ts";
 import { resolveUser } from "./user.ts";
 import { findExecutable } from "./exec_path.ts";
-import { execve, setCredentials, setsid, umask } from "../../ffi/process.ts";
+import {
+  execve,
+  setCredentials,
+  setParentDeathSignal,
+  setsid,
+  umask,
+} from "../../ffi/process.ts";
 import { dup2, openPty, openRdwr, setControllingTty } from "../../ffi/pty.ts";
 import { applyVolumeMounts } from "./volumes_hook.ts";
+
+const SIGKILL = 9;
 
 function send(fd: number, m: FromInit): void {
   sendMsg(fd, encodeMsg(m));
@@ -79,6 +87,10 @@ function finalEnv(env: string[], home: string, hostname: string, tty: boolean): 
 }
 
 function runInit(kernel: Kernel, fd: number): never | number {
+  // the container dies with its supervisor (a SIGKILLed monitor or foreground
+  // tsbox must not leave an unsupervised container); if the parent is already
+  // gone, the recv below sees EOF
+  setParentDeathSignal(SIGKILL);
   const first = recv(fd);
   if (first?.type !== "spec") throw new TsboxError("init: no spec received from the parent");
   const spec = first.spec;

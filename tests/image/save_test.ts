@@ -3,11 +3,12 @@
  * the real skopeo (as docker-archive and as oci-archive). Runs as root.
  */
 
-import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "./_assert.ts";
 import { join } from "node:path";
 import { hasCommand, MAIN, tsbox, withRoot } from "../helpers/tsbox.ts";
 import { pathsFor } from "../../lib/paths.ts";
 import { ImageStore } from "../../lib/image/store.ts";
+import { planSave, writeArchive } from "../../lib/image/archive_save.ts";
 import { dockerArchive, makeImage } from "./_archives.ts";
 
 Deno.test("save: round trip through load keeps id, tags, layers and whiteouts", async () => {
@@ -112,4 +113,26 @@ Deno.test({
       assertEquals(r.stdout, "Loaded image: example.com/app:8\n");
     });
   },
+});
+
+Deno.test("writeArchive: a failing output (closed pipe) aborts with its error, without hanging", async () => {
+  await withRoot(async (root) => {
+    const img = await makeImage();
+    assertEquals(
+      (await tsbox(root, ["load"], { stdin: await dockerArchive(img, ["app:1"]) })).code,
+      0,
+    );
+    const store = new ImageStore(pathsFor(root));
+    for (const limit of [10, 3000, 1e9]) {
+      let n = 0;
+      const sink = async (c: Uint8Array) => {
+        n += c.length;
+        if (n > limit) throw new Error("sink closed");
+        await new Promise((r) => setTimeout(r, 0));
+      };
+      const run = writeArchive(store, planSave(store, ["app:1"]), sink);
+      if (limit < 1e9) await assertRejects(() => run, Error, "sink closed");
+      else await run;
+    }
+  });
 });

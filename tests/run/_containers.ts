@@ -37,3 +37,41 @@ export function readDirNames(p: string): string[] {
     throw err;
   }
 }
+
+/** True when `p` exists (lstat). */
+export function pathExists(p: string): boolean {
+  try {
+    Deno.lstatSync(p);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** True when `pid` is alive and not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z/.test(stat); // a zombie is dead
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/**
+ * Last-resort cleanup for a test whose `tsbox rm -f` failed: kill the
+ * container and remove its cgroup dirs, so a failing test leaks nothing.
+ */
+export async function forceCleanup(id: string, pid: number): Promise<void> {
+  if (pid > 0 && isAlive(pid)) Deno.kill(pid, "SIGKILL");
+  for (let i = 0; i < 50 && pid > 0 && isAlive(pid); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (!id) return;
+  for (const h of Deno.readDirSync("/sys/fs/cgroup")) {
+    const dir = `/sys/fs/cgroup/${h.name}/tsbox-${id}`;
+    if (pathExists(dir)) Deno.removeSync(dir);
+  }
+}

@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { tsbox, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "./_image.ts";
+import { readDirNames } from "./_containers.ts";
 
 const NONE = ["--network", "none"];
 
@@ -94,17 +95,8 @@ Deno.test("run: invalid limits → 125 with a clear message, nothing created", a
       assertStringIncludes(r.stderr, needle, flags.join(" "));
     }
     assertEquals(
-      existsDir(`${root}/containers`) ? [...Deno.readDirSync(`${root}/containers`)].length : 0,
+      readDirNames(`${root}/containers`).length,
       0,
     );
   });
 });
-
-function existsDir(p: string): boolean {
-  try {
-    return Deno.statSync(p).isDirectory;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}

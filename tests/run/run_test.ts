@@ -5,8 +5,9 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { tsbox, withRoot } from "../helpers/tsbox.ts";
+import { MAIN, tsbox, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "./_image.ts";
+import { pathExists, waitRunning } from "./_containers.ts";
 
 const NONE = ["--network", "none"];
 
@@ -64,7 +65,7 @@ Deno.test("run: writes go to the container's upper dir only", async () => {
     assertEquals(r.stdout, "absent\nvi\n", r.stderr);
     const layers = [...Deno.readDirSync(`${root}/image/layers`)];
     for (const l of layers) {
-      assert(!existsSync(`${root}/image/layers/${l.name}/etc/written`), "image layer was modified");
+      assert(!pathExists(`${root}/image/layers/${l.name}/etc/written`), "image layer was modified");
     }
   });
 });
@@ -156,7 +157,7 @@ Deno.test("run: killed by SIGKILL → 137; SIGTERM to tsbox is forwarded", async
   await withRoot(async (root) => {
     await seedImage(root);
     const p = tsbox(root, ["run", "--rm", ...NONE, "busybox", "sleep", "60"]);
-    const pid = await waitForContainerPid(root);
+    const pid = (await waitRunning(root)).pid;
     Deno.kill(pid, "SIGKILL");
     assertEquals((await p).code, 137);
 
@@ -179,7 +180,7 @@ Deno.test("run: killed by SIGKILL → 137; SIGTERM to tsbox is forwarded", async
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    await waitForContainerPid(root);
+    (await waitRunning(root)).pid;
     await new Promise((r) => setTimeout(r, 300)); // let sh install its trap
     cmd.kill("SIGTERM");
     const st = await cmd.output();
@@ -246,41 +247,3 @@ Deno.test("run: --rm leaves no container, mounts or cgroups behind", async () =>
     assert(!Deno.readTextFileSync("/proc/self/mountinfo").includes(root));
   });
 });
-
-function existsSync(p: string): boolean {
-  try {
-    Deno.lstatSync(p);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
-/** Poll the state root until the single container records a running pid. */
-async function waitForContainerPid(root: string): Promise<number> {
-  for (let i = 0; i < 300; i++) {
-    for (const e of safeReadDir(`${root}/containers`)) {
-      try {
-        const st = JSON.parse(Deno.readTextFileSync(`${root}/containers/${e}/state.json`));
-        if (st.status === "running" && st.pid > 0) return st.pid;
-      } catch (err) {
-        // state.json not written yet (or mid-rename): poll again
-        if (!(err instanceof Deno.errors.NotFound) && !(err instanceof SyntaxError)) throw err;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("container did not start");
-}
-
-function safeReadDir(p: string): string[] {
-  try {
-    return [...Deno.readDirSync(p)].map((e) => e.name);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-}
-
-import { MAIN } from "../helpers/tsbox.ts";

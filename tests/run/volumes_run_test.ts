@@ -6,19 +6,10 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { tsbox, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "./_image.ts";
-import { waitRunning } from "./_containers.ts";
+import { forceCleanup, isAlive, readDirNames, waitRunning } from "./_containers.ts";
 import { MAIN } from "../helpers/tsbox.ts";
 
 const NONE = ["--network", "none"];
-
-function listDir(p: string): string[] {
-  try {
-    return [...Deno.readDirSync(p)].map((e) => e.name).sort();
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-}
 
 Deno.test("run -v: bind writes reach the host; named volumes persist to the next container", async () => {
   await withRoot(async (root) => {
@@ -85,7 +76,7 @@ Deno.test("run -v: a missing bind source dir is created; --mount bind with a mis
       ]);
       assertEquals(m.code, 125);
       assertStringIncludes(m.stderr, `${base}/absent`);
-      assertEquals(listDir(`${root}/containers`), []);
+      assertEquals(readDirNames(`${root}/containers`), []);
     } finally {
       Deno.removeSync(base, { recursive: true });
     }
@@ -110,7 +101,7 @@ Deno.test("run -v :ro is really read-only (EROFS); tmpfs content is gone after e
     ]);
     assertMatch(r.stdout, /Read-only file system/);
     assertMatch(r.stdout, /tmpfs \/scratch tmpfs rw,nosuid,nodev,noexec.*size=1024k/);
-    assertEquals(listDir(`${root}/volumes/ro-vol/_data`), []);
+    assertEquals(readDirNames(`${root}/volumes/ro-vol/_data`), []);
     const again = await tsbox(root, [
       "run",
       "--rm",
@@ -202,7 +193,7 @@ Deno.test("run: image VOLUME becomes an anonymous volume, removed by --rm; named
     ]);
     assertEquals(r.stdout, "1\n", r.stderr);
     assertEquals(
-      listDir(`${root}/volumes`).filter((n) => !n.startsWith(".") && !n.endsWith(".lock")),
+      readDirNames(`${root}/volumes`).filter((n) => !n.startsWith(".") && !n.endsWith(".lock")),
       ["keep"],
     );
   });
@@ -228,9 +219,9 @@ Deno.test("run: every bad volume spec → 125 naming the problem, nothing create
       assertStringIncludes(r.stderr, needle, flags.join(" "));
       assertEquals(r.stderr.trim().split("\n").filter((l) => l.startsWith("tsbox:")).length, 1);
     }
-    assertEquals(listDir(`${root}/containers`), []);
+    assertEquals(readDirNames(`${root}/containers`), []);
     assertEquals(
-      listDir(`${root}/volumes`).filter((n) => !n.startsWith(".") && !n.endsWith(".lock")),
+      readDirNames(`${root}/volumes`).filter((n) => !n.startsWith(".") && !n.endsWith(".lock")),
       [],
     );
   });
@@ -259,7 +250,7 @@ Deno.test("run -v: an image symlink pointing at a host path cannot redirect a mo
         "echo c > /data/f; echo d > /up/g; true",
       ]);
       // whatever tsbox decides (refuse, or resolve inside the rootfs), the host dir is untouched
-      assertEquals(listDir(victim), ["keep"], r.stderr);
+      assertEquals(readDirNames(victim), ["keep"], r.stderr);
       assertEquals(Deno.readTextFileSync(`${victim}/keep`), "host\n");
       assert(
         !Deno.readTextFileSync("/proc/self/mountinfo").includes(victim),
@@ -308,23 +299,14 @@ Deno.test("run -v: tsbox SIGKILLed mid-run, then rm -f → volume data intact, n
       assertEquals(rm.code, 0, rm.stderr);
       assert(!isAlive(containerPid), "rm -f killed the container");
       assertEquals(Deno.readTextFileSync(`${root}/volumes/precious/_data/keep`), "important\n");
-      assertEquals(listDir(`${root}/containers`), []);
+      assertEquals(readDirNames(`${root}/containers`), []);
       assert(!Deno.readTextFileSync("/proc/self/mountinfo").includes(root));
-      assertEquals(listDir("/sys/fs/cgroup/pids").filter((n) => n === `tsbox-${id}`), []);
+      assertEquals(readDirNames("/sys/fs/cgroup/pids").filter((n) => n === `tsbox-${id}`), []);
     } finally {
-      if (containerPid && isAlive(containerPid)) Deno.kill(containerPid, "SIGKILL");
       await cli.status;
-      await tsbox(root, ["rm", "-f", "victim"]);
+      if ((await tsbox(root, ["rm", "-f", "victim"])).code !== 0) {
+        await forceCleanup(id, containerPid);
+      }
     }
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z/.test(stat); // a zombie is dead
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}

@@ -1,0 +1,148 @@
+/**
+ * `tsbox exec`: run a command in a running container. The CLI points its
+ * main thread's pid_for_children at the container's PID namespace, spawns
+ * `tsbox __exec` (which so becomes a member of it), and hands it the spec;
+ * `__exec` joins the other namespaces and the cgroup and execs. The CLI
+ * relays the tty (or leaves stdio inherited), forwards signals, and exits
+ * with the command's code.
+ * @module
+ */
+
+import type { CliContext } from "../cli/context.ts";
+import { ContainerError, TsboxError } from "../errors.ts";
+import type { Kernel } from "../kernel.ts";
+import { cgroupName, openCgroups } from "../cgroup/mod.ts";
+import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
+import { openNsFd } from "../../ffi/ns.ts";
+import { kill } from "../../ffi/process.ts";
+import { CLONE_NEWPID } from "../../ffi/consts.ts";
+import { signalNumber } from "../signals.ts";
+import { EXEC_FD_ENV, type ExecSpec, type FromExec } from "./exec_spec.ts";
+import { mergeEnv } from "./process.ts";
+import { liveView } from "./live.ts";
+import type { ContainerRecord } from "./store.ts";
+import type { LiveState } from "./live.ts";
+import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
+
+/** `exec` options (docker's flags). */
+export interface ExecOptions {
+  cmd: string[];
+  /** `-e` entries (`K=V`; already expanded). */
+  env: string[];
+  workdir?: string;
+  user?: string;
+  tty: boolean;
+  interactive: boolean;
+  detach: boolean;
+}
+
+const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+
+/** Spawn with pid_for_children set to the namespace of `pid` (restored at once). */
+function spawnInPidNsOf<T>(kernel: Kernel, pid: number, spawn: () => T): T {
+  const target = openNsFd(`/proc/${pid}/ns/pid`);
+  const own = openNsFd("/proc/self/ns/pid");
+  try {
+    kernel.setns(target, CLONE_NEWPID);
+    try {
+      return spawn();
+    } finally {
+      kernel.setns(own, CLONE_NEWPID);
+    }
+  } finally {
+    closeFd(target);
+    closeFd(own);
+  }
+}
+
+function decode(data: Uint8Array): FromExec | undefined {
+  return data.length ? JSON.parse(new TextDecoder().decode(data)) as FromExec : undefined;
+}
+
+/** The container's cgroup.procs files, cpuset first (the join most likely refused). */
+function cgroupProcs(id: string): string[] {
+  const cg = openCgroups().open(cgroupName(id));
+  if (!cg) return [];
+  const dirs = [...cg.paths].sort((a, b) => Number(b.includes("/cpuset/")) - Number(a.includes("/cpuset/")));
+  return dirs.map((d) => `${d}/cgroup.procs`);
+}
+
+/**
+ * Run `opts.cmd` in container `rec`; returns its exit code (0 at once with -d).
+ * @throws {ContainerError} not running (docker's wording, exit 1).
+ * @throws {TsboxError} the command could not be started (126/127/125).
+ */
+export async function execInContainer(
+  ctx: CliContext,
+  rec: ContainerRecord,
+  opts: ExecOptions,
+): Promise<number> {
+  const id = rec.config.id;
+  const view = liveView(rec);
+  if (!view.running) throw new ContainerError(`container ${id} is not running`, { exitCode: 1 });
+  const p = rec.config.process;
+  const spec: ExecSpec = {
+    pid: view.pid,
+    pidStartTime: (rec.state as LiveState).pidStartTime,
+    cgroupProcs: cgroupProcs(id),
+    hostname: rec.config.hostname,
+    process: {
+      ...p,
+      args: opts.cmd,
+      env: mergeEnv(p.env, opts.env),
+      cwd: opts.workdir ?? p.cwd,
+      user: opts.user ?? p.user,
+      tty: opts.tty,
+    },
+    detach: opts.detach,
+  };
+  const [parentEnd, childEnd] = seqpacketPair();
+  setCloexec(parentEnd);
+  let child: Deno.ChildProcess | undefined;
+  let relay: TtyRelay | undefined;
+  const forwarders: [Deno.Signal, () => void][] = [];
+  try {
+    const cmd = new Deno.Command(ctx.self[0], {
+      args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__exec"],
+      env: { [EXEC_FD_ENV]: String(childEnd) },
+      stdin: opts.detach || opts.tty || !opts.interactive ? "null" : "inherit",
+      stdout: opts.detach || opts.tty ? "null" : "inherit",
+      stderr: opts.detach ? "null" : "inherit",
+    });
+    child = spawnInPidNsOf(ctx.kernel, view.pid, () => cmd.spawn());
+    closeFd(childEnd);
+    sendMsg(parentEnd, new TextEncoder().encode(JSON.stringify({ type: "spec", spec })));
+    const first = await recvFd(parentEnd);
+    const ready = decode(first.data);
+    if (ready?.type === "ready" && ready.pty) relay = startTtyRelay(first.fd, opts.interactive);
+    // after exec the socket closes (close-on-exec); an exec failure still reports
+    const late = ready?.type === "ready" ? decode((await recvFd(parentEnd)).data) : ready;
+    if (late?.type === "error") {
+      throw new TsboxError(late.message, { exitCode: late.code });
+    }
+    if (!ready) throw new ContainerError(`exec helper exited before starting the command`);
+    if (opts.detach) {
+      child.unref();
+      child = undefined;
+      return 0;
+    }
+    const pid = child.pid;
+    for (const sig of FORWARDED) {
+      const h = () => kill(pid, signalNumber(sig));
+      Deno.addSignalListener(sig, h);
+      forwarders.push([sig, h]);
+    }
+    const status = await child.status;
+    child = undefined;
+    return status.signal ? 128 + signalNumber(status.signal) : status.code;
+  } finally {
+    for (const [sig, h] of forwarders) Deno.removeSignalListener(sig, h);
+    if (child) {
+      // the helper failed before exec: do not leave it behind
+      kill(child.pid, 9);
+      await child.status;
+    }
+    await relay?.stop();
+    closeFd(parentEnd);
+  }
+}
