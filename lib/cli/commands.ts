@@ -45,4 +45,5 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
 export const HIDDEN: Record<string, Loader> = {
   "__init": () => import("../init/main.ts"),
   "__monitor": () => import("../container/monitor_main.ts"),
+  "__exec": () => import("../init/exec_main.ts"),
 };

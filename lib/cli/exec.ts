@@ -1,6 +1,68 @@
-/** `tsbox exec` — not written yet (placeholder owned by the subsystem that implements it). @module */
-import type { Command } from "./context.ts";
-import { TsboxError } from "../errors.ts";
+/**
+ * `tsbox exec [-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD…`.
+ * @module
+ */
 
-/** Placeholder: fails clearly until implemented. */
-export const main: Command = () => Promise.reject(new TsboxError("'exec' is not implemented yet"));
+import type { Command } from "./context.ts";
+import { bool, list, parseFlags, str } from "./flags.ts";
+import { UsageError } from "../errors.ts";
+import { expandEnv, parseEnvFile } from "./run_flags.ts";
+import { findContainer } from "../container/lookup.ts";
+import { execInContainer } from "../container/exec.ts";
+import { daemonError } from "../container/cli_report.ts";
+
+const USAGE = `Usage: tsbox exec [OPTIONS] CONTAINER COMMAND [ARG...]
+
+Execute a command in a running container
+
+Options:
+  -d, --detach           run the command in the background
+  -e, --env K=V          set environment variables
+      --env-file FILE    read environment variables from a file
+  -i, --interactive      keep STDIN open
+  -t, --tty              allocate a pseudo-TTY
+  -u, --user USER        user name or uid (format: <name|uid>[:<group|gid>])
+  -w, --workdir DIR      working directory inside the container`;
+
+/** `tsbox exec`. */
+export const main: Command = async (args, ctx) => {
+  const p = parseFlags(args, [
+    { name: "detach", short: "d", type: "bool" },
+    { name: "env", short: "e", type: "list" },
+    { name: "env-file", type: "list" },
+    { name: "interactive", short: "i", type: "bool" },
+    { name: "tty", short: "t", type: "bool" },
+    { name: "user", short: "u", type: "string" },
+    { name: "workdir", short: "w", type: "string" },
+    { name: "privileged", type: "bool" },
+    { name: "help", type: "bool" },
+  ], true);
+  if (bool(p, "help")) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [ref, ...cmd] = p.positionals;
+  if (!ref || cmd.length === 0) {
+    throw new UsageError(`"exec" requires at least 2 arguments`, { hint: USAGE.split("\n")[0] });
+  }
+  const fromFiles = list(p, "env-file").flatMap((f) => {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(f);
+    } catch (err) {
+      throw new UsageError(`open ${f}: no such file or directory`, { cause: err });
+    }
+    return parseEnvFile(text, f);
+  });
+  return await daemonError(async () =>
+    await execInContainer(ctx, findContainer(ctx.paths, ref), {
+      cmd,
+      env: expandEnv([...fromFiles, ...list(p, "env")], ctx.env),
+      workdir: str(p, "workdir"),
+      user: str(p, "user"),
+      tty: bool(p, "tty"),
+      interactive: bool(p, "interactive"),
+      detach: bool(p, "detach"),
+    })
+  );
+};

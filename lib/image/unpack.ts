@@ -133,6 +133,7 @@ function setMeta(path: string, h: TarHeader, kernel: UnpackKernel, chmod: boolea
   // chmod follows symlinks, so it is only called on what we just made (never a symlink)
   if (chmod) Deno.chmodSync(path, h.mode & 0o7777);
   for (const [name, value] of xattrsOf(h)) {
+    if (!chmod && name.startsWith("user.")) continue; // the kernel refuses user.* on symlinks (EPERM)
     try {
       kernel.lsetxattr(path, name, value);
     } catch (err) {
