@@ -17,7 +17,10 @@ import { ImageError } from "../errors.ts";
  */
 export function entryComponents(name: string, what: string): string[] {
   if (name.includes("\0")) throw unsafe(name, what, "contains a NUL byte");
-  if (name.startsWith("/")) throw unsafe(name, what, "is an absolute path");
+  // a lone "/" is the layer root itself (umoci writes one); any other absolute name is refused
+  if (name.startsWith("/") && name.replace(/^\/+\.?\/*$/, "") !== "") {
+    throw unsafe(name, what, "is an absolute path");
+  }
   const comps = name.split("/").filter((c) => c !== "" && c !== ".");
   if (comps.includes("..")) throw unsafe(name, what, "has a '..' component");
   return comps;

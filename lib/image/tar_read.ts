@@ -43,12 +43,17 @@ export async function* readTar(
   let sourceError: unknown;
   const feed = (async () => {
     try {
+      let total = 0;
       for await (const chunk of src) {
         if (extract.destroyed) return;
+        total += chunk.length;
         if (!extract.write(chunk)) {
           await Promise.race([new Promise<void>((r) => extract.once("drain", () => r())), closed]);
         }
       }
+      // Some writers (umoci 0.4) omit the two zero end-of-archive blocks; like Go's
+      // reader, accept a stream that ends cleanly on a header boundary.
+      if (total % 512 === 0 && !extract.destroyed) extract.write(new Uint8Array(1024));
       extract.end();
     } catch (err) {
       // the source failed (corrupt gzip, read error): stop the extractor with it
