@@ -34,7 +34,9 @@ Deno.test("suite: no tsbox init, monitor or exec processes left", () => {
       if (err instanceof Deno.errors.NotFound) continue;
       throw err;
     }
-    if (/ __(init|monitor|exec)\b/.test(cmdline) && cmdline.includes("tsbox-test")) left.push(`${e.name}: ${cmdline}`);
+    if (/ __(init|monitor|exec)\b/.test(cmdline) && cmdline.includes("tsbox-test")) {
+      left.push(`${e.name}: ${cmdline}`);
+    }
   }
   assertEquals(left, []);
 });

@@ -18,7 +18,10 @@ export function assertEquals<T>(actual: T, expected: T, msg?: string): void {
 
 /** `s` contains `part`. */
 export function assertStringIncludes(s: string, part: string, msg?: string): void {
-  nodeAssert.ok(s.includes(part), msg ?? `expected ${JSON.stringify(s)} to include ${JSON.stringify(part)}`);
+  nodeAssert.ok(
+    s.includes(part),
+    msg ?? `expected ${JSON.stringify(s)} to include ${JSON.stringify(part)}`,
+  );
 }
 
 /** `s` matches `re`. */
@@ -30,16 +33,28 @@ type ErrorClass<E extends Error> = new (...args: any[]) => E;
 
 function check<E extends Error>(err: unknown, cls?: ErrorClass<E>, includes?: string): E {
   if (cls && !(err instanceof cls)) {
-    throw new Error(`expected ${cls.name}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    throw new Error(
+      `expected ${cls.name}, got ${
+        err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+      }`,
+    );
   }
   if (includes && !(err instanceof Error && err.message.includes(includes))) {
-    throw new Error(`expected error message to include ${JSON.stringify(includes)}, got ${String((err as Error)?.message)}`);
+    throw new Error(
+      `expected error message to include ${JSON.stringify(includes)}, got ${
+        String((err as Error)?.message)
+      }`,
+    );
   }
   return err as E;
 }
 
 /** `fn` throws (an instance of `cls`, whose message includes `includes`). */
-export function assertThrows<E extends Error = Error>(fn: () => unknown, cls?: ErrorClass<E>, includes?: string): E {
+export function assertThrows<E extends Error = Error>(
+  fn: () => unknown,
+  cls?: ErrorClass<E>,
+  includes?: string,
+): E {
   try {
     fn();
   } catch (err) {

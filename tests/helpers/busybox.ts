@@ -30,7 +30,10 @@ export function makeBusyboxRootfs(dir: string): void {
     join(dir, "etc/passwd"),
     "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nuser:x:1000:1000:user:/home/user:/bin/sh\n",
   );
-  Deno.writeTextFileSync(join(dir, "etc/group"), "root:x:0:\nnogroup:x:65534:\nuser:x:1000:\nstaff:x:50:user\n");
+  Deno.writeTextFileSync(
+    join(dir, "etc/group"),
+    "root:x:0:\nnogroup:x:65534:\nuser:x:1000:\nstaff:x:50:user\n",
+  );
 }
 
 /**
@@ -42,7 +45,10 @@ export function makeBusyboxTar(tarPath: string, customize?: (dir: string) => voi
   try {
     makeBusyboxRootfs(dir);
     customize?.(dir);
-    const r = new Deno.Command("tar", { args: ["-C", dir, "-cf", tarPath, "--numeric-owner", "."], stderr: "piped" })
+    const r = new Deno.Command("tar", {
+      args: ["-C", dir, "-cf", tarPath, "--numeric-owner", "."],
+      stderr: "piped",
+    })
       .outputSync();
     if (!r.success) throw new Error(`tar failed: ${new TextDecoder().decode(r.stderr)}`);
   } finally {

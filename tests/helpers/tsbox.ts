@@ -27,7 +27,11 @@ export interface TsboxOptions {
 }
 
 /** Run `tsbox --root <root> ...args` and collect its output. */
-export async function tsbox(root: string, args: string[], opts: TsboxOptions = {}): Promise<RunResult> {
+export async function tsbox(
+  root: string,
+  args: string[],
+  opts: TsboxOptions = {},
+): Promise<RunResult> {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", MAIN, "--root", root, ...args],
     stdin: opts.stdin === undefined ? "null" : "piped",
@@ -46,7 +50,9 @@ export async function tsbox(root: string, args: string[], opts: TsboxOptions = {
   }, opts.timeoutMs ?? 120_000);
   if (opts.stdin !== undefined) {
     const w = child.stdin.getWriter();
-    await w.write(typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin);
+    await w.write(
+      typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin,
+    );
     await w.close();
   }
   const out = await child.output();
@@ -75,7 +81,9 @@ export async function withRoot<T>(fn: (root: string) => Promise<T>): Promise<T> 
 export async function removeTree(path: string): Promise<void> {
   const mounts = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
     .map((l) => l.split(" ")[4]).filter((p) => p && (p === path || p.startsWith(path + "/")));
-  if (mounts.length) throw new Error(`refusing to remove ${path}: still mounted: ${mounts.join(", ")}`);
+  if (mounts.length) {
+    throw new Error(`refusing to remove ${path}: still mounted: ${mounts.join(", ")}`);
+  }
   await Deno.remove(path, { recursive: true });
 }
 

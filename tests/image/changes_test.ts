@@ -1,6 +1,6 @@
 /** applyChanges: the `import --change` instructions. */
 
-import { assertEquals, assertThrows } from "./_assert.ts";
+import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { applyChanges } from "../../lib/image/changes.ts";
 import { UsageError } from "../../lib/errors.ts";
 

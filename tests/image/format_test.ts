@@ -1,6 +1,6 @@
 /** Output helpers: docker's size/age wording and the --format template subset. */
 
-import { assertEquals, assertThrows } from "./_assert.ts";
+import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { humanDuration, humanSize, renderTemplate, since, table } from "../../lib/image/format.ts";
 import { UsageError } from "../../lib/errors.ts";
 

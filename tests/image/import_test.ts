@@ -2,7 +2,7 @@
  * `tsbox import` of a busybox rootfs and `tsbox images` listing it. Runs as root.
  */
 
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { tsbox, withRoot } from "../helpers/tsbox.ts";

@@ -5,7 +5,7 @@
  * overlay mount. Runs as root.
  */
 
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { join } from "node:path";
 import { hasCommand, tsbox, withRoot } from "../helpers/tsbox.ts";
 import { pathsFor } from "../../lib/paths.ts";

@@ -1,6 +1,6 @@
 /** planRemove: docker's untag-vs-delete rules, without disk. */
 
-import { assertEquals, assertThrows } from "./_assert.ts";
+import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { planRemove, type RemoveInput } from "../../lib/image/remove_plan.ts";
 import { ImageError } from "../../lib/errors.ts";
 

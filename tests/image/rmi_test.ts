@@ -4,7 +4,7 @@
  * containers protected. Runs as root.
  */
 
-import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { join } from "node:path";
 import { tsbox, withRoot } from "../helpers/tsbox.ts";
 import { pathsFor } from "../../lib/paths.ts";

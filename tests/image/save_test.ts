@@ -3,7 +3,7 @@
  * the real skopeo (as docker-archive and as oci-archive). Runs as root.
  */
 
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "./_assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../helpers/assert.ts";
 import { join } from "node:path";
 import { hasCommand, MAIN, tsbox, withRoot } from "../helpers/tsbox.ts";
 import { pathsFor } from "../../lib/paths.ts";

@@ -5,7 +5,7 @@
  * Runs as root (layers are unpacked with the real kernel).
  */
 
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "./_assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../helpers/assert.ts";
 import { join } from "node:path";
 import { zstdCompressSync } from "node:zlib";
 import { tsbox, withRoot } from "../helpers/tsbox.ts";

@@ -3,7 +3,7 @@
  * whiteouts, and the path-safety rules (nothing written outside the layer).
  */
 
-import { assert, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
 import { join } from "node:path";
 import { extractLayer, xattrsOf } from "../../lib/image/unpack.ts";
 import { readTar } from "../../lib/image/tar_read.ts";

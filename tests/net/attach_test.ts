@@ -4,7 +4,7 @@
  * loopback and namespaces these tests create.
  */
 
-import { assert, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "../helpers/assert.ts";
 import { join } from "node:path";
 import {
   attachNetwork,

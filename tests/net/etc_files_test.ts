@@ -1,6 +1,6 @@
 /** Tests of /etc/hosts, resolv.conf and hostname generation (no root needed). */
 
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
 import { join } from "node:path";
 import { buildHosts, buildResolvConf, hostResolvConf } from "../../lib/net/etc_files.ts";
 import { parseNetworkFlags, writeEtcFiles } from "../../lib/net/mod.ts";

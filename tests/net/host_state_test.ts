@@ -1,6 +1,6 @@
 /** Unit tests of parsing host state: iptables rules, routes, subnets, IPv4 math (no root needed). */
 
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
 import { cniChainNames, leftoversOf, publishedPortsIn, splitRule } from "../../lib/net/iptables.ts";
 import {
   addressCidrs,

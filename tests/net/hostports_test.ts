@@ -1,6 +1,6 @@
 /** Host port probing and random port choice (binds on 127.0.0.1 only). */
 
-import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import dgram from "node:dgram";
 import { assertHostPortsFree, probeBind, resolveRandomPorts } from "../../lib/net/hostports.ts";
 import { NetworkError } from "../../lib/errors.ts";

@@ -1,6 +1,6 @@
 /** `tsbox network …` through the CLI, as root, in temporary state roots. */
 
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { join } from "node:path";
 import { tsboxCli } from "./_cli.ts";
 import { withNetwork } from "./_fixture.ts";

@@ -1,6 +1,6 @@
 /** Unit tests of network flag parsing (pure; no root needed). */
 
-import { assertEquals, assertThrows } from "./_assert.ts";
+import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { parseNetworkFlags } from "../../lib/net/options.ts";
 import { parsePublish } from "../../lib/net/ports.ts";
 import { UsageError } from "../../lib/errors.ts";

@@ -1,6 +1,6 @@
 /** Unit tests of the pure CNI planning: conflist, call sequence, environment (no root needed). */
 
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
 import {
   buildBridgeConflist,
   networkInfoOf,
