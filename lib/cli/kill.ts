@@ -1,6 +1,40 @@
-/** `tsbox kill` — not written yet (placeholder owned by the subsystem that implements it). @module */
-import type { Command } from "./context.ts";
-import { TsboxError } from "../errors.ts";
+/**
+ * `tsbox kill [-s SIGNAL] CONTAINER...` (default SIGKILL).
+ * @module
+ */
 
-/** Placeholder: fails clearly until implemented. */
-export const main: Command = () => Promise.reject(new TsboxError("'kill' is not implemented yet"));
+import type { Command } from "./context.ts";
+import { bool, parseFlags, str } from "./flags.ts";
+import { UsageError } from "../errors.ts";
+import { parseSignal } from "../signals.ts";
+import { findContainer } from "../container/lookup.ts";
+import { killContainer } from "../container/stop.ts";
+import { forEachRef } from "../container/cli_report.ts";
+
+const USAGE = `Usage: tsbox kill [OPTIONS] CONTAINER [CONTAINER...]
+
+Kill one or more running containers
+
+Options:
+  -s, --signal SIG   signal to send (default "KILL")`;
+
+/** `tsbox kill`. */
+export const main: Command = async (args, ctx) => {
+  const p = parseFlags(args, [
+    { name: "signal", short: "s", type: "string" },
+    { name: "help", type: "bool" },
+  ]);
+  if (bool(p, "help")) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!p.positionals.length) {
+    throw new UsageError(`"kill" requires at least 1 argument`, { hint: USAGE.split("\n")[0] });
+  }
+  const signal = str(p, "signal") ?? "KILL";
+  parseSignal(signal); // a bad signal is a usage error before any container is touched
+  return await forEachRef(p.positionals, (ref) => {
+    killContainer(findContainer(ctx.paths, ref), ref, signal);
+    return Promise.resolve(ref);
+  });
+};

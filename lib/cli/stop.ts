@@ -1,6 +1,44 @@
-/** `tsbox stop` — not written yet (placeholder owned by the subsystem that implements it). @module */
-import type { Command } from "./context.ts";
-import { TsboxError } from "../errors.ts";
+/**
+ * `tsbox stop [-t SECONDS] [-s SIGNAL] CONTAINER...`.
+ * @module
+ */
 
-/** Placeholder: fails clearly until implemented. */
-export const main: Command = () => Promise.reject(new TsboxError("'stop' is not implemented yet"));
+import type { Command } from "./context.ts";
+import { bool, parseFlags, str } from "./flags.ts";
+import { UsageError } from "../errors.ts";
+import { findContainer } from "../container/lookup.ts";
+import { stopContainer } from "../container/stop.ts";
+import { forEachRef } from "../container/cli_report.ts";
+
+const USAGE = `Usage: tsbox stop [OPTIONS] CONTAINER [CONTAINER...]
+
+Stop one or more running containers
+
+Options:
+  -s, --signal SIG     signal to send (default: the image's StopSignal, else SIGTERM)
+  -t, --time SECONDS   seconds to wait before killing the container (default 10, -1 forever)`;
+
+/** `tsbox stop`. */
+export const main: Command = async (args, ctx) => {
+  const p = parseFlags(args, [
+    { name: "time", short: "t", type: "string", aliases: ["timeout"] },
+    { name: "signal", short: "s", type: "string" },
+    { name: "help", type: "bool" },
+  ]);
+  if (bool(p, "help")) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!p.positionals.length) {
+    throw new UsageError(`"stop" requires at least 1 argument`, { hint: USAGE.split("\n")[0] });
+  }
+  const t = str(p, "time") ?? "10";
+  if (!/^-?[0-9]+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time"`);
+  return await forEachRef(p.positionals, async (ref) => {
+    await stopContainer(ctx.paths, findContainer(ctx.paths, ref), {
+      timeoutSec: Number(t),
+      signal: str(p, "signal"),
+    });
+    return ref;
+  });
+};

@@ -14,6 +14,7 @@ import type { Endpoint } from "./endpoint.ts";
 import { MANIFEST_ACCEPT } from "./manifest.ts";
 import {
   DEFAULT_RETRY,
+  isNameResolutionFailure,
   isNetworkError,
   isTransientStatus,
   retryAfterMs,
@@ -232,7 +233,10 @@ export class RegistryClient {
 
   /** Network failures (after retries) as one ImageError line; other errors pass through. */
   #unreachable(err: unknown): unknown {
-    if (!isNetworkError(err) && !(err instanceof TransientError)) return err;
+    if (err instanceof ImageError) return err; // already explained by an inner call
+    if (!isNetworkError(err) && !isNameResolutionFailure(err) && !(err instanceof TransientError)) {
+      return err;
+    }
     const e = this.endpoint;
     return new ImageError(`cannot reach registry ${e.domain} (${e.base}): ${describe(err)}`, {
       cause: err,

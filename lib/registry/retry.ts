@@ -38,6 +38,7 @@ export function isTransientStatus(status: number): boolean {
  * body cut short), Deno's connection errors and our own timeouts.
  */
 export function isNetworkError(err: unknown): boolean {
+  if (isNameResolutionFailure(err)) return false;
   return err instanceof TypeError ||
     err instanceof Deno.errors.ConnectionRefused ||
     err instanceof Deno.errors.ConnectionReset ||
@@ -46,6 +47,17 @@ export function isNetworkError(err: unknown): boolean {
     err instanceof Deno.errors.UnexpectedEof ||
     err instanceof Deno.errors.TimedOut ||
     (err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError"));
+}
+
+/**
+ * A registry host name that does not resolve: final, as docker treats it
+ * (retrying only delays the error on an offline machine).
+ */
+export function isNameResolutionFailure(err: unknown): boolean {
+  const text = (e: unknown): string => e instanceof Error ? `${e.message} ${text(e.cause)}` : "";
+  return /dns error|failed to lookup address|Name or service not known|No address associated/i.test(
+    text(err),
+  );
 }
 
 /** Parse `Retry-After` (seconds or an HTTP date) into milliseconds. */
