@@ -1,7 +1,86 @@
-/** `tsbox inspect` — not written yet (placeholder owned by the subsystem that implements it). @module */
-import type { Command } from "./context.ts";
-import { TsboxError } from "../errors.ts";
+/**
+ * `tsbox inspect [-f FORMAT] [--type container|image] NAME...` (and
+ * `container inspect`): a JSON array like docker's; containers first, then
+ * images. Missing names print `Error: No such object: X` (exit 1).
+ * @module
+ */
 
-/** Placeholder: fails clearly until implemented. */
-export const main: Command = () =>
-  Promise.reject(new TsboxError("'inspect' is not implemented yet"));
+import type { Command } from "./context.ts";
+import { bool, parseFlags, str } from "./flags.ts";
+import { TsboxError, UsageError } from "../errors.ts";
+import { findContainer, NoSuchContainer } from "../container/lookup.ts";
+import { inspectContainer } from "../container/inspect_view.ts";
+import { renderTemplate } from "../container/template.ts";
+import { errorLine } from "../container/cli_report.ts";
+import { ImageStore } from "../image/store.ts";
+import { inspectImage } from "../image/inspect.ts";
+
+const USAGE = `Usage: tsbox inspect [OPTIONS] NAME|ID [NAME|ID...]
+
+Return low-level information on containers and images
+
+Options:
+  -f, --format FORMAT   format the output using a Go template ({{.State.Status}}, {{json .Config}})
+  -s, --size            display total file sizes (ignored)
+      --type TYPE       only look for this type (container or image)`;
+
+/** One object by name, per `type`; undefined when there is none. */
+function lookup(
+  ctx: Parameters<Command>[1],
+  ref: string,
+  type: string | undefined,
+): Record<string, unknown> | undefined {
+  if (type !== "image") {
+    try {
+      return inspectContainer(ctx.paths, findContainer(ctx.paths, ref));
+    } catch (err) {
+      if (!(err instanceof NoSuchContainer)) throw err;
+    }
+  }
+  if (type !== "container") {
+    const store = new ImageStore(ctx.paths);
+    if (store.record(ref)) return inspectImage(store, ref);
+  }
+  return undefined;
+}
+
+/** `tsbox inspect`; `container inspect` passes `--type container`. */
+export const main: Command = (args, ctx) => {
+  const p = parseFlags(args, [
+    { name: "format", short: "f", type: "string" },
+    { name: "size", short: "s", type: "bool" },
+    { name: "type", type: "string" },
+    { name: "help", type: "bool" },
+  ]);
+  if (bool(p, "help")) {
+    console.log(USAGE);
+    return Promise.resolve(0);
+  }
+  if (!p.positionals.length) {
+    throw new UsageError(`"inspect" requires at least 1 argument`, { hint: USAGE.split("\n")[0] });
+  }
+  const type = str(p, "type");
+  if (type !== undefined && type !== "container" && type !== "image") {
+    throw new UsageError(`"${type}" is not a valid value for --type`);
+  }
+  const found: Record<string, unknown>[] = [];
+  const errors: string[] = [];
+  for (const ref of p.positionals) {
+    try {
+      const obj = lookup(ctx, ref, type);
+      if (obj) found.push(obj);
+      else errors.push(`Error: No such ${type ?? "object"}: ${ref}`);
+    } catch (err) {
+      // docker prints what it found and fails for the rest
+      if (!(err instanceof TsboxError)) throw err;
+      errors.push(errorLine(err, "Error: "));
+    }
+  }
+  const fmt = str(p, "format");
+  if (fmt !== undefined) {
+    const lines = found.map((o) => renderTemplate(fmt, o));
+    if (lines.length) console.log(lines.join("\n"));
+  } else console.log(JSON.stringify(found, null, 4));
+  if (errors.length) console.error(errors.join("\n"));
+  return Promise.resolve(errors.length ? 1 : 0);
+};

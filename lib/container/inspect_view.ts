@@ -1,0 +1,177 @@
+/**
+ * `inspect`: the docker-shaped JSON of a container (ContainerJSON), built
+ * from config.json, the live state and the image config. Only reads.
+ * @module
+ */
+
+import { join } from "node:path";
+import type { Paths } from "../paths.ts";
+import { ImageError } from "../errors.ts";
+import { ImageStore } from "../image/store.ts";
+import type { ImageConfig } from "../image/types.ts";
+import type { ResourceLimits } from "../cgroup/mod.ts";
+import type { PreparedMount } from "../../volumes/types.ts";
+import type { ContainerRecord } from "./store.ts";
+import type { NetworkRecord } from "./create.ts";
+import { liveView } from "./live.ts";
+import { logPath } from "./log_file.ts";
+import { exists } from "../fsutil.ts";
+
+/** Go's zero time, which docker prints for "never". */
+export const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+function imageConfig(paths: Paths, id: string): ImageConfig {
+  try {
+    return new ImageStore(paths).configOf(id).config ?? {};
+  } catch (err) {
+    // the image was force-removed: show what the container itself knows
+    if (err instanceof ImageError) return {};
+    throw err;
+  }
+}
+
+function portKey(p: { containerPort: number; protocol: string }): string {
+  return `${p.containerPort}/${p.protocol}`;
+}
+
+function portMap(
+  ports: { hostIP: string; hostPort: number; containerPort: number; protocol: string }[],
+): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of ports) {
+    (out[portKey(p)] ??= []).push({
+      HostIp: p.hostIP,
+      HostPort: p.hostPort ? String(p.hostPort) : "",
+    });
+  }
+  return out;
+}
+
+function mountJson(m: PreparedMount) {
+  return {
+    Type: m.type,
+    ...(m.volume ? { Name: m.volume.name } : {}),
+    Source: m.type === "tmpfs" ? "" : m.source,
+    Destination: m.target,
+    ...(m.volume ? { Driver: "local" } : {}),
+    Mode: m.type === "volume" ? "z" : "",
+    RW: !m.readOnly,
+    Propagation: m.type === "bind" ? m.propagation : "",
+  };
+}
+
+/** The inspect object of one container. */
+export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<string, unknown> {
+  const c = rec.config;
+  const v = liveView(rec);
+  const img = imageConfig(paths, c.image.id);
+  const net = (c.network ?? { opts: { mode: "none", network: "none", ports: [] } }) as NetworkRecord;
+  const att = v.running ? net.attachment : undefined;
+  const netName = net.opts.mode === "bridge" ? net.opts.network : net.opts.mode;
+  const r = (c.resources ?? {}) as ResourceLimits;
+  const spec = c.spec;
+  const entrypoint = spec.entrypoint !== undefined
+    ? (spec.entrypoint === "" ? null : [spec.entrypoint])
+    : img.Entrypoint ?? null;
+  const cmd = spec.cmd.length ? spec.cmd : spec.entrypoint !== undefined ? null : img.Cmd ?? null;
+  const log = logPath(paths, c.id);
+  const endpoint = {
+    IPAddress: att?.ip ?? "",
+    IPPrefixLen: att?.prefixLen ?? 0,
+    Gateway: att?.gateway ?? "",
+    MacAddress: att?.mac ?? "",
+  };
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: c.process.args[0] ?? "",
+    Args: c.process.args.slice(1),
+    State: {
+      Status: v.status,
+      Running: v.running,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: v.oomKilled,
+      Dead: false,
+      Pid: v.pid,
+      ExitCode: v.exitCode,
+      Error: v.error,
+      StartedAt: v.startedAt ?? ZERO_TIME,
+      FinishedAt: v.running ? ZERO_TIME : v.finishedAt ?? ZERO_TIME,
+    },
+    Image: c.image.id,
+    ResolvConfPath: join(rec.dir, "resolv.conf"),
+    HostnamePath: join(rec.dir, "hostname"),
+    HostsPath: join(rec.dir, "hosts"),
+    LogPath: exists(log) ? log : "",
+    Name: `/${c.name}`,
+    RestartCount: 0,
+    Driver: "overlay2",
+    Platform: "linux",
+    MountLabel: "",
+    ProcessLabel: "",
+    AppArmorProfile: "",
+    ExecIDs: null,
+    HostConfig: {
+      Binds: spec.volumes.length ? spec.volumes : null,
+      LogConfig: { Type: "json-file", Config: {} },
+      NetworkMode: netName,
+      PortBindings: portMap(net.opts.ports ?? []),
+      RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+      AutoRemove: spec.autoRemove,
+      Dns: net.opts.dns ?? [],
+      ExtraHosts: (net.opts.extraHosts ?? []).map((h) => `${h.name}:${h.ip}`),
+      Privileged: false,
+      Tmpfs: spec.tmpfs.length ? spec.tmpfs : null,
+      Memory: r.memory ?? 0,
+      MemorySwap: r.memorySwap ?? 0,
+      MemoryReservation: r.memoryReservation ?? 0,
+      NanoCpus: r.cpus ? Math.round(r.cpus * 1e9) : 0,
+      CpuShares: r.cpuShares ?? 0,
+      CpuPeriod: r.cpus ? 0 : r.cpuPeriod ?? 0,
+      CpuQuota: r.cpus ? 0 : r.cpuQuota ?? 0,
+      CpusetCpus: r.cpusetCpus ?? "",
+      CpusetMems: r.cpusetMems ?? "",
+      PidsLimit: r.pidsLimit ?? null,
+    },
+    GraphDriver: {
+      Name: "overlay2",
+      Data: {
+        LowerDir: [...c.image.layerDirs].reverse().join(":"),
+        UpperDir: join(rec.dir, "upper"),
+        WorkDir: join(rec.dir, "work"),
+        MergedDir: join(rec.dir, "merged"),
+      },
+    },
+    Mounts: (c.mounts as PreparedMount[]).map(mountJson),
+    Config: {
+      Hostname: c.hostname,
+      Domainname: "",
+      User: spec.user ?? img.User ?? "",
+      AttachStdin: spec.interactive && !spec.detach,
+      AttachStdout: !spec.detach,
+      AttachStderr: !spec.detach,
+      ExposedPorts: img.ExposedPorts ?? undefined,
+      Tty: spec.tty,
+      OpenStdin: spec.interactive,
+      StdinOnce: spec.interactive && !spec.detach,
+      Env: c.process.env,
+      Cmd: cmd,
+      Image: spec.image,
+      Volumes: img.Volumes ?? null,
+      WorkingDir: spec.workdir ?? img.WorkingDir ?? "",
+      Entrypoint: entrypoint,
+      Labels: img.Labels ?? {},
+      ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
+    },
+    NetworkSettings: {
+      Bridge: "",
+      SandboxKey: att?.netnsPath ?? "",
+      Ports: att ? portMap(att.ports) : {},
+      ...endpoint,
+      Networks: net.opts.mode === "none" || net.opts.mode === "host"
+        ? { [netName]: { IPAddress: "", IPPrefixLen: 0, Gateway: "", MacAddress: "" } }
+        : { [netName]: endpoint },
+    },
+  };
+}
