@@ -86,6 +86,7 @@ export function copyUp(kernel: Kernel, src: string, volumeDir: string, dataDir: 
   const staging = join(volumeDir, `.copyup-${randomVolumeName().slice(0, 16)}`);
   Deno.mkdirSync(staging, { mode: 0o700 });
   let done = false;
+  let cleanupError: unknown;
   try {
     const links = new Map<string, string>();
     for (const e of Deno.readDirSync(src)) {
@@ -103,12 +104,19 @@ export function copyUp(kernel: Kernel, src: string, volumeDir: string, dataDir: 
     Deno.chmodSync(dataDir, (srcSt.mode ?? 0o755) & 0o7777);
     done = true;
   } finally {
-    try {
-      removeTreeNoMounts(staging);
-    } catch (err) {
-      // after a failed copy, the copy's own error is the one to report
-      if (done) throw err;
-    }
+    cleanupError = removeStaging(staging);
   }
+  // after a failed copy, the copy's own error (already thrown) is the one reported
+  if (done && cleanupError) throw cleanupError;
   return true;
+}
+
+/** Remove the staging dir; returns the error instead of throwing (see copyUp's finally). */
+function removeStaging(staging: string): unknown {
+  try {
+    removeTreeNoMounts(staging);
+    return undefined;
+  } catch (err) {
+    return err;
+  }
 }

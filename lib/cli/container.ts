@@ -1,7 +1,92 @@
-/** `tsbox container` — not written yet (placeholder owned by the subsystem that implements it). @module */
-import type { Command } from "./context.ts";
-import { TsboxError } from "../errors.ts";
+/**
+ * `tsbox container COMMAND`: the container commands under one name
+ * (`container ls` = `ps`), plus `container prune`.
+ * @module
+ */
 
-/** Placeholder: fails clearly until implemented. */
-export const main: Command = () =>
-  Promise.reject(new TsboxError("'container' is not implemented yet"));
+import type { CliContext, Command } from "./context.ts";
+import { bool, parseFlags } from "./flags.ts";
+import { UsageError } from "../errors.ts";
+import { humanSize } from "../image/format.ts";
+import { pruneContainers } from "../container/prune.ts";
+import { confirm } from "../container/confirm.ts";
+
+const HELP = `Usage: tsbox container COMMAND
+
+Manage containers
+
+Commands:
+  create    Create a new container
+  exec      Execute a command in a running container
+  inspect   Display detailed information on one or more containers
+  kill      Kill one or more running containers
+  logs      Fetch the logs of a container
+  ls        List containers (also: list, ps)
+  prune     Remove all stopped containers
+  rename    Rename a container
+  rm        Remove one or more containers (also: remove)
+  run       Create and run a new container
+  start     Start one or more stopped containers
+  stop      Stop one or more running containers
+  top       Display the running processes of a container
+  wait      Block until one or more containers stop, then print their exit codes`;
+
+type Loader = () => Promise<{ main: Command }>;
+
+const ALIASES: Record<string, Loader> = {
+  ls: () => import("./ps.ts"),
+  list: () => import("./ps.ts"),
+  ps: () => import("./ps.ts"),
+  create: () => import("./create.ts"),
+  exec: () => import("./exec.ts"),
+  kill: () => import("./kill.ts"),
+  logs: () => import("./logs.ts"),
+  rename: () => import("./rename.ts"),
+  rm: () => import("./rm.ts"),
+  remove: () => import("./rm.ts"),
+  run: () => import("./run.ts"),
+  start: () => import("./start.ts"),
+  stop: () => import("./stop.ts"),
+  top: () => import("./top.ts"),
+  wait: () => import("./wait.ts"),
+  stats: () => import("./stats.ts"),
+};
+
+/** `container prune [-f]`. */
+export async function prune(args: string[], ctx: CliContext): Promise<number> {
+  const p = parseFlags(args, [
+    { name: "force", short: "f", type: "bool" },
+    { name: "filter", type: "list" },
+  ]);
+  if (p.positionals.length) throw new UsageError(`"container prune" accepts no arguments`);
+  if (!bool(p, "force")) {
+    const ok = await confirm(
+      "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
+    );
+    if (!ok) return 0;
+  }
+  const r = await pruneContainers(ctx);
+  if (r.deleted.length) console.log(["Deleted Containers:", ...r.deleted, ""].join("\n"));
+  console.log(`Total reclaimed space: ${humanSize(r.reclaimed)}`);
+  return 0;
+}
+
+/** `tsbox container …`. */
+export const main: Command = async (args, ctx) => {
+  const [sub, ...rest] = args;
+  if (!sub || sub === "--help" || sub === "-h" || sub === "help") {
+    console.log(HELP);
+    return 0;
+  }
+  if (sub === "prune") return await prune(rest, ctx);
+  if (sub === "inspect") {
+    return await (await import("./inspect.ts")).main(["--type", "container", ...rest], ctx);
+  }
+  const load = ALIASES[sub];
+  if (!load) {
+    throw new UsageError(`unknown container command "${sub}"`, {
+      hint: "see 'tsbox container --help'",
+    });
+  }
+  return await (await load()).main(rest, ctx);
+};

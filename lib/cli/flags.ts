@@ -46,7 +46,7 @@ export function parseFlags(args: string[], defs: FlagDef[], stopAtPositional = f
     else values[d.name] = v;
   };
   let i = 0;
-  const need = (d: FlagDef, shown: string): string => {
+  const need = (shown: string): string => {
     if (i + 1 >= args.length) throw new UsageError(`flag needs an argument: ${shown}`);
     return args[++i];
   };
@@ -67,7 +67,7 @@ export function parseFlags(args: string[], defs: FlagDef[], stopAtPositional = f
           throw new UsageError(`invalid value "${v}" for flag --${name}: expected true or false`);
         }
         set(d, v === "true");
-      } else set(d, eq < 0 ? need(d, `--${name}`) : a.slice(eq + 1));
+      } else set(d, eq < 0 ? need(`--${name}`) : a.slice(eq + 1));
       continue;
     }
     if (a.startsWith("-") && a.length > 1) {
@@ -85,7 +85,7 @@ export function parseFlags(args: string[], defs: FlagDef[], stopAtPositional = f
         }
         let rest = a.slice(j + 1);
         if (rest.startsWith("=")) rest = rest.slice(1);
-        set(d, rest.length ? rest : need(d, `-${a[j]}`));
+        set(d, rest.length ? rest : need(`-${a[j]}`));
         break;
       }
       continue;

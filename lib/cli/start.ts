@@ -1,6 +1,66 @@
-/** `tsbox start` — not written yet (placeholder owned by the subsystem that implements it). @module */
-import type { Command } from "./context.ts";
-import { TsboxError } from "../errors.ts";
+/**
+ * `tsbox start [-a] [-i] CONTAINER...`: start created or exited containers
+ * again (on their preserved upper layer). Detached under a monitor by
+ * default; `-a` runs one in the foreground with its output on our stdio.
+ * @module
+ */
 
-/** Placeholder: fails clearly until implemented. */
-export const main: Command = () => Promise.reject(new TsboxError("'start' is not implemented yet"));
+import type { Command } from "./context.ts";
+import { bool, parseFlags } from "./flags.ts";
+import { UsageError } from "../errors.ts";
+import { findContainer } from "../container/lookup.ts";
+import { liveView } from "../container/live.ts";
+import { startDetached } from "../container/detach.ts";
+import { startContainer } from "../container/runner.ts";
+import { removeContainer } from "../container/remove.ts";
+import { readContainer } from "../container/store.ts";
+import { daemonError, forEachRef } from "../container/cli_report.ts";
+
+const USAGE = `Usage: tsbox start [OPTIONS] CONTAINER [CONTAINER...]
+
+Start one or more stopped containers
+
+Options:
+  -a, --attach        attach STDOUT/STDERR (run in the foreground) and forward signals
+  -i, --interactive   attach container's STDIN`;
+
+/** `tsbox start`. */
+export const main: Command = async (args, ctx) => {
+  const p = parseFlags(args, [
+    { name: "attach", short: "a", type: "bool" },
+    { name: "interactive", short: "i", type: "bool" },
+    { name: "help", type: "bool" },
+  ]);
+  if (bool(p, "help")) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!p.positionals.length) {
+    throw new UsageError(`"start" requires at least 1 argument`, { hint: USAGE.split("\n")[0] });
+  }
+  const attach = bool(p, "attach") || bool(p, "interactive");
+  if (attach) {
+    if (p.positionals.length > 1) {
+      throw new UsageError("you cannot start and attach multiple containers at once");
+    }
+    return await daemonError(async () => {
+      const rec = findContainer(ctx.paths, p.positionals[0]);
+      if (liveView(rec).running) return 0; // docker: attaching to a running one; we only report
+      const id = rec.config.id;
+      try {
+        return await startContainer(ctx, id, { interactive: bool(p, "interactive") });
+      } finally {
+        const after = readContainer(ctx.paths, id);
+        if (after?.config.spec.autoRemove) {
+          await removeContainer(ctx, after, { force: true, volumes: true });
+        }
+      }
+    });
+  }
+  return await forEachRef(p.positionals, async (ref) => {
+    const rec = findContainer(ctx.paths, ref);
+    const v = liveView(rec);
+    if (!v.running && !v.starting) await startDetached(ctx, rec.config.id);
+    return ref;
+  });
+};
