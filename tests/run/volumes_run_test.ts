@@ -310,3 +310,41 @@ Deno.test("run -v: tsbox SIGKILLed mid-run, then rm -f → volume data intact, n
     }
   });
 });
+
+Deno.test("run -v NAME:/etc: image /etc is copied up, generated hostname/hosts stay per container", async () => {
+  await withRoot(async (root) => {
+    await seedImage(root);
+    const a = await tsbox(root, [
+      "run",
+      "--rm",
+      ...NONE,
+      "--hostname",
+      "first",
+      "-v",
+      "etcvol:/etc",
+      "busybox",
+      "sh",
+      "-c",
+      "cat /etc/hostname; grep -c '^root:' /etc/passwd",
+    ]);
+    assertEquals(a.stdout, "first\n1\n", a.stderr);
+    assertEquals(
+      Deno.readTextFileSync(`${root}/volumes/etcvol/_data/hostname`),
+      "",
+      "the volume holds no generated content",
+    );
+    const b = await tsbox(root, [
+      "run",
+      "--rm",
+      ...NONE,
+      "--hostname",
+      "second",
+      "-v",
+      "etcvol:/etc",
+      "busybox",
+      "cat",
+      "/etc/hostname",
+    ]);
+    assertEquals(b.stdout, "second\n", b.stderr);
+  });
+});
