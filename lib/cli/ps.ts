@@ -26,7 +26,8 @@ Options:
   -q, --quiet           only display container IDs
   -s, --size            display total file sizes (always 0B)`;
 
-const DEFAULT_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+const DEFAULT_TABLE =
+  "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
 
 /** `tsbox ps`. */
 export const main: Command = (args, ctx) => {
@@ -45,12 +46,16 @@ export const main: Command = (args, ctx) => {
     console.log(USAGE);
     return Promise.resolve(0);
   }
-  if (p.positionals.length) throw new UsageError(`"ps" accepts no arguments`, { hint: USAGE.split("\n")[0] });
+  if (p.positionals.length) {
+    throw new UsageError(`"ps" accepts no arguments`, { hint: USAGE.split("\n")[0] });
+  }
   const filters = parseFilters(list(p, "filter"));
   let last = bool(p, "latest") ? 1 : -1;
   if (str(p, "last") !== undefined) {
     last = Number(str(p, "last"));
-    if (!Number.isInteger(last)) throw new UsageError(`invalid argument "${str(p, "last")}" for "-n, --last"`);
+    if (!Number.isInteger(last)) {
+      throw new UsageError(`invalid argument "${str(p, "last")}" for "-n, --last"`);
+    }
   }
   // a status filter, -n and -l look at every container, as docker's do
   const all = bool(p, "all") || filters.has("status") || filters.has("exited") || last > 0;

@@ -26,7 +26,9 @@ export const main: Command = async (args, ctx) => {
   return await daemonError(() =>
     withLock(join(ctx.paths.locks, "names.lock"), async () => {
       const rec = findContainer(ctx.paths, ref);
-      if (name === "") throw new ContainerError("Neither old nor new names may be empty", { exitCode: 1 });
+      if (name === "") {
+        throw new ContainerError("Neither old nor new names may be empty", { exitCode: 1 });
+      }
       if (!NAME_RE.test(name)) {
         throw new ContainerError(
           `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,

@@ -28,7 +28,9 @@ function warning(all: boolean, volumes: boolean): string {
     "  - all stopped containers",
     "  - all networks not used by at least one container",
     ...(volumes ? ["  - all anonymous volumes not used by at least one container"] : []),
-    all ? "  - all images without at least one container associated to them" : "  - all dangling images",
+    all
+      ? "  - all images without at least one container associated to them"
+      : "  - all dangling images",
     "",
     "Are you sure you want to continue?",
   ].join("\n");

@@ -13,7 +13,9 @@ import { daemonError } from "../container/cli_report.ts";
 /** `tsbox top`. */
 export const main: Command = async (args, ctx) => {
   if (args[0] === "--help") {
-    console.log("Usage: tsbox top CONTAINER [ps OPTIONS]\n\nDisplay the running processes of a container");
+    console.log(
+      "Usage: tsbox top CONTAINER [ps OPTIONS]\n\nDisplay the running processes of a container",
+    );
     return 0;
   }
   const [ref, ...psArgs] = args;

@@ -46,7 +46,9 @@ export async function startDetached(ctx: CliContext, id: string): Promise<void> 
     closeFd(parentEnd);
   }
   if (data.length === 0) {
-    throw new ContainerError(`the monitor of container ${id.slice(0, 12)} exited before it started`);
+    throw new ContainerError(
+      `the monitor of container ${id.slice(0, 12)} exited before it started`,
+    );
   }
   const msg = JSON.parse(new TextDecoder().decode(data)) as FromMonitor;
   if (msg.type === "error") throw new TsboxError(msg.message, { exitCode: msg.code });

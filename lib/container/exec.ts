@@ -63,7 +63,9 @@ function decode(data: Uint8Array): FromExec | undefined {
 function cgroupProcs(id: string): string[] {
   const cg = openCgroups().open(cgroupName(id));
   if (!cg) return [];
-  const dirs = [...cg.paths].sort((a, b) => Number(b.includes("/cpuset/")) - Number(a.includes("/cpuset/")));
+  const dirs = [...cg.paths].sort((a, b) =>
+    Number(b.includes("/cpuset/")) - Number(a.includes("/cpuset/"))
+  );
   return dirs.map((d) => `${d}/cgroup.procs`);
 }
 

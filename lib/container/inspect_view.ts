@@ -34,13 +34,15 @@ function portKey(p: { containerPort: number; protocol: string }): string {
   return `${p.containerPort}/${p.protocol}`;
 }
 
+/** `-p` mappings keyed `80/tcp`; `bound`: as set up (docker shows 0.0.0.0 for "all"). */
 function portMap(
   ports: { hostIP: string; hostPort: number; containerPort: number; protocol: string }[],
+  bound = false,
 ): Record<string, { HostIp: string; HostPort: string }[]> {
   const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of ports) {
     (out[portKey(p)] ??= []).push({
-      HostIp: p.hostIP,
+      HostIp: bound ? p.hostIP || "0.0.0.0" : p.hostIP,
       HostPort: p.hostPort ? String(p.hostPort) : "",
     });
   }
@@ -65,7 +67,8 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
   const c = rec.config;
   const v = liveView(rec);
   const img = imageConfig(paths, c.image.id);
-  const net = (c.network ?? { opts: { mode: "none", network: "none", ports: [] } }) as NetworkRecord;
+  const net =
+    (c.network ?? { opts: { mode: "none", network: "none", ports: [] } }) as NetworkRecord;
   const att = v.running ? net.attachment : undefined;
   const netName = net.opts.mode === "bridge" ? net.opts.network : net.opts.mode;
   const r = (c.resources ?? {}) as ResourceLimits;
@@ -167,7 +170,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     NetworkSettings: {
       Bridge: "",
       SandboxKey: att?.netnsPath ?? "",
-      Ports: att ? portMap(att.ports) : {},
+      Ports: att ? portMap(att.ports, true) : {},
       ...endpoint,
       Networks: net.opts.mode === "none" || net.opts.mode === "host"
         ? { [netName]: { IPAddress: "", IPPrefixLen: 0, Gateway: "", MacAddress: "" } }

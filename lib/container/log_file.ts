@@ -45,18 +45,12 @@ export class JsonLogWriter {
   write(stream: LogEntry["stream"], chunk: Uint8Array): void {
     if (this.#closed) return; // a pump that outlived the drain timeout
     let start = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      if (chunk[i] !== 0x0a) continue;
-      this.#push(stream, chunk.subarray(start, i + 1));
-      this.#emit(stream);
-      start = i + 1;
-    }
-    let rest = chunk.subarray(start);
-    while (rest.length) {
-      const room = MAX_LINE - this.#pendingLen[stream];
-      this.#push(stream, rest.subarray(0, room));
-      rest = rest.subarray(room);
-      if (this.#pendingLen[stream] >= MAX_LINE) this.#emit(stream);
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(0x0a, start);
+      const end = nl < 0 ? chunk.length : nl + 1;
+      this.#append(stream, chunk.subarray(start, end));
+      if (nl >= 0 && this.#pendingLen[stream]) this.#emit(stream);
+      start = end;
     }
   }
 
@@ -73,10 +67,15 @@ export class JsonLogWriter {
     this.#file.close();
   }
 
-  #push(stream: LogEntry["stream"], bytes: Uint8Array): void {
-    if (!bytes.length) return;
-    this.#pending[stream].push(bytes.slice());
-    this.#pendingLen[stream] += bytes.length;
+  /** Buffer bytes of one line, emitting an entry each time the line reaches MAX_LINE. */
+  #append(stream: LogEntry["stream"], bytes: Uint8Array): void {
+    while (bytes.length) {
+      const part = bytes.subarray(0, MAX_LINE - this.#pendingLen[stream]);
+      this.#pending[stream].push(part.slice());
+      this.#pendingLen[stream] += part.length;
+      bytes = bytes.subarray(part.length);
+      if (this.#pendingLen[stream] >= MAX_LINE) this.#emit(stream);
+    }
   }
 
   #emit(stream: LogEntry["stream"]): void {
@@ -104,7 +103,9 @@ export function parseLogLines(text: string): LogEntry[] {
     if (!l) continue;
     try {
       const e = JSON.parse(l) as LogEntry;
-      if (typeof e.log === "string" && (e.stream === "stdout" || e.stream === "stderr")) out.push(e);
+      if (typeof e.log === "string" && (e.stream === "stdout" || e.stream === "stderr")) {
+        out.push(e);
+      }
     } catch (err) {
       // a line cut by a crash mid-write: docker's reader skips those too
       if (!(err instanceof SyntaxError)) throw err;

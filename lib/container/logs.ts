@@ -24,7 +24,15 @@ export interface LogsOptions {
   until?: number;
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 };
+const UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  "µs": 1e-3,
+  ms: 1,
+  s: 1e3,
+  m: 6e4,
+  h: 3.6e6,
+};
 
 /**
  * docker's time argument: RFC 3339 / date, Unix seconds (`1700000000.5`),
@@ -34,11 +42,18 @@ const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, 
 export function parseTimeArg(s: string, now = Date.now()): number {
   if (/^[0-9]+(\.[0-9]+)?$/.test(s)) return Number(s) * 1000;
   const dur = /^(?:[0-9.]+(?:ns|us|µs|ms|s|m|h))+$/.test(s)
-    ? [...s.matchAll(/([0-9.]+)(ns|us|µs|ms|s|m|h)/g)].reduce((t, m) => t + Number(m[1]) * UNITS[m[2]], 0)
+    ? [...s.matchAll(/([0-9.]+)(ns|us|µs|ms|s|m|h)/g)].reduce(
+      (t, m) => t + Number(m[1]) * UNITS[m[2]],
+      0,
+    )
     : NaN;
   if (!Number.isNaN(dur)) return now - dur;
   const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
-  if (Number.isNaN(t)) throw new UsageError(`invalid value for time: "${s}"`, { hint: "use RFC 3339, a Unix timestamp or a duration like 10m" });
+  if (Number.isNaN(t)) {
+    throw new UsageError(`invalid value for time: "${s}"`, {
+      hint: "use RFC 3339, a Unix timestamp or a duration like 10m",
+    });
+  }
   return t;
 }
 
@@ -46,7 +61,8 @@ export function parseTimeArg(s: string, now = Date.now()): number {
 export function selectEntries(entries: LogEntry[], opts: LogsOptions): LogEntry[] {
   let out = entries.filter((e) => {
     const t = Date.parse(e.time);
-    return (opts.since === undefined || t >= opts.since) && (opts.until === undefined || t <= opts.until);
+    return (opts.since === undefined || t >= opts.since) &&
+      (opts.until === undefined || t <= opts.until);
   });
   if (opts.tail !== undefined) out = opts.tail <= 0 ? [] : out.slice(-opts.tail);
   return out;

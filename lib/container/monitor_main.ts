@@ -15,7 +15,7 @@ import { exitCodeOf, formatError, TsboxError } from "../errors.ts";
 import { closeFd, sendMsg, setCloexec } from "../../ffi/fds.ts";
 import { setsid } from "../../ffi/process.ts";
 import { type FromMonitor, MONITOR_FD_ENV } from "./detach.ts";
-import { type StartFailure, startContainer } from "./runner.ts";
+import { startContainer, type StartFailure } from "./runner.ts";
 import { readContainer } from "./store.ts";
 import { removeContainer } from "./remove.ts";
 
@@ -23,7 +23,9 @@ import { removeContainer } from "./remove.ts";
 export const main: Command = async (args, ctx) => {
   const fd = Number(Deno.env.get(MONITOR_FD_ENV));
   const id = args[0];
-  if (!Number.isInteger(fd) || fd < 3 || !id) throw new TsboxError("__monitor is internal to tsbox");
+  if (!Number.isInteger(fd) || fd < 3 || !id) {
+    throw new TsboxError("__monitor is internal to tsbox");
+  }
   setCloexec(fd);
   Deno.env.delete(MONITOR_FD_ENV);
   setsid();

@@ -15,12 +15,20 @@ export function pidStartTime(pid: number): number | undefined {
     text = Deno.readTextFileSync(`/proc/${pid}/stat`);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return undefined; // process is gone
+    // exiting right now: procfs answers ESRCH for a task being torn down
+    if (isEsrch(err)) return undefined;
     throw err;
   }
   // comm (field 2) may contain spaces and parens: split after the last ')'
   const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
   if (rest[0] === "Z" || rest[0] === "X") return undefined;
   return Number(rest[19]);
+}
+
+/** ESRCH from a read: Deno has no class for it; it names the errno in `code` or the message. */
+function isEsrch(err: unknown): boolean {
+  return err instanceof Error &&
+    ((err as { code?: string }).code === "ESRCH" || err.message.includes("(os error 3)"));
 }
 
 /** True when `pid` is alive and is the same process that had `startTime`. */

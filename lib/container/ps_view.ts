@@ -10,7 +10,7 @@ import { UsageError } from "../errors.ts";
 import { humanDuration } from "../image/format.ts";
 import type { ContainerRecord } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
-import { liveView, type LiveView } from "./live.ts";
+import { type LiveView, liveView } from "./live.ts";
 
 /** One `ps` row; keys are docker's `--format` field names. */
 export interface PsRow {
@@ -133,7 +133,9 @@ export function parseFilters(flags: string[]): Filters {
         hint: `status must be one of ${STATUSES.join(", ")}`,
       });
     }
-    if (k === "exited" && !/^-?[0-9]+$/.test(v)) throw new UsageError(`invalid filter 'exited=${v}'`);
+    if (k === "exited" && !/^-?[0-9]+$/.test(v)) {
+      throw new UsageError(`invalid filter 'exited=${v}'`);
+    }
     out.set(k, [...(out.get(k) ?? []), v]);
   }
   return out;

@@ -74,6 +74,11 @@ export async function teardownContainer(
   return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
 }
 
+/** The init's error, without the `tsbox: ` its formatError put in front. */
+function fromInit(m: { message: string; code: number }): StartFailure {
+  return { message: m.message.replace(/^tsbox: /, ""), code: m.code };
+}
+
 /** Take the container for a start: refuse if alive, clean what a crash left, mark it starting. */
 async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
   return await withContainerLock(ctx.paths, id, async (rec) => {
@@ -177,7 +182,7 @@ export async function startContainer(
       const msg = decodeMsg<FromInit>(data);
       if (!msg) break;
       if (msg.type === "error") {
-        initError = msg;
+        initError = fromInit(msg);
         break;
       }
       if (msg.type === "ns" && mode === "bridge") {
@@ -189,7 +194,10 @@ export async function startContainer(
           opts: net.opts,
           kernel: ctx.kernel,
         });
-        writeConfig(ctx.paths, { ...config, network: net });
+        // under the lock and on a fresh read: a concurrent `rename` must not be undone
+        await withContainerLock(ctx.paths, id, (rec) => {
+          writeConfig(ctx.paths, { ...rec.config, network: net });
+        });
         writeEtcFiles(dir, {
           hostname: config.hostname,
           attachment: net.attachment,
@@ -209,7 +217,7 @@ export async function startContainer(
     }
     // after exec the socket closes (close-on-exec); an exec failure still reports
     const late = ready ? decodeMsg<FromInit>((await recvFd(parentEnd)).data) : undefined;
-    if (late?.type === "error") initError = late;
+    if (late?.type === "error") initError = fromInit(late);
     reportStart(
       initError ?? (ready ? undefined : { message: "container init exited before starting", code }),
     );
@@ -224,10 +232,12 @@ export async function startContainer(
       : status.signal
       ? 128 + signalNumber(status.signal)
       : status.code;
-    if (initError && !stdio.onStarted) console.error(initError.message);
+    if (initError && !stdio.onStarted) console.error(`tsbox: ${initError.message}`);
     return code;
   } catch (err) {
-    const message = err instanceof TsboxError ? err.message : String((err as Error)?.message ?? err);
+    const message = err instanceof TsboxError
+      ? err.message
+      : String((err as Error)?.message ?? err);
     initError ??= { message, code: exitCodeOf(err) };
     code = initError.code;
     reportStart(initError);

@@ -10,7 +10,7 @@ import { ContainerError } from "../errors.ts";
 import { kill } from "../../ffi/process.ts";
 import { parseSignal } from "../signals.ts";
 import { type ContainerRecord, readContainer } from "./store.ts";
-import { type LiveState, liveView, type LiveView, monitorAlive } from "./live.ts";
+import { type LiveState, type LiveView, liveView, monitorAlive } from "./live.ts";
 import { waitGone } from "./remove.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,7 +71,9 @@ export async function stopContainer(
     if (!(await waitGone(s.pid, s.pidStartTime, graceMs))) {
       kill(s.pid, 9);
       if (!(await waitGone(s.pid, s.pidStartTime, 10_000))) {
-        throw new ContainerError(`container ${rec.config.id.slice(0, 12)} did not die after SIGKILL`);
+        throw new ContainerError(
+          `container ${rec.config.id.slice(0, 12)} did not die after SIGKILL`,
+        );
       }
     }
   }

@@ -39,7 +39,9 @@ function show(v: unknown): string {
  */
 export function renderTemplate(tpl: string, data: unknown): string {
   const rest = tpl.replace(ACTION, "");
-  if (/\{\{/.test(rest)) throw new UsageError(`template: unsupported action in ${JSON.stringify(tpl)}`);
+  if (/\{\{/.test(rest)) {
+    throw new UsageError(`template: unsupported action in ${JSON.stringify(tpl)}`);
+  }
   return tpl.replace(ACTION, (_, fn: string | undefined, path: string) => {
     const v = lookup(data, path);
     if (fn === "json") return JSON.stringify(v ?? null);

@@ -16,7 +16,13 @@ import type { Kernel } from "../kernel.ts";
 import { EXEC_FD_ENV, type ExecSpec, type FromExec, type ToExec } from "../container/exec_spec.ts";
 import { cloexecFrom, closeFd, recvMsgSync, sendFd, sendMsg, setCloexec } from "../../ffi/fds.ts";
 import { openNsFd } from "../../ffi/ns.ts";
-import { CLONE_FS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS } from "../../ffi/consts.ts";
+import {
+  CLONE_FS,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWUTS,
+} from "../../ffi/consts.ts";
 import { exitCodeOf, formatError, TsboxError } from "../errors.ts";
 import { resolveUser } from "./user.ts";
 import { findExecutable } from "./exec_path.ts";
@@ -84,7 +90,9 @@ function runExec(kernel: Kernel, fd: number): never {
   const creds = resolveUser(p.user, readIfExists("/etc/passwd"), readIfExists("/etc/group"));
   const env = finalEnv(p.env, creds.home, spec.hostname, p.tty);
   if (!p.cwd.startsWith("/")) {
-    throw new TsboxError(`the working directory '${p.cwd}' is invalid, it needs to be an absolute path`);
+    throw new TsboxError(
+      `the working directory '${p.cwd}' is invalid, it needs to be an absolute path`,
+    );
   }
   kernel.chdir(p.cwd);
   if (p.args.length === 0) throw new TsboxError("no command specified");
@@ -128,7 +136,11 @@ export const main: Command = (_args, ctx) => {
   } catch (err) {
     const code = exitCodeOf(err);
     try {
-      send(fd, { type: "error", message: err instanceof TsboxError ? err.message : formatError(err), code });
+      send(fd, {
+        type: "error",
+        message: err instanceof TsboxError ? err.message : formatError(err),
+        code,
+      });
     } catch (sendErr) {
       // tsbox exec is gone; stderr is all that is left
       console.error(formatError(err), formatError(sendErr));

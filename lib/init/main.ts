@@ -33,13 +33,7 @@ import { applySteps } from "./apply_plan.ts";
 import { interfaceUp } from "../../ffi/netif.ts";
 import { resolveUser } from "./user.ts";
 import { findExecutable } from "./exec_path.ts";
-import {
-  execve,
-  setCredentials,
-  setParentDeathSignal,
-  setsid,
-  umask,
-} from "../../ffi/process.ts";
+import { execve, setCredentials, setParentDeathSignal, setsid, umask } from "../../ffi/process.ts";
 import { dup2, openPty, openRdwr, setControllingTty } from "../../ffi/pty.ts";
 import { applyVolumeMounts } from "./volumes_hook.ts";
 
