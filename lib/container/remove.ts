@@ -53,9 +53,13 @@ export async function removeContainer(
   opts: { force: boolean; volumes: boolean },
 ): Promise<void> {
   const id = rec.config.id;
+  let supervisor: [number, number | undefined] | undefined;
   await withContainerLock(ctx.paths, id, async (cur) => {
     const view = liveView(cur);
     const state = cur.state as LiveState;
+    if (state.monitorPid && state.monitorPid !== Deno.pid) {
+      supervisor = [state.monitorPid, state.monitorStartTime];
+    }
     if (view.running || view.starting) {
       if (!opts.force) {
         throw new ContainerError(
@@ -81,6 +85,9 @@ export async function removeContainer(
     Deno.renameSync(cur.dir, trash);
     safeRemoveTree(ctx.kernel, trash);
   });
+  // A monitor waits for this lock to record the exit, then finds the container
+  // gone and exits: wait for it, so nothing of the container outlives `rm`.
+  if (supervisor) await waitGone(supervisor[0], supervisor[1], 5_000);
 }
 
 /** Delete directories a crashed `rm` left renamed but not deleted. */
