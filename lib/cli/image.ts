@@ -11,6 +11,7 @@ import { ImageStore } from "../image/store.ts";
 import { inspectImage } from "../image/inspect.ts";
 import { humanSize, renderTemplate } from "../image/format.ts";
 import { familiarName, parseReference } from "../image/reference.ts";
+import { confirm } from "../container/confirm.ts";
 
 const HELP = `Usage: tsbox image COMMAND
 
@@ -61,16 +62,6 @@ function inspect(args: string[], ctx: CliContext): number {
   else console.log(JSON.stringify(found, null, 4));
   if (failure) throw failure;
   return 0;
-}
-
-async function confirm(question: string): Promise<boolean> {
-  await Deno.stdout.write(new TextEncoder().encode(`${question} [y/N] `));
-  const buf = new Uint8Array(64);
-  const n = await Deno.stdin.read(buf);
-  const answer = n === null
-    ? ""
-    : new TextDecoder().decode(buf.subarray(0, n)).trim().toLowerCase();
-  return answer === "y" || answer === "yes";
 }
 
 async function prune(args: string[], ctx: CliContext): Promise<number> {

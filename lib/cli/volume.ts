@@ -15,6 +15,7 @@ import { invalidVolumeNameMessage, isValidVolumeName } from "../../volumes/names
 import { validateVolumeOptions } from "../../volumes/volume_options.ts";
 import { splitKeyValue } from "../../volumes/spec_common.ts";
 import type { VolumeInfo } from "../../volumes/types.ts";
+import { confirm } from "../container/confirm.ts";
 
 const HELP = `Usage: tsbox volume COMMAND
 
@@ -191,16 +192,7 @@ function rm(args: string[], ctx: CliContext): number {
   return code;
 }
 
-/** Ask on the terminal; EOF or anything but y/yes is "no". */
-function confirm(question: string): boolean {
-  Deno.stdout.writeSync(new TextEncoder().encode(`${question} [y/N] `));
-  const buf = new Uint8Array(64);
-  const n = Deno.stdin.readSync(buf);
-  const answer = n ? new TextDecoder().decode(buf.subarray(0, n)).trim().toLowerCase() : "";
-  return answer === "y" || answer === "yes";
-}
-
-function prune(args: string[], ctx: CliContext): number {
+async function prune(args: string[], ctx: CliContext): Promise<number> {
   const p = parseFlags(args, [
     { name: "force", short: "f", type: "bool" },
     { name: "all", short: "a", type: "bool" },
@@ -210,9 +202,9 @@ function prune(args: string[], ctx: CliContext): number {
   if (!bool(p, "force")) {
     const which = all ? "all local volumes" : "anonymous local volumes";
     if (
-      !confirm(
+      !(await confirm(
         `WARNING! This will remove ${which} not used by at least one container.\nAre you sure you want to continue?`,
-      )
+      ))
     ) {
       return 0;
     }
@@ -243,7 +235,7 @@ export const main: Command = (args, ctx) => {
       case "remove":
         return Promise.resolve(rm(rest, ctx));
       case "prune":
-        return Promise.resolve(prune(rest, ctx));
+        return prune(rest, ctx);
       default:
         throw new UsageError(`unknown volume command "${sub}"`, {
           hint: "see 'tsbox volume --help'",
