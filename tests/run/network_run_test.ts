@@ -4,9 +4,9 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { tsbox, withRoot } from "../helpers/tsbox.ts";
+import { MAIN, tsbox, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "./_image.ts";
-import { waitRunning } from "./_containers.ts";
+import { forceCleanup, waitRunning } from "./_containers.ts";
 
 const withWebRoot = (dir: string) => {
   Deno.mkdirSync(`${dir}/www`);
@@ -188,3 +188,73 @@ Deno.test("run: 10 containers in parallel on one network get 10 distinct IPs", a
     }
   });
 });
+
+Deno.test("run: tsbox SIGKILLed during a bridged run, then rm -f → no veth, lease or rule left", async () => {
+  await withRoot(async (root) => {
+    await seedImage(root);
+    const port = freePort();
+    const cli = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        MAIN,
+        "--root",
+        root,
+        "run",
+        "--name",
+        "netvictim",
+        "-p",
+        `127.0.0.1:${port}:80`,
+        "busybox",
+        "sleep",
+        "60",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let id = "";
+    let pid = 0;
+    try {
+      ({ id, pid } = await waitRunning(root, "netvictim"));
+      const cfg = JSON.parse(Deno.readTextFileSync(`${root}/containers/${id}/config.json`));
+      const att = cfg.network.attachment;
+      assert(att?.ip, "the container got an address");
+      const bridgePorts = () => linksOnBridge(att.bridge);
+      assertEquals(bridgePorts().length, 1, "one veth on the bridge");
+      cli.kill("SIGKILL");
+      await cli.status;
+      const rm = await tsbox(root, ["rm", "-f", "netvictim"]);
+      assertEquals(rm.code, 0, rm.stderr);
+      assertEquals(bridgePorts(), [], "veth left on the bridge");
+      const leases = new TextDecoder().decode(
+        new Deno.Command("grep", { args: ["-rl", id, `${root}/networks`], stdout: "piped" })
+          .outputSync().stdout,
+      );
+      assertEquals(leases.trim(), "", "lease or record of the container left");
+      const rules = iptablesRules();
+      assert(
+        !rules.includes(`--dport ${port} `) && !rules.includes(id.slice(0, 12)) &&
+          !rules.includes(`${att.ip}/32`),
+        "iptables rule left",
+      );
+    } finally {
+      await cli.status;
+      if ((await tsbox(root, ["rm", "-f", "netvictim"])).code !== 0) await forceCleanup(id, pid);
+      await tsbox(root, ["network", "rm", "bridge"]);
+    }
+  });
+});
+
+/** Interfaces enslaved to `bridge` (the containers' host-side veths). */
+function linksOnBridge(bridge: string): string[] {
+  const out = new Deno.Command("ip", {
+    args: ["-j", "link", "show", "master", bridge],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  if (!out.success) return [];
+  return (JSON.parse(new TextDecoder().decode(out.stdout) || "[]") as { ifname: string }[]).map((
+    l,
+  ) => l.ifname);
+}
