@@ -14,7 +14,7 @@
 import type { Command } from "../cli/context.ts";
 import type { Kernel } from "../kernel.ts";
 import { EXEC_FD_ENV, type ExecSpec, type FromExec, type ToExec } from "../container/exec_spec.ts";
-import { cloexecFrom, closeFd, recvMsgSync, sendFd, sendMsg, setCloexec } from "../../ffi/fds.ts";
+import { cloexecFrom, closeFd, recvMsgSync, sendFd, sendMsg } from "../../ffi/fds.ts";
 import { openNsFd } from "../../ffi/ns.ts";
 import {
   CLONE_FS,
@@ -23,12 +23,13 @@ import {
   CLONE_NEWNS,
   CLONE_NEWUTS,
 } from "../../ffi/consts.ts";
-import { exitCodeOf, formatError, TsboxError } from "../errors.ts";
+import { formatError, TsboxError } from "../errors.ts";
 import { resolveUser } from "./user.ts";
 import { findExecutable } from "./exec_path.ts";
 import { execve, setCredentials, setsid, umask } from "../../ffi/process.ts";
 import { dup2, openPty, openRdwr, setControllingTty } from "../../ffi/pty.ts";
 import { pidStartTime } from "../container/proc.ts";
+import { hiddenEntry } from "./entry.ts";
 
 const enc = new TextEncoder();
 
@@ -125,26 +126,9 @@ function runExec(kernel: Kernel, fd: number): never {
 }
 
 /** Hidden `__exec` entry. */
-export const main: Command = (_args, ctx) => {
-  const fd = Number(Deno.env.get(EXEC_FD_ENV));
-  if (!Number.isInteger(fd) || fd < 3) {
-    return Promise.reject(new TsboxError("__exec is internal to tsbox"));
-  }
-  setCloexec(fd);
-  try {
-    return Promise.resolve(runExec(ctx.kernel, fd));
-  } catch (err) {
-    const code = exitCodeOf(err);
-    try {
-      send(fd, {
-        type: "error",
-        message: err instanceof TsboxError ? err.message : formatError(err),
-        code,
-      });
-    } catch (sendErr) {
-      // tsbox exec is gone; stderr is all that is left
-      console.error(formatError(err), formatError(sendErr));
-    }
-    return Promise.resolve(code);
-  }
-};
+export const main: Command = hiddenEntry(
+  "__exec",
+  EXEC_FD_ENV,
+  runExec,
+  (err) => err instanceof TsboxError ? err.message : formatError(err),
+);

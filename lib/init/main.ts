@@ -18,8 +18,8 @@ import {
   type InitSpec,
   type ToInit,
 } from "../container/init_spec.ts";
-import { cloexecFrom, recvMsgSync, sendFd, sendMsg, setCloexec } from "../../ffi/fds.ts";
-import { exitCodeOf, formatError, TsboxError } from "../errors.ts";
+import { cloexecFrom, recvMsgSync, sendFd, sendMsg } from "../../ffi/fds.ts";
+import { TsboxError } from "../errors.ts";
 import {
   CLONE_NEWIPC,
   CLONE_NEWNET,
@@ -36,6 +36,7 @@ import { findExecutable } from "./exec_path.ts";
 import { execve, setCredentials, setParentDeathSignal, setsid, umask } from "../../ffi/process.ts";
 import { dup2, openPty, openRdwr, setControllingTty } from "../../ffi/pty.ts";
 import { applyVolumeMounts } from "./volumes_hook.ts";
+import { hiddenEntry } from "./entry.ts";
 
 const SIGKILL = 9;
 
@@ -133,22 +134,4 @@ function runInit(kernel: Kernel, fd: number): never | number {
 }
 
 /** Hidden `__init` entry. */
-export const main: Command = (_args, ctx) => {
-  const fd = Number(Deno.env.get(INIT_FD_ENV));
-  if (!Number.isInteger(fd) || fd < 3) {
-    return Promise.reject(new TsboxError("__init is internal to tsbox"));
-  }
-  setCloexec(fd);
-  try {
-    return Promise.resolve(runInit(ctx.kernel, fd));
-  } catch (err) {
-    const code = exitCodeOf(err);
-    try {
-      send(fd, { type: "error", message: formatError(err), code });
-    } catch (sendErr) {
-      // the parent is gone; stderr is all that is left
-      console.error(formatError(err), formatError(sendErr));
-    }
-    return Promise.resolve(code);
-  }
-};
+export const main: Command = hiddenEntry("__init", INIT_FD_ENV, runInit);
