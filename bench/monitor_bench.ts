@@ -7,11 +7,9 @@
  */
 
 import { join } from "node:path";
-import { fromFileUrl } from "../lib/url.ts";
 import { makeBusyboxRootfs } from "../tests/helpers/busybox.ts";
 import { seedImage } from "../tests/run/_image.ts";
-
-const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
+import { tsboxArgv } from "../tests/helpers/tsbox.ts";
 
 function memKiB(pid: number): { rss: number; anon: number } {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -37,7 +35,7 @@ export async function runMonitorBench(): Promise<{ ratio: number }> {
   let runc: Deno.ChildProcess | undefined;
   const tsbox = (...args: string[]) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", MAIN, "--root", root, ...args],
+      args: tsboxArgv(root, args),
       stdout: "piped",
       stderr: "piped",
     })

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { makeBusyboxRootfs } from "../tests/helpers/busybox.ts";
 import { buildImage, pushImage, sh, startRegistry } from "../tests/helpers/registry.ts";
-import { MAIN } from "../tests/helpers/tsbox.ts";
+import { tsboxArgv } from "../tests/helpers/tsbox.ts";
 
 /** Options of `runPullBench`. */
 export interface PullBenchOptions {
@@ -65,9 +65,7 @@ export async function runPullBench(opts: PullBenchOptions = {}): Promise<PullBen
     // run -1 is an untimed warm-up of both paths (page cache, deno's module cache)
     for (let i = -1; i < runs; i++) {
       const root = join(work, `root-${i}`);
-      const t1 = await timed(() =>
-        sh(Deno.execPath(), ["run", "-A", "--quiet", MAIN, "--root", root, "pull", "-q", ref])
-      );
+      const t1 = await timed(() => sh(Deno.execPath(), tsboxArgv(root, ["pull", "-q", ref])));
       Deno.removeSync(root, { recursive: true });
       const dest = join(work, `skopeo-${i}`);
       Deno.mkdirSync(dest);

@@ -10,11 +10,10 @@
  */
 
 import { join } from "node:path";
-import { fromFileUrl } from "../lib/url.ts";
 import { makeBusyboxRootfs } from "../tests/helpers/busybox.ts";
 import { seedImage } from "../tests/run/_image.ts";
+import { MAIN, tsboxArgv } from "../tests/helpers/tsbox.ts";
 
-const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
 const N = Number(Deno.env.get("BENCH_N") ?? 20);
 
 function time(
@@ -54,20 +53,7 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     spec.process.args = ["true"];
     Deno.writeTextFileSync(join(bundle, "config.json"), JSON.stringify(spec));
 
-    const tsboxArgs = [
-      "run",
-      "-A",
-      "--quiet",
-      MAIN,
-      "--root",
-      root,
-      "run",
-      "--rm",
-      "--network",
-      "none",
-      "busybox",
-      "true",
-    ];
+    const tsboxArgs = tsboxArgv(root, ["run", "--rm", "--network", "none", "busybox", "true"]);
     // warm-up: module cache, page cache
     time(Deno.execPath(), tsboxArgs);
     time("runc", ["run", "--bundle", bundle, "bench-warm"]);

@@ -5,7 +5,7 @@
  * processes, cgroups or mounts. Requires root.
  */
 
-import { MAIN } from "../helpers/tsbox.ts";
+import { tsboxArgv } from "../helpers/tsbox.ts";
 import { isSameProcess } from "../../lib/container/proc.ts";
 import {
   assert,
@@ -69,7 +69,7 @@ const FG_RUN = "run --network none --name fg busybox sleep 300".split(" ");
 Deno.test("foreground run SIGKILLed: the container dies with it and rm -f cleans all", async () => {
   await withSeededRoot(async (root) => {
     const fg = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", MAIN, "--root", root, ...FG_RUN],
+      args: tsboxArgv(root, [...FG_RUN]),
       stdin: "null",
       stdout: "null",
       stderr: "null",

@@ -294,3 +294,13 @@ function existsSync(path: string): boolean {
     throw err;
   }
 }
+
+/** A temp dir (prefix `tsbox-regtest-`) removed after `fn`, even when it throws. */
+export async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = Deno.makeTempDirSync({ prefix: "tsbox-regtest-" });
+  try {
+    return await fn(dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}

@@ -9,6 +9,11 @@ import { fromFileUrl } from "../../lib/url.ts";
 /** Absolute path of main.ts. */
 export const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
 
+/** argv (after `deno`) that runs the CLI with state root `root`: `run -A --quiet main.ts --root R …args`. */
+export function tsboxArgv(root: string, args: string[]): string[] {
+  return ["run", "-A", "--quiet", MAIN, "--root", root, ...args];
+}
+
 /** Result of one CLI run. */
 export interface RunResult {
   code: number;
@@ -33,7 +38,7 @@ export async function tsbox(
   opts: TsboxOptions = {},
 ): Promise<RunResult> {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, "--root", root, ...args],
+    args: tsboxArgv(root, args),
     stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

@@ -5,7 +5,7 @@
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../helpers/assert.ts";
 import { join } from "node:path";
-import { hasCommand, MAIN, tsbox, withRoot } from "../helpers/tsbox.ts";
+import { hasCommand, tsbox, tsboxArgv, withRoot } from "../helpers/tsbox.ts";
 import { pathsFor } from "../../lib/paths.ts";
 import { ImageStore } from "../../lib/image/store.ts";
 import { planSave, writeArchive } from "../../lib/image/archive_save.ts";
@@ -49,7 +49,7 @@ Deno.test("save: to stdout, and by id (untagged), loads back", async () => {
     );
     // raw bytes of stdout (the tsbox() helper decodes output as text)
     const raw = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", MAIN, "--root", src, "save", "app:1"],
+      args: tsboxArgv(src, ["save", "app:1"]),
       stdout: "piped",
       stderr: "piped",
     }).outputSync();

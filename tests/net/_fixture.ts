@@ -7,7 +7,7 @@
  */
 
 import { type Paths, pathsFor } from "../../lib/paths.ts";
-import { removeTestRoot } from "./_cli.ts";
+import { removeTree } from "../helpers/tsbox.ts";
 import { detachNetwork, listAttachments } from "../../lib/net/mod.ts";
 import { createNetwork, listNetworks, removeNetwork } from "../../lib/net/store.ts";
 import { networkInfoOf } from "../../lib/net/conflist.ts";
@@ -66,7 +66,7 @@ export async function withNetwork(
     await deleteBridge(bridge);
   }
   for (const n of namespaces) await deleteNetns(n);
-  await removeTestRoot(root);
+  await removeTree(root);
   if (failure) throw failure.err;
   if (errors.length) throw errors[0];
 }

@@ -2,7 +2,7 @@
 
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { join } from "node:path";
-import { tsboxCli } from "./_cli.ts";
+import { tsbox } from "../helpers/tsbox.ts";
 import { withNetwork } from "./_fixture.ts";
 import { randomId, sh } from "./_netns.ts";
 import { bridgeNameFor } from "../../lib/net/bridge.ts";
@@ -14,7 +14,7 @@ async function linkExists(name: string): Promise<boolean> {
 
 Deno.test("network create/ls/inspect/rm: lifecycle with subnet, gateway and labels", async () => {
   await withNetwork("n/a", async (f) => {
-    const c = await tsboxCli(f.root, [
+    const c = await tsbox(f.root, [
       "network",
       "create",
       "--subnet",
@@ -32,26 +32,26 @@ Deno.test("network create/ls/inspect/rm: lifecycle with subnet, gateway and labe
     const addr = await sh("ip", ["-4", "-br", "addr", "show", "dev", bridge]);
     assert(addr.out.includes("10.99.250.254/24"), addr.out);
 
-    const q = await tsboxCli(f.root, ["network", "ls", "-q"]);
+    const q = await tsbox(f.root, ["network", "ls", "-q"]);
     assertEquals(q.stdout.trim().split("\n")[0], id.slice(0, 12));
-    const j = await tsboxCli(f.root, ["network", "ls", "--format", "json"]);
+    const j = await tsbox(f.root, ["network", "ls", "--format", "json"]);
     const rows = j.stdout.trim().split("\n").map((l) => JSON.parse(l));
     assertEquals(rows.map((r) => r.Name), ["front", "host", "none"]);
     assertEquals(rows[0].Subnet, "10.99.250.0/24");
 
-    const ins = JSON.parse((await tsboxCli(f.root, ["network", "inspect", "front"])).stdout);
+    const ins = JSON.parse((await tsbox(f.root, ["network", "inspect", "front"])).stdout);
     assertEquals(ins[0].Id, id);
     assertEquals(ins[0].IPAM.Config, [{ Subnet: "10.99.250.0/24", Gateway: "10.99.250.254" }]);
     assertEquals(ins[0].Labels, { team: "net" });
 
-    const dup = await tsboxCli(f.root, ["network", "create", "front"]);
+    const dup = await tsbox(f.root, ["network", "create", "front"]);
     assertEquals(dup.code, 125);
     assertMatch(dup.stderr, /already exists/);
 
-    const rm = await tsboxCli(f.root, ["network", "rm", "front"]);
+    const rm = await tsbox(f.root, ["network", "rm", "front"]);
     assertEquals(rm.code, 0, rm.stderr);
     assertEquals(await linkExists(bridge), false, "bridge removed with the network");
-    assertEquals((await tsboxCli(f.root, ["network", "inspect", "front"])).code, 125);
+    assertEquals((await tsbox(f.root, ["network", "inspect", "front"])).code, 125);
   }, false);
 });
 
@@ -65,15 +65,15 @@ Deno.test("network create: invalid subnet or gateway is a usage error and create
         "10.97.0.1",
       ], ["--gateway", "10.98.0.1"]]
     ) {
-      const r = await tsboxCli(f.root, ["network", "create", ...args, "bad"]);
+      const r = await tsbox(f.root, ["network", "create", ...args, "bad"]);
       assertEquals(r.code, 125, args.join(" "));
       assertMatch(r.stderr, /^tsbox: /);
     }
-    const bad = await tsboxCli(f.root, ["network", "create", "no/slash"]);
+    const bad = await tsbox(f.root, ["network", "create", "no/slash"]);
     assertEquals(bad.code, 125);
     assertEquals(await linkExists(bridgeNameFor(f.root, "bad")), false);
     assertEquals(
-      (await tsboxCli(f.root, ["network", "ls", "-q"])).stdout.trim().split("\n").length,
+      (await tsbox(f.root, ["network", "ls", "-q"])).stdout.trim().split("\n").length,
       2,
       "only host and none",
     );
@@ -89,20 +89,20 @@ Deno.test("network rm: refuses while a container record references the network",
       join(dir, "config.json"),
       JSON.stringify({ id, name: "webapp", spec: { network: "used" }, image: { id: "x" } }),
     );
-    const r = await tsboxCli(f.root, ["network", "rm", "used"]);
+    const r = await tsbox(f.root, ["network", "rm", "used"]);
     assertEquals(r.code, 125);
     assertMatch(r.stderr, /network used is in use by container\(s\): webapp/);
-    const pr = await tsboxCli(f.root, ["network", "prune", "-f"]);
+    const pr = await tsbox(f.root, ["network", "prune", "-f"]);
     assertEquals(pr.stdout, "", "prune keeps a network in use");
     Deno.removeSync(dir, { recursive: true });
-    const ok = await tsboxCli(f.root, ["network", "rm", "used"]);
+    const ok = await tsbox(f.root, ["network", "rm", "used"]);
     assertEquals(ok.code, 0, ok.stderr);
   });
 });
 
 Deno.test("network inspect: shows attached containers; prune removes only unused networks", async () => {
   await withNetwork("busy", async (f) => {
-    assertEquals((await tsboxCli(f.root, ["network", "create", "idle"])).code, 0);
+    assertEquals((await tsbox(f.root, ["network", "create", "idle"])).code, 0);
     const ns = await f.netns();
     const opts = parseNetworkFlags({ network: "busy", publish: [], dns: [], addHost: [] });
     const att = await attachNetwork(f.paths, {
@@ -113,12 +113,12 @@ Deno.test("network inspect: shows attached containers; prune removes only unused
       opts,
     });
     try {
-      const ins = JSON.parse((await tsboxCli(f.root, ["network", "inspect", "busy"])).stdout);
+      const ins = JSON.parse((await tsbox(f.root, ["network", "inspect", "busy"])).stdout);
       assertEquals(ins[0].Containers[att.containerId].Name, "svc");
       assertEquals(ins[0].Containers[att.containerId].IPv4Address, `${att.ip}/${att.prefixLen}`);
-      const pr = await tsboxCli(f.root, ["network", "prune", "-f"]);
+      const pr = await tsbox(f.root, ["network", "prune", "-f"]);
       assertEquals(pr.stdout.trim(), "Deleted Networks:\nidle");
-      const rm = await tsboxCli(f.root, ["network", "rm", "busy"]);
+      const rm = await tsbox(f.root, ["network", "rm", "busy"]);
       assertEquals(rm.code, 125, "attached container blocks rm");
     } finally {
       await detachNetwork(f.paths, att);

@@ -9,16 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tsbox, withRoot } from "../helpers/tsbox.ts";
 import { makeBusyboxRootfs } from "../helpers/busybox.ts";
-import { buildImage, pushImage, startRegistry } from "../helpers/registry.ts";
-
-async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = Deno.makeTempDirSync({ prefix: "tsbox-regtest-" });
-  try {
-    return await fn(dir);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
+import { buildImage, pushImage, startRegistry, withTemp } from "../helpers/registry.ts";
 
 /** A one-layer image pushed to `dest` (skopeo, optional creds). */
 async function pushSmallImage(dest: string, creds?: string): Promise<void> {

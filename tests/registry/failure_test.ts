@@ -16,20 +16,12 @@ import {
   pushImage,
   registryBlobPath,
   startRegistry,
+  withTemp,
 } from "../helpers/registry.ts";
 import { startCutProxy } from "./cut_proxy.ts";
 import { ImageStore } from "../../lib/image/store.ts";
 import { pathsFor } from "../../lib/paths.ts";
 import { listFiles } from "./tree_util.ts";
-
-async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = Deno.makeTempDirSync({ prefix: "tsbox-regtest-" });
-  try {
-    return await fn(dir);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
 
 /** Store content that matters: blobs, layers, records, tags (not locks or empty leases). */
 function storeContent(root: string): string[] {

@@ -17,20 +17,11 @@ import {
   pushImage,
   sh,
   startRegistry,
+  withTemp,
 } from "../helpers/registry.ts";
 import { ImageStore } from "../../lib/image/store.ts";
 import { pathsFor } from "../../lib/paths.ts";
 import { listFiles, snapshotTree, withMergedLayers } from "./tree_util.ts";
-
-/** A temp dir removed after `fn`. */
-async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = Deno.makeTempDirSync({ prefix: "tsbox-regtest-" });
-  try {
-    return await fn(dir);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
 
 function mustPass(r: { code: number; stdout: string; stderr: string }): void {
   assert.equal(

@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { MAIN, tsbox, withRoot } from "../helpers/tsbox.ts";
+import { tsbox, tsboxArgv, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "./_image.ts";
 import { forceCleanup, waitRunning } from "./_containers.ts";
 
@@ -194,13 +194,7 @@ Deno.test("run: tsbox SIGKILLed during a bridged run, then rm -f → no veth, le
     await seedImage(root);
     const port = freePort();
     const cli = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        MAIN,
-        "--root",
-        root,
+      args: tsboxArgv(root, [
         "run",
         "--name",
         "netvictim",
@@ -209,7 +203,7 @@ Deno.test("run: tsbox SIGKILLed during a bridged run, then rm -f → no veth, le
         "busybox",
         "sleep",
         "60",
-      ],
+      ]),
       stdout: "null",
       stderr: "null",
     }).spawn();

@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { MAIN, tsbox, withRoot } from "../helpers/tsbox.ts";
+import { MAIN, tsbox, tsboxArgv, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "./_image.ts";
 import { pathExists, waitRunning } from "./_containers.ts";
 
@@ -162,13 +162,7 @@ Deno.test("run: killed by SIGKILL → 137; SIGTERM to tsbox is forwarded", async
     assertEquals((await p).code, 137);
 
     const cmd = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        MAIN,
-        "--root",
-        root,
+      args: tsboxArgv(root, [
         "run",
         "--rm",
         ...NONE,
@@ -176,7 +170,7 @@ Deno.test("run: killed by SIGKILL → 137; SIGTERM to tsbox is forwarded", async
         "sh",
         "-c",
         'trap "exit 7" TERM; while true; do sleep 0.1; done',
-      ],
+      ]),
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -4,10 +4,9 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { tsbox, withRoot } from "../helpers/tsbox.ts";
+import { tsbox, tsboxArgv, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "./_image.ts";
 import { forceCleanup, isAlive, readDirNames, waitRunning } from "./_containers.ts";
-import { MAIN } from "../helpers/tsbox.ts";
 
 const NONE = ["--network", "none"];
 
@@ -266,13 +265,7 @@ Deno.test("run -v: tsbox SIGKILLed mid-run, then rm -f → volume data intact, n
   await withRoot(async (root) => {
     await seedImage(root);
     const cli = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        MAIN,
-        "--root",
-        root,
+      args: tsboxArgv(root, [
         "run",
         "--name",
         "victim",
@@ -283,7 +276,7 @@ Deno.test("run -v: tsbox SIGKILLed mid-run, then rm -f → volume data intact, n
         "sh",
         "-c",
         "echo important > /data/keep; while true; do date >> /data/log; sleep 0.1; done",
-      ],
+      ]),
       stdout: "null",
       stderr: "null",
     }).spawn();
