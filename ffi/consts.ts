@@ -73,6 +73,26 @@ export const PR_SET_PDEATHSIG = 1;
 export const PR_SET_NAME = 15;
 export const PR_SET_NO_NEW_PRIVS = 38;
 export const PR_SET_CHILD_SUBREAPER = 36;
+export const PR_SET_DUMPABLE = 4;
+export const PR_GET_DUMPABLE = 3;
+export const PR_SET_KEEPCAPS = 8;
+export const PR_CAPBSET_READ = 23;
+export const PR_CAPBSET_DROP = 24;
+export const PR_CAP_AMBIENT = 47;
+export const PR_CAP_AMBIENT_RAISE = 2;
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+// capabilities
+export const _LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+
+// keyctl
+export const SYS_keyctl = Deno.build.arch === "aarch64" ? 219 : 250;
+export const KEYCTL_JOIN_SESSION_KEYRING = 1;
+
+// posix_spawn flags (glibc)
+export const POSIX_SPAWN_SETSIGDEF = 0x04;
+export const POSIX_SPAWN_SETSIGMASK = 0x08;
+export const POSIX_SPAWN_SETSID = 0x80;
 
 // ioctl
 export const TIOCSWINSZ = 0x5414;

@@ -38,8 +38,19 @@ export function closeFd(fd: number): void {
   if (libc().close(fd) === -1 && errno() === 9) throw syscallError("close", 9, String(fd));
 }
 
-/** Mark every fd ≥ `from` close-on-exec (so execve leaks nothing). Reads /proc/self/fd. */
+const CLOSE_RANGE_CLOEXEC = 4;
+const ENOSYS = 38;
+const EINVAL = 22;
+
+/**
+ * Mark every fd ≥ `from` close-on-exec (so execve leaks nothing):
+ * close_range(CLOSE_RANGE_CLOEXEC), which needs no /proc (the exec helper's
+ * /proc is the container's, where it has no entry); older kernels: /proc/self/fd.
+ */
 export function cloexecFrom(from: number): void {
+  if (libc().close_range(from, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0) return;
+  const e = errno();
+  if (e !== ENOSYS && e !== EINVAL) throw syscallError("close_range", e);
   for (const e of Deno.readDirSync("/proc/self/fd")) {
     const fd = Number(e.name);
     // The fd that listed the directory is already closed when we get here: EBADF is expected.

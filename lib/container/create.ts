@@ -25,6 +25,7 @@ import { type ContainerConfig, listContainers, writeConfig, writeState } from ".
 import type { ContainerSpec } from "./types.ts";
 import { withLock } from "../fsutil.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
+import { containerSecurity } from "../security/container.ts";
 
 /** What `config.network` holds. */
 export interface NetworkRecord {
@@ -90,6 +91,10 @@ export async function createContainer(
     dns: spec.dns,
     addHost: spec.addHost,
   });
+  const security = containerSecurity(spec.security, {
+    ownNetns: netOpts.mode !== "host",
+    cgroupV2: cgroups.version === 2,
+  });
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);
@@ -130,6 +135,7 @@ export async function createContainer(
         resources,
         network: { opts: netOpts } satisfies NetworkRecord,
         stopSignal: image.config.StopSignal,
+        security,
       };
       writeState(ctx.paths, id, { status: "created", pid: 0 });
       writeConfig(ctx.paths, config); // last: a dir without config.json is never listed

@@ -10,12 +10,9 @@
 
 import type { CliContext } from "../cli/context.ts";
 import { ContainerError, TsboxError } from "../errors.ts";
-import type { Kernel } from "../kernel.ts";
 import { cgroupName, openCgroups } from "../cgroup/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
-import { openNsFd } from "../../ffi/ns.ts";
 import { kill } from "../../ffi/process.ts";
-import { CLONE_NEWPID } from "../../ffi/consts.ts";
 import { signalNumber } from "../signals.ts";
 import { EXEC_FD_ENV, type ExecSpec, type FromExec } from "./exec_spec.ts";
 import { mergeEnv } from "./process.ts";
@@ -23,6 +20,8 @@ import { liveView } from "./live.ts";
 import type { ContainerRecord } from "./store.ts";
 import type { LiveState } from "./live.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
+import type { SecuritySettings } from "../security/types.ts";
+import { ociCapabilities, ownBoundingSet } from "../security/capabilities.ts";
 
 /** `exec` options (docker's flags). */
 export interface ExecOptions {
@@ -34,39 +33,47 @@ export interface ExecOptions {
   tty: boolean;
   interactive: boolean;
   detach: boolean;
+  /** `--privileged`: every capability for this process. */
+  privileged?: boolean;
 }
 
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
-
-/** Spawn with pid_for_children set to the namespace of `pid` (restored at once). */
-function spawnInPidNsOf<T>(kernel: Kernel, pid: number, spawn: () => T): T {
-  const target = openNsFd(`/proc/${pid}/ns/pid`);
-  const own = openNsFd("/proc/self/ns/pid");
-  try {
-    kernel.setns(target, CLONE_NEWPID);
-    try {
-      return spawn();
-    } finally {
-      kernel.setns(own, CLONE_NEWPID);
-    }
-  } finally {
-    closeFd(target);
-    closeFd(own);
-  }
-}
 
 function decode(data: Uint8Array): FromExec | undefined {
   return data.length ? JSON.parse(new TextDecoder().decode(data)) as FromExec : undefined;
 }
 
-/** The container's cgroup.procs files, cpuset first (the join most likely refused). */
+/**
+ * The files that move the writer into the container's cgroup, cpuset first
+ * (the join most likely refused): v1 `tasks` moves only the helper's main
+ * thread (the one that spawns the command), v2 `cgroup.procs` the helper.
+ */
 function cgroupProcs(id: string): string[] {
   const cg = openCgroups().open(cgroupName(id));
   if (!cg) return [];
   const dirs = [...cg.paths].sort((a, b) =>
     Number(b.includes("/cpuset/")) - Number(a.includes("/cpuset/"))
   );
-  return dirs.map((d) => `${d}/cgroup.procs`);
+  return dirs.map((d) => exists(`${d}/tasks`) ? `${d}/tasks` : `${d}/cgroup.procs`);
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // a v2 cgroup has no tasks file
+    throw err;
+  }
+}
+
+/** The container's settings, widened to every capability by `exec --privileged`. */
+function execSecurity(sec: SecuritySettings, privileged: boolean): SecuritySettings {
+  if (!privileged) return sec;
+  return {
+    ...sec,
+    process: { ...sec.process, capabilities: ociCapabilities(ownBoundingSet()) },
+  };
 }
 
 /**
@@ -88,6 +95,7 @@ export async function execInContainer(
     pidStartTime: (rec.state as LiveState).pidStartTime,
     cgroupProcs: cgroupProcs(id),
     hostname: rec.config.hostname,
+    security: execSecurity(rec.config.security, opts.privileged ?? false),
     process: {
       ...p,
       args: opts.cmd,
@@ -111,24 +119,26 @@ export async function execInContainer(
       stdout: opts.detach || opts.tty ? "null" : "inherit",
       stderr: opts.detach ? "null" : "inherit",
     });
-    child = spawnInPidNsOf(ctx.kernel, view.pid, () => cmd.spawn());
+    child = cmd.spawn();
     closeFd(childEnd);
     sendMsg(parentEnd, new TextEncoder().encode(JSON.stringify({ type: "spec", spec })));
     const first = await recvFd(parentEnd);
     const ready = decode(first.data);
     if (ready?.type === "ready" && ready.pty) relay = startTtyRelay(first.fd, opts.interactive);
-    // after exec the socket closes (close-on-exec); an exec failure still reports
+    // then "started" once the command runs, or the error that kept it from running
     const late = ready?.type === "ready" ? decode((await recvFd(parentEnd)).data) : ready;
     if (late?.type === "error") {
       throw new TsboxError(late.message, { exitCode: late.code });
     }
-    if (!ready) throw new ContainerError(`exec helper exited before starting the command`);
+    if (late?.type !== "started") {
+      throw new ContainerError(`exec helper exited before starting the command`);
+    }
     if (opts.detach) {
       child.unref();
       child = undefined;
       return 0;
     }
-    const pid = child.pid;
+    const pid = late.pid; // the command itself: the helper only waits for it
     for (const sig of FORWARDED) {
       const h = () => kill(pid, signalNumber(sig));
       Deno.addSignalListener(sig, h);

@@ -5,6 +5,7 @@
  */
 
 import type { ProcessSpec } from "./types.ts";
+import type { SecuritySettings } from "../security/types.ts";
 
 /** Everything `__exec` needs to join the container and exec the command. */
 export interface ExecSpec {
@@ -12,22 +13,25 @@ export interface ExecSpec {
   pid: number;
   /** Start time of `pid`, to refuse a recycled pid. */
   pidStartTime?: number;
-  /** `cgroup.procs` files of the container's cgroup (host paths), cpuset first. */
+  /** Files that put the writing thread in the container's cgroup (v1 `tasks`, v2 `cgroup.procs`). */
   cgroupProcs: string[];
   /** Hostname of the container (HOSTNAME default). */
   hostname: string;
   /** The command; uid/gid are resolved from the container's /etc/passwd. */
   process: ProcessSpec;
-  /** `-d`: own session, no stdio. */
+  /** The container's security settings (capabilities widened by `exec --privileged`). */
+  security: SecuritySettings;
+  /** `-d`: own session, no stdio; the helper exits once the command runs. */
   detach: boolean;
 }
 
 /** CLI → `__exec`. */
 export type ToExec = { type: "spec"; spec: ExecSpec };
 
-/** `__exec` → CLI (then exec closes the socket; an exec failure still reports). */
+/** `__exec` → CLI: ready (carries the pty master fd when pty), then started or error. */
 export type FromExec =
-  | { type: "ready"; pty: boolean } // carries the pty master fd when pty
+  | { type: "ready"; pty: boolean }
+  | { type: "started"; pid: number }
   | { type: "error"; message: string; code: number };
 
 /** Env var carrying the exec socket's fd number. */

@@ -5,6 +5,7 @@
  */
 
 import type { ProcessSpec } from "./types.ts";
+import type { SecuritySettings } from "../security/types.ts";
 
 /** Everything the init needs to build the container and exec the command. */
 export interface InitSpec {
@@ -24,6 +25,8 @@ export interface InitSpec {
   mounts: unknown[];
   /** The command. uid/gid are resolved by the init from the image's /etc/passwd when `user` is a name. */
   process: ProcessSpec;
+  /** Capabilities, seccomp, masks, devices, sysctls, rlimits (OCI fields). */
+  security: SecuritySettings;
 }
 
 /** Parent → init. */

@@ -155,6 +155,7 @@ export async function startContainer(
       newNetns: mode !== "host",
       mounts: config.mounts,
       process: p,
+      security: config.security,
     };
     const cmd = new Deno.Command(ctx.self[0], {
       args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__init"],

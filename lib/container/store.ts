@@ -12,6 +12,7 @@ import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
 import type { ContainerSpec, ContainerState, ProcessSpec } from "./types.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
+import type { SecuritySettings } from "../security/types.ts";
 
 /** `config.json`: what the container is. */
 export interface ContainerConfig {
@@ -37,6 +38,8 @@ export interface ContainerConfig {
   network?: unknown;
   /** Image StopSignal, if any. */
   stopSignal?: string;
+  /** Capabilities, seccomp, masks, devices… as OCI fields (lib/security). */
+  security: SecuritySettings;
 }
 
 /** A container as listed: config plus current state. */

@@ -4,10 +4,10 @@
  * @module
  */
 
-import { dirname, relative } from "node:path";
+import { relative } from "node:path";
 import type { Kernel } from "../kernel.ts";
 import type { Step } from "./rootfs_plan.ts";
-import { makedev } from "../../ffi/consts.ts";
+import { makedev, MS_BIND, MS_RDONLY } from "../../ffi/consts.ts";
 import { SyscallError, TsboxError } from "../errors.ts";
 
 /**
@@ -41,16 +41,20 @@ export function applySteps(kernel: Kernel, rootfs: string, steps: Step[]): void 
         assertNoSymlinkBelow(rootfs, s.path);
         Deno.mkdirSync(s.path, { recursive: true, mode: s.mode });
         break;
-      case "touch":
-        assertNoSymlinkBelow(rootfs, s.path);
-        Deno.mkdirSync(dirname(s.path), { recursive: true });
-        Deno.writeFileSync(s.path, new Uint8Array(), { append: true, create: true, mode: 0o644 });
-        break;
       case "chdir":
         kernel.chdir(s.path);
         break;
       case "symlink":
         Deno.symlinkSync(s.target, s.path);
+        break;
+      case "chown":
+        kernel.lchown(s.path, s.uid, s.gid);
+        break;
+      case "write":
+        kernel.writeFile(s.path, s.data);
+        break;
+      case "mask":
+        mask(kernel, rootfs, s.path);
         break;
       case "mknod":
         kernel.mknod(s.path, s.mode, makedev(s.major, s.minor));
@@ -72,4 +76,18 @@ export function applySteps(kernel: Kernel, rootfs: string, steps: Step[]): void 
         break;
     }
   }
+}
+
+/** Hide `path` (runc's maskPath): dir → empty read-only tmpfs, anything else → /dev/null bind. */
+function mask(kernel: Kernel, rootfs: string, path: string): void {
+  assertNoSymlinkBelow(rootfs, path);
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return; // this kernel has no such file
+    throw err;
+  }
+  if (st.isDirectory) kernel.mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0");
+  else kernel.mount("/dev/null", path, null, MS_BIND, null);
 }

@@ -18,25 +18,32 @@ import {
   type InitSpec,
   type ToInit,
 } from "../container/init_spec.ts";
-import { cloexecFrom, recvMsgSync, sendFd, sendMsg } from "../../ffi/fds.ts";
+import { recvMsgSync, sendFd, sendMsg } from "../../ffi/fds.ts";
 import { TsboxError } from "../errors.ts";
 import {
+  CLONE_NEWCGROUP,
   CLONE_NEWIPC,
   CLONE_NEWNET,
   CLONE_NEWNS,
   CLONE_NEWUTS,
   MNT_DETACH,
+  MS_BIND,
+  MS_RDONLY,
+  MS_REMOUNT,
 } from "../../ffi/consts.ts";
 import type { Kernel } from "../kernel.ts";
 import { rootfsPlan } from "./rootfs_plan.ts";
 import { applySteps } from "./apply_plan.ts";
+import { applyMountPlan, realMountEnv } from "../../volumes/mount.ts";
 import { interfaceUp } from "../../ffi/netif.ts";
-import { resolveUser } from "./user.ts";
-import { findExecutable } from "./exec_path.ts";
-import { execve, setCredentials, setParentDeathSignal, setsid, umask } from "../../ffi/process.ts";
+import { setsid, umask } from "../../ffi/process.ts";
+import { capLastCap } from "../../ffi/caps.ts";
 import { dup2, openPty, openRdwr, setControllingTty } from "../../ffi/pty.ts";
 import { applyVolumeMounts } from "./volumes_hook.ts";
 import { hiddenEntry } from "./entry.ts";
+import { resolveProcess } from "./process_setup.ts";
+import { finalizeProcess } from "./process_tail.ts";
+import { loadSeccomp } from "./seccomp_hook.ts";
 
 const SIGKILL = 9;
 
@@ -48,44 +55,39 @@ function recv(fd: number): ToInit | undefined {
   return decodeMsg<ToInit>(recvMsgSync(fd));
 }
 
-function readIfExists(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return ""; // images without /etc/passwd are fine
-    throw err;
-  }
-}
-
 /** Build the container's filesystem and switch into it (bubblewrap-style timeline). */
 function setupFilesystem(kernel: Kernel, spec: InitSpec): void {
-  const { base, etc, masks } = rootfsPlan(spec);
+  const lin = spec.security.linux;
+  const { base, etc, masks } = rootfsPlan({
+    ...spec,
+    devices: lin.devices,
+    maskedPaths: lin.maskedPaths,
+    readonlyPaths: lin.readonlyPaths,
+    sysctl: lin.sysctl,
+    sysfsWritable: spec.security.privileged,
+  });
   applySteps(kernel, spec.rootfs, base);
   applyVolumeMounts(kernel, spec.rootfs, spec.mounts);
-  applySteps(kernel, spec.rootfs, etc);
+  applyMountPlan(kernel, etc, realMountEnv(kernel, spec.rootfs));
   applySteps(kernel, spec.rootfs, masks);
   // pivot_root(".", ".") stacks the old root under the new one; detach it at once
   kernel.chdir(spec.rootfs);
   kernel.pivotRoot(".", ".");
   kernel.umount2(".", MNT_DETACH);
   kernel.chdir("/");
-}
-
-/** Environment with HOME and HOSTNAME defaults, as docker sets them. */
-function finalEnv(env: string[], home: string, hostname: string, tty: boolean): string[] {
-  const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
-  const out = [...env];
-  if (!has("HOSTNAME")) out.push(`HOSTNAME=${hostname}`);
-  if (!has("HOME")) out.push(`HOME=${home}`);
-  if (tty && !has("TERM")) out.push("TERM=xterm");
-  return out;
+  if (spec.security.readonlyRootfs) {
+    // only the root mount: volumes, tmpfs and the /etc binds stay writable, as in docker
+    kernel.mount(null, "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY, null);
+  }
 }
 
 function runInit(kernel: Kernel, fd: number): never | number {
+  // nothing in the container may ptrace us or open our /proc entries while we hold host state
+  kernel.setDumpable(false);
   // the container dies with its supervisor (a SIGKILLed monitor or foreground
   // tsbox must not leave an unsupervised container); if the parent is already
   // gone, the recv below sees EOF
-  setParentDeathSignal(SIGKILL);
+  kernel.setParentDeathSignal(SIGKILL);
   const first = recv(fd);
   if (first?.type !== "spec") throw new TsboxError("init: no spec received from the parent");
   const spec = first.spec;
@@ -98,16 +100,8 @@ function runInit(kernel: Kernel, fd: number): never | number {
   kernel.sethostname(spec.hostname);
   if (spec.newNetns) interfaceUp("lo");
 
-  const creds = resolveUser(p.user, readIfExists("/etc/passwd"), readIfExists("/etc/group"));
-  const env = finalEnv(p.env, creds.home, spec.hostname, p.tty);
-  if (!p.cwd.startsWith("/")) {
-    throw new TsboxError(
-      `the working directory '${p.cwd}' is invalid, it needs to be an absolute path`,
-    );
-  }
+  const proc = resolveProcess(p, spec.hostname);
   Deno.mkdirSync(p.cwd, { recursive: true, mode: 0o755 });
-  if (p.args.length === 0) throw new TsboxError("no command specified");
-  const exe = findExecutable(p.args[0], env);
 
   let slavePath: string | undefined;
   if (p.tty) {
@@ -119,6 +113,9 @@ function runInit(kernel: Kernel, fd: number): never | number {
   const go = recv(fd);
   if (go?.type !== "go") return 125; // parent went away or refused: do not start the command
 
+  // the parent has put us in the container's cgroup: that becomes the namespace's root
+  if (spec.security.cgroupns === "private") kernel.unshare(CLONE_NEWCGROUP);
+  kernel.joinSessionKeyring(`_ses.${spec.id}`);
   umask(0o022);
   if (slavePath) {
     setsid();
@@ -127,10 +124,15 @@ function runInit(kernel: Kernel, fd: number): never | number {
     for (const n of [0, 1, 2]) dup2(slave, n);
   }
   kernel.chdir(p.cwd);
-  // before setuid: a non-root, non-dumpable process can no longer list /proc/self/fd
-  cloexecFrom(3); // nothing of tsbox's leaks into the command
-  setCredentials(creds.uid, creds.gid, creds.groups);
-  execve(exe, p.args, env);
+  finalizeProcess(kernel, {
+    creds: proc.creds,
+    security: spec.security.process,
+    seccomp: spec.security.linux.seccomp,
+    capLastCap: capLastCap(),
+    parentDeathSignal: SIGKILL,
+    loadSeccomp,
+  });
+  kernel.execve(proc.exe, p.args, proc.env);
 }
 
 /** Hidden `__init` entry. */

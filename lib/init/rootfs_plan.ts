@@ -4,8 +4,10 @@
  * and flags are unit-tested without root; `apply_plan.ts` executes it.
  *
  * Order (as runc/bubblewrap): make `/` rprivate so nothing propagates to
- * the host → overlay root → /proc → /dev (+ nodes, pts, shm, mqueue) →
- * /sys → (volumes, applied by volumes/) → /etc binds → masks → pivot_root.
+ * the host → overlay root → /proc → /dev (+ the spec's device nodes, pts,
+ * shm, mqueue) → /sys → (volumes, then the /etc binds, both through the
+ * volumes/ mount engine: resolved in the rootfs, pinned with openat2) →
+ * sysctls → masked and read-only paths → pivot_root.
  * @module
  */
 
@@ -20,8 +22,11 @@ import {
   MS_REC,
   MS_REMOUNT,
   MS_STRICTATIME,
+  S_IFBLK,
   S_IFCHR,
 } from "../../ffi/consts.ts";
+import type { LinuxDevice } from "../oci/spec.ts";
+import type { MountStep } from "../../volumes/mount_plan.ts";
 
 /** One setup step. Paths are absolute in the init's (pre-pivot) view. */
 export type Step =
@@ -37,8 +42,12 @@ export type Step =
   | { op: "mkdir"; path: string; mode: number }
   | { op: "mknod"; path: string; mode: number; major: number; minor: number }
   | { op: "symlink"; target: string; path: string }
-  | { op: "touch"; path: string }
-  | { op: "chdir"; path: string };
+  | { op: "chown"; path: string; uid: number; gid: number }
+  | { op: "chdir"; path: string }
+  /** Write a procfs knob (sysctl). */
+  | { op: "write"; path: string; data: string }
+  /** Hide `path`: a dir behind an empty read-only tmpfs, a file behind /dev/null; absent: skip. */
+  | { op: "mask"; path: string };
 
 /** Inputs of the plan. */
 export interface RootfsInput {
@@ -47,30 +56,17 @@ export interface RootfsInput {
   upperDir: string;
   workDir: string;
   etcFiles: { hosts: string; resolvConf: string; hostname: string };
+  /** `linux.devices`: nodes created in /dev. */
+  devices: LinuxDevice[];
+  /** `linux.maskedPaths`. */
+  maskedPaths: string[];
+  /** `linux.readonlyPaths`. */
+  readonlyPaths: string[];
+  /** `linux.sysctl`, written into the container's own /proc/sys. */
+  sysctl: Record<string, string>;
+  /** /sys read-write (only `--privileged`). */
+  sysfsWritable: boolean;
 }
-
-/** Device nodes every container gets (name, major, minor), mode 0666. */
-export const DEVICES: [string, number, number][] = [
-  ["null", 1, 3],
-  ["zero", 1, 5],
-  ["full", 1, 7],
-  ["random", 1, 8],
-  ["urandom", 1, 9],
-  ["tty", 5, 0],
-];
-
-/** /proc files hidden behind /dev/null (docker's default masked paths). */
-const MASKED_FILES = [
-  "/proc/kcore",
-  "/proc/keys",
-  "/proc/timer_list",
-  "/proc/sched_debug",
-  "/proc/latency_stats",
-];
-/** Dirs hidden behind an empty read-only tmpfs. */
-const MASKED_DIRS = ["/proc/acpi", "/proc/scsi", "/sys/firmware"];
-/** /proc paths made read-only. */
-const READONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
 /**
  * Overlay options; lowerdir lists the TOP layer first (overlayfs order).
@@ -89,7 +85,9 @@ export function layersParent(lowerDirs: string[]): string | undefined {
 }
 
 /** The ordered setup steps up to (not including) volumes and pivot_root. */
-export function rootfsPlan(inp: RootfsInput): { base: Step[]; etc: Step[]; masks: Step[] } {
+export function rootfsPlan(
+  inp: RootfsInput,
+): { base: Step[]; etc: MountStep[]; masks: Step[] } {
   const r = (p: string) => join(inp.rootfs, p);
   const nodevExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   const parent = layersParent(inp.lowerDirs);
@@ -116,13 +114,7 @@ export function rootfsPlan(inp: RootfsInput): { base: Step[]; etc: Step[]; masks
       flags: MS_NOSUID | MS_STRICTATIME,
       data: "mode=755,size=65536k",
     },
-    ...DEVICES.map(([name, major, minor]): Step => ({
-      op: "mknod",
-      path: r(`dev/${name}`),
-      mode: S_IFCHR | 0o666,
-      major,
-      minor,
-    })),
+    ...inp.devices.flatMap((d) => deviceSteps(r(d.path))(d)),
     { op: "symlink", target: "/proc/self/fd", path: r("dev/fd") },
     { op: "symlink", target: "/proc/self/fd/0", path: r("dev/stdin") },
     { op: "symlink", target: "/proc/self/fd/1", path: r("dev/stdout") },
@@ -162,40 +154,27 @@ export function rootfsPlan(inp: RootfsInput): { base: Step[]; etc: Step[]; masks
       source: "sysfs",
       target: r("sys"),
       fstype: "sysfs",
-      flags: nodevExec | MS_RDONLY,
+      flags: nodevExec | (inp.sysfsWritable ? 0 : MS_RDONLY),
     },
   ];
   // after the volumes: a volume over /etc must not hide (or copy up) the generated files
-  const etc: Step[] = [
-    { op: "mkdir", path: r("etc"), mode: 0o755 },
-    ...([["hosts", inp.etcFiles.hosts], ["resolv.conf", inp.etcFiles.resolvConf], [
-      "hostname",
-      inp.etcFiles.hostname,
-    ]] as const)
-      .flatMap(([name, src]): Step[] => [
-        { op: "touch", path: r(`etc/${name}`) },
-        { op: "mount", source: src, target: r(`etc/${name}`), fstype: null, flags: MS_BIND },
-      ]),
-  ];
+  const etc: MountStep[] = ([
+    ["/etc/hosts", inp.etcFiles.hosts],
+    ["/etc/resolv.conf", inp.etcFiles.resolvConf],
+    ["/etc/hostname", inp.etcFiles.hostname],
+  ] as const).flatMap(([target, source]): MountStep[] => [
+    { op: "target", target, kind: "file" },
+    { op: "mount", target, source, fstype: null, flags: MS_BIND, data: null },
+  ]);
   const masks: Step[] = [
-    ...MASKED_FILES.map((p): Step => ({
-      op: "mount",
-      source: "/dev/null",
-      target: r(p),
-      fstype: null,
-      flags: MS_BIND,
-      optional: true,
+    // sysctls first: /proc/sys becomes read-only below
+    ...Object.entries(inp.sysctl).map(([k, v]): Step => ({
+      op: "write",
+      path: r(`proc/sys/${k.replaceAll(".", "/")}`),
+      data: v,
     })),
-    ...MASKED_DIRS.map((p): Step => ({
-      op: "mount",
-      source: "tmpfs",
-      target: r(p),
-      fstype: "tmpfs",
-      flags: MS_RDONLY,
-      data: "size=0",
-      optional: true,
-    })),
-    ...READONLY.flatMap((p): Step[] => [
+    ...inp.maskedPaths.map((p): Step => ({ op: "mask", path: r(p) })),
+    ...inp.readonlyPaths.flatMap((p): Step[] => [
       {
         op: "mount",
         source: r(p),
@@ -215,4 +194,21 @@ export function rootfsPlan(inp: RootfsInput): { base: Step[]; etc: Step[]; masks
     ]),
   ];
   return { base, etc, masks };
+}
+
+/** mkdir of a nested parent (e.g. /dev/net), mknod, then owner. */
+function deviceSteps(path: string): (d: LinuxDevice) => Step[] {
+  return (d) => [
+    ...(dirname(path).endsWith("/dev")
+      ? []
+      : [{ op: "mkdir", path: dirname(path), mode: 0o755 }] as Step[]),
+    {
+      op: "mknod",
+      path,
+      mode: (d.type === "b" ? S_IFBLK : S_IFCHR) | (d.fileMode ?? 0o666),
+      major: d.major,
+      minor: d.minor,
+    },
+    { op: "chown", path, uid: d.uid ?? 0, gid: d.gid ?? 0 },
+  ];
 }
