@@ -134,8 +134,8 @@ function node(path: string, info: Deno.FileInfo, perms: string): DeviceMapping |
 /** glibc's gnu_dev_major/gnu_dev_minor of a 64-bit dev_t. */
 export function splitDev(rdev: number | bigint): { major: number; minor: number } {
   const d = BigInt(rdev);
-  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & 0xfffff000n);
+  const minor = (d & 0xffn) | ((d >> 12n) & 0xffffff00n);
   return { major: Number(major), minor: Number(minor) };
 }
 
