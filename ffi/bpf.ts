@@ -83,7 +83,8 @@ export function loadDeviceProgram(insns: Uint8Array): number {
   const log = new Uint8Array(LOG_SIZE);
   const again = load(log);
   if (again.ret >= 0) return again.ret; // a passing fault the first time
-  const text = new TextDecoder().decode(log.subarray(0, Math.max(0, log.indexOf(0))));
+  const end = log.indexOf(0);
+  const text = new TextDecoder().decode(log.subarray(0, end < 0 ? log.length : end));
   const tail = text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-3).join(" | ");
   if (!tail) throw syscallError("bpf(BPF_PROG_LOAD)", again.err);
   const name = errnoName(again.err);
