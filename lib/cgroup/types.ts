@@ -1,3 +1,5 @@
+import type { LinuxDeviceCgroup } from "../oci/spec.ts";
+
 /**
  * Shapes shared by the cgroup drivers: the parsed limits (stored in a
  * container's config.json, so plain JSON), the stats, the host facts the
@@ -30,6 +32,13 @@ export interface ResourceLimits {
   cpusetMems?: string;
   /** `--pids-limit`; -1 = unlimited. */
   pidsLimit?: number;
+  /**
+   * Device access (OCI `linux.resources.devices`, in order; later rules
+   * win): e.g. `DEFAULT_DEVICE_RULES` plus the `--device` rules. Absent =
+   * no device restriction (the parent's access). v1: the devices
+   * hierarchy; v2: a BPF_PROG_TYPE_CGROUP_DEVICE program on the cgroup.
+   */
+  devices?: LinuxDeviceCgroup[];
 }
 
 /** Facts about the host that flag validation needs. */
@@ -85,6 +94,22 @@ export interface ContainerCgroup {
    * @throws {CgroupError} still busy after the retries.
    */
   destroy(): Promise<void>;
+}
+
+/**
+ * Attaching a device filter to a cgroup v2 directory: the kernel side of
+ * the v2 devices "controller" (the real one is `bpfCgroupDevices` in
+ * ffi/bpf.ts; tests of the v2 driver on a fake tree pass a recorder).
+ */
+export interface CgroupBpf {
+  /**
+   * Load `program` (eBPF instructions, 8 bytes each) as a
+   * BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to cgroup directory
+   * `dir` with BPF_F_ALLOW_MULTI. The attachment lives as long as the
+   * cgroup; no fd is kept. Needs root (CAP_SYS_ADMIN / CAP_BPF).
+   * @throws {SyscallError} the verifier or the attach refused it.
+   */
+  attachDeviceFilter(dir: string, program: Uint8Array): void;
 }
 
 /** A cgroup version backend. */

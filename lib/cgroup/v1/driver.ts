@@ -1,7 +1,7 @@
 /**
  * cgroup v1 driver (legacy and hybrid layouts): one flat cgroup per
  * container directly under each hierarchy root (memory, cpu, cpuacct,
- * cpuset, pids). Co-mounted controllers (`cpu,cpuacct`) are found through
+ * cpuset, pids, devices). Co-mounted controllers (`cpu,cpuacct`) are found through
  * their symlinks and share one directory.
  * @module
  */
@@ -17,6 +17,7 @@ import { readMemory, readOomKills } from "./memory.ts";
 import { readCpuUsageNs } from "./cpu.ts";
 import { readPids } from "../pids.ts";
 import { missingController } from "../needs.ts";
+import { normalizeDeviceRules } from "../device_rules.ts";
 
 type Dirs = Partial<Record<V1Controller, string>>;
 
@@ -39,12 +40,20 @@ export class V1Driver implements CgroupDriver {
     }
   }
 
-  /** @throws {CgroupError} a hierarchy `limits` needs is not mounted. */
+  /** @throws {CgroupError} a hierarchy `limits` needs is not mounted, or a device rule is malformed. */
   validate(limits: ResourceLimits): void {
     const miss = missingController(limits, (c) => this.#hier.has(c));
     if (miss) {
       throw new CgroupError(
         `cgroup v1 '${miss.controller}' hierarchy is not mounted (needed for ${miss.flags})`,
+      );
+    }
+    if (limits.devices === undefined) return;
+    normalizeDeviceRules(limits.devices);
+    if (!this.#hier.has("devices")) {
+      // running without it would leave every device open to the container
+      throw new CgroupError(
+        "cgroup v1 'devices' hierarchy is not mounted (needed for device rules)",
       );
     }
   }

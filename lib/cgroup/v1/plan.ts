@@ -9,9 +9,10 @@ import { planMemory } from "./memory.ts";
 import { planCpu } from "./cpu.ts";
 import { planCpuset } from "./cpuset.ts";
 import { planPids } from "../pids.ts";
+import { planDevicesV1 } from "./devices.ts";
 
 /** The v1 controllers tsbox uses. */
-export type V1Controller = "memory" | "cpu" | "cpuacct" | "cpuset" | "pids";
+export type V1Controller = "memory" | "cpu" | "cpuacct" | "cpuset" | "pids" | "devices";
 
 /** Host facts the v1 plan depends on. */
 export interface V1PlanContext {
@@ -25,7 +26,9 @@ export interface V1PlanContext {
 
 /**
  * Writes for `limits`. cpuset is always populated when the hierarchy
- * exists (a v1 cpuset with empty cpus/mems refuses tasks).
+ * exists (a v1 cpuset with empty cpus/mems refuses tasks). Device rules
+ * go last: nothing runs in the cgroup yet, and the "a" reset comes first.
+ * @throws {CgroupError} a device rule is malformed.
  */
 export function planV1(limits: ResourceLimits, ctx: V1PlanContext): CgroupWrite[] {
   const { dirs } = ctx;
@@ -34,5 +37,6 @@ export function planV1(limits: ResourceLimits, ctx: V1PlanContext): CgroupWrite[
     ...(dirs.memory ? planMemory(limits, dirs.memory, ctx.swapAccounting) : []),
     ...(dirs.cpu ? planCpu(limits, dirs.cpu) : []),
     ...(dirs.pids ? planPids(limits, dirs.pids) : []),
+    ...(dirs.devices ? planDevicesV1(limits.devices, dirs.devices) : []),
   ];
 }

@@ -2,13 +2,20 @@
  * cgroup v2 driver (unified hierarchy): one flat cgroup per container
  * directly under the mount root, with the controllers it uses enabled in
  * the root's cgroup.subtree_control (left enabled afterwards, as docker
- * and systemd do: other cgroups may rely on them).
+ * and systemd do: other cgroups may rely on them). Device rules become a
+ * BPF device program attached to the container's directory.
  * @module
  */
 
 import { join } from "node:path";
 import { CgroupError } from "../../errors.ts";
-import type { CgroupDriver, CgroupStats, ContainerCgroup, ResourceLimits } from "../types.ts";
+import type {
+  CgroupBpf,
+  CgroupDriver,
+  CgroupStats,
+  ContainerCgroup,
+  ResourceLimits,
+} from "../types.ts";
 import type { CgroupFs } from "../fs.ts";
 import { applyWrites, checkName, makeDirs, readOptional, removeDirs, undoDirs } from "../apply.ts";
 import { planSubtree, planV2 } from "./plan.ts";
@@ -16,17 +23,20 @@ import { readMemoryV2, readOomKillsV2 } from "./memory.ts";
 import { readCpuUsageNsV2 } from "./cpu.ts";
 import { readPids } from "../pids.ts";
 import { missingController } from "../needs.ts";
+import { deviceProgram, encodeProgram } from "./device_prog.ts";
 
 /** The v2 backend. Construct through `openCgroups()`. */
 export class V2Driver implements CgroupDriver {
   readonly version = 2 as const;
   readonly #fs: CgroupFs;
   readonly #root: string;
+  readonly #bpf: CgroupBpf;
 
   /** @throws {CgroupError} `root` is not a cgroup2 mount root. */
-  constructor(root: string, fs: CgroupFs) {
+  constructor(root: string, fs: CgroupFs, bpf: CgroupBpf) {
     this.#fs = fs;
     this.#root = root;
+    this.#bpf = bpf;
     if (!fs.exists(join(root, "cgroup.controllers"))) {
       throw new CgroupError(`${root} is not a cgroup v2 mount (no cgroup.controllers)`, {
         path: root,
@@ -40,8 +50,9 @@ export class V2Driver implements CgroupDriver {
     return (readOptional(this.#fs, p) ?? "").split(/\s+/).filter(Boolean);
   }
 
-  /** @throws {CgroupError} a controller `limits` needs is not offered by the root. */
+  /** @throws {CgroupError} a controller `limits` needs is not offered by the root, or a device rule is malformed. */
   validate(limits: ResourceLimits): void {
+    if (limits.devices !== undefined) deviceProgram(limits.devices);
     const available = this.#words("cgroup.controllers");
     const miss = missingController(limits, (c) => available.includes(c));
     if (miss) {
@@ -51,10 +62,14 @@ export class V2Driver implements CgroupDriver {
     }
   }
 
-  /** Enable controllers, make the directory, write `limits`; the directory is undone on failure. Needs root. */
+  /**
+   * Enable controllers, make the directory, write `limits`, attach the
+   * device filter; the directory is undone on failure. Needs root.
+   */
   create(name: string, limits: ResourceLimits): ContainerCgroup {
     checkName(name);
     this.validate(limits);
+    const program = limits.devices && encodeProgram(deviceProgram(limits.devices));
     const fs = this.#fs;
     const available = this.#words("cgroup.controllers");
     const enabled = this.#words("cgroup.subtree_control");
@@ -72,11 +87,27 @@ export class V2Driver implements CgroupDriver {
     try {
       // memory.swap.max only appears in a child when the kernel accounts swap
       applyWrites(fs, planV2(limits, dir, { swap: fs.exists(join(dir, "memory.swap.max")) }));
+      // before any process joins: the program applies from its first open
+      if (program) this.#attach(dir, program);
     } catch (err) {
       undoDirs(fs, [dir]);
       throw err;
     }
     return new V2Cgroup(fs, name, dir);
+  }
+
+  /** Attach the device filter, as a CgroupError naming the cgroup. */
+  #attach(dir: string, program: Uint8Array): void {
+    try {
+      this.#bpf.attachDeviceFilter(dir, program);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new CgroupError(`attach device filter to ${dir}: ${why}`, {
+        op: "bpf",
+        path: dir,
+        cause: err,
+      });
+    }
   }
 
   /** The existing cgroup `name`, or undefined. */
