@@ -52,6 +52,8 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "sysctl", type: "list" },
   { name: "cgroupns", type: "string" },
   { name: "oom-score-adj", type: "string" },
+  { name: "device", type: "list" },
+  { name: "device-cgroup-rule", type: "list" },
   { name: "help", type: "bool" },
 ];
 
@@ -101,7 +103,9 @@ Options:
       --sysctl K=V           namespaced kernel parameter (net.*, kernel.shm*, kernel.msg*,
                              kernel.sem, fs.mqueue.*)
       --cgroupns MODE        private | host (default: private on cgroup v2, host on v1)
-      --oom-score-adj N      OOM killer preference (-1000 … 1000)`;
+      --oom-score-adj N      OOM killer preference (-1000 … 1000)
+      --device H[:C[:rwm]]   give the container a host device
+      --device-cgroup-rule R allow a device class, e.g. 'c 10:229 rwm'`;
 
 /** Parse one `--env-file`: `K=V` lines, `K` alone passes the host value, # comments. */
 export function parseEnvFile(text: string, file: string): string[] {
@@ -212,6 +216,8 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
       sysctls: list(p, "sysctl"),
       cgroupns: str(p, "cgroupns"),
       oomScoreAdj: str(p, "oom-score-adj"),
+      devices: list(p, "device"),
+      deviceCgroupRules: list(p, "device-cgroup-rule"),
     },
   };
   return { spec, pull, platform: str(p, "platform"), quiet: bool(p, "quiet"), help: false };

@@ -77,9 +77,7 @@ export async function createContainer(
   if (spec.hostname !== undefined && !HOSTNAME_RE.test(spec.hostname)) {
     throw new UsageError(`invalid hostname format: ${spec.hostname}`);
   }
-  const resources = parseResourceFlags(spec.resources, hostInfo());
   const cgroups = openCgroups();
-  cgroups.validate(resources);
   const mountSpecs = parseMountFlags({
     volume: spec.volumes,
     mount: spec.mounts,
@@ -95,6 +93,11 @@ export async function createContainer(
     ownNetns: netOpts.mode !== "host",
     cgroupV2: cgroups.version === 2,
   });
+  const resources = {
+    ...parseResourceFlags(spec.resources, hostInfo()),
+    devices: security.linux.deviceRules,
+  };
+  cgroups.validate(resources);
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);

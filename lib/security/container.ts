@@ -7,6 +7,7 @@
 
 import { buildSecurity, type SecurityFlags } from "./settings.ts";
 import { hostDevices } from "./host_devices.ts";
+import { hostDeviceFs } from "../oci/devices.ts";
 import type { SecuritySettings } from "./types.ts";
 import { ownBoundingSet } from "./capabilities.ts";
 
@@ -26,8 +27,7 @@ export function containerSecurity(
 ): SecuritySettings {
   return buildSecurity(flags, {
     ...c,
-    devices: [],
-    deviceRules: [],
+    deviceFs: hostDeviceFs,
     hostDevices: () => hostDevices(),
     available: ownBoundingSet(),
   });

@@ -2,17 +2,19 @@
  * Docker's security flags → `SecuritySettings` (the OCI fields), validated
  * as a whole before anything is created: `--cap-add`, `--cap-drop`,
  * `--privileged`, `--security-opt`, `--read-only`, `--ulimit`, `--sysctl`,
- * `--cgroupns`, `--oom-score-adj`.
+ * `--cgroupns`, `--oom-score-adj`, `--device`, `--device-cgroup-rule`.
  * @module
  */
 
 import { UsageError } from "../errors.ts";
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../oci/defaults.ts";
 import {
-  DEFAULT_DEVICE_RULES,
-  DEFAULT_DEVICES,
-  DEFAULT_MASKED_PATHS,
-  DEFAULT_READONLY_PATHS,
-} from "../oci/defaults.ts";
+  containerDeviceNodes,
+  containerDeviceRules,
+  type DeviceHostFs,
+  parseDeviceCgroupRule,
+  parseDeviceFlag,
+} from "../oci/devices.ts";
 import type { LinuxDevice, LinuxDeviceCgroup } from "../oci/spec.ts";
 import { normalizeCapability, ociCapabilities, tweakCapabilities } from "./capabilities.ts";
 import { parseUlimit } from "./ulimits.ts";
@@ -30,6 +32,10 @@ export interface SecurityFlags {
   sysctls: string[];
   cgroupns?: string;
   oomScoreAdj?: string;
+  /** `--device HOST[:CTR[:PERMS]]`. */
+  devices: string[];
+  /** `--device-cgroup-rule 'c 1:3 rwm'`. */
+  deviceCgroupRules: string[];
 }
 
 /** What `--security-opt` values ask for. */
@@ -79,10 +85,8 @@ export interface SecurityContext {
   ownNetns: boolean;
   /** cgroup v2 host: docker's default cgroupns is private there, host on v1. */
   cgroupV2: boolean;
-  /** Devices from `--device` (node + cgroup rule). */
-  devices: { device: LinuxDevice; rule: LinuxDeviceCgroup }[];
-  /** Extra `--device-cgroup-rule` rules. */
-  deviceRules: LinuxDeviceCgroup[];
+  /** Where `--device` paths are looked up. */
+  deviceFs: DeviceHostFs;
   /** The host's devices (only called for --privileged). */
   hostDevices: () => LinuxDevice[];
   /** What "every capability" means here: tsbox's own bounding set. */
@@ -117,12 +121,12 @@ export function buildSecurity(f: SecurityFlags, c: SecurityContext): SecuritySet
     }
   }
   const caps = tweakCapabilities(capAdd, capDrop, f.privileged, c.available);
-  const devices = f.privileged
-    ? c.hostDevices()
-    : [...DEFAULT_DEVICES, ...c.devices.map((d) => d.device)];
+  const mappings = f.devices.flatMap((d) => parseDeviceFlag(d, c.deviceFs));
+  const cgroupRules = f.deviceCgroupRules.map(parseDeviceCgroupRule);
+  const devices = f.privileged ? c.hostDevices() : containerDeviceNodes(mappings);
   const deviceRules: LinuxDeviceCgroup[] = f.privileged
-    ? [{ allow: true, access: "rwm" }]
-    : [...DEFAULT_DEVICE_RULES, ...c.devices.map((d) => d.rule), ...c.deviceRules];
+    ? [{ allow: true, type: "a", major: -1, minor: -1, access: "rwm" }]
+    : containerDeviceRules(mappings, cgroupRules);
   return {
     privileged: f.privileged,
     capAdd,
