@@ -91,6 +91,7 @@ export async function execInContainer(
   if (!view.running) throw new ContainerError(`container ${id} is not running`, { exitCode: 1 });
   const p = rec.config.process;
   const spec: ExecSpec = {
+    id,
     pid: view.pid,
     pidStartTime: (rec.state as LiveState).pidStartTime,
     cgroupProcs: cgroupProcs(id),

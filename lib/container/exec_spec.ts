@@ -9,6 +9,8 @@ import type { SecuritySettings } from "../security/types.ts";
 
 /** Everything `__exec` needs to join the container and exec the command. */
 export interface ExecSpec {
+  /** Container id (its session keyring is `_ses.<id>`). */
+  id: string;
   /** Host pid of the container's PID 1: its namespaces are /proc/PID/ns/*. */
   pid: number;
   /** Start time of `pid`, to refuse a recycled pid. */

@@ -25,6 +25,8 @@ export interface InitSpec {
   mounts: unknown[];
   /** The command. uid/gid are resolved by the init from the image's /etc/passwd when `user` is a name. */
   process: ProcessSpec;
+  /** The container's cgroup dirs, bound at these paths under /sys/fs/cgroup. */
+  cgroupMounts: { source: string; target: string }[];
   /** Capabilities, seccomp, masks, devices, sysctls, rlimits (OCI fields). */
   security: SecuritySettings;
 }

@@ -74,6 +74,14 @@ export async function teardownContainer(
   return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
 }
 
+/** Where each of the container's cgroup dirs appears inside it (v1: per hierarchy; v2: the top). */
+function cgroupMounts(version: 1 | 2, cg: ContainerCgroup): { source: string; target: string }[] {
+  return cg.paths.filter((p) => p.startsWith("/sys/fs/cgroup/")).map((source) => {
+    const hierarchy = source.slice("/sys/fs/cgroup/".length).split("/")[0];
+    return { source, target: version === 2 ? "/sys/fs/cgroup" : `/sys/fs/cgroup/${hierarchy}` };
+  });
+}
+
 /** The init's error, without the `tsbox: ` its formatError put in front. */
 function fromInit(m: { message: string; code: number }): StartFailure {
   return { message: m.message.replace(/^tsbox: /, ""), code: m.code };
@@ -138,7 +146,8 @@ export async function startContainer(
   const [parentEnd, childEnd] = seqpacketPair();
   setCloexec(parentEnd);
   try {
-    cgroup = openCgroups().create(cgroupName(id), config.resources as ResourceLimits);
+    const cgroups = openCgroups();
+    cgroup = cgroups.create(cgroupName(id), config.resources as ResourceLimits);
     const etc = writeEtcFiles(dir, {
       hostname: config.hostname,
       opts: net.opts as never,
@@ -156,6 +165,7 @@ export async function startContainer(
       mounts: config.mounts,
       process: p,
       security: config.security,
+      cgroupMounts: cgroupMounts(cgroups.version, cgroup),
     };
     const cmd = new Deno.Command(ctx.self[0], {
       args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__init"],

@@ -107,6 +107,8 @@ function runExec(kernel: Kernel, fd: number): number {
     f.close();
   }
   umask(0o022);
+  // the container's session keyring (joined by name, as runc's setns init), never the caller's
+  kernel.joinSessionKeyring(`_ses.${spec.id}`);
   finalizeProcess(kernel, {
     creds: proc.creds,
     security: spec.security.process,

@@ -66,6 +66,8 @@ export interface RootfsInput {
   sysctl: Record<string, string>;
   /** /sys read-write (only `--privileged`). */
   sysfsWritable: boolean;
+  /** The container's own cgroup dirs (host paths) and where they appear under /sys/fs/cgroup. */
+  cgroupMounts: { source: string; target: string }[];
 }
 
 /**
@@ -156,6 +158,7 @@ export function rootfsPlan(
       fstype: "sysfs",
       flags: nodevExec | (inp.sysfsWritable ? 0 : MS_RDONLY),
     },
+    ...cgroupSteps(inp, r),
   ];
   // after the volumes: a volume over /etc must not hide (or copy up) the generated files
   const etc: MountStep[] = ([
@@ -194,6 +197,45 @@ export function rootfsPlan(
     ]),
   ];
   return { base, etc, masks };
+}
+
+/**
+ * /sys/fs/cgroup shows only the container's own cgroup (runc's v1 layout:
+ * a tmpfs with one bind per hierarchy), read-only unless privileged.
+ */
+function cgroupSteps(inp: RootfsInput, r: (p: string) => string): Step[] {
+  if (inp.cgroupMounts.length === 0) return [];
+  const ro = inp.sysfsWritable ? 0 : MS_RDONLY;
+  const flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  const top = r("sys/fs/cgroup");
+  const steps: Step[] = [
+    { op: "mount", source: "tmpfs", target: top, fstype: "tmpfs", flags, data: "mode=755" },
+  ];
+  for (const m of inp.cgroupMounts) {
+    const target = r(m.target);
+    if (target !== top) steps.push({ op: "mkdir", path: target, mode: 0o755 });
+    steps.push(
+      { op: "mount", source: m.source, target, fstype: null, flags: MS_BIND | MS_REC },
+      {
+        op: "mount",
+        source: null,
+        target,
+        fstype: null,
+        flags: MS_BIND | MS_REMOUNT | flags | ro,
+      },
+    );
+  }
+  if (ro) {
+    steps.push({
+      op: "mount",
+      source: null,
+      target: top,
+      fstype: null,
+      flags: MS_REMOUNT | flags | ro,
+      data: "mode=755",
+    });
+  }
+  return steps;
 }
 
 /** mkdir of a nested parent (e.g. /dev/net), mknod, then owner. */

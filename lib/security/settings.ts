@@ -71,9 +71,9 @@ export function parseSecurityOpts(raw: string[]): SecurityOpts {
     } else if (key === "apparmor" && value === "unconfined") continue;
     else if (key === "label" && value === "disable") continue;
     else {
-      throw new UsageError(`invalid --security-opt: ${r}`, {
-        hint: "supported: seccomp=FILE|unconfined, no-new-privileges[=true|false]",
-      });
+      throw new UsageError(
+        `invalid --security-opt: ${r} (supported: seccomp=FILE|unconfined, no-new-privileges[=true|false])`,
+      );
     }
   }
   return out;
@@ -107,9 +107,7 @@ export function buildSecurity(f: SecurityFlags, c: SecurityContext): SecuritySet
   const sysctl = parseSysctls(f.sysctls, c.ownNetns);
   const cgroupns = f.cgroupns ?? (c.cgroupV2 ? "private" : "host");
   if (cgroupns !== "private" && cgroupns !== "host") {
-    throw new UsageError(`invalid cgroup namespace mode: ${cgroupns}`, {
-      hint: `use "private" or "host"`,
-    });
+    throw new UsageError(`invalid cgroup namespace mode: ${cgroupns} (use "private" or "host")`);
   }
   let oomScoreAdj: number | undefined;
   if (f.oomScoreAdj !== undefined) {

@@ -23,6 +23,7 @@ const input = (rootfs: string) => ({
   readonlyPaths: [...DEFAULT_READONLY_PATHS],
   sysctl: { "net.ipv4.ip_forward": "1" },
   sysfsWritable: false,
+  cgroupMounts: [{ source: "/sys/fs/cgroup/memory/tsbox-x", target: "/sys/fs/cgroup/memory" }],
 });
 
 const etcMounts = (steps: MountStep[]) =>
@@ -86,6 +87,14 @@ Deno.test("rootfsPlan: the spec's devices, nested dirs created, owners set", () 
   assertEquals(nodes, [...DEFAULT_DEVICES.map((d) => `/r${d.path}`), "/r/dev/net/tun"]);
   assert(base.some((s) => s.op === "mkdir" && s.path === "/r/dev/net"));
   assert(base.some((s) => s.op === "chown" && s.path === "/r/dev/null" && s.uid === 0));
+  const cg = mounts(base).filter((m) => m.target.startsWith("/r/sys/fs/cgroup"));
+  assertEquals(cg.map((m) => [m.source, m.target]), [
+    ["tmpfs", "/r/sys/fs/cgroup"],
+    ["/sys/fs/cgroup/memory/tsbox-x", "/r/sys/fs/cgroup/memory"],
+    [null, "/r/sys/fs/cgroup/memory"],
+    [null, "/r/sys/fs/cgroup"],
+  ]);
+  assert((cg[2].flags & MS_RDONLY) !== 0 && (cg[3].flags & MS_RDONLY) !== 0, "cgroups read-only");
   const rw = rootfsPlan({ ...input("/r"), sysfsWritable: true }).base;
   assertEquals(mounts(rw).find((m) => m.target === "/r/sys")!.flags & MS_RDONLY, 0);
 });
