@@ -21,7 +21,7 @@
  */
 
 import type { LinuxSeccomp } from "../oci/spec.ts";
-import { TsboxError } from "../errors.ts";
+import { SyscallError, TsboxError } from "../errors.ts";
 import { SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW } from "../../ffi/consts.ts";
 import { SCMP_FLTATR_CTL_OPTIMIZE } from "../../ffi/seccomp.ts";
 import { resolveArch, resolveSyscall, SeccompFilter } from "../../ffi/seccomp_filter.ts";
@@ -30,6 +30,8 @@ import { planSeccomp, type SeccompPlan } from "./plan.ts";
 import { validateSeccomp } from "./validate.ts";
 
 export type { SeccompProgram };
+
+const EACCES = 13;
 
 /** A compiled filter plus what compiling it skipped. */
 export interface CompiledSeccomp extends SeccompProgram {
@@ -62,7 +64,16 @@ export function compileSeccomp(s: LinuxSeccomp): CompiledSeccomp {
  * @throws SyscallError EACCES without no_new_privs or CAP_SYS_ADMIN; EINVAL for a bad flag.
  */
 export function installSeccomp(p: SeccompProgram): void {
-  installSeccompProgram(p);
+  try {
+    installSeccompProgram(p);
+  } catch (err) {
+    if (!(err instanceof SyscallError) || err.errno !== EACCES) throw err;
+    throw new TsboxError("seccomp: loading the filter: permission denied (EACCES)", {
+      op: "seccomp",
+      hint: "set no_new_privs first, or load the filter while CAP_SYS_ADMIN is still held",
+      cause: err,
+    });
+  }
 }
 
 /**
