@@ -38,7 +38,10 @@ const SYMBOLS = {
     parameters: ["pointer", "u32", "i32", "u32", "buffer"],
     result: "i32",
   },
-  /** int seccomp_load(const scmp_filter_ctx ctx) — acts on the calling thread unless TSYNC */
+  /**
+   * int seccomp_load(const scmp_filter_ctx ctx) — acts on the calling thread unless TSYNC.
+   * Unused: tsbox installs seccomp_export_bpf's program with seccomp(2) itself.
+   */
   seccomp_load: { parameters: ["pointer"], result: "i32" },
   /** const struct scmp_version *seccomp_version(void) — {unsigned int major, minor, micro} */
   seccomp_version: { parameters: [], result: "pointer" },

@@ -1,7 +1,10 @@
 /**
  * A libseccomp filter context behind a small class, so that no pointer
- * leaves `ffi/`: create, add architectures / attributes / rules, load on
- * the calling thread, release.
+ * leaves `ffi/`: create, add architectures / attributes / rules, export the
+ * BPF program, release. tsbox does not call seccomp_load: it installs the
+ * exported program itself (ffi/seccomp_program.ts), so libseccomp's
+ * SCMP_FLTATR_CTL_NNP (which would set no_new_privs behind tsbox's back)
+ * never applies.
  * @module
  */
 
@@ -10,14 +13,7 @@ import { libc } from "./libc.ts";
 import { check } from "./syscall.ts";
 import { MFD_CLOEXEC } from "./consts.ts";
 import { TsboxError } from "../lib/errors.ts";
-import {
-  checkScmp,
-  libseccomp,
-  NR_SCMP_ERROR,
-  SCMP_ARG_CMP_SIZE,
-  SCMP_FLTATR_API_SYSRAWRC,
-  SCMP_FLTATR_CTL_NNP,
-} from "./seccomp.ts";
+import { checkScmp, libseccomp, NR_SCMP_ERROR, SCMP_ARG_CMP_SIZE } from "./seccomp.ts";
 
 /** One `struct scmp_arg_cmp`: compare syscall argument `arg` with `op`. */
 export interface ScmpArgCmp {
@@ -127,18 +123,6 @@ export class SeccompFilter {
       buf,
     );
     checkScmp("seccomp_rule_add", ret, name);
-  }
-
-  /**
-   * seccomp_load: install the filter on the CALLING thread (no TSYNC), with
-   * libseccomp's NO_NEW_PRIVS attribute off and the kernel's errno reported
-   * as is. The kernel requires no_new_privs or CAP_SYS_ADMIN (EACCES otherwise).
-   * tsbox itself installs `exportBpf()` output (ffi/seccomp_program.ts).
-   */
-  load(): void {
-    this.setAttr(SCMP_FLTATR_CTL_NNP, 0, "SCMP_FLTATR_CTL_NNP");
-    this.setAttr(SCMP_FLTATR_API_SYSRAWRC, 1, "SCMP_FLTATR_API_SYSRAWRC");
-    checkScmp("seccomp_load", libseccomp().seccomp_load(this.#live()));
   }
 
   /**

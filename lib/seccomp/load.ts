@@ -41,7 +41,8 @@ export interface CompiledSeccomp extends SeccompProgram {
 
 /**
  * Validate `s` and compile it to a BPF program with libseccomp. Loads nothing.
- * Needs `--allow-ffi` and libseccomp2.
+ * Needs `--allow-ffi`, libseccomp2 reachable by dlopen (the host's — so call it
+ * before pivot_root) and /proc (the program is read back through a memfd).
  * @throws UsageError for an invalid spec; SyscallError/TsboxError from libseccomp.
  */
 export function compileSeccomp(s: LinuxSeccomp): CompiledSeccomp {
