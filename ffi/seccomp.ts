@@ -116,12 +116,40 @@ export const SCMP_ARG_CMP_SIZE = 24;
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 
+/** dev:ino of "/" (null when it cannot be read). */
+function rootIdentity(): string | null {
+  try {
+    const st = Deno.statSync("/");
+    return `${st.dev}:${st.ino}`;
+  } catch (err) {
+    // without read permission the guard below cannot look, and stays off
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      return null;
+    }
+    throw err;
+  }
+}
+
+/** The root directory when this module was evaluated (at start-up: the host's root). */
+const START_ROOT = rootIdentity();
+
 /**
  * The opened libseccomp (opened lazily, once per process).
- * @throws TsboxError when the library is not installed.
+ *
+ * Refuses to open it once the process's root directory has changed
+ * (pivot_root, chroot, setns into a mount namespace): the library would then
+ * come from the container's rootfs and run inside the privileged init.
+ * Open it (compile the filter) before entering the container.
+ * @throws TsboxError when the library is not installed or the root changed.
  */
 export function libseccomp(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
   if (lib === undefined) {
+    if (START_ROOT !== null && rootIdentity() !== START_ROOT) {
+      throw new TsboxError(`seccomp: refusing to open ${LIBSECCOMP} after the root changed`, {
+        op: "dlopen",
+        hint: "compile the filter (compileSeccomp) before pivot_root/chroot/setns",
+      });
+    }
     try {
       lib = Deno.dlopen(LIBSECCOMP, SYMBOLS);
     } catch (err) {

@@ -85,6 +85,23 @@ export function loadSeccomp(s: LinuxSeccomp): void {
   installSeccomp(compileSeccomp(s));
 }
 
+/**
+ * Compile `s` now (before pivot_root/setns, while the host's libseccomp can
+ * be opened) and return a function of `loadSeccomp`'s shape that installs
+ * the precompiled program later, on the calling thread. It refuses a spec
+ * other than `s` (compared by identity).
+ * @throws as `compileSeccomp` (now) and `installSeccomp` (later).
+ */
+export function precompiledSeccompLoader(s: LinuxSeccomp): (later: LinuxSeccomp) => void {
+  const compiled = compileSeccomp(s);
+  return (later) => {
+    if (later !== s) {
+      throw new TsboxError("seccomp: the precompiled filter was built for another spec");
+    }
+    installSeccomp(compiled);
+  };
+}
+
 function build(filter: SeccompFilter, plan: SeccompPlan): string[] {
   if (plan.binaryTree) filter.setAttr(SCMP_FLTATR_CTL_OPTIMIZE, 2, "SCMP_FLTATR_CTL_OPTIMIZE");
   for (const name of plan.arches) {

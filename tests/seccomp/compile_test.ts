@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
-import { compileSeccomp } from "../../lib/seccomp/load.ts";
+import { compileSeccomp, precompiledSeccompLoader } from "../../lib/seccomp/load.ts";
 import {
   encodeArgCmps,
   resolveArch,
@@ -100,5 +100,18 @@ Deno.test("compileSeccomp: an architecture this libseccomp lacks is one clear er
     () => compileSeccomp({ ...BASE, architectures: ["SCMP_ARCH_LOONGARCH64"] }),
     TsboxError,
     "seccomp: libseccomp does not know architecture loongarch64",
+  );
+});
+
+Deno.test("precompiledSeccompLoader: compiles now and refuses another spec later", () => {
+  assertThrows(
+    () => precompiledSeccompLoader({ ...BASE, defaultAction: "SCMP_ACT_X" }),
+    UsageError,
+  );
+  const load = precompiledSeccompLoader(BASE);
+  assertThrows(
+    () => load({ ...BASE }),
+    TsboxError,
+    "seccomp: the precompiled filter was built for another spec",
   );
 });

@@ -12,6 +12,7 @@ interface ChildReport {
   loaded: boolean;
   error?: string;
   seccomp: string;
+  filters: string;
   results: Record<string, string>;
   ms?: Record<string, number>;
   instructions?: number;
@@ -47,6 +48,7 @@ Deno.test("loadSeccomp: the default profile becomes the thread's real filter (Se
   const r = await child([]);
   assertEquals(r.loaded, true, r.error);
   assertEquals(r.seccomp, "Seccomp:\t2");
+  assertEquals(r.filters, "Seccomp_filters:\t1");
   // figures for the report; nothing is asserted on them
   console.log(`  default profile: ${r.instructions} BPF instructions, ms ${JSON.stringify(r.ms)}`);
   assertEquals(r.results.getpid, "ok");
@@ -56,6 +58,15 @@ Deno.test("loadSeccomp: the default profile becomes the thread's real filter (Se
   // setns is in the unconditional allow list before the CAP_SYS_ADMIN rule: the kernel answers
   assertEquals(r.results.setns, "EBADF");
   assertEquals(r.results.socket_netlink_audit, "ok");
+});
+
+Deno.test("precompiledSeccompLoader: installs a second, stacked filter later", async () => {
+  const r = await child(["--twice"]);
+  assertEquals(r.loaded, true, r.error);
+  assertEquals(r.seccomp, "Seccomp:\t2");
+  assertEquals(r.filters, "Seccomp_filters:\t2");
+  assertEquals(r.results.add_key, "ENOSYS");
+  assertEquals(r.results.getpid, "ok");
 });
 
 Deno.test("loadSeccomp: defaultAction ERRNO with defaultErrnoRet 38 makes unlisted calls ENOSYS", async () => {
@@ -103,5 +114,23 @@ Deno.test({
     const r = await child(["--no-nnp"]);
     assertEquals(r.loaded, true, r.error);
     assertEquals(r.seccomp, "Seccomp:\t2");
+  },
+});
+
+Deno.test({
+  name: "compileSeccomp: libseccomp is never opened from a changed root (container rootfs)",
+  ignore: !isRoot,
+  async fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "tsbox-seccomp-root-" });
+    try {
+      const r = await child(["--chroot", dir]);
+      assertEquals(r.loaded, false);
+      assertStringIncludes(
+        r.error ?? "",
+        "tsbox: seccomp: refusing to open libseccomp.so.2 after the root changed",
+      );
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
   },
 });
