@@ -103,7 +103,6 @@ export function precompiledSeccompLoader(s: LinuxSeccomp): (later: LinuxSeccomp)
 }
 
 function build(filter: SeccompFilter, plan: SeccompPlan): string[] {
-  if (plan.binaryTree) filter.setAttr(SCMP_FLTATR_CTL_OPTIMIZE, 2, "SCMP_FLTATR_CTL_OPTIMIZE");
   for (const name of plan.arches) {
     const token = resolveArch(name);
     if (token === 0) {
@@ -115,6 +114,7 @@ function build(filter: SeccompFilter, plan: SeccompPlan): string[] {
   }
   const numbers = new Map<string, number | null>();
   const skipped: string[] = [];
+  let added = 0;
   for (const rule of plan.rules) {
     let nr = numbers.get(rule.name);
     if (nr === undefined) {
@@ -124,6 +124,11 @@ function build(filter: SeccompFilter, plan: SeccompPlan): string[] {
     }
     if (nr === null) continue;
     filter.addRule(rule.action, nr, rule.args, rule.name);
+    added++;
+  }
+  // read at BPF generation; never with zero rules (see SeccompPlan.binaryTree)
+  if (plan.binaryTree && added > 0) {
+    filter.setAttr(SCMP_FLTATR_CTL_OPTIMIZE, 2, "SCMP_FLTATR_CTL_OPTIMIZE");
   }
   return skipped;
 }

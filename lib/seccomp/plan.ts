@@ -28,7 +28,7 @@ import { SECCOMP_ARCHES, SECCOMP_FLAG_LOG, SECCOMP_FLAG_SPEC_ALLOW } from "./nam
 /** EPERM, the errno of SCMP_ACT_ERRNO / SCMP_ACT_TRACE without errnoRet (as runc). */
 const EPERM = 1;
 
-/** Above this many syscall entries runc asks libseccomp for a binary-tree filter. */
+/** Above this many rules ask libseccomp for a binary-tree filter (runc's threshold). */
 const OPTIMIZE_ABOVE = 32;
 
 /** One seccomp_rule_add_array call. */
@@ -50,7 +50,10 @@ export interface SeccompPlan {
   log: boolean;
   /** SECCOMP_FILTER_FLAG_SPEC_ALLOW. */
   specAllow: boolean;
-  /** Ask for libseccomp's binary-tree layout (long rule lists). */
+  /**
+   * Ask for libseccomp's binary-tree layout (long rule lists). Never with zero
+   * rules: libseccomp <= 2.5.4 misbehaves then (noted by runc).
+   */
   binaryTree: boolean;
   rules: SeccompRulePlan[];
 }
@@ -121,7 +124,7 @@ export function planSeccomp(s: LinuxSeccomp): SeccompPlan {
     arches,
     log: flags.includes(SECCOMP_FLAG_LOG),
     specAllow: flags.includes(SECCOMP_FLAG_SPEC_ALLOW),
-    binaryTree: syscalls.length > OPTIMIZE_ABOVE,
+    binaryTree: rules.length > OPTIMIZE_ABOVE,
     rules,
   };
 }
