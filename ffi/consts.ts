@@ -42,6 +42,17 @@ export const UMOUNT_NOFOLLOW = 8;
 
 // syscall numbers
 export const SYS_pivot_root = Deno.build.arch === "aarch64" ? 41 : 155;
+export const SYS_seccomp = Deno.build.arch === "aarch64" ? 277 : 317;
+
+// seccomp(2) (linux/seccomp.h)
+export const SECCOMP_SET_MODE_FILTER = 1;
+export const SECCOMP_FILTER_FLAG_LOG = 2;
+export const SECCOMP_FILTER_FLAG_SPEC_ALLOW = 4;
+/** Largest classic-BPF program the kernel accepts (BPF_MAXINSNS). */
+export const BPF_MAXINSNS = 4096;
+
+// memfd_create(2)
+export const MFD_CLOEXEC = 1;
 
 // open flags
 export const O_RDONLY = 0;

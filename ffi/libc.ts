@@ -149,6 +149,14 @@ const SYMBOLS = {
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   /** int close_range(unsigned int first, unsigned int last, int flags) (glibc 2.34, Linux 5.9) */
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
+  /** int memfd_create(const char *name, unsigned int flags) */
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
+  /** long syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) — numeric args */
+  syscall6: {
+    name: "syscall",
+    parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"],
+    result: "i64",
+  },
   /** int * __errno_location(void) */
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
