@@ -23,6 +23,7 @@ import {
 import { execve, setCredentials, setParentDeathSignal } from "./process.ts";
 import { cloexecFrom } from "./fds.ts";
 import { posixSpawn, type SpawnOptions } from "./spawn.ts";
+import { installSeccompProgram, type SeccompProgram } from "./seccomp_program.ts";
 
 /** The real kernel. Stateless; create one and pass it in. */
 export class LinuxKernel implements Kernel {
@@ -124,6 +125,9 @@ export class LinuxKernel implements Kernel {
   }
   writeFile(path: string, data: string): void {
     Deno.writeTextFileSync(path, data, { create: false });
+  }
+  seccompInstall(p: SeccompProgram): void {
+    installSeccompProgram(p);
   }
   execve(path: string, argv: string[], env: string[]): never {
     return execve(path, argv, env);

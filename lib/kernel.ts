@@ -8,8 +8,9 @@
 
 import type { CapSets } from "../ffi/caps.ts";
 import type { SpawnOptions } from "../ffi/spawn.ts";
+import type { SeccompProgram } from "../ffi/seccomp_program.ts";
 
-export type { CapSets, SpawnOptions };
+export type { CapSets, SeccompProgram, SpawnOptions };
 
 /** System calls used by container setup, behind an interface. */
 export interface Kernel {
@@ -67,6 +68,8 @@ export interface Kernel {
   cloexecFrom(from: number): void;
   /** Write `data` to an existing file (procfs/sysfs knobs: oom_score_adj, sysctls). */
   writeFile(path: string, data: string): void;
+  /** seccomp(SECCOMP_SET_MODE_FILTER) of a compiled program on the calling thread. */
+  seccompInstall(p: SeccompProgram): void;
   /** execve(2): only returns by throwing. */
   execve(path: string, argv: string[], env: string[]): never;
   /** posix_spawn(3) from the calling thread; returns the child's pid. */

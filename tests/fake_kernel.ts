@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { CapSets, Kernel, SpawnOptions } from "../lib/kernel.ts";
+import type { CapSets, Kernel, SeccompProgram, SpawnOptions } from "../lib/kernel.ts";
 import { SyscallError } from "../lib/errors.ts";
 import { errnoText, errnoValue } from "../ffi/errno.ts";
 
@@ -162,6 +162,9 @@ export class FakeKernel implements Kernel {
   }
   writeFile(path: string, data: string): void {
     this.#record("writeFile", [path, data]);
+  }
+  seccompInstall(p: SeccompProgram): void {
+    this.#record("seccompInstall", [p]);
   }
   /** Records the call, then throws `FakeExec` (a real execve never returns). */
   execve(path: string, argv: string[], env: string[]): never {

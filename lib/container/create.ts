@@ -26,6 +26,7 @@ import type { ContainerSpec } from "./types.ts";
 import { withLock } from "../fsutil.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 import { containerSecurity } from "../security/container.ts";
+import { cachedSeccomp } from "../seccomp/cache.ts";
 
 /** What `config.network` holds. */
 export interface NetworkRecord {
@@ -98,6 +99,8 @@ export async function createContainer(
     devices: security.linux.deviceRules,
   };
   cgroups.validate(resources);
+  // compiles (and caches) the filter now: a profile libseccomp refuses fails before anything exists
+  if (security.linux.seccomp) cachedSeccomp(ctx.paths, security.linux.seccomp);
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);

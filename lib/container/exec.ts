@@ -21,6 +21,7 @@ import type { ContainerRecord } from "./store.ts";
 import type { LiveState } from "./live.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
 import type { SecuritySettings } from "../security/types.ts";
+import { cachedSeccomp } from "../seccomp/cache.ts";
 import { ociCapabilities, ownBoundingSet } from "../security/capabilities.ts";
 
 /** `exec` options (docker's flags). */
@@ -97,6 +98,8 @@ export async function execInContainer(
     cgroupProcs: cgroupProcs(id),
     hostname: rec.config.hostname,
     security: execSecurity(rec.config.security, opts.privileged ?? false),
+    seccomp: rec.config.security.linux.seccomp &&
+      cachedSeccomp(ctx.paths, rec.config.security.linux.seccomp),
     process: {
       ...p,
       args: opts.cmd,

@@ -6,6 +6,7 @@
 
 import type { ProcessSpec } from "./types.ts";
 import type { SecuritySettings } from "../security/types.ts";
+import type { EncodedSeccomp } from "../seccomp/cache.ts";
 
 /** Everything `__exec` needs to join the container and exec the command. */
 export interface ExecSpec {
@@ -23,6 +24,8 @@ export interface ExecSpec {
   process: ProcessSpec;
   /** The container's security settings (capabilities widened by `exec --privileged`). */
   security: SecuritySettings;
+  /** `security.linux.seccomp` compiled by the CLI (absent: unconfined). */
+  seccomp?: EncodedSeccomp;
   /** `-d`: own session, no stdio; the helper exits once the command runs. */
   detach: boolean;
 }

@@ -6,6 +6,7 @@
 
 import type { ProcessSpec } from "./types.ts";
 import type { SecuritySettings } from "../security/types.ts";
+import type { EncodedSeccomp } from "../seccomp/cache.ts";
 
 /** Everything the init needs to build the container and exec the command. */
 export interface InitSpec {
@@ -27,6 +28,8 @@ export interface InitSpec {
   process: ProcessSpec;
   /** The container's cgroup dirs, bound at these paths under /sys/fs/cgroup. */
   cgroupMounts: { source: string; target: string }[];
+  /** `security.linux.seccomp` compiled by the parent (absent: unconfined). */
+  seccomp?: EncodedSeccomp;
   /** Capabilities, seccomp, masks, devices, sysctls, rlimits (OCI fields). */
   security: SecuritySettings;
 }

@@ -33,6 +33,7 @@ import type { NetworkRecord } from "./create.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
 import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
+import { cachedSeccomp } from "../seccomp/cache.ts";
 import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
@@ -165,6 +166,8 @@ export async function startContainer(
       mounts: config.mounts,
       process: p,
       security: config.security,
+      seccomp: config.security.linux.seccomp &&
+        cachedSeccomp(ctx.paths, config.security.linux.seccomp),
       cgroupMounts: cgroupMounts(cgroups.version, cgroup),
     };
     const cmd = new Deno.Command(ctx.self[0], {

@@ -40,7 +40,7 @@ import { pidStartTime } from "../container/proc.ts";
 import { hiddenEntry } from "./entry.ts";
 import { resolveProcess } from "./process_setup.ts";
 import { finalizeProcess } from "./process_tail.ts";
-import { loadSeccomp } from "./seccomp_hook.ts";
+import { decodeSeccomp } from "../seccomp/cache.ts";
 
 const enc = new TextEncoder();
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
@@ -112,9 +112,8 @@ function runExec(kernel: Kernel, fd: number): number {
   finalizeProcess(kernel, {
     creds: proc.creds,
     security: spec.security.process,
-    seccomp: spec.security.linux.seccomp,
+    seccomp: spec.seccomp && decodeSeccomp(spec.seccomp),
     capLastCap: capLastCap(),
-    loadSeccomp,
   });
   const child = kernel.spawn(proc.exe, p.args, proc.env, {
     setsid: Boolean(slavePath) || spec.detach,

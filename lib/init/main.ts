@@ -43,7 +43,7 @@ import { applyVolumeMounts } from "./volumes_hook.ts";
 import { hiddenEntry } from "./entry.ts";
 import { resolveProcess } from "./process_setup.ts";
 import { finalizeProcess } from "./process_tail.ts";
-import { loadSeccomp } from "./seccomp_hook.ts";
+import { decodeSeccomp } from "../seccomp/cache.ts";
 
 const SIGKILL = 9;
 
@@ -127,10 +127,9 @@ function runInit(kernel: Kernel, fd: number): never | number {
   finalizeProcess(kernel, {
     creds: proc.creds,
     security: spec.security.process,
-    seccomp: spec.security.linux.seccomp,
+    seccomp: spec.seccomp && decodeSeccomp(spec.seccomp),
     capLastCap: capLastCap(),
     parentDeathSignal: SIGKILL,
-    loadSeccomp,
   });
   kernel.execve(proc.exe, p.args, proc.env);
 }

@@ -15,7 +15,7 @@
  */
 
 import type { Kernel } from "../kernel.ts";
-import type { LinuxSeccomp } from "../oci/spec.ts";
+import type { SeccompProgram } from "../kernel.ts";
 import type { ProcessSecurity } from "../security/types.ts";
 import { capMask, capNumbers } from "../security/capabilities.ts";
 import { rlimitNumber } from "../security/ulimits.ts";
@@ -32,13 +32,12 @@ export interface TailCredentials {
 export interface TailInput {
   creds: TailCredentials;
   security: ProcessSecurity;
-  seccomp?: LinuxSeccomp;
+  /** The compiled filter (compiled by the parent: libseccomp is never loaded in here). */
+  seccomp?: SeccompProgram;
   /** Highest capability number of the running kernel. */
   capLastCap: number;
   /** Re-armed after the uid change (the init's SIGKILL-with-supervisor). */
   parentDeathSignal?: number;
-  /** Loads a seccomp filter on the calling thread. */
-  loadSeccomp: (s: LinuxSeccomp) => void;
 }
 
 function step<T>(name: string, fn: () => T): T {
@@ -70,7 +69,7 @@ export function finalizeProcess(kernel: Kernel, t: TailInput): void {
   if (sec.oomScoreAdj !== undefined) {
     step("oom_score_adj", () => kernel.writeFile("/proc/self/oom_score_adj", `${sec.oomScoreAdj}`));
   }
-  if (t.seccomp && !sec.noNewPrivileges) step("seccomp", () => t.loadSeccomp(t.seccomp!));
+  if (t.seccomp && !sec.noNewPrivileges) step("seccomp", () => kernel.seccompInstall(t.seccomp!));
   step("capabilities bounding set", () => {
     const keep = new Set(capNumbers(caps.bounding));
     for (let c = 0; c <= t.capLastCap; c++) if (!keep.has(c)) kernel.capBoundingDrop(c);
@@ -92,5 +91,5 @@ export function finalizeProcess(kernel: Kernel, t: TailInput): void {
     step("parent-death signal", () => kernel.setParentDeathSignal(t.parentDeathSignal!));
   }
   if (sec.noNewPrivileges) step("no_new_privs", () => kernel.setNoNewPrivs());
-  if (t.seccomp && sec.noNewPrivileges) step("seccomp", () => t.loadSeccomp(t.seccomp!));
+  if (t.seccomp && sec.noNewPrivileges) step("seccomp", () => kernel.seccompInstall(t.seccomp!));
 }
