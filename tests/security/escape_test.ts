@@ -268,3 +268,35 @@ Deno.test("security: /sys/fs/cgroup shows only the container's cgroup, read-only
     assertMatch(own, /:memory:\/$/, "private cgroupns: the container's cgroup is its root");
   });
 });
+
+Deno.test("security: inspect shows the security flags as docker's HostConfig", async () => {
+  await withRoot(async (root) => {
+    await seedSecurityImage(root);
+    const c = await tsbox(root, [
+      "create",
+      ...NONE,
+      "--cap-add",
+      "net_admin",
+      "--cap-drop",
+      "CHOWN",
+      "--read-only",
+      "--security-opt",
+      "no-new-privileges",
+      "--device",
+      "/dev/fuse:/dev/f:rw",
+      "busybox",
+    ]);
+    assertEquals(c.code, 0, c.stderr);
+    const r = await tsbox(root, ["inspect", c.stdout.trim()]);
+    const h = JSON.parse(r.stdout)[0].HostConfig;
+    assertEquals(h.CapAdd, ["CAP_NET_ADMIN"]);
+    assertEquals(h.CapDrop, ["CAP_CHOWN"]);
+    assertEquals(h.Privileged, false);
+    assertEquals(h.ReadonlyRootfs, true);
+    assertEquals(h.SecurityOpt, ["no-new-privileges"]);
+    assertEquals(h.Devices, [
+      { PathOnHost: "/dev/fuse", PathInContainer: "/dev/f", CgroupPermissions: "rw" },
+    ]);
+    await tsbox(root, ["rm", c.stdout.trim()]);
+  });
+});
