@@ -1,37 +1,31 @@
 /**
  * What the parent hands the init (over the init socket, never argv) and the
  * messages both sides exchange. JSON, one message per SEQPACKET datagram.
+ * The container is described by its OCI runtime spec; beside it travel only
+ * what OCI has no field for (tsbox's overlay root, volume copy-up) and what
+ * the parent prepared (the compiled seccomp filter, the cgroup dirs).
  * @module
  */
 
-import type { ProcessSpec } from "./types.ts";
-import type { SecuritySettings } from "../security/types.ts";
+import type { Spec } from "../oci/spec.ts";
 import type { EncodedSeccomp } from "../seccomp/cache.ts";
+import type { OverlayRoot } from "../init/rootfs_plan.ts";
 
 /** Everything the init needs to build the container and exec the command. */
 export interface InitSpec {
   id: string;
-  /** Where the overlay is mounted (`containers/<id>/merged`). */
-  rootfs: string;
-  /** Image layer dirs, BOTTOM first. */
-  lowerDirs: string[];
-  upperDir: string;
-  workDir: string;
-  hostname: string;
-  /** Host files bind-mounted over /etc/hosts, /etc/resolv.conf, /etc/hostname. */
-  etcFiles: { hosts: string; resolvConf: string; hostname: string };
-  /** Unshare a network namespace (false for `--network host`). */
-  newNetns: boolean;
-  /** Volume mounts, applied by volumes/mount.ts (opaque here). */
-  mounts: unknown[];
-  /** The command. uid/gid are resolved by the init from the image's /etc/passwd when `user` is a name. */
-  process: ProcessSpec;
-  /** The container's cgroup dirs, bound at these paths under /sys/fs/cgroup. */
+  /** The OCI spec; `root.path` is absolute. */
+  spec: Spec;
+  /** The bundle dir (relative bind sources and hooks are relative to it). */
+  bundle: string;
+  /** tsbox images: mount this overlay at `root.path` instead of binding it onto itself. */
+  overlay?: OverlayRoot;
+  /** Volumes to fill from the image before their bind (docker's copy-up). */
+  copyUps: { target: string; volumeDir: string; dataDir: string }[];
+  /** The container's cgroup dirs, shown at these paths by a `cgroup` mount. */
   cgroupMounts: { source: string; target: string }[];
-  /** `security.linux.seccomp` compiled by the parent (absent: unconfined). */
+  /** `linux.seccomp` compiled by the parent (absent: unconfined). */
   seccomp?: EncodedSeccomp;
-  /** Capabilities, seccomp, masks, devices, sysctls, rlimits (OCI fields). */
-  security: SecuritySettings;
 }
 
 /** Parent → init. */

@@ -34,6 +34,8 @@ import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
 import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
+import { containerSpec } from "../specgen/container_spec.ts";
+import type { PreparedMount } from "../../volumes/types.ts";
 import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
@@ -81,6 +83,15 @@ function cgroupMounts(version: 1 | 2, cg: ContainerCgroup): { source: string; ta
     const hierarchy = source.slice("/sys/fs/cgroup/".length).split("/")[0];
     return { source, target: version === 2 ? "/sys/fs/cgroup" : `/sys/fs/cgroup/${hierarchy}` };
   });
+}
+
+/** The volumes to fill from the image before they are bound (docker's copy-up). */
+function copyUps(mounts: PreparedMount[]): InitSpec["copyUps"] {
+  return mounts.filter((m) => m.volume?.copyUp).map((m) => ({
+    target: m.target,
+    volumeDir: m.volume!.dir,
+    dataDir: m.source,
+  }));
 }
 
 /** The init's error, without the `tsbox: ` its formatError put in front. */
@@ -154,21 +165,24 @@ export async function startContainer(
       opts: net.opts as never,
       containerName: config.name,
     });
+    const oci = containerSpec(config, {
+      rootfs: `${dir}/merged`,
+      etcFiles: etc,
+      cgroupsPath: `/${cgroupName(id)}`,
+      netns: mode === "host" ? null : undefined,
+    });
     const spec: InitSpec = {
       id,
-      rootfs: `${dir}/merged`,
-      lowerDirs: config.image.layerDirs,
-      upperDir: `${dir}/upper`,
-      workDir: `${dir}/work`,
-      hostname: config.hostname,
-      etcFiles: etc,
-      newNetns: mode !== "host",
-      mounts: config.mounts,
-      process: p,
-      security: config.security,
-      seccomp: config.security.linux.seccomp &&
-        cachedSeccomp(ctx.paths, config.security.linux.seccomp),
+      spec: oci,
+      bundle: dir,
+      overlay: {
+        lowerDirs: config.image.layerDirs,
+        upperDir: `${dir}/upper`,
+        workDir: `${dir}/work`,
+      },
+      copyUps: copyUps(config.mounts as PreparedMount[]),
       cgroupMounts: cgroupMounts(cgroups.version, cgroup),
+      seccomp: oci.linux?.seccomp && cachedSeccomp(ctx.paths, oci.linux.seccomp),
     };
     const cmd = new Deno.Command(ctx.self[0], {
       args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__init"],

@@ -45,7 +45,12 @@ export function applySteps(kernel: Kernel, rootfs: string, steps: Step[]): void 
         kernel.chdir(s.path);
         break;
       case "symlink":
-        Deno.symlinkSync(s.target, s.path);
+        try {
+          Deno.symlinkSync(s.target, s.path);
+        } catch (err) {
+          // a bind-mounted /dev (or the image) has it already: keep what is there, as runc does
+          if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+        }
         break;
       case "chown":
         kernel.lchown(s.path, s.uid, s.gid);
@@ -57,6 +62,7 @@ export function applySteps(kernel: Kernel, rootfs: string, steps: Step[]): void 
         mask(kernel, rootfs, s.path);
         break;
       case "mknod":
+        if (existsNoFollow(s.path)) break; // a bind-mounted /dev already has it
         kernel.mknod(s.path, s.mode, makedev(s.major, s.minor));
         // mknod honours the umask: set the real mode explicitly
         Deno.chmodSync(s.path, s.mode & 0o7777);
@@ -90,4 +96,14 @@ function mask(kernel: Kernel, rootfs: string, path: string): void {
   }
   if (st.isDirectory) kernel.mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0");
   else kernel.mount("/dev/null", path, null, MS_BIND, null);
+}
+
+function existsNoFollow(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // the usual case: a fresh /dev tmpfs
+    throw err;
+  }
 }

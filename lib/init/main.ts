@@ -18,7 +18,7 @@ import {
   type InitSpec,
   type ToInit,
 } from "../container/init_spec.ts";
-import { recvMsgSync, sendFd, sendMsg } from "../../ffi/fds.ts";
+import { closeFd, recvMsgSync, sendFd, sendMsg } from "../../ffi/fds.ts";
 import { TsboxError } from "../errors.ts";
 import {
   CLONE_NEWCGROUP,
@@ -32,16 +32,20 @@ import {
   MS_REMOUNT,
 } from "../../ffi/consts.ts";
 import type { Kernel } from "../kernel.ts";
-import { rootfsPlan } from "./rootfs_plan.ts";
+import { devPlan, maskPlan, rootPlan } from "./rootfs_plan.ts";
+import { ociMountPlan } from "./oci_mounts.ts";
+import type { LinuxNamespace } from "../oci/spec.ts";
+import type { TargetKind } from "../../volumes/types.ts";
+import { USER_ANNOTATION } from "../specgen/container_spec.ts";
+import { openNsFd } from "../../ffi/ns.ts";
 import { applySteps } from "./apply_plan.ts";
 import { applyMountPlan, realMountEnv } from "../../volumes/mount.ts";
 import { interfaceUp } from "../../ffi/netif.ts";
 import { setsid, umask } from "../../ffi/process.ts";
 import { capLastCap } from "../../ffi/caps.ts";
 import { dup2, openPty, openRdwr, setControllingTty } from "../../ffi/pty.ts";
-import { applyVolumeMounts } from "./volumes_hook.ts";
 import { hiddenEntry } from "./entry.ts";
-import { resolveProcess } from "./process_setup.ts";
+import { resolveOciProcess } from "./process_setup.ts";
 import { finalizeProcess } from "./process_tail.ts";
 import { decodeSeccomp } from "../seccomp/cache.ts";
 
@@ -55,27 +59,79 @@ function recv(fd: number): ToInit | undefined {
   return decodeMsg<ToInit>(recvMsgSync(fd));
 }
 
+const NS_FLAGS: Record<string, number> = {
+  mount: CLONE_NEWNS,
+  uts: CLONE_NEWUTS,
+  ipc: CLONE_NEWIPC,
+  network: CLONE_NEWNET,
+};
+
+/**
+ * Create or join the spec's namespaces (pid was made by the parent's spawn,
+ * cgroup is unshared after the cgroup join). A `path` is joined with setns.
+ * @returns whether the container has a network namespace of its own making.
+ */
+function setupNamespaces(kernel: Kernel, namespaces: LinuxNamespace[]): boolean {
+  let unshare = CLONE_NEWNS; // a mount namespace always: mounts never reach the host
+  let newNet = false;
+  const join: [number, number][] = [];
+  for (const ns of namespaces) {
+    const flag = NS_FLAGS[ns.type];
+    if (flag === undefined) continue;
+    if (ns.path) join.push([openNsFd(ns.path), flag]);
+    else {
+      unshare |= flag;
+      if (ns.type === "network") newNet = true;
+    }
+  }
+  try {
+    for (const [fd, flag] of join) kernel.setns(fd, flag);
+  } finally {
+    for (const [fd] of join) closeFd(fd);
+  }
+  kernel.unshare(unshare);
+  return newNet;
+}
+
+/** Whether a bind source is a file (gets a file target) or a directory. */
+function sourceKind(path: string): TargetKind {
+  try {
+    return Deno.statSync(path).isDirectory ? "dir" : "file";
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "dir"; // the mount itself will report it
+    throw err;
+  }
+}
+
 /** Build the container's filesystem and switch into it (bubblewrap-style timeline). */
-function setupFilesystem(kernel: Kernel, spec: InitSpec): void {
-  const lin = spec.security.linux;
-  const { base, etc, masks } = rootfsPlan({
-    ...spec,
-    devices: lin.devices,
-    maskedPaths: lin.maskedPaths,
-    readonlyPaths: lin.readonlyPaths,
-    sysctl: lin.sysctl,
-    sysfsWritable: spec.security.privileged,
+function setupFilesystem(kernel: Kernel, init: InitSpec): void {
+  const spec = init.spec;
+  const lin = spec.linux ?? {};
+  const rootfs = spec.root!.path;
+  const inp = {
+    rootfs,
+    overlay: init.overlay,
+    devices: lin.devices ?? [],
+    maskedPaths: lin.maskedPaths ?? [],
+    readonlyPaths: lin.readonlyPaths ?? [],
+    sysctl: lin.sysctl ?? {},
+  };
+  applySteps(kernel, rootfs, rootPlan(inp));
+  const mounts = ociMountPlan(spec.mounts ?? [], {
+    bundle: init.bundle,
+    cgroupMounts: init.cgroupMounts,
+    copyUps: init.copyUps,
+    sourceKind,
   });
-  applySteps(kernel, spec.rootfs, base);
-  applyVolumeMounts(kernel, spec.rootfs, spec.mounts);
-  applyMountPlan(kernel, etc, realMountEnv(kernel, spec.rootfs));
-  applySteps(kernel, spec.rootfs, masks);
+  applyMountPlan(kernel, mounts, realMountEnv(kernel, rootfs));
+  applySteps(kernel, rootfs, devPlan(inp));
+  applySteps(kernel, rootfs, maskPlan(inp));
   // pivot_root(".", ".") stacks the old root under the new one; detach it at once
-  kernel.chdir(spec.rootfs);
+  kernel.chdir(rootfs);
   kernel.pivotRoot(".", ".");
   kernel.umount2(".", MNT_DETACH);
   kernel.chdir("/");
-  if (spec.security.readonlyRootfs) {
+  if (spec.root?.readonly) {
     // only the root mount: volumes, tmpfs and the /etc binds stay writable, as in docker
     kernel.mount(null, "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY, null);
   }
@@ -90,21 +146,23 @@ function runInit(kernel: Kernel, fd: number): never | number {
   kernel.setParentDeathSignal(SIGKILL);
   const first = recv(fd);
   if (first?.type !== "spec") throw new TsboxError("init: no spec received from the parent");
-  const spec = first.spec;
-  const p = spec.process;
+  const init = first.spec;
+  const spec = init.spec;
+  const p = spec.process!;
+  const namespaces = spec.linux?.namespaces ?? [];
 
-  kernel.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (spec.newNetns ? CLONE_NEWNET : 0));
+  const newNet = setupNamespaces(kernel, namespaces);
   send(fd, { type: "ns" });
 
-  setupFilesystem(kernel, spec);
-  kernel.sethostname(spec.hostname);
-  if (spec.newNetns) interfaceUp("lo");
+  setupFilesystem(kernel, init);
+  if (spec.hostname !== undefined) kernel.sethostname(spec.hostname);
+  if (newNet) interfaceUp("lo");
 
-  const proc = resolveProcess(p, spec.hostname);
+  const proc = resolveOciProcess(p, spec.annotations?.[USER_ANNOTATION]);
   Deno.mkdirSync(p.cwd, { recursive: true, mode: 0o755 });
 
   let slavePath: string | undefined;
-  if (p.tty) {
+  if (p.terminal) {
     const pty = openPty("/dev/ptmx");
     slavePath = pty.slavePath;
     sendFd(fd, pty.master, encodeMsg({ type: "ready", pty: true }));
@@ -114,9 +172,9 @@ function runInit(kernel: Kernel, fd: number): never | number {
   if (go?.type !== "go") return 125; // parent went away or refused: do not start the command
 
   // the parent has put us in the container's cgroup: that becomes the namespace's root
-  if (spec.security.cgroupns === "private") kernel.unshare(CLONE_NEWCGROUP);
-  kernel.joinSessionKeyring(`_ses.${spec.id}`);
-  umask(0o022);
+  if (namespaces.some((n) => n.type === "cgroup" && !n.path)) kernel.unshare(CLONE_NEWCGROUP);
+  kernel.joinSessionKeyring(`_ses.${init.id}`);
+  umask(p.user.umask ?? 0o022);
   if (slavePath) {
     setsid();
     const slave = openRdwr(slavePath);
@@ -126,12 +184,17 @@ function runInit(kernel: Kernel, fd: number): never | number {
   kernel.chdir(p.cwd);
   finalizeProcess(kernel, {
     creds: proc.creds,
-    security: spec.security.process,
-    seccomp: spec.seccomp && decodeSeccomp(spec.seccomp),
+    security: {
+      capabilities: p.capabilities ?? {},
+      noNewPrivileges: p.noNewPrivileges ?? false,
+      rlimits: p.rlimits ?? [],
+      oomScoreAdj: p.oomScoreAdj,
+    },
+    seccomp: init.seccomp && decodeSeccomp(init.seccomp),
     capLastCap: capLastCap(),
     parentDeathSignal: SIGKILL,
   });
-  kernel.execve(proc.exe, p.args, proc.env);
+  kernel.execve(proc.exe, p.args!, proc.env);
 }
 
 /** Hidden `__init` entry. */

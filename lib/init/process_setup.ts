@@ -8,8 +8,9 @@
  */
 
 import type { ProcessSpec } from "../container/types.ts";
+import type { Process } from "../oci/spec.ts";
 import { TsboxError } from "../errors.ts";
-import { type Credentials, resolveUser } from "./user.ts";
+import { type Credentials, parsePasswd, resolveUser } from "./user.ts";
 import { findExecutable } from "./exec_path.ts";
 
 /** The process, resolved. */
@@ -53,4 +54,30 @@ export function resolveProcess(p: ProcessSpec, hostname: string): ResolvedProces
   }
   if (p.args.length === 0) throw new TsboxError("no command specified");
   return { creds, env, exe: findExecutable(p.args[0], env) };
+}
+
+/**
+ * Resolve an OCI `process` against the filesystem now at `/`: numeric
+ * `user`, or `userName` (tsbox's `-u name`) looked up in the image; HOME
+ * from /etc/passwd when the env has none (as runc does).
+ * @throws {TsboxError} as `resolveProcess`.
+ */
+export function resolveOciProcess(p: Process, userName?: string): ResolvedProcess {
+  const passwd = readIfExists("/etc/passwd");
+  let creds: Credentials;
+  if (userName) creds = resolveUser(userName, passwd, readIfExists("/etc/group"));
+  else {
+    const home = parsePasswd(passwd).find((e) => e.uid === p.user.uid)?.home ?? "/";
+    creds = { uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], home };
+  }
+  const env = [...(p.env ?? [])];
+  if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${creds.home}`);
+  if (!p.cwd.startsWith("/")) {
+    throw new TsboxError(
+      `the working directory '${p.cwd}' is invalid, it needs to be an absolute path`,
+    );
+  }
+  const args = p.args ?? [];
+  if (args.length === 0) throw new TsboxError("no command specified");
+  return { creds, env, exe: findExecutable(args[0], env) };
 }
