@@ -1,7 +1,12 @@
 /**
- * tsbox's default seccomp profile, kept as data in `default.json` (derived
- * from containers-common's `seccomp.json`, which podman applies; same
- * rules, with comments). Imported statically so `deno compile` embeds it.
+ * tsbox's default seccomp profile, kept as data in `default.json`: docker's
+ * default profile, moby/profiles `seccomp/default.json` at tag
+ * seccomp/v0.2.3 (commit 836ae4d37ef2, vendored by moby master b985e2313a8),
+ * same content, re-indented by `deno fmt`. Deny by default with EPERM;
+ * mount/unshare/setns/namespaced clone only with CAP_SYS_ADMIN, clone3 ENOSYS
+ * without it; keyctl/add_key/request_key never. To update, copy the newer
+ * file over it and refresh tests/seccomp/equivalence_test.ts's table.
+ * Imported statically so `deno compile` embeds it.
  * @module
  */
 

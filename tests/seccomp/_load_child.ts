@@ -3,9 +3,9 @@
  * and report, as one JSON line on stdout, the Seccomp line of
  * /proc/thread-self/status and what a few system calls then return.
  *
- * Usage: deno run -A _load_child.ts [--caps A,B,...] [--no-default-errno] [--no-nnp]
+ * Usage: deno run -A _load_child.ts [--caps A,B,...] [--default-errno N|none] [--no-nnp]
  *   --caps              capabilities the profile is converted for (default: docker's 14)
- *   --no-default-errno  drop defaultErrnoRet from the profile (default action → EPERM)
+ *   --default-errno     set the profile's defaultErrnoRet to N, or drop it ("none": EPERM)
  *   --no-nnp            do not set no_new_privs before loading
  *   --twice             load a second copy through precompiledSeccompLoader
  *   --chroot DIR        chroot to DIR first (libseccomp must then refuse to open); no probes
@@ -35,7 +35,8 @@ const flag = (name: string): boolean => {
 };
 const capsAt = args.indexOf("--caps");
 const caps = capsAt >= 0 ? args[capsAt + 1].split(",").filter((c) => c) : DEFAULT_CAPABILITIES;
-const noDefaultErrno = flag("--no-default-errno");
+const errnoAt = args.indexOf("--default-errno");
+const defaultErrno = errnoAt >= 0 ? args[errnoAt + 1] : undefined;
 const noNnp = flag("--no-nnp");
 const stackTwice = flag("--twice");
 const chrootAt = args.indexOf("--chroot");
@@ -44,19 +45,22 @@ const chrootDir = chrootAt >= 0 ? args[chrootAt + 1] : undefined;
 /** The probes: name, syscall, numeric args. Chosen so that an unfiltered kernel answers otherwise. */
 const PROBES: [string, string, (number | bigint)[]][] = [
   ["getpid", "getpid", []],
-  // in the profile's EPERM list
+  // on no allow list: the default action
   ["userfaultfd", "userfaultfd", [0]],
-  // not listed at all: the default action
   ["add_key", "add_key", [0, 0, 0, 0, 0]],
+  // keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0): unfiltered it answers an id
+  ["keyctl", "keyctl", [0, -3, 0]],
   // CAP_SYS_ADMIN-only: EPERM without it (unfiltered: EINVAL for this command)
   ["bpf", "bpf", [9999, 0, 0]],
+  // unshare(CLONE_NEWUSER): unfiltered the kernel refuses a threaded caller (Deno) with EINVAL
+  ["unshare_user", "unshare", [0x10000000]],
   // personality: only listed personas are allowed (0xffffffff = query)
   ["personality_query", "personality", [0xffffffff]],
   ["personality_bsd", "personality", [0x0006]],
-  // AF_NETLINK/NETLINK_AUDIT is refused with EINVAL without CAP_AUDIT_WRITE
-  ["socket_netlink_audit", "socket", [16, 3, 9]],
+  // socket(AF_ALG, SOCK_SEQPACKET, 0) is refused whatever the caps; AF_NETLINK passes
+  ["socket_alg", "socket", [38, 5, 0]],
   ["socket_netlink_route", "socket", [16, 3, 0]],
-  // setns is in the unconditional allow list (libseccomp keeps the first action): EBADF
+  // setns(-1, 0): CAP_SYS_ADMIN-only; unfiltered the kernel answers EBADF
   ["setns", "setns", [-1, 0]],
 ];
 
@@ -87,7 +91,8 @@ try {
   if (!noNnp) setNoNewPrivs();
   const t0 = performance.now();
   const profile = defaultSeccompProfile();
-  if (noDefaultErrno) delete profile.defaultErrnoRet;
+  if (defaultErrno === "none") delete profile.defaultErrnoRet;
+  else if (defaultErrno !== undefined) profile.defaultErrnoRet = Number(defaultErrno);
   const seccomp = profileToSeccomp(profile, hostSeccompTarget(caps));
   const t1 = performance.now();
   const compiled = compileSeccomp(seccomp);

@@ -1,8 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { parseSeccompProfile } from "../../lib/seccomp/profile.ts";
 import { profileToSeccomp, type SeccompTarget } from "../../lib/seccomp/convert.ts";
-import { defaultSeccomp } from "../../lib/seccomp/default_profile.ts";
-import { CAPABILITIES, DEFAULT_CAPABILITIES } from "../../lib/oci/defaults.ts";
+import { DEFAULT_CAPABILITIES } from "../../lib/oci/defaults.ts";
 import type { LinuxSeccomp } from "../../lib/oci/spec.ts";
 import { UsageError } from "../../lib/errors.ts";
 
@@ -137,44 +136,4 @@ Deno.test("profileToSeccomp: default action, errno and order are kept", () => {
 Deno.test("profileToSeccomp: an unknown host arch or kernel release is one clear error", () => {
   assertThrows(() => convert({ arch: "vax" }), UsageError, 'host arch "vax"');
   assertThrows(() => convert({ kernelRelease: "linux" }), UsageError, 'kernel release "linux"');
-});
-
-Deno.test("defaultSeccomp: personality is allowed only for the listed personas", () => {
-  const r = rulesOf(defaultSeccomp(X86));
-  const personas = (r.get("personality") ?? []).map((d) =>
-    JSON.parse(d.slice("SCMP_ACT_ALLOW".length))[0].value
-  );
-  assertEquals(personas, [0, 8, 131072, 131080, 4294967295]);
-});
-
-Deno.test("defaultSeccomp: CAP_SYS_ADMIN-gated calls follow the capability set", () => {
-  const without = rulesOf(defaultSeccomp(X86));
-  const withAdmin = rulesOf(
-    defaultSeccomp({ ...X86, capabilities: [...DEFAULT_CAPABILITIES, "CAP_SYS_ADMIN"] }),
-  );
-  for (const n of ["bpf", "perf_event_open", "fanotify_init", "quotactl", "sethostname"]) {
-    assertEquals(without.get(n), ["SCMP_ACT_ERRNO(1)"], n);
-    assertEquals(withAdmin.get(n), ["SCMP_ACT_ALLOW"], n);
-  }
-});
-
-Deno.test("defaultSeccomp: audit sockets are refused only without CAP_AUDIT_WRITE", () => {
-  const withAudit = rulesOf(defaultSeccomp(X86));
-  assertEquals(withAudit.get("socket"), ["SCMP_ACT_ALLOW"]);
-  const noAudit = rulesOf(
-    defaultSeccomp({
-      ...X86,
-      capabilities: DEFAULT_CAPABILITIES.filter((c) => c !== "CAP_AUDIT_WRITE"),
-    }),
-  );
-  const socket = noAudit.get("socket") ?? [];
-  assertEquals(socket.length, 4);
-  assert(socket[0].startsWith("SCMP_ACT_ERRNO(22)"), socket[0]);
-});
-
-Deno.test("defaultSeccomp: with every capability no EPERM rule is left but the always-denied ones", () => {
-  const all = defaultSeccomp({ ...X86, capabilities: CAPABILITIES });
-  const eperm = (all.syscalls ?? []).filter((c) => c.action === "SCMP_ACT_ERRNO");
-  assertEquals(eperm.length, 1);
-  assert(eperm[0].names.includes("kexec_load"));
 });

@@ -52,12 +52,18 @@ Deno.test("loadSeccomp: the default profile becomes the thread's real filter (Se
   // figures for the report; nothing is asserted on them
   console.log(`  default profile: ${r.instructions} BPF instructions, ms ${JSON.stringify(r.ms)}`);
   assertEquals(r.results.getpid, "ok");
-  assertEquals(r.results.userfaultfd, "EPERM");
-  assertEquals(r.results.bpf, "EPERM");
   assertEquals(r.results.personality_query, "ok");
-  // setns is in the unconditional allow list before the CAP_SYS_ADMIN rule: the kernel answers
-  assertEquals(r.results.setns, "EBADF");
-  assertEquals(r.results.socket_netlink_audit, "ok");
+  assertEquals(r.results.socket_netlink_route, "ok");
+});
+
+Deno.test("loadSeccomp: docker's default refuses unshare(CLONE_NEWUSER), keyctl, setns, bpf, AF_ALG with EPERM", async () => {
+  const r = await child([]);
+  assertEquals(r.loaded, true, r.error);
+  for (const p of ["unshare_user", "keyctl", "add_key", "setns", "bpf", "userfaultfd"]) {
+    assertEquals(r.results[p], "EPERM", p);
+  }
+  assertEquals(r.results.socket_alg, "EPERM");
+  assertEquals(r.results.personality_bsd, "EPERM");
 });
 
 Deno.test("precompiledSeccompLoader: installs a second, stacked filter later", async () => {
@@ -65,33 +71,36 @@ Deno.test("precompiledSeccompLoader: installs a second, stacked filter later", a
   assertEquals(r.loaded, true, r.error);
   assertEquals(r.seccomp, "Seccomp:\t2");
   assertEquals(r.filters, "Seccomp_filters:\t2");
-  assertEquals(r.results.add_key, "ENOSYS");
+  assertEquals(r.results.add_key, "EPERM");
   assertEquals(r.results.getpid, "ok");
 });
 
 Deno.test("loadSeccomp: defaultAction ERRNO with defaultErrnoRet 38 makes unlisted calls ENOSYS", async () => {
-  const r = await child([]);
+  const r = await child(["--default-errno", "38"]);
   assertEquals(r.seccomp, "Seccomp:\t2");
   assertEquals(r.results.add_key, "ENOSYS");
+  assertEquals(r.results.keyctl, "ENOSYS");
   assertEquals(r.results.personality_bsd, "ENOSYS");
+  assertEquals(r.results.getpid, "ok");
 });
 
 Deno.test("loadSeccomp: without defaultErrnoRet the default action answers EPERM", async () => {
-  const r = await child(["--no-default-errno"]);
+  const r = await child(["--default-errno", "none"]);
   assertEquals(r.seccomp, "Seccomp:\t2");
   assertEquals(r.results.add_key, "EPERM");
   assertEquals(r.results.personality_bsd, "EPERM");
   assertEquals(r.results.getpid, "ok");
 });
 
-Deno.test("loadSeccomp: capabilities change the filter (CAP_SYS_ADMIN, CAP_AUDIT_WRITE)", async () => {
+Deno.test("loadSeccomp: CAP_SYS_ADMIN lets unshare, setns, bpf reach the kernel; keyctl stays EPERM", async () => {
   const r = await child(["--caps", "CAP_SYS_ADMIN,CAP_CHOWN"]);
   assertEquals(r.seccomp, "Seccomp:\t2");
-  // bpf now reaches the kernel, which rejects the bogus command
+  // the kernel answers: a threaded caller, a bad fd, a bogus bpf command
+  assertEquals(r.results.unshare_user, "EINVAL");
+  assertEquals(r.results.setns, "EBADF");
   assertEquals(r.results.bpf, "EINVAL");
-  // without CAP_AUDIT_WRITE: socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT) → EINVAL, others pass
-  assertEquals(r.results.socket_netlink_audit, "EINVAL");
-  assertEquals(r.results.socket_netlink_route, "ok");
+  assertEquals(r.results.keyctl, "EPERM");
+  assertEquals(r.results.socket_alg, "EPERM");
   assertEquals(DEFAULT_CAPABILITIES.includes("CAP_SYS_ADMIN"), false);
 });
 
