@@ -14,7 +14,9 @@ import { libc } from "./libc.ts";
 import { cstr, cstrArray } from "./cstring.ts";
 import { syscallError } from "./syscall.ts";
 import { errno } from "./libc.ts";
+import { writeAll } from "./fds.ts";
 import {
+  MFD_CLOEXEC,
   O_RDWR,
   POSIX_SPAWN_SETSID,
   POSIX_SPAWN_SETSIGDEF,
@@ -27,6 +29,8 @@ export interface SpawnOptions {
   setsid: boolean;
   /** Open this tty as fds 0, 1, 2 in the child (after setsid, so it becomes the controlling tty). */
   tty?: string;
+  /** This fd becomes the child's stdin (hooks read the state JSON there). */
+  stdinFd?: number;
 }
 
 // glibc x86_64/aarch64 sizes are 80 (file actions), 336 (attr), 128 (sigset_t); over-allocate
@@ -72,6 +76,12 @@ export function posixSpawn(
       ok("posix_spawn_file_actions_adddup2", libc().posix_spawn_file_actions_adddup2(fa, 0, 1));
       ok("posix_spawn_file_actions_adddup2", libc().posix_spawn_file_actions_adddup2(fa, 0, 2));
     }
+    if (opts.stdinFd !== undefined) {
+      ok(
+        "posix_spawn_file_actions_adddup2",
+        libc().posix_spawn_file_actions_adddup2(fa, opts.stdinFd, 0),
+      );
+    }
     const a = cstrArray(argv);
     const e = cstrArray(env);
     const pid = new Int32Array(1);
@@ -115,4 +125,14 @@ export function waitChildSync(pid: number): WaitStatus {
     const e = errno();
     if (e !== EINTR) throw syscallError("waitpid", e, String(pid));
   }
+}
+
+/** A memfd holding `text`, positioned at 0 (close-on-exec; dup2 makes a child's copy). */
+export function memfdWithText(name: string, text: string): number {
+  const fd = libc().memfd_create(cstr(name), MFD_CLOEXEC);
+  if (fd < 0) throw syscallError("memfd_create", errno());
+  const b = new TextEncoder().encode(text);
+  writeAll(fd, b);
+  if (Number(libc().lseek(fd, 0n, 0)) < 0) throw syscallError("lseek", errno());
+  return fd;
 }

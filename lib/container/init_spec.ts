@@ -26,11 +26,20 @@ export interface InitSpec {
   cgroupMounts: { source: string; target: string }[];
   /** `linux.seccomp` compiled by the parent (absent: unconfined). */
   seccomp?: EncodedSeccomp;
+  /** tsbox run: the init dies with its supervisor (PR_SET_PDEATHSIG). */
+  supervised: boolean;
+  /** runc mode: after "go", block writing this fifo until `start` reads it. */
+  startGate?: string;
+  /** runc mode: after "ns", wait for "ns-done" (the parent runs prestart/createRuntime hooks). */
+  holdAfterNs?: boolean;
+  /** `--preserve-fds N`: fds 3 … 3+N-1 stay open for the command. */
+  preserveFds?: number;
 }
 
 /** Parent → init. */
 export type ToInit =
   | { type: "spec"; spec: InitSpec }
+  | { type: "ns-done"; state: string } // runc mode: hooks ran; the state JSON for the init's hooks
   | { type: "go" };
 
 /** Init → parent. */

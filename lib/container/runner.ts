@@ -183,6 +183,7 @@ export async function startContainer(
       copyUps: copyUps(config.mounts as PreparedMount[]),
       cgroupMounts: cgroupMounts(cgroups.version, cgroup),
       seccomp: oci.linux?.seccomp && cachedSeccomp(ctx.paths, oci.linux.seccomp),
+      supervised: true,
     };
     const cmd = new Deno.Command(ctx.self[0], {
       args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__init"],

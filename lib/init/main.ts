@@ -18,7 +18,9 @@ import {
   type InitSpec,
   type ToInit,
 } from "../container/init_spec.ts";
-import { closeFd, recvMsgSync, sendFd, sendMsg } from "../../ffi/fds.ts";
+import { closeFd, recvMsgSync, sendFd, sendMsg, writeAll } from "../../ffi/fds.ts";
+import { O_PATH, openPath, openWriteOnly } from "../../ffi/openat.ts";
+import { runHooksSync } from "../oci/hooks.ts";
 import { TsboxError } from "../errors.ts";
 import {
   CLONE_NEWCGROUP,
@@ -103,8 +105,11 @@ function sourceKind(path: string): TargetKind {
   }
 }
 
-/** Build the container's filesystem and switch into it (bubblewrap-style timeline). */
-function setupFilesystem(kernel: Kernel, init: InitSpec): void {
+/**
+ * Build the container's filesystem and switch into it (bubblewrap-style timeline).
+ * `beforePivot` runs with every mount in place (createContainer hooks).
+ */
+function setupFilesystem(kernel: Kernel, init: InitSpec, beforePivot: () => void): void {
   const spec = init.spec;
   const lin = spec.linux ?? {};
   const rootfs = spec.root!.path;
@@ -126,6 +131,7 @@ function setupFilesystem(kernel: Kernel, init: InitSpec): void {
   applyMountPlan(kernel, mounts, realMountEnv(kernel, rootfs));
   applySteps(kernel, rootfs, devPlan(inp));
   applySteps(kernel, rootfs, maskPlan(inp));
+  beforePivot();
   // pivot_root(".", ".") stacks the old root under the new one; detach it at once
   kernel.chdir(rootfs);
   kernel.pivotRoot(".", ".");
@@ -137,24 +143,51 @@ function setupFilesystem(kernel: Kernel, init: InitSpec): void {
   }
 }
 
+/**
+ * runc's exec.fifo: opening it for writing blocks until `start` opens it for
+ * reading; one byte says "released". Through /proc/self/fd: the path is not
+ * visible after pivot_root.
+ */
+function waitAtGate(gate: number): void {
+  const w = openWriteOnly(`/proc/self/fd/${gate}`);
+  try {
+    writeAll(w, new Uint8Array([0x30]));
+  } finally {
+    closeFd(w);
+    closeFd(gate);
+  }
+}
+
 function runInit(kernel: Kernel, fd: number): never | number {
   // nothing in the container may ptrace us or open our /proc entries while we hold host state
   kernel.setDumpable(false);
-  // the container dies with its supervisor (a SIGKILLed monitor or foreground
-  // tsbox must not leave an unsupervised container); if the parent is already
-  // gone, the recv below sees EOF
-  kernel.setParentDeathSignal(SIGKILL);
   const first = recv(fd);
   if (first?.type !== "spec") throw new TsboxError("init: no spec received from the parent");
   const init = first.spec;
   const spec = init.spec;
   const p = spec.process!;
   const namespaces = spec.linux?.namespaces ?? [];
+  // tsbox run: the container dies with its supervisor (a SIGKILLed monitor or
+  // foreground tsbox must not leave an unsupervised container); if the parent
+  // is already gone, the next recv sees EOF. runc mode: create exits, we stay.
+  if (init.supervised) kernel.setParentDeathSignal(SIGKILL);
+  // the start gate lives in the runtime root: held now, reopened after pivot_root
+  const gate = init.startGate ? openPath(init.startGate, O_PATH) : undefined;
 
   const newNet = setupNamespaces(kernel, namespaces);
   send(fd, { type: "ns" });
+  let state = "{}";
+  if (init.holdAfterNs) {
+    const done = recv(fd);
+    if (done?.type !== "ns-done") return 125; // the runtime went away or a hook failed
+    state = done.state;
+  }
 
-  setupFilesystem(kernel, init);
+  setupFilesystem(
+    kernel,
+    init,
+    () => runHooksSync(kernel, "createContainer", spec.hooks?.createContainer, state),
+  );
   if (spec.hostname !== undefined) kernel.sethostname(spec.hostname);
   if (newNet) interfaceUp("lo");
 
@@ -170,6 +203,8 @@ function runInit(kernel: Kernel, fd: number): never | number {
 
   const go = recv(fd);
   if (go?.type !== "go") return 125; // parent went away or refused: do not start the command
+  if (gate !== undefined) waitAtGate(gate);
+  runHooksSync(kernel, "startContainer", spec.hooks?.startContainer, state);
 
   // the parent has put us in the container's cgroup: that becomes the namespace's root
   if (namespaces.some((n) => n.type === "cgroup" && !n.path)) kernel.unshare(CLONE_NEWCGROUP);
@@ -192,7 +227,8 @@ function runInit(kernel: Kernel, fd: number): never | number {
     },
     seccomp: init.seccomp && decodeSeccomp(init.seccomp),
     capLastCap: capLastCap(),
-    parentDeathSignal: SIGKILL,
+    keepFdsBelow: 3 + (init.preserveFds ?? 0),
+    parentDeathSignal: init.supervised ? SIGKILL : undefined,
   });
   kernel.execve(proc.exe, p.args!, proc.env);
 }

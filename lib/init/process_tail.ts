@@ -34,6 +34,8 @@ export interface TailInput {
   security: ProcessSecurity;
   /** The compiled filter (compiled by the parent: libseccomp is never loaded in here). */
   seccomp?: SeccompProgram;
+  /** fds below this stay open (3 + `--preserve-fds`); default 3. */
+  keepFdsBelow?: number;
   /** Highest capability number of the running kernel. */
   capLastCap: number;
   /** Re-armed after the uid change (the init's SIGKILL-with-supervisor). */
@@ -58,7 +60,7 @@ function step<T>(name: string, fn: () => T): T {
 export function finalizeProcess(kernel: Kernel, t: TailInput): void {
   const sec = t.security;
   const caps = sec.capabilities;
-  step("close inherited fds", () => kernel.cloexecFrom(3)); // before setuid: /proc/self/fd needs it
+  step("close inherited fds", () => kernel.cloexecFrom(t.keepFdsBelow ?? 3)); // before setuid: /proc/self/fd needs it
   step("rlimits", () => {
     for (const r of sec.rlimits) {
       const n = rlimitNumber(r.type);
