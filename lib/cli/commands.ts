@@ -29,6 +29,7 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   images: { load: () => import("./images.ts"), help: "List images" },
   image: { load: () => import("./image.ts"), help: "Manage images (ls, inspect, rm, prune, …)" },
   pull: { load: () => import("./pull.ts"), help: "Pull an image from a registry" },
+  push: { load: () => import("./push.ts"), help: "Upload an image to a registry" },
   load: { load: () => import("./load.ts"), help: "Load an image from a docker-archive or OCI tar" },
   import: { load: () => import("./import.ts"), help: "Create an image from a rootfs tarball" },
   save: { load: () => import("./save.ts"), help: "Save an image to a docker-archive tar" },
