@@ -26,8 +26,13 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   rename: { load: () => import("./rename.ts"), help: "Rename a container" },
   container: { load: () => import("./container.ts"), help: "Manage containers (ls, prune, …)" },
   stats: { load: () => import("./stats.ts"), help: "Show resource usage of containers" },
+  commit: {
+    load: () => import("./commit.ts"),
+    help: "Create a new image from a container's changes",
+  },
   images: { load: () => import("./images.ts"), help: "List images" },
   image: { load: () => import("./image.ts"), help: "Manage images (ls, inspect, rm, prune, …)" },
+  history: { load: () => import("./history.ts"), help: "Show the history of an image" },
   pull: { load: () => import("./pull.ts"), help: "Pull an image from a registry" },
   push: { load: () => import("./push.ts"), help: "Upload an image to a registry" },
   load: { load: () => import("./load.ts"), help: "Load an image from a docker-archive or OCI tar" },

@@ -8,7 +8,8 @@
 
 import type { Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
-import { ImageError, TsboxError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
+import { exitOne } from "./exit_one.ts";
 import { parseReference } from "../image/reference.ts";
 import { pushImage } from "../registry/push.ts";
 import { parsePlatform } from "../registry/platform.ts";
@@ -62,10 +63,6 @@ export const main: Command = async (args, ctx) => {
     });
     return 0;
   } catch (err) {
-    // docker push exits 1 for every failure
-    if (err instanceof TsboxError && err.exitCode !== 1) {
-      throw new ImageError(err.message, { hint: err.hint, cause: err.cause, exitCode: 1 });
-    }
-    throw err;
+    throw exitOne(err);
   }
 };
