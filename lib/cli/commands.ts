@@ -30,6 +30,8 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
     load: () => import("./commit.ts"),
     help: "Create a new image from a container's changes",
   },
+  diff: { load: () => import("./diff.ts"), help: "Show changed files in a container's filesystem" },
+  export: { load: () => import("./export.ts"), help: "Export a container's filesystem as a tar" },
   images: { load: () => import("./images.ts"), help: "List images" },
   image: { load: () => import("./image.ts"), help: "Manage images (ls, inspect, rm, prune, …)" },
   history: { load: () => import("./history.ts"), help: "Show the history of an image" },

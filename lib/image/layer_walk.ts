@@ -53,7 +53,9 @@ export interface WalkEntry {
   open?: () => Promise<Deno.FsFile>;
 }
 
-const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+/** openat2 restrictions for every open below a layer root. */
+export const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV |
+  RESOLVE_NO_MAGICLINKS;
 const O_RDONLY = 0;
 
 /**
@@ -96,7 +98,7 @@ async function* walkDir(
       throw err;
     }
     if (st.isSocket) continue;
-    const entry = describe(base, name, path, st);
+    const entry = describeEntry(base, name, path, st);
     if (entry.type === "file" && (st.nlink ?? 1) > 1) {
       const key = `${st.dev}:${st.ino}`;
       const first = links.get(key);
@@ -119,7 +121,17 @@ async function* walkDir(
   }
 }
 
-function describe(base: string, name: string, path: string, st: Deno.FileInfo): WalkEntry {
+/**
+ * The entry for `name` in the directory `base` (a `/proc/self/fd/N` path),
+ * shown at `path`: type, metadata and xattrs (overlay's own dropped).
+ * @throws {ImageError} overlay redirect/metacopy xattrs.
+ */
+export function describeEntry(
+  base: string,
+  name: string,
+  path: string,
+  st: Deno.FileInfo,
+): WalkEntry {
   const full = `${base}/${name}`;
   const e: WalkEntry = {
     path,
@@ -164,7 +176,8 @@ function describe(base: string, name: string, path: string, st: Deno.FileInfo): 
   return e;
 }
 
-async function openPinned(dirFd: number, name: string, path: string): Promise<Deno.FsFile> {
+/** Open `name` in the pinned directory `dirFd` for reading (no symlink anywhere). */
+export async function openPinned(dirFd: number, name: string, path: string): Promise<Deno.FsFile> {
   let fd: number;
   try {
     fd = openat2(dirFd, name, O_RDONLY | O_NOFOLLOW, RESOLVE);

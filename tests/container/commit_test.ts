@@ -9,49 +9,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type RunResult, tsbox, withRoot } from "../helpers/tsbox.ts";
+import { tsbox, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "../run/_image.ts";
 import { sh, startRegistry, withTemp } from "../helpers/registry.ts";
-import { LinuxKernel } from "../../ffi/kernel.ts";
 import { lgetxattr } from "../../ffi/xattr.ts";
 import { until } from "./_lifecycle.ts";
-
-function mustPass(r: RunResult, what = ""): RunResult {
-  assert.equal(r.code, 0, `${what} exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
-/** A base image with /etc/group and /opq/{old1,old2}; a stopped container `c1` that changed it. */
-async function changedContainer(root: string): Promise<string> {
-  await seedImage(root, "busybox", {}, (d) => {
-    Deno.mkdirSync(join(d, "opq"));
-    Deno.writeTextFileSync(join(d, "opq/old1"), "1");
-    Deno.writeTextFileSync(join(d, "opq/old2"), "2");
-  });
-  mustPass(
-    await tsbox(root, [
-      "run",
-      "--name",
-      "c1",
-      "--network",
-      "none",
-      "busybox",
-      "sh",
-      "-c",
-      "echo hi > /new && rm /etc/group && rm -rf /opq && mkdir /opq && echo n > /opq/fresh && " +
-      "mknod /cdev c 1 3 && ln /new /newlink && chown 1000:50 /new",
-    ]),
-    "run",
-  );
-  const id = [...Deno.readDirSync(join(root, "containers"))][0].name;
-  // an xattr set from outside (busybox has no setfattr)
-  new LinuxKernel().lsetxattr(
-    join(root, "containers", id, "upper/new"),
-    "user.tsbox",
-    new TextEncoder().encode("v1"),
-  );
-  return id;
-}
+import { changedContainer, mustPass } from "./_changed.ts";
 
 function inspect(root: string, ref: string): Promise<any> {
   return tsbox(root, ["image", "inspect", ref]).then((r) => JSON.parse(mustPass(r).stdout)[0]);
@@ -103,6 +66,11 @@ Deno.test("commit: changes, deletions and an opaque dir reach the new image; sam
     assert.deepEqual(v1.Config.Volumes, { "/vol": {} });
     assert.equal(v1.Author, "Ann <a@x>");
     assert.equal(v1.Comment, "the message");
+    // docker prints every field of the config, empty ones too
+    assert.equal(v2.Config.Entrypoint, null);
+    assert.equal(v2.Config.Labels, null);
+    assert.equal(v2.Config.WorkingDir, "");
+    assert.equal(v2.Config.AttachStdin, false);
     // the committed container's own command is the default one without -c
     assert.equal(v2.Config.Cmd[0], "sh");
 
