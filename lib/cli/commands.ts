@@ -30,6 +30,7 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
     load: () => import("./commit.ts"),
     help: "Create a new image from a container's changes",
   },
+  cp: { load: () => import("./cp.ts"), help: "Copy files between a container and the host" },
   diff: { load: () => import("./diff.ts"), help: "Show changed files in a container's filesystem" },
   export: { load: () => import("./export.ts"), help: "Export a container's filesystem as a tar" },
   images: { load: () => import("./images.ts"), help: "List images" },
@@ -54,4 +55,5 @@ export const HIDDEN: Record<string, Loader> = {
   "__init": () => import("../init/main.ts"),
   "__monitor": () => import("../container/monitor_main.ts"),
   "__exec": () => import("../init/exec_main.ts"),
+  "__cp": () => import("../copy/cp_main.ts"),
 };
