@@ -120,7 +120,7 @@ export async function pushImage(
   progress.note(`The push refers to repository [${reference.domain}/${reference.path}]`);
   try {
     const layers = [...plan.layers].reverse(); // docker lists the top layer first
-    for (const l of layers) progress.status(l.digest, "Preparing");
+    for (const l of layers) progress.status(l.digest, "Preparing", l.size);
     for (const l of layers) progress.status(l.digest, "Waiting");
     await runBounded(layers, opts.concurrency ?? 3, async (l) => {
       const from = mounts.get(l.digest);

@@ -19,13 +19,16 @@ import {
 } from "../helpers/registry.ts";
 import { seedImage } from "../run/_image.ts";
 import { startCutProxy } from "./cut_proxy.ts";
+import { pushImage as pushImagePlain } from "../../lib/registry/push.ts";
+import { pathsFor } from "../../lib/paths.ts";
 
-function mustPass(r: RunResult): void {
+function mustPass(r: RunResult): RunResult {
   assert.equal(
     r.code,
     0,
     `expected success, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
   );
+  return r;
 }
 
 /** The `TAG: digest: D size: N` line of a push. */
@@ -226,4 +229,132 @@ Deno.test("push: bad input exits 1 and sends nothing", async () => {
       assert.match(r.stderr, re);
     }
   });
+});
+
+/**
+ * A token service + registry front: `/token` grants `tok:<scopes joined by space>`
+ * (only with bob:pw), `/v2/<repo>/…` demands a token naming the repo with
+ * `push` for writes (and `pull` on the `from` repo of a mount), then proxies.
+ */
+function startPushTokenFront(backendPort: number) {
+  const seen: string[] = [];
+  const ac = new AbortController();
+  let port = 0;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
+    async (req) => {
+      const url = new URL(req.url);
+      if (url.pathname === "/token") {
+        const scopes = url.searchParams.getAll("scope");
+        const auth = req.headers.get("authorization");
+        seen.push(`token ${scopes.join(" ")} ${auth ? "with-creds" : "anonymous"}`);
+        if (auth !== `Basic ${btoa("bob:pw")}`) return new Response("denied", { status: 401 });
+        return new Response(JSON.stringify({ token: `tok:${scopes.join(" ")}` }));
+      }
+      const m = /^\/v2\/(.+?)\/(manifests|blobs)\//.exec(url.pathname);
+      const granted = (req.headers.get("authorization") ?? "").replace(/^Bearer tok:/, "").split(
+        " ",
+      );
+      const write = req.method !== "GET" && req.method !== "HEAD";
+      const from = url.searchParams.get("from");
+      const need = m
+        ? [
+          `repository:${m[1]}:${write ? "pull,push" : "pull"}`,
+          ...(from ? [`repository:${from}:pull`] : []),
+        ]
+        : [];
+      const ok = m ? need.every((n) => granted.includes(n)) : req.headers.has("authorization");
+      if (!ok) {
+        await req.body?.cancel();
+        return new Response(
+          '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+          {
+            status: 401,
+            headers: {
+              "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="t"${
+                m ? `,scope="${need[0]}"` : ""
+              }`,
+            },
+          },
+        );
+      }
+      const headers = new Headers(req.headers);
+      headers.delete("authorization");
+      return await fetch(`http://127.0.0.1:${backendPort}${url.pathname}${url.search}`, {
+        method: req.method,
+        headers,
+        body: req.body,
+        redirect: "manual",
+      });
+    },
+  );
+  port = server.addr.port;
+  return { host: `127.0.0.1:${port}`, seen, stop: async () => (ac.abort(), await server.finished) };
+}
+
+Deno.test("push: Bearer tokens with push scope, and pull scope on the mount source", async () => {
+  const reg = await startRegistry();
+  const front = startPushTokenFront(reg.port);
+  try {
+    await withRoot(async (root) => {
+      const a = `${front.host}/team/a:v1`;
+      await seedImage(root, a);
+      const denied = await tsbox(root, ["push", a]);
+      assert.equal(denied.code, 1);
+      assert.match(denied.stderr, /requires authentication|access denied/);
+      mustPass(
+        await tsbox(root, ["login", "-u", "bob", "--password-stdin", front.host], { stdin: "pw" }),
+      );
+      front.seen.length = 0;
+      const r = mustPass(await tsbox(root, ["push", a]));
+      assert.ok(
+        front.seen.includes("token repository:team/a:pull,push with-creds"),
+        front.seen.join("\n"),
+      );
+      // pull it back through the front so the store knows team/a holds the layer, then mount it
+      mustPass(await tsbox(root, ["rmi", a]));
+      mustPass(await tsbox(root, ["pull", "-q", a]));
+      const b = `${front.host}/team/b:v1`;
+      mustPass(await tsbox(root, ["tag", a, b]));
+      front.seen.length = 0;
+      const m = mustPass(await tsbox(root, ["push", b]));
+      assert.match(m.stdout, /: Mounted from team\/a$/m);
+      assert.ok(
+        front.seen.includes("token repository:team/b:pull,push repository:team/a:pull with-creds"),
+        front.seen.join("\n"),
+      );
+      assert.equal(pushedDigest(m, "v1").digest, pushedDigest(r, "v1").digest);
+      assert.equal(await skopeoDigest(`${reg.host}/team/b:v1`), pushedDigest(m, "v1").digest);
+    });
+  } finally {
+    await front.stop();
+    await reg.stop();
+  }
+});
+
+Deno.test("push: redrawn progress bars with sizes on a terminal", async () => {
+  const reg = await startRegistry();
+  try {
+    await withRoot(async (root) => {
+      const ref = `${reg.host}/tty/img:v1`;
+      await seedImage(
+        root,
+        ref,
+        {},
+        (d) => Deno.writeFileSync(join(d, "zeros"), new Uint8Array(300_000)),
+      );
+      let text = "";
+      const tty = {
+        writeSync: (b: Uint8Array) => (text += new TextDecoder().decode(b), b.length),
+        isTerminal: () => true,
+      };
+      const r = await pushImagePlain(pathsFor(root), ref, { output: tty, chunkSize: 65536 });
+      assert.match(text, /\x1b\[\d+A/, "cursor moves up to redraw");
+      assert.match(text, /: Pushing \[=*>? *\] [\d.]+[kM]B\/[\d.]+[kM]B/);
+      assert.match(text, /: Pushed/);
+      assert.match(text, new RegExp(`v1: digest: ${r.digest} size: ${r.size}`));
+    });
+  } finally {
+    await reg.stop();
+  }
 });
