@@ -19,7 +19,7 @@ import { openNsFd } from "../../ffi/ns.ts";
 import { closeFd } from "../../ffi/fds.ts";
 import { exitCodeOf, TsboxError } from "../errors.ts";
 import { pidStartTime } from "../container/proc.ts";
-import { overlayData } from "../init/rootfs_plan.ts";
+import { layersParent, overlayData } from "../init/rootfs_plan.ts";
 import { applyVolumeMounts } from "../init/volumes_hook.ts";
 import { CP_SPEC_ENV, type CpReply, type CpSpec } from "./cp_spec.ts";
 import { CopyError, copyTarget, sourceBase } from "./copy_rules.ts";
@@ -48,7 +48,11 @@ function enter(kernel: Kernel, spec: CpSpec): void {
   }
   kernel.unshare(CLONE_FS | CLONE_NEWNS);
   kernel.mount(null, "/", null, MS_REC | MS_PRIVATE);
-  kernel.mount("overlay", w.merged, "overlay", 0, overlayData(w.lowerDirs, w.upper, w.work));
+  // relative layer names keep the options under the kernel's one-page limit, as the init does
+  const parent = layersParent(w.lowerDirs);
+  if (parent) kernel.chdir(parent);
+  const lowers = parent ? w.lowerDirs.map((d) => d.slice(parent.length + 1)) : w.lowerDirs;
+  kernel.mount("overlay", w.merged, "overlay", 0, overlayData(lowers, w.upper, w.work));
   applyVolumeMounts(kernel, w.merged, w.mounts);
   kernel.chroot(w.merged);
   kernel.chdir("/");
