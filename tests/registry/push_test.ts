@@ -135,6 +135,38 @@ Deno.test("push: a layer from another repository is mounted; Docker media types 
           await sh("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${src}`]),
         );
         assert.deepEqual(raw.layers, srcRaw.layers, "same layer blobs");
+        // a commit on a Docker-typed image stays Docker-typed, its base layers mounted
+        mustPass(
+          await tsbox(root, [
+            "run",
+            "--name",
+            "mk",
+            "--network",
+            "none",
+            src,
+            "sh",
+            "-c",
+            "echo committed > /c",
+          ]),
+        );
+        const committed = `${reg.host}/other/committed:v1`;
+        mustPass(await tsbox(root, ["commit", "mk", committed]));
+        const c = mustPass(await tsbox(root, ["push", committed]));
+        assert.match(c.stdout, /: Mounted from (base\/busybox|other\/copy)$/m);
+        assert.match(c.stdout, /: Pushed$/m);
+        const cRaw = JSON.parse(
+          await sh("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${committed}`]),
+        );
+        assert.equal(cRaw.mediaType, "application/vnd.docker.distribution.manifest.v2+json");
+        assert.equal(cRaw.layers.length, 2);
+        assert.equal(cRaw.layers[1].mediaType, "application/vnd.docker.image.rootfs.diff.tar.gzip");
+        await withRoot(async (fresh) => {
+          mustPass(await tsbox(fresh, ["pull", "-q", committed]));
+          const r = mustPass(
+            await tsbox(fresh, ["run", "--rm", "--network", "none", committed, "cat", "/c"]),
+          );
+          assert.equal(r.stdout, "committed\n");
+        });
       });
     });
   } finally {
@@ -208,6 +240,44 @@ Deno.test("push: an upload cut mid-way resumes from the registry's Range", async
     });
   } finally {
     await proxy.stop();
+    await reg.stop();
+  }
+});
+
+Deno.test("push: untyped layers of a loaded docker-archive go up as an OCI image", async () => {
+  const reg = await startRegistry();
+  try {
+    await withTemp(async (tmp) => {
+      const ref = `${reg.host}/arch/img:v1`;
+      const first = join(tmp, "r1");
+      Deno.mkdirSync(first);
+      await seedImage(
+        first,
+        ref,
+        { Cmd: ["cat", "/a"] },
+        (d) => Deno.writeTextFileSync(join(d, "a"), "A\n"),
+      );
+      mustPass(await tsbox(first, ["save", "-o", join(tmp, "img.tar"), ref]));
+      await withRoot(async (root) => {
+        mustPass(await tsbox(root, ["load", "-i", join(tmp, "img.tar")]));
+        const r = mustPass(await tsbox(root, ["push", ref]));
+        const raw = JSON.parse(
+          await sh("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`]),
+        );
+        assert.equal(raw.mediaType, "application/vnd.oci.image.manifest.v1+json");
+        assert.equal(raw.layers[0].mediaType, "application/vnd.oci.image.layer.v1.tar");
+        assert.equal(await skopeoDigest(ref), pushedDigest(r, "v1").digest);
+      });
+      Deno.removeSync(first, { recursive: true });
+      await withRoot(async (root) => {
+        mustPass(await tsbox(root, ["pull", "-q", ref]));
+        assert.equal(
+          mustPass(await tsbox(root, ["run", "--rm", "--network", "none", ref])).stdout,
+          "A\n",
+        );
+      });
+    });
+  } finally {
     await reg.stop();
   }
 });
