@@ -8,10 +8,10 @@
 
 import type { Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
-import { UsageError } from "../errors.ts";
+import { ImageError, UsageError } from "../errors.ts";
 import { exitOne } from "./exit_one.ts";
 import { parseReference } from "../image/reference.ts";
-import { pushImage } from "../registry/push.ts";
+import { pushImage, repositoryTags } from "../registry/push.ts";
 import { parsePlatform } from "../registry/platform.ts";
 
 const USAGE = `Usage: tsbox push [OPTIONS] NAME[:TAG]
@@ -19,6 +19,7 @@ const USAGE = `Usage: tsbox push [OPTIONS] NAME[:TAG]
 Upload an image to a registry.
 
 Options:
+  -a, --all-tags                push every tag of the repository
       --platform string         push only if the image is of this platform (os/arch[/variant])
   -q, --quiet                   suppress verbose output
       --insecure-registry host  allow plain HTTP to this registry (repeatable;
@@ -30,6 +31,7 @@ Environment:
 /** `tsbox push`: exit 0 on success, 1 on any failure (as docker). */
 export const main: Command = async (args, ctx) => {
   const p = parseFlags(args, [
+    { name: "all-tags", short: "a", type: "bool" },
     { name: "quiet", short: "q", type: "bool" },
     { name: "platform", type: "string" },
     { name: "insecure-registry", type: "list" },
@@ -54,13 +56,22 @@ export const main: Command = async (args, ctx) => {
     if (chunkSize !== undefined && (!Number.isSafeInteger(chunkSize) || chunkSize < 1)) {
       throw new UsageError(`invalid TSBOX_PUSH_CHUNK_SIZE "${chunkEnv}": expected a byte count`);
     }
-    await pushImage(ctx.paths, ref, {
+    const opts = {
       quiet: bool(p, "quiet"),
       platform,
       insecureRegistries: list(p, "insecure-registry"),
       chunkSize,
       output: Deno.stdout,
-    });
+    };
+    if (!bool(p, "all-tags")) {
+      await pushImage(ctx.paths, ref, opts);
+      return 0;
+    }
+    const tags = repositoryTags(ctx.paths, ref);
+    if (!tags.length) {
+      throw new ImageError(`An image does not exist locally with the tag: ${ref}`, { exitCode: 1 });
+    }
+    for (const t of tags) await pushImage(ctx.paths, t, { ...opts, allTags: true });
     return 0;
   } catch (err) {
     throw exitOne(err);

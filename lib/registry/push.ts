@@ -49,6 +49,8 @@ export interface PushOptions {
   concurrency?: number;
   /** Retry policy override. */
   retry?: RetryPolicy;
+  /** Part of `push --all-tags` (no "Using default tag" line). */
+  allTags?: boolean;
 }
 
 /** What was pushed. */
@@ -117,6 +119,8 @@ export async function pushImage(
     onRetry: (what, _e, _n, delay) =>
       progress.note(`${what}: retrying in ${Math.ceil(delay / 1000)}s`),
   });
+  const lastPart = ref.slice(ref.lastIndexOf("/") + 1);
+  if (!lastPart.includes(":") && !opts.allTags) progress.note(`Using default tag: ${tag}`);
   progress.note(`The push refers to repository [${reference.domain}/${reference.path}]`);
   try {
     const layers = [...plan.layers].reverse(); // docker lists the top layer first
@@ -157,6 +161,22 @@ export async function pushImage(
   });
   store.close();
   return { tag, digest, size: plan.bytes.length };
+}
+
+/**
+ * The tags of `repo` (a reference without tag) in the store, sorted — what `push --all-tags` pushes.
+ * @throws {UsageError} the reference has a tag or digest.
+ */
+export function repositoryTags(paths: Paths, repo: string): string[] {
+  const r = parseReference(repo);
+  const lastPart = repo.slice(repo.lastIndexOf("/") + 1);
+  if (lastPart.includes(":") || r.digest) {
+    throw new UsageError("tag can't be used with --all-tags/-a");
+  }
+  const want = `${r.domain}/${r.path}`;
+  const tags = new ImageStore(paths).list().flatMap((s) => s.tags)
+    .filter((t) => t.slice(0, t.lastIndexOf(":")) === want);
+  return [...new Set(tags)].sort();
 }
 
 /** The manifest to push, with its media type and descriptors. */

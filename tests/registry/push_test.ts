@@ -282,6 +282,54 @@ Deno.test("push: untyped layers of a loaded docker-archive go up as an OCI image
   }
 });
 
+Deno.test("push: no tag means latest; -a pushes every tag of the repository", async () => {
+  const reg = await startRegistry();
+  try {
+    await withRoot(async (root) => {
+      const repo = `${reg.host}/multi/img`;
+      await seedImage(root, `${repo}:one`);
+      mustPass(await tsbox(root, ["tag", `${repo}:one`, `${repo}:two`]));
+      mustPass(await tsbox(root, ["tag", `${repo}:one`, `${repo}:latest`]));
+      const tags = async () =>
+        JSON.parse(await sh("skopeo", ["list-tags", "--tls-verify=false", `docker://${repo}`]))
+          .Tags.sort();
+      const plain = mustPass(await tsbox(root, ["push", repo]));
+      assert.match(plain.stdout, /^Using default tag: latest$/m);
+      assert.deepEqual(await tags(), ["latest"]);
+      const all = mustPass(await tsbox(root, ["push", "-a", repo]));
+      assert.doesNotMatch(all.stdout, /Using default tag/);
+      assert.equal(all.stdout.match(/: digest: /g)?.length, 3);
+      assert.deepEqual(await tags(), ["latest", "one", "two"]);
+      const bad = await tsbox(root, ["push", "-a", `${repo}:one`]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /tag can't be used with --all-tags\/-a/);
+    });
+  } finally {
+    await reg.stop();
+  }
+});
+
+Deno.test("push: a monolithic upload lost on the way starts a new upload session", async () => {
+  const reg = await startRegistry();
+  const proxy = startCutProxy(reg.port, 0);
+  try {
+    await withRoot(async (root) => {
+      const ref = `${proxy.host}/mono/img:v1`;
+      await seedImage(root, ref);
+      proxy.dropRequest = /^PUT \/v2\/mono\/img\/blobs\/uploads\/[^\n]*digest=/;
+      proxy.refuseLeft = 1;
+      const r = mustPass(await tsbox(root, ["push", ref]));
+      assert.equal(proxy.cuts, 1, "one upload was dropped");
+      const posts = proxy.requests.filter((h) => h.startsWith("POST /v2/mono/img/blobs/uploads/"));
+      assert.equal(posts.length, 3, "layer, config and one fresh session for the dropped PUT");
+      assert.equal(await skopeoDigest(`${reg.host}/mono/img:v1`), pushedDigest(r, "v1").digest);
+    });
+  } finally {
+    await proxy.stop();
+    await reg.stop();
+  }
+});
+
 Deno.test("push: bad input exits 1 and sends nothing", async () => {
   await withRoot(async (root) => {
     const cases: [string[], RegExp][] = [
