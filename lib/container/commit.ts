@@ -162,7 +162,8 @@ async function writeLayerBlob(
   store: ImageStore,
   upper: string,
 ): Promise<{ digest: string; size: number; diffId: string }> {
-  const dir = store.layout.partialDir;
+  // a temp in the blob dir: same filesystem for the rename, and GC removes it if we die
+  const dir = store.layout.blobDir;
   Deno.mkdirSync(dir, { recursive: true });
   const tmp = store.layout.temp(dir);
   const tarSum = new DigestCounter();
