@@ -320,3 +320,50 @@ Deno.test("cp: docker's destination rules and errors", async () => {
     });
   });
 });
+
+Deno.test("cp: into a created container before its first start; diff and export while it runs", async () => {
+  await withRoot(async (root) => {
+    await trickyImage(root);
+    const id = mustPass(
+      await tsbox(root, [
+        "create",
+        "--name",
+        "fresh",
+        "--network",
+        "none",
+        "tricky",
+        "sleep",
+        "1000",
+      ]),
+    ).stdout.trim();
+    try {
+      await withTemp(async (tmp) => {
+        Deno.writeTextFileSync(join(tmp, "seed"), "before start\n");
+        mustPass(await tsbox(root, ["cp", join(tmp, "seed"), "fresh:/seed"]));
+        mustPass(await tsbox(root, ["start", "fresh"]));
+        await until(
+          "running",
+          async () => (await tsbox(root, ["exec", "fresh", "true"])).code === 0,
+        );
+        assert.equal(
+          mustPass(await tsbox(root, ["exec", "fresh", "cat", "/seed"])).stdout,
+          "before start\n",
+        );
+        mustPass(await tsbox(root, ["exec", "fresh", "rm", "/srv/file"]));
+        assert.deepEqual(mustPass(await tsbox(root, ["diff", "fresh"])).stdout.trim().split("\n"), [
+          "A /seed",
+          "C /srv",
+          "D /srv/file",
+        ]);
+        const file = join(tmp, "fresh.tar");
+        mustPass(await tsbox(root, ["export", "-o", file, "fresh"]));
+        const names = (await sh("tar", ["-tf", file])).split("\n");
+        assert.ok(names.includes("seed"));
+        assert.ok(names.includes("srv/etc-link"));
+        assert.ok(!names.includes("srv/file"));
+      });
+    } finally {
+      await tsbox(root, ["rm", "-f", id]);
+    }
+  });
+});
