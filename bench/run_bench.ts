@@ -126,10 +126,11 @@ export async function runStartBench(): Promise<{ ratio: number }> {
 if (import.meta.main) {
   await runStartBench();
   for (
-    const [file, fn] of [["./pull_bench.ts", "runPullBench"], [
-      "./monitor_bench.ts",
-      "runMonitorBench",
-    ]] as const
+    const [file, fn] of [
+      ["./pull_bench.ts", "runPullBench"],
+      ["./push_bench.ts", "runPushBench"],
+      ["./monitor_bench.ts", "runMonitorBench"],
+    ] as const
   ) {
     let mod: Record<string, unknown>;
     try {
