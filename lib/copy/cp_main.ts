@@ -20,7 +20,8 @@ import { closeFd } from "../../ffi/fds.ts";
 import { exitCodeOf, TsboxError } from "../errors.ts";
 import { pidStartTime } from "../container/proc.ts";
 import { layersParent, overlayData } from "../init/rootfs_plan.ts";
-import { applyVolumeMounts } from "../init/volumes_hook.ts";
+import { applyMounts } from "../../volumes/mount.ts";
+import type { PreparedMount } from "../../volumes/types.ts";
 import { CP_SPEC_ENV, type CpReply, type CpSpec } from "./cp_spec.ts";
 import { CopyError, copyTarget, sourceBase } from "./copy_rules.ts";
 import { packTreeSync, TarReaderSync } from "./tar_sync.ts";
@@ -53,7 +54,7 @@ function enter(kernel: Kernel, spec: CpSpec): void {
   if (parent) kernel.chdir(parent);
   const lowers = parent ? w.lowerDirs.map((d) => d.slice(parent.length + 1)) : w.lowerDirs;
   kernel.mount("overlay", w.merged, "overlay", 0, overlayData(lowers, w.upper, w.work));
-  applyVolumeMounts(kernel, w.merged, w.mounts);
+  applyMounts(kernel, w.merged, w.mounts as PreparedMount[]);
   kernel.chroot(w.merged);
   kernel.chdir("/");
 }
