@@ -55,5 +55,6 @@ export const HIDDEN: Record<string, Loader> = {
   "__init": () => import("../init/main.ts"),
   "__monitor": () => import("../container/monitor_main.ts"),
   "__exec": () => import("../init/exec_main.ts"),
+  "__runc": () => import("../runc/main.ts"),
   "__cp": () => import("../copy/cp_main.ts"),
 };

@@ -35,6 +35,7 @@ import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
 import { containerSpec } from "../specgen/container_spec.ts";
+import { cgroupViewMounts } from "../cgroup/mounts.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
 import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
@@ -75,14 +76,6 @@ export async function teardownContainer(
   const cg = openCgroups().open(cgroupName(config.id));
   if (cg) await cg.destroy();
   return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
-}
-
-/** Where each of the container's cgroup dirs appears inside it (v1: per hierarchy; v2: the top). */
-function cgroupMounts(version: 1 | 2, cg: ContainerCgroup): { source: string; target: string }[] {
-  return cg.paths.filter((p) => p.startsWith("/sys/fs/cgroup/")).map((source) => {
-    const hierarchy = source.slice("/sys/fs/cgroup/".length).split("/")[0];
-    return { source, target: version === 2 ? "/sys/fs/cgroup" : `/sys/fs/cgroup/${hierarchy}` };
-  });
 }
 
 /** The volumes to fill from the image before they are bound (docker's copy-up). */
@@ -181,7 +174,7 @@ export async function startContainer(
         workDir: `${dir}/work`,
       },
       copyUps: copyUps(config.mounts as PreparedMount[]),
-      cgroupMounts: cgroupMounts(cgroups.version, cgroup),
+      cgroupMounts: cgroupViewMounts(cgroups.version, cgroup),
       seccomp: oci.linux?.seccomp && cachedSeccomp(ctx.paths, oci.linux.seccomp),
       supervised: true,
     };

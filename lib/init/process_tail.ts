@@ -87,7 +87,11 @@ export function finalizeProcess(kernel: Kernel, t: TailInput): void {
       permitted: capMask(caps.permitted),
       inheritable: capMask(caps.inheritable),
     });
-    for (const c of capNumbers(caps.ambient)) kernel.capAmbientRaise(c);
+    // the kernel raises only what is permitted and inheritable; runc warns and goes on, so do we
+    const raisable = capMask(caps.permitted) & capMask(caps.inheritable);
+    for (const c of capNumbers(caps.ambient)) {
+      if ((raisable >> BigInt(c)) & 1n) kernel.capAmbientRaise(c);
+    }
   });
   if (t.parentDeathSignal) {
     step("parent-death signal", () => kernel.setParentDeathSignal(t.parentDeathSignal!));
