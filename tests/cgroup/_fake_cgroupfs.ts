@@ -88,6 +88,10 @@ export class FakeCgroupFs implements CgroupFs {
     return Deno.realPathSync(path);
   }
 
+  subdirs(path: string): string[] {
+    return [...Deno.readDirSync(path)].filter((e) => e.isDirectory).map((e) => e.name);
+  }
+
   write(path: string, value: string): void {
     if (!this.exists(path)) {
       throw new Deno.errors.NotFound(`No such file or directory (os error 2): open '${path}'`);
