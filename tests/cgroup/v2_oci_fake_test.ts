@@ -218,7 +218,7 @@ Deno.test("ContainerCgroup.freeze: waits until cgroup.events says frozen; thaw a
 });
 
 Deno.test("ContainerCgroup.frozen: a cgroup frozen only through its parent is not paused itself", async () => {
-  await withFake({}, async (fake, d) => {
+  await withFake({}, (fake, d) => {
     const cg = d.createAt(`/docker/${ID}`, {});
     const parent = join(fake.root, "docker");
     fake.write(join(parent, "cgroup.freeze"), "1");
