@@ -266,8 +266,8 @@ class V1Cgroup implements ContainerCgroup {
     );
   }
 
-  freeze(): Promise<void> {
-    return freezeV1(this.fs, needFreezer(this.dirs.freezer, `freeze ${this.path}`));
+  async freeze(): Promise<void> {
+    await freezeV1(this.fs, needFreezer(this.dirs.freezer, `freeze ${this.path}`));
   }
 
   thaw(): void {

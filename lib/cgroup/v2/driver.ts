@@ -239,8 +239,8 @@ class V2Cgroup implements ContainerCgroup {
     applyWrites(this.fs, planV2(rest, this.dir, planContext(this.fs, this.dir, rest)));
   }
 
-  freeze(): Promise<void> {
-    return freezeV2(this.fs, this.dir);
+  async freeze(): Promise<void> {
+    await freezeV2(this.fs, this.dir); // a missing freezer is a rejection too
   }
 
   thaw(): void {
