@@ -13,6 +13,16 @@
  * const oom = cg.oomKilled();
  * await cg.destroy();                             // after its processes are gone
  * ```
+ *
+ * The OCI runtime (`tsbox-runc`) places by `linux.cgroupsPath` instead:
+ * ```ts
+ * const limits = ociResources(spec.linux?.resources); // validate first
+ * const cg = cgroups.createAt(spec.linux?.cgroupsPath || id, limits); // create
+ * cgroups.openAt(path)?.freeze();                  // pause (resume: thaw())
+ * cg.update(mergeLimits(stored, ociResources(json))); // update --resources -
+ * cg.pids();                                       // ps --format json, kill --all
+ * await cg.destroy({ kill });                      // delete (--force)
+ * ```
  * @module
  */
 
@@ -31,14 +41,19 @@ export type {
   CgroupWrite,
   ContainerCgroup,
   HostInfo,
+  ProcessKiller,
   ResourceLimits,
 } from "./types.ts";
 export type { CgroupFs } from "./fs.ts";
 export { parseResourceFlags, RESOURCE_FLAG_NAMES } from "./parse.ts";
+export { mergeLimits, ociResources } from "./oci_resources.ts";
+export { normalizeCgroupsPath, parseCgroupsPath } from "./cgroups_path.ts";
+export { parentDirs } from "./parents.ts";
+export { blkioToIoWeight } from "./v2/io.ts";
 export { CGROUP_ROOT, detectVersion, hostInfo, hostMemTotal } from "./host.ts";
 export { sharesToWeight } from "./v2/cpu.ts";
 export { planV1 } from "./v1/plan.ts";
-export { planSubtree, planV2 } from "./v2/plan.ts";
+export { planSubtree, planV2, type V2PlanContext } from "./v2/plan.ts";
 export { planDevicesV1 } from "./v1/devices.ts";
 export { type BpfInsn, deviceProgram, encodeProgram } from "./v2/device_prog.ts";
 export {
