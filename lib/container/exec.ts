@@ -10,7 +10,7 @@
 
 import type { CliContext } from "../cli/context.ts";
 import { ContainerError, TsboxError } from "../errors.ts";
-import { cgroupName, openCgroups } from "../cgroup/mod.ts";
+import { cgroupName, type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { kill } from "../../ffi/process.ts";
 import { signalNumber } from "../signals.ts";
@@ -20,7 +20,7 @@ import { liveView } from "./live.ts";
 import type { ContainerRecord } from "./store.ts";
 import type { LiveState } from "./live.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
-import type { SecuritySettings } from "../security/types.ts";
+import type { ProcessSecurity, SecuritySettings } from "../security/types.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
 import { ociCapabilities, ownBoundingSet } from "../security/capabilities.ts";
 
@@ -49,8 +49,7 @@ function decode(data: Uint8Array): FromExec | undefined {
  * (the join most likely refused): v1 `tasks` moves only the helper's main
  * thread (the one that spawns the command), v2 `cgroup.procs` the helper.
  */
-function cgroupProcs(id: string): string[] {
-  const cg = openCgroups().open(cgroupName(id));
+export function cgroupProcs(cg: ContainerCgroup | undefined): string[] {
   if (!cg) return [];
   const dirs = [...cg.paths].sort((a, b) =>
     Number(b.includes("/cpuset/")) - Number(a.includes("/cpuset/"))
@@ -68,13 +67,10 @@ function exists(path: string): boolean {
   }
 }
 
-/** The container's settings, widened to every capability by `exec --privileged`. */
-function execSecurity(sec: SecuritySettings, privileged: boolean): SecuritySettings {
-  if (!privileged) return sec;
-  return {
-    ...sec,
-    process: { ...sec.process, capabilities: ociCapabilities(ownBoundingSet()) },
-  };
+/** The container's process settings, widened to every capability by `exec --privileged`. */
+function execSecurity(sec: SecuritySettings, privileged: boolean): ProcessSecurity {
+  if (!privileged) return sec.process;
+  return { ...sec.process, capabilities: ociCapabilities(ownBoundingSet()) };
 }
 
 /**
@@ -95,7 +91,7 @@ export async function execInContainer(
     id,
     pid: view.pid,
     pidStartTime: (rec.state as LiveState).pidStartTime,
-    cgroupProcs: cgroupProcs(id),
+    cgroupProcs: cgroupProcs(openCgroups().open(cgroupName(id))),
     hostname: rec.config.hostname,
     security: execSecurity(rec.config.security, opts.privileged ?? false),
     seccomp: rec.config.security.linux.seccomp &&
@@ -110,25 +106,56 @@ export async function execInContainer(
     },
     detach: opts.detach,
   };
+  return await runExecHelper(ctx.self, ctx.paths.root, spec, {
+    stdin: opts.detach || opts.tty || !opts.interactive ? "null" : "inherit",
+    stdout: opts.detach || opts.tty ? "null" : "inherit",
+    stderr: opts.detach ? "null" : "inherit",
+    onPty: (master) => startTtyRelay(master, opts.interactive),
+  });
+}
+
+/** How the exec helper is connected. */
+export interface HelperIo {
+  stdin: "inherit" | "null";
+  stdout: "inherit" | "null";
+  stderr: "inherit" | "null";
+  /** The pty master arrived (`-t`): relay it, or hand it on (runc's --console-socket). */
+  onPty?: (master: number) => TtyRelay | undefined;
+  /** The command runs, with this host pid (runc's --pid-file). */
+  onStarted?: (pid: number) => void;
+}
+
+/**
+ * Start the `__exec` helper for `spec` and follow it: the pty, the start,
+ * signals forwarded to the command; returns its exit code (0 at once when
+ * `spec.detach`).
+ * @throws {TsboxError} the command could not be started (126/127/125).
+ */
+export async function runExecHelper(
+  self: string[],
+  root: string,
+  spec: ExecSpec,
+  io: HelperIo,
+): Promise<number> {
   const [parentEnd, childEnd] = seqpacketPair();
   setCloexec(parentEnd);
   let child: Deno.ChildProcess | undefined;
   let relay: TtyRelay | undefined;
   const forwarders: [Deno.Signal, () => void][] = [];
   try {
-    const cmd = new Deno.Command(ctx.self[0], {
-      args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__exec"],
+    const cmd = new Deno.Command(self[0], {
+      args: [...self.slice(1), "--root", root, "__exec"],
       env: { [EXEC_FD_ENV]: String(childEnd) },
-      stdin: opts.detach || opts.tty || !opts.interactive ? "null" : "inherit",
-      stdout: opts.detach || opts.tty ? "null" : "inherit",
-      stderr: opts.detach ? "null" : "inherit",
+      stdin: io.stdin,
+      stdout: io.stdout,
+      stderr: io.stderr,
     });
     child = cmd.spawn();
     closeFd(childEnd);
     sendMsg(parentEnd, new TextEncoder().encode(JSON.stringify({ type: "spec", spec })));
     const first = await recvFd(parentEnd);
     const ready = decode(first.data);
-    if (ready?.type === "ready" && ready.pty) relay = startTtyRelay(first.fd, opts.interactive);
+    if (ready?.type === "ready" && ready.pty) relay = io.onPty?.(first.fd);
     // then "started" once the command runs, or the error that kept it from running
     const late = ready?.type === "ready" ? decode((await recvFd(parentEnd)).data) : ready;
     if (late?.type === "error") {
@@ -137,7 +164,8 @@ export async function execInContainer(
     if (late?.type !== "started") {
       throw new ContainerError(`exec helper exited before starting the command`);
     }
-    if (opts.detach) {
+    io.onStarted?.(late.pid);
+    if (spec.detach) {
       child.unref();
       child = undefined;
       return 0;

@@ -5,7 +5,7 @@
  */
 
 import type { ProcessSpec } from "./types.ts";
-import type { SecuritySettings } from "../security/types.ts";
+import type { ProcessSecurity } from "../security/types.ts";
 import type { EncodedSeccomp } from "../seccomp/cache.ts";
 
 /** Everything `__exec` needs to join the container and exec the command. */
@@ -22,8 +22,8 @@ export interface ExecSpec {
   hostname: string;
   /** The command; uid/gid are resolved from the container's /etc/passwd. */
   process: ProcessSpec;
-  /** The container's security settings (capabilities widened by `exec --privileged`). */
-  security: SecuritySettings;
+  /** Capabilities, no_new_privs, rlimits of the process (widened by `exec --privileged`). */
+  security: ProcessSecurity;
   /** `security.linux.seccomp` compiled by the CLI (absent: unconfined). */
   seccomp?: EncodedSeccomp;
   /** `-d`: own session, no stdio; the helper exits once the command runs. */

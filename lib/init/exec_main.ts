@@ -111,7 +111,7 @@ function runExec(kernel: Kernel, fd: number): number {
   kernel.joinSessionKeyring(`_ses.${spec.id}`);
   finalizeProcess(kernel, {
     creds: proc.creds,
-    security: spec.security.process,
+    security: spec.security,
     seccomp: spec.seccomp && decodeSeccomp(spec.seccomp),
     capLastCap: capLastCap(),
   });

@@ -65,7 +65,7 @@ function initFailure(m: { message: string }): TsboxError {
 }
 
 /** Hand the pty master to the caller's console socket (one message, the name as payload). */
-function toConsoleSocket(path: string, master: number): void {
+export function toConsoleSocket(path: string, master: number): void {
   const sock = connectUnix(path);
   try {
     sendFd(sock, master, new TextEncoder().encode("/dev/ptmx"));

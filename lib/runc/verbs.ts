@@ -14,12 +14,10 @@ import type { Spec } from "../oci/spec.ts";
 import { validateSpec } from "../oci/validate.ts";
 import { launch } from "./launch.ts";
 import { alive, ociState, type RuntimeRecord, statusOf, validateId } from "./store.ts";
-import { closeFd, readAsync } from "../../ffi/fds.ts";
 import { kill as killPid } from "../../ffi/process.ts";
 import { signalNumber } from "../signals.ts";
 import { runHooks } from "../oci/hooks.ts";
-import { cgroupPids, openCgroup } from "./cgroup.ts";
-import { openReadOnly } from "../../ffi/openat.ts";
+import { openCgroup } from "./cgroup.ts";
 import { OCI_VERSION } from "../oci/spec.ts";
 
 function readBundleSpec(bundle: string): Spec {
@@ -95,12 +93,13 @@ async function release(ctx: RuncContext, r: RuntimeRecord): Promise<void> {
     );
   }
   const fifo = ctx.store.fifo(r.id);
-  // open blocks until the init opens its end; give up if the init dies meanwhile
-  const opened = new Promise<number>((resolve, reject) => {
-    Deno.open(fifo, { read: true }).then((f) => {
+  // open blocks until the init opens its end (then it writes one byte); give up if the init dies
+  const opened = Deno.open(fifo, { read: true }).then(async (f) => {
+    try {
+      await f.read(new Uint8Array(1));
+    } finally {
       f.close();
-      resolve(0);
-    }, reject);
+    }
   });
   let watching = true;
   const died = (async () => {
@@ -109,16 +108,12 @@ async function release(ctx: RuncContext, r: RuntimeRecord): Promise<void> {
       await new Promise((res) => setTimeout(res, 20));
     }
   })();
-  await Promise.race([opened, died]);
-  watching = false;
-  await died.catch(() => {}); // settled either way; the race above already reported
-  // the open above only proved the writer is there: read its byte through a fresh fd
-  const fd = openReadOnly(fifo);
   try {
-    await readAsync(fd, new Uint8Array(1));
+    await Promise.race([opened, died]);
   } finally {
-    closeFd(fd);
+    watching = false;
   }
+  await died.catch(() => {}); // already reported by the race, if it lost
   Deno.removeSync(fifo);
   ctx.store.write({ ...r, started: true });
   await runHooks("poststart", r.spec.hooks?.poststart, ociState(r, "running")).catch((err) => {
@@ -138,12 +133,13 @@ export const start: RuncCommand = async (args, ctx) => {
 export const state: RuncCommand = (args, ctx) => {
   const id = validateId(parseFlags(args, []).positionals[0]);
   const r = ctx.store.get(id);
-  console.log(JSON.stringify(ociState(r, statusOf(r)), null, 2));
+  const frozen = alive(r) && (openCgroup(r.cgroupsPath)?.frozen() ?? false);
+  console.log(JSON.stringify(ociState(r, statusOf(r, frozen)), null, 2));
   return Promise.resolve(0);
 };
 
 /** `kill [--all] ID [SIGNAL]` (number or name, with or without SIG). */
-export const kill: RuncCommand = (args, ctx) => {
+export const kill: RuncCommand = async (args, ctx) => {
   const p = parseFlags(args, [{ name: "all", short: "a", type: "bool" }]);
   const [rawId, sig = "SIGTERM"] = p.positionals;
   const r = ctx.store.get(validateId(rawId));
@@ -152,9 +148,22 @@ export const kill: RuncCommand = (args, ctx) => {
   );
   if (!n) throw new TsboxError(`unknown signal "${sig}"`, { exitCode: 1 });
   if (!alive(r)) throw new TsboxError("container not running", { exitCode: 1 });
-  const pids = bool(p, "all") ? cgroupPids(openCgroup(r.cgroupsPath)) : [r.pid];
-  for (const pid of pids) killPid(pid, n);
-  return Promise.resolve(0);
+  const cg = openCgroup(r.cgroupsPath);
+  if (!bool(p, "all") || !cg) {
+    killPid(r.pid, n);
+    return 0;
+  }
+  if (n === 9) await cg.killAll(killPid);
+  else {
+    // runc's order: freeze, signal every pid, thaw — nothing forks away meanwhile
+    await cg.freeze();
+    try {
+      for (const pid of cg.pids()) killPid(pid, n);
+    } finally {
+      cg.thaw();
+    }
+  }
+  return 0;
 };
 
 /** Wait (bounded) until the init of `r` is gone. */
@@ -180,11 +189,11 @@ export const del: RuncCommand = async (args, ctx) => {
   }
   const cg = openCgroup(r.cgroupsPath);
   if (alive(r)) {
-    for (const pid of cgroupPids(cg)) killPid(pid, 9);
+    if (cg) await cg.killAll(killPid);
     killPid(r.pid, 9);
     await waitGone(r);
   }
-  await cg?.destroy();
+  await cg?.destroy({ kill: killPid });
   Deno.removeSync(ctx.store.dir(id), { recursive: true }); // state + fifo only, never a mount
   await runHooks("poststop", r.spec.hooks?.poststop, ociState(r, "stopped")).catch((err) => {
     console.error(`tsbox-runc: ${err instanceof Error ? err.message : err}`);
@@ -228,7 +237,7 @@ export const list: RuncCommand = (args, ctx) => {
 export const ps: RuncCommand = (args, ctx) => {
   const p = parseFlags(args, [{ name: "format", short: "f", type: "string" }]);
   const r = ctx.store.get(validateId(p.positionals[0]));
-  const pids = alive(r) ? cgroupPids(openCgroup(r.cgroupsPath)) : [];
+  const pids = alive(r) ? openCgroup(r.cgroupsPath)?.pids() ?? [r.pid] : [];
   if (str(p, "format") === "json") console.log(JSON.stringify(pids));
   else {
     console.log("PID");
