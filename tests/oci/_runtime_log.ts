@@ -41,9 +41,10 @@ REAL=${q(runtime)}
 n=$(ls "$DIR" | grep -c '^call-')
 while :; do n=$((n + 1)); mkdir "$DIR/call-$n" 2>/dev/null && break; done
 C="$DIR/call-$n"
-# the shell's own fds, untouched by any redirection yet: what the caller passed
-# (the listing child reads /proc/<this shell>/fd; only its stdout is the file)
-ls -l /proc/$$/fd > "$C/fds" 2>&1
+# The shell's own fds before any redirection (dash moves redirected fds to
+# 10+ in the shell itself): what the caller passed. find writes the file
+# itself, so the shell redirects nothing; fd 10 is dash's script fd.
+find /proc/$$/fd -mindepth 1 -fprintf "$C/fds" '%f -> %l\n'
 sub=""; bundle=""; pidfile=""; process=""; detach=""; skip=""
 for a in "$@"; do
   if [ -n "$skip" ]; then
@@ -70,7 +71,7 @@ done
   echo "parent: $(tr '\\0' ' ' < /proc/$PPID/cmdline 2>/dev/null | cut -c1-300)"
   printf 'argv:'; for a in "$@"; do printf ' %s' "$a"; done; echo
   echo "cwd: $(pwd)"
-  echo "fds:"; awk 'NR>1 {print "  " $9, $10, $11}' "$C/fds" | grep -v " $0\$"
+  echo "fds:"; sort -n "$C/fds" | grep -v " -> $0\$" | sed 's/^/  /'
   echo "env:"; env | sort | sed 's/^/  /'
 } > "$C/info" 2>&1
 if [ -z "$bundle" ]; then bundle=$(pwd); fi
