@@ -210,6 +210,12 @@ async function sweep(
       errors.push(err);
     }
   };
+  // podman's conmon runs `podman container cleanup` after its container
+  // exits, asynchronously to `podman rm`: give such helpers time to finish
+  // on their own (observable: their /proc entries go), then kill the rest.
+  for (let i = 0; i < 100 && processesMatching(dir).length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   attempt(() => {
     const pids = processesMatching(dir);
     left.processes = pids.length;

@@ -83,7 +83,13 @@ case "$sub" in
     cat "$C/stdout"
     echo "$rc" > "$C/exit"
     exit $rc;;
-  create|start|kill|delete|pause|resume|update)
+  update)
+    # the resources JSON arrives on stdin (--resources -): keep a copy
+    cat > "$C/stdin"
+    "$REAL" "$@" < "$C/stdin"; rc=$?
+    echo "$rc" > "$C/exit"
+    exit $rc;;
+  create|start|kill|delete|pause|resume)
     "$REAL" "$@"; rc=$?
     echo "$rc" > "$C/exit"
     [ -n "$pidfile" ] && cat "$pidfile" > "$C/pidfile" 2>/dev/null
@@ -123,6 +129,8 @@ export interface LoggedCall {
   process?: string;
   /** Contents of the --pid-file after the call. */
   pidFile?: string;
+  /** What `update` read on stdin. */
+  stdin?: string;
 }
 
 function readOpt(path: string): string | undefined {
@@ -167,6 +175,7 @@ export function readCalls(log: RuntimeLog): LoggedCall[] {
     call.config = readOpt(join(d, "config.json"));
     call.process = readOpt(join(d, "process.json"));
     call.pidFile = readOpt(join(d, "pidfile"))?.trim();
+    call.stdin = readOpt(join(d, "stdin"));
     calls.push(call);
   }
   return calls.sort((a, b) => a.n - b.n);

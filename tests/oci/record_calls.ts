@@ -126,6 +126,7 @@ function digest(calls: LoggedCall[]): string {
     if (c.stdout !== undefined) out.push(`stdout: ${shorten(c.stdout.trim(), ids).slice(0, 1500)}`);
     if (c.config) out.push(shorten(summariseConfig(c.config), ids));
     if (c.process) out.push(`process.json: ${shorten(c.process.trim(), ids)}`);
+    if (c.stdin) out.push(`stdin: ${c.stdin.trim()}`);
   }
   return out.join("\n") + "\n";
 }
