@@ -128,10 +128,14 @@ function waitEmpty(dir: string): void {
  * Returns the directories removed.
  */
 export function removeCgroupTree(rel: string | ((h: CgroupHierarchy) => string)): string[] {
+  const refuse = (sub: string) => {
+    if (!sub.replace(/[/.]/g, "")) throw new Error(`tsbox: cleanup: refusing cgroup path "${sub}"`);
+  };
+  if (typeof rel === "string") refuse(rel);
   const removed: string[] = [];
   for (const h of cgroupHierarchies()) {
     const sub = typeof rel === "string" ? rel : rel(h);
-    if (!sub.replace(/[/.]/g, "")) throw new Error(`tsbox: cleanup: refusing cgroup path "${sub}"`);
+    refuse(sub);
     const top = join(h.mount, sub);
     if (!isDir(top)) continue;
     const dirs: string[] = [];

@@ -92,6 +92,51 @@ function checkCalls(env: CallerEnv): void {
   }
 }
 
+/**
+ * Every container the caller created, as (state root or undefined for the
+ * runtime's default, id), from the logged `create` calls.
+ */
+function createdContainers(env: CallerEnv): { root?: string; id: string }[] {
+  return readCalls(env.log).filter((c) => verbOf(c) === "create").map((c) => {
+    const i = c.argv.indexOf("--root");
+    const eq = c.argv.find((a) => a.startsWith("--root="));
+    return {
+      root: i >= 0 ? c.argv[i + 1] : eq?.slice("--root=".length),
+      id: c.argv[c.argv.length - 1],
+    };
+  });
+}
+
+/** Ask the runtime itself whether it still knows a container (it must not, after stop). */
+function stillKnown(runtime: string, root: string | undefined, id: string): boolean {
+  const r = new Deno.Command(runtime, {
+    args: [...(root ? ["--root", root] : []), "state", id],
+    stdout: "null",
+    stderr: "null",
+  }).outputSync();
+  return r.success;
+}
+
+/** Nothing of `env` remains: mounts, processes, its dir, containers known to the runtime. */
+function assertNothingLeft(
+  env: CallerEnv,
+  runtime: string,
+  created: { root?: string; id: string }[],
+): void {
+  assertEquals(mountsUnder(env.dir), []);
+  assertEquals(processesMatching(env.dir), []);
+  let gone = false;
+  try {
+    Deno.lstatSync(env.dir);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    gone = true;
+  }
+  assert(gone, `${env.dir} not removed`);
+  const known = created.filter((c) => stillKnown(runtime, c.root, c.id));
+  assertEquals(known, [], "containers the runtime still knows after stop");
+}
+
 for (const v of variants()) {
   for (const caller of CALLERS) {
     const skip = v.skip ?? (hasCommand(caller.tool) ? undefined : `no ${caller.tool}`);
@@ -110,23 +155,16 @@ for (const v of variants()) {
           await t.step("runtime calls: pid files written, ps/state parse, no other failure", () => {
             checkCalls(env);
           });
+          const created = createdContainers(env);
           stopped = true;
           const left = await env.stop();
           // orderly shutdown: the caller itself removed its containers and shims
           assertEquals(left.processes, 0, "processes left after the caller's own cleanup");
           assertEquals(left.mounts, [], "mounts left after the caller's own cleanup");
+          assertNothingLeft(env, v.path, created);
         } finally {
+          // after a failure: still remove everything (the failure is what gets reported)
           if (!stopped) await env.stop();
-          assertEquals(mountsUnder(env.dir), []);
-          assertEquals(processesMatching(env.dir), []);
-          let gone = false;
-          try {
-            Deno.lstatSync(env.dir);
-          } catch (err) {
-            if (!(err instanceof Deno.errors.NotFound)) throw err;
-            gone = true;
-          }
-          assert(gone, `${env.dir} not removed`);
         }
       },
     });

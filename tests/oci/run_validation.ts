@@ -43,7 +43,7 @@ interface RuntimeReport {
   path: string;
   seconds: number;
   total: TapTally;
-  programs: Record<string, TapTally & { exit: string }>;
+  programs: Record<string, TapTally & { exit: string; seconds: number }>;
   leftovers: { containers: number; mounts: number; cgroups: number };
 }
 
@@ -187,14 +187,16 @@ async function runRuntime(
   try {
     for (const program of programs) {
       const name = basename(program);
+      const started = performance.now();
       const r = await runProgram(program, suite, env, opts.timeoutSec);
+      const seconds = (performance.now() - started) / 1000;
       const tally = tallyProgram(name, parseTap(r.stdout), { success: r.success, how: r.how });
-      report.programs[name] = { ...tally, exit: r.how };
+      report.programs[name] = { ...tally, exit: r.how, seconds };
       if (opts.verbose) {
         console.log(
           `  ${name.padEnd(36)} ${String(tally.passed).padStart(4)} passed ` +
             `${String(tally.failed).padStart(3)} failed ${String(tally.skipped).padStart(3)} ` +
-            `skipped  (${r.how})`,
+            `skipped  (${r.how}, ${seconds.toFixed(1)} s)`,
         );
         if (tally.failed && r.stderr.trim()) {
           console.log(r.stderr.trim().split("\n").slice(0, 4).map((l) => `      ${l}`).join("\n"));
