@@ -60,7 +60,7 @@ function parseArgs(args: string[]): Options {
   const o: Options = {
     runtimes: [],
     only: [],
-    timeoutSec: 120,
+    timeoutSec: 60,
     tarball: defaultTarball(),
     cache: DEFAULT_CACHE,
     verbose: false,
