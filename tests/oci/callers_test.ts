@@ -109,6 +109,15 @@ function createdContainers(env: CallerEnv): { root?: string; id: string }[] {
 
 /** Ask the runtime itself whether it still knows a container (it must not, after stop). */
 function stillKnown(runtime: string, root: string | undefined, id: string): boolean {
+  // a removed state root knows nothing (and runc would re-create it when asked)
+  if (root) {
+    try {
+      Deno.statSync(root);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    }
+  }
   const r = new Deno.Command(runtime, {
     args: [...(root ? ["--root", root] : []), "state", id],
     stdout: "null",
