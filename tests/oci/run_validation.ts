@@ -3,7 +3,7 @@
  * runc and ./tsbox-runc (when it exists), one after the other, and compare.
  *
  *   deno run -A tests/oci/run_validation.ts [--runtime PATH]… [--only NAME,…]
- *       [--timeout SEC] [--tarball FILE] [--cache DIR] [--json FILE] [--verbose]
+ *       [--timeout SEC] [--tarball FILE] [--cache DIR] [--json FILE] [--tap-dir DIR] [--verbose]
  *
  * Each runtime gets a temp dir with its own state root (a wrapper script
  * adds `--root DIR` to every call, since the suite passes none) and its own
@@ -35,6 +35,8 @@ interface Options {
   tarball: string;
   cache: string;
   json?: string;
+  /** Keep each program's raw TAP and stderr here, per runtime. */
+  tapDir?: string;
   verbose: boolean;
 }
 
@@ -51,7 +53,7 @@ function usage(msg: string): never {
   console.error(`tsbox: test:oci: ${msg}`);
   console.error(
     "usage: run_validation.ts [--runtime PATH]… [--only NAME,…] [--timeout SEC] " +
-      "[--tarball FILE] [--cache DIR] [--json FILE] [--verbose]",
+      "[--tarball FILE] [--cache DIR] [--json FILE] [--tap-dir DIR] [--verbose]",
   );
   Deno.exit(2);
 }
@@ -76,6 +78,7 @@ function parseArgs(args: string[]): Options {
     } else if (a === "--tarball") o.tarball = resolve(val());
     else if (a === "--cache") o.cache = resolve(val());
     else if (a === "--json") o.json = resolve(val());
+    else if (a === "--tap-dir") o.tapDir = resolve(val());
     else if (a === "--verbose") o.verbose = true;
     else usage(`unknown argument "${a}"`);
   }
@@ -192,6 +195,12 @@ async function runRuntime(
       const seconds = (performance.now() - started) / 1000;
       const tally = tallyProgram(name, parseTap(r.stdout), { success: r.success, how: r.how });
       report.programs[name] = { ...tally, exit: r.how, seconds };
+      if (opts.tapDir) {
+        const d = join(opts.tapDir, label);
+        Deno.mkdirSync(d, { recursive: true });
+        Deno.writeTextFileSync(join(d, `${name}.tap`), r.stdout);
+        Deno.writeTextFileSync(join(d, `${name}.stderr`), r.stderr);
+      }
       if (opts.verbose) {
         console.log(
           `  ${name.padEnd(36)} ${String(tally.passed).padStart(4)} passed ` +
@@ -266,6 +275,9 @@ async function main(): Promise<number> {
       ? `built the validation suite in ${suite.buildSeconds.toFixed(0)} s: ${suite.dir}`
       : `validation suite (cached): ${suite.dir}`,
   );
+  const names = new Set(suite.programs.map((p) => basename(p)));
+  const unknown = opts.only.filter((n) => !names.has(n));
+  if (unknown.length) usage(`--only: no such program: ${unknown.join(", ")}`);
   console.log(`${suite.programs.length} programs, timeout ${opts.timeoutSec} s each`);
 
   const reports: RuntimeReport[] = [];
