@@ -85,14 +85,16 @@ async function withNested(limits: ResourceLimits, fn: (c: Ctx) => Promise<void>)
     await cg.destroy({ kill });
     for (const g of shells) await g.kill();
     for (const g of shells) await g.output;
-    for (const root of hierarchyRoots()) {
-      try {
-        Deno.removeSync(join(root, parent));
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err; // not in this hierarchy
-      }
-    }
+    for (const root of hierarchyRoots()) rmdirIfPresent(join(root, parent));
     assert.deepEqual(leftovers(parent), []);
+  }
+}
+
+function rmdirIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err; // not in this hierarchy
   }
 }
 
