@@ -142,12 +142,13 @@ export function command(ins: Instruction, c: ImageConfig): string[] {
 
 /** `K=V K2="v 2"`, or the legacy `K V…` (one pair, the value is the rest). */
 function keyValues(rest: string, vars: Vars, escape: string, what: string): [string, string][] {
-  const first = /^(\S+)(\s+([\s\S]*))?$/.exec(rest)!;
-  if (!first[1].includes("=")) {
+  const words = processWords(rest, vars, escape);
+  if (!words[0]?.includes("=")) {
+    const first = /^(\S+)(\s+([\s\S]*))?$/.exec(rest)!;
     if (first[3] === undefined) throw new Error(`${what} must have two arguments`);
     return [[processWord(first[1], vars, escape), processWord(first[3], vars, escape)]];
   }
-  return processWords(rest, vars, escape).map((w) => {
+  return words.map((w) => {
     const eq = w.indexOf("=");
     if (eq <= 0) throw new Error(`${what} names can not be blank: "${w}"`);
     return [w.slice(0, eq), w.slice(eq + 1)];
