@@ -102,6 +102,7 @@ class Builder {
     const meta = this.meta;
     for (const ins of plan.metaArgs) this.wrap(ins, () => this.declareArgs(ins, meta, meta));
     let final: ResolvedImage | undefined;
+    let ok = false;
     try {
       for (const stage of stages) {
         final = await this.buildStage(stage, plan.stages, meta, stages.length > 1);
@@ -112,10 +113,13 @@ class Builder {
       if (unused.length) {
         this.opts.progress.warn(`One or more build-args [${unused.join(" ")}] were not consumed`);
       }
+      ok = true;
       return final!.id;
     } finally {
-      await this.dropIntermediates(final?.id);
-      this.store.close();
+      await this.dropIntermediates(ok ? final?.id : undefined);
+      // a failed step's blob and layer are nobody's: drop them now
+      if (ok) this.store.close();
+      else await this.store.discardUncommitted();
     }
   }
 

@@ -135,8 +135,10 @@ export async function stageCopy(
     if (p.extract) {
       ensureDir(p.dest, e.mtime);
       const f = await e.open!();
-      const hostPath = (e as SourceEntry).hostPath!;
-      const c = sniffCompression(readHead(hostPath));
+      const head = new Uint8Array(8);
+      const n = (await f.read(head)) ?? 0;
+      await f.seek(0, Deno.SeekMode.Start);
+      const c = sniffCompression(head.subarray(0, n));
       await extractLayer(readTar(decompress(f.readable, c, e.path), e.path), path, kernel, e.path);
       continue;
     }

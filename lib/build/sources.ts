@@ -1,7 +1,7 @@
 /**
  * Where COPY/ADD read from: the build context (a host directory, minus
  * what `.dockerignore` excludes; symlinks are copied as symlinks, never
- * followed) or another image's merged tree (`--from=stage|image`). Both are
+ * followed, and files are opened with openat2 below the context root) or another image's merged tree (`--from=stage|image`). Both are
  * a sorted list of layer-walk entries; `select` applies docker's source
  * rules (a path or a glob; a directory means its contents).
  * @module
@@ -61,7 +61,9 @@ export function contextTree(dir: string, ignore: IgnoreMatcher): SourceTree {
       if (e.type === "fifo") continue;
       if (e.type === "symlink") e.linkname = Deno.readLinkSync(full);
       if (e.type === "file") {
-        e.open = () => Deno.open(full);
+        // opened below the context root with no symlink followed: a file swapped
+        // for a link after the walk cannot make tsbox read outside the context
+        e.open = () => openBelow(dir, path);
         e.hostPath = full;
       }
       const excluded = ignore.ignores(path);

@@ -338,3 +338,37 @@ Deno.test("build: bad input is one line naming the Dockerfile line, exit 1", asy
     assert.equal(images.trim(), "busybox");
   });
 });
+
+Deno.test("build: RUN has the secure defaults and no network; ONBUILD triggers run in the child; COPY --from an image", async () => {
+  await withContext(async (root, ctx) => {
+    Deno.writeTextFileSync(
+      join(ctx, "Dockerfile"),
+      [
+        "FROM busybox",
+        "RUN grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status > /sec.txt; ls /sys/class/net > /net.txt",
+        "ONBUILD RUN echo triggered > /onbuild.txt",
+        "ONBUILD COPY a.txt /from-trigger.txt",
+        "",
+      ].join("\n"),
+    );
+    mustPass(await tsbox(root, ["build", "-t", "parent", ctx]), "parent");
+    const sec = await sh(root, "parent", "cat /sec.txt /net.txt");
+    assert.match(sec, /CapEff:\s+00000000a80425fb/, "docker's default capabilities");
+    assert.match(sec, /Seccomp:\s+2/, "a seccomp filter");
+    assert.match(sec, /\nlo\n$/, "--network none: only lo");
+    assert.ok(!/eth0/.test(sec));
+    assert.equal((await inspect(root, "parent")).Config.OnBuild.length, 2);
+
+    Deno.writeTextFileSync(
+      join(ctx, "Dockerfile"),
+      "FROM parent\nCOPY --from=busybox /bin/busybox /copied-busybox\nRUN test -x /copied-busybox\n",
+    );
+    const r = mustPass(await tsbox(root, ["build", "-t", "child", ctx]), "child");
+    assert.match(r.stderr, /RUN echo triggered > \/onbuild.txt/);
+    assert.equal(
+      await sh(root, "child", "cat /onbuild.txt /from-trigger.txt"),
+      "triggered\nA\n",
+    );
+    assert.equal((await inspect(root, "child")).Config.OnBuild, null, "triggers are not inherited");
+  });
+});
