@@ -19,7 +19,7 @@ import { ImageStore } from "../image/store.ts";
 import { sha256Digest } from "../image/digest.ts";
 import { hostArchitecture } from "../image/config.ts";
 import { layerMediaType, writeLayerBlob } from "../image/layer_blob.ts";
-import type { ImageConfig, OciImageConfig, ResolvedImage } from "../image/types.ts";
+import type { OciImageConfig, ResolvedImage } from "../image/types.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 import { BuildError } from "./errors.ts";
 import { type Dockerfile, type Instruction, parseDockerfile } from "./parse.ts";
@@ -512,5 +512,3 @@ function defined(m: Map<string, string | undefined>): Map<string, string> {
   for (const [k, v] of m) if (v !== undefined) out.set(k, v);
   return out;
 }
-
-export type { ImageConfig };

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { ImageError } from "../errors.ts";
-import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
+import { readJsonIfExists, removeIfExists, writeJsonAtomic } from "../fsutil.ts";
 import type { ImageStore } from "../image/store.ts";
 import type { ImageRecord, ResolvedImage } from "../image/types.ts";
 
@@ -66,4 +66,24 @@ export class BuildCache {
     Deno.mkdirSync(this.store.layout.buildCacheDir, { recursive: true });
     writeJsonAtomic(this.#path(key), { id: image.id, layers: image.layers } satisfies Entry);
   }
+}
+
+/**
+ * `builder prune`: forget every cache entry, then GC what no image uses.
+ * @returns how many entries were dropped and the bytes GC reclaimed.
+ */
+export async function pruneBuildCache(
+  store: ImageStore,
+): Promise<{ entries: number; reclaimed: number }> {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(store.layout.buildCacheDir)].map((e) => e.name);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    names = []; // no build ever ran
+  }
+  const entries = names.filter((n) => n.endsWith(".json") && !n.startsWith("."));
+  for (const n of entries) removeIfExists(join(store.layout.buildCacheDir, n));
+  const gc = await store.gc();
+  return { entries: entries.length, reclaimed: gc.reclaimed };
 }

@@ -118,7 +118,7 @@ export function applyMetadata(ins: Instruction, st: MetaState, vars: Vars, escap
       if (!st.cmdSet) c.Cmd = null; // an inherited CMD is reset by ENTRYPOINT
       return `ENTRYPOINT ${JSON.stringify(c.Entrypoint)}`;
     case "HEALTHCHECK":
-      c.Healthcheck = healthcheck(ins, c);
+      c.Healthcheck = healthcheck(ins);
       return `HEALTHCHECK ${ins.rest}`;
     case "ONBUILD": {
       const kw = ins.rest.split(/\s+/)[0].toUpperCase();
@@ -155,7 +155,7 @@ function keyValues(rest: string, vars: Vars, escape: string, what: string): [str
   });
 }
 
-function healthcheck(ins: Instruction, c: ImageConfig): Record<string, unknown> {
+function healthcheck(ins: Instruction): Record<string, unknown> {
   const rest = ins.rest.trim();
   if (/^NONE$/i.test(rest)) {
     if (Object.keys(ins.flags).length) throw new Error("HEALTHCHECK NONE takes no options");
@@ -167,7 +167,6 @@ function healthcheck(ins: Instruction, c: ImageConfig): Record<string, unknown> 
   const hc: Record<string, unknown> = {
     Test: json ? ["CMD", ...json] : ["CMD-SHELL", m[1]],
   };
-  void c;
   const durations: [string, string][] = [
     ["interval", "Interval"],
     ["timeout", "Timeout"],

@@ -372,3 +372,26 @@ Deno.test("build: RUN has the secure defaults and no network; ONBUILD triggers r
     assert.equal((await inspect(root, "child")).Config.OnBuild, null, "triggers are not inherited");
   });
 });
+
+Deno.test("builder prune: the cache keeps content after rmi until pruned; then a build starts cold", async () => {
+  await withContext(async (root, ctx) => {
+    Deno.writeTextFileSync(
+      join(ctx, "Dockerfile"),
+      "FROM busybox\nCOPY a.txt /a\nRUN echo x > /x\n",
+    );
+    const blobs = () =>
+      listDir(root, "image/blobs/sha256").filter((n) => !n.startsWith(".")).length;
+    const before = blobs();
+    mustPass(await tsbox(root, ["build", "-t", "p", ctx]), "build");
+    mustPass(await tsbox(root, ["rmi", "p"]), "rmi");
+    assert.ok(blobs() > before, "the build cache keeps the step content");
+    const again = mustPass(await tsbox(root, ["build", "-t", "p", ctx]), "rebuild");
+    assert.ok(steps(again.stderr).slice(1).every((s) => s.cached), again.stderr);
+    mustPass(await tsbox(root, ["rmi", "p"]), "rmi");
+    const r = mustPass(await tsbox(root, ["builder", "prune", "-f"]), "prune");
+    assert.match(r.stdout, /Deleted build cache objects: [1-9]/);
+    assert.equal(blobs(), before, "only the base image's blobs stay");
+    const cold = mustPass(await tsbox(root, ["build", "-t", "p", ctx]), "cold");
+    assert.ok(steps(cold.stderr).every((s) => !s.cached), cold.stderr);
+  });
+});
