@@ -11,7 +11,7 @@
  * @module
  */
 
-import { join, posix } from "node:path";
+import { join } from "node:path";
 import type { CliContext } from "../cli/context.ts";
 import { TsboxError } from "../errors.ts";
 import { resolveImage } from "../container/create.ts";
@@ -28,10 +28,10 @@ import { applyMetadata, command, METADATA, type MetaState } from "./metadata.ts"
 import { processWord, processWords } from "./words.ts";
 import { BuildCache, cacheKey } from "./cache.ts";
 import { runStep } from "./run_step.ts";
-import { contextTree, imageTree, select, type SourceTree } from "./sources.ts";
-import { contentDigest, planCopy, stageCopy } from "./copy_layer.ts";
+import { contextTree, imageTree, type SourceTree } from "./sources.ts";
+import { stageCopy } from "./copy_layer.ts";
+import { prepareCopy } from "./copy_step.ts";
 import { IgnoreMatcher } from "./dockerignore.ts";
-import { resolveOwner } from "./owner.ts";
 import type { Progress } from "./progress.ts";
 
 /** What `buildImage` needs. */
@@ -295,60 +295,22 @@ class Builder {
   ): Promise<void> {
     const n = this.opts.progress.begin(label);
     const vars = this.vars(st);
-    const prep = await this.wrapAsync(ins, async () => {
-      for (const f of Object.keys(ins.flags)) {
-        if (!["from", "chown", "chmod"].includes(f)) throw new Error(`unknown flag: --${f}`);
-      }
-      const words = ins.json
-        ? ins.json.map((w) => processWord(w, vars, this.df.escape))
-        : processWords(ins.rest, vars, this.df.escape);
-      if (words.length < 2) throw new Error(`${ins.cmd} requires at least two arguments`);
-      const srcs = words.slice(0, -1);
-      let dest = words[words.length - 1];
-      if (!dest.startsWith("/")) {
-        const abs = posix.join(st.meta.config.WorkingDir || "/", dest);
-        dest = dest.endsWith("/") && !abs.endsWith("/") ? `${abs}/` : abs;
-      }
-      if (ins.cmd === "ADD" && srcs.some((s) => /^[a-z]+:\/\//i.test(s))) {
-        throw new Error(
-          "ADD from a URL is not supported by tsbox build (it runs offline); download the file into the build context and COPY it",
-        );
-      }
-      const tree = await this.sourceTree(ins, vars, all);
-      const sources = srcs.flatMap((s) => {
-        const found = select(tree, s);
-        if (!found.length) throw new Error(`"${s}": not found in the ${tree.what}`);
-        return found;
-      });
-      if (sources.length > 1 && !dest.endsWith("/")) {
-        throw new Error(
-          `When using ${ins.cmd} with more than one source file, the destination must be a directory and end with a /`,
-        );
-      }
-      const chmod = ins.flags.chmod;
-      if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod)) {
-        throw new Error(`invalid --chmod=${chmod}: an octal mode is expected`);
-      }
-      const chown = ins.flags.chown === undefined
-        ? undefined
-        : resolveOwner(processWord(ins.flags.chown, vars, this.df.escape), st.image.layerDirs);
-      const req = {
-        sources,
-        dest,
-        chown,
-        chmod: chmod === undefined ? undefined : parseInt(chmod, 8),
-        extract: ins.cmd === "ADD" && ins.flags.from === undefined,
-        baseLayers: st.image.layerDirs,
-      };
-      const plan = planCopy(req);
-      return { req, plan, digest: await contentDigest(plan), words };
-    });
+    const prep = await this.wrapAsync(ins, () =>
+      prepareCopy(ins, {
+        vars,
+        escape: this.df.escape,
+        workdir: st.meta.config.WorkingDir || "/",
+        layerDirs: st.image.layerDirs,
+        tree: () => this.sourceTree(ins, vars, all),
+      }));
     const flags = Object.entries(ins.flags).map(([k, v]) => `--${k}=${v} `).join("");
     const text = `${ins.cmd} ${flags}${prep.words.join(" ")}`;
     const key = cacheKey(st.image.id, text, prep.digest);
     if (await this.fromCache(key, st, n)) return;
-    Deno.mkdirSync(this.ctx.paths.tmp, { recursive: true });
-    const staging = Deno.makeTempDirSync({ dir: this.ctx.paths.tmp, prefix: "build-" });
+    // a temp dir among the layers: GC removes it if this process dies
+    const staging = this.store.layout.temp(this.store.layout.layerDir);
+    Deno.mkdirSync(this.store.layout.layerDir, { recursive: true });
+    Deno.mkdirSync(staging, { mode: 0o755 });
     try {
       Deno.chmodSync(staging, 0o755);
       const layer = await this.wrapAsync(ins, async () => {
