@@ -100,6 +100,15 @@ class Builder {
     const plan = splitStages(this.df, this.file);
     const stages = neededStages(plan, this.opts.target, this.file);
     const meta = this.meta;
+    // BuildKit's automatic platform ARGs (declare them in a stage to use them there)
+    const platform = this.opts.platform ?? `linux/${hostArchitecture()}`;
+    const [os, arch] = platform.split("/");
+    for (const p of ["BUILD", "TARGET"]) {
+      meta.set(`${p}PLATFORM`, platform);
+      meta.set(`${p}OS`, os);
+      meta.set(`${p}ARCH`, arch);
+      meta.set(`${p}VARIANT`, "");
+    }
     for (const ins of plan.metaArgs) this.wrap(ins, () => this.declareArgs(ins, meta, meta));
     let final: ResolvedImage | undefined;
     let ok = false;
@@ -171,6 +180,16 @@ class Builder {
     const platform = ins.flags.platform
       ? this.wrap(ins, () => processWord(ins.flags.platform, defined(meta)))
       : this.opts.platform;
+    for (const f of Object.keys(ins.flags)) {
+      if (f !== "platform") {
+        throw new BuildError(`${this.file}:${ins.line}: FROM: unknown flag: --${f}`);
+      }
+    }
+    if (platform && platform !== `linux/${hostArchitecture()}`) {
+      throw new BuildError(
+        `${this.file}:${ins.line}: FROM: only linux/${hostArchitecture()} images can be built here (no emulation): --platform=${platform}`,
+      );
+    }
     let image: ResolvedImage;
     const dep = findStage(all, ref, stage.index);
     if (dep) image = this.results.get(dep.index)!;
@@ -259,13 +278,16 @@ class Builder {
 
   async runInstruction(ins: Instruction, st: StageState, label: string): Promise<void> {
     const n = this.opts.progress.begin(label);
+    const network = this.runNetwork(ins);
     const args = command(ins, st.meta.config);
     const envNames = new Set((st.meta.config.Env ?? []).map((e) => e.split("=")[0]));
     const env = [...defined(st.args)].filter(([k]) => !envNames.has(k)).map(([k, v]) =>
       `${k}=${v}`
     );
     if (!envNames.has("PATH")) env.push(DEFAULT_PATH);
-    const text = `RUN ${JSON.stringify(args)}${env.length ? ` env ${JSON.stringify(env)}` : ""}`;
+    const text = `RUN ${JSON.stringify(args)}${env.length ? ` env ${JSON.stringify(env)}` : ""}${
+      network !== "none" ? ` network ${network}` : ""
+    }`;
     const key = cacheKey(st.image.id, text);
     if (await this.fromCache(key, st, n)) return;
     const result = await this.wrapAsync(ins, () =>
@@ -273,7 +295,7 @@ class Builder {
         image: st.image.id,
         args,
         env,
-        network: this.opts.network,
+        network,
         onOutput: (line) => this.opts.progress.output(n, line),
       }));
     if (!result.layer) {
@@ -285,6 +307,25 @@ class Builder {
     }
     await this.advance(st, st.meta, key, `RUN ${args.join(" ")}`, result.layer);
     this.opts.progress.done(n);
+  }
+
+  /** `RUN --network=none|host|default` (default: the build's); other RUN flags are refused. */
+  runNetwork(ins: Instruction): string {
+    for (const f of Object.keys(ins.flags)) {
+      if (f !== "network") {
+        throw new BuildError(
+          `${this.file}:${ins.line}: RUN --${f} is not supported by tsbox build`,
+        );
+      }
+    }
+    const n = ins.flags.network;
+    if (n === undefined || n === "default") return this.opts.network;
+    if (n !== "none" && n !== "host") {
+      throw new BuildError(
+        `${this.file}:${ins.line}: RUN: invalid --network=${n}: use none, host or default`,
+      );
+    }
+    return n;
   }
 
   async copyInstruction(

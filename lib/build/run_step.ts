@@ -56,8 +56,13 @@ export async function runStep(
   const { spec } = parseRunArgs(argv, {});
   const config = await createContainer(ctx, spec, { pull: "never", quiet: true });
   try {
-    const code = await startContainer(ctx, config.id, { interactive: false, log: true });
-    for (const line of readLog(logPath(ctx.paths, config.id))) req.onOutput(line);
+    const tail = new LogTail(logPath(ctx.paths, config.id), req.onOutput);
+    let code: number;
+    try {
+      code = await startContainer(ctx, config.id, { interactive: false, log: true });
+    } finally {
+      tail.stop();
+    }
     if (code !== 0) return { code };
     const upper = `${containerDir(ctx.paths, config.id)}/upper`;
     const layer = await writeLayerBlob(store, upper, withoutStubDir(upper));
@@ -84,20 +89,51 @@ function withoutStubDir(upper: string): ReadonlySet<string> {
   return new Set([...GENERATED_FILES, "etc"]);
 }
 
-/** The lines of a json log (docker's json-file format), without trailing newlines. */
-function readLog(path: string): string[] {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return []; // the command printed nothing
-    throw err;
+/**
+ * Follows a json log (docker's json-file format) while the step runs and
+ * hands each line on, without its newline; `stop` reads what is left.
+ */
+class LogTail {
+  #offset = 0;
+  #rest = "";
+  #timer: ReturnType<typeof setInterval>;
+  #dec = new TextDecoder();
+  constructor(private readonly path: string, private readonly onLine: (line: string) => void) {
+    // output is shown as it comes; polling a file the container's supervisor appends to
+    this.#timer = setInterval(() => this.#read(), 200);
   }
-  const out: string[] = [];
-  for (const l of text.split("\n")) {
-    if (!l) continue;
-    const e = JSON.parse(l) as { log?: string };
-    out.push((e.log ?? "").replace(/\n$/, ""));
+
+  #read(): void {
+    let f: Deno.FsFile;
+    try {
+      f = Deno.openSync(this.path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return; // not created yet
+      throw err;
+    }
+    try {
+      f.seekSync(this.#offset, Deno.SeekMode.Start);
+      const buf = new Uint8Array(64 * 1024);
+      let text = "";
+      for (;;) {
+        const n = f.readSync(buf);
+        if (!n) break;
+        this.#offset += n;
+        text += this.#dec.decode(buf.subarray(0, n), { stream: true });
+      }
+      const lines = (this.#rest + text).split("\n");
+      this.#rest = lines.pop() ?? "";
+      for (const l of lines) {
+        if (l) this.onLine(((JSON.parse(l) as { log?: string }).log ?? "").replace(/\n$/, ""));
+      }
+    } finally {
+      f.close();
+    }
   }
-  return out;
+
+  /** Stop following; the lines written so far are all handed on. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#read();
+  }
 }

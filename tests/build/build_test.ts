@@ -324,6 +324,11 @@ Deno.test("build: bad input is one line naming the Dockerfile line, exit 1", asy
         /Dockerfile:2: COPY: unable to find user nobody-here/,
       ],
       ["FROM busybox AS a b\n", /Dockerfile:1: FROM requires either one or three arguments/],
+      [
+        "FROM busybox\nRUN --mount=type=cache,target=/c true\n",
+        /Dockerfile:2: RUN --mount is not supported/,
+      ],
+      ["FROM --platform=linux/s390x busybox\n", /Dockerfile:1: FROM: only linux\/\w+ images/],
     ];
     for (const [text, re] of cases) {
       Deno.writeTextFileSync(join(ctx, "Dockerfile"), text);
@@ -339,13 +344,15 @@ Deno.test("build: bad input is one line naming the Dockerfile line, exit 1", asy
   });
 });
 
-Deno.test("build: RUN has the secure defaults and no network; ONBUILD triggers run in the child; COPY --from an image", async () => {
+Deno.test("build: RUN has the secure defaults and no network; TARGETARCH; ONBUILD triggers run in the child; COPY --from an image", async () => {
   await withContext(async (root, ctx) => {
     Deno.writeTextFileSync(
       join(ctx, "Dockerfile"),
       [
         "FROM busybox",
         "RUN grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status > /sec.txt; ls /sys/class/net > /net.txt",
+        "ARG TARGETARCH",
+        "RUN echo $TARGETARCH > /arch.txt",
         "ONBUILD RUN echo triggered > /onbuild.txt",
         "ONBUILD COPY a.txt /from-trigger.txt",
         "",
@@ -358,6 +365,7 @@ Deno.test("build: RUN has the secure defaults and no network; ONBUILD triggers r
     assert.match(sec, /\nlo\n$/, "--network none: only lo");
     assert.ok(!/eth0/.test(sec));
     assert.equal((await inspect(root, "parent")).Config.OnBuild.length, 2);
+    assert.equal(await sh(root, "parent", "cat /arch.txt"), "amd64\n", "BuildKit's TARGETARCH");
 
     Deno.writeTextFileSync(
       join(ctx, "Dockerfile"),
