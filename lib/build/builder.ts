@@ -273,7 +273,9 @@ class Builder {
   async metadataStep(ins: Instruction, st: StageState): Promise<void> {
     const next: MetaState = { ...st.meta, config: structuredClone(st.meta.config) };
     const text = this.wrap(ins, () => applyMetadata(ins, next, this.vars(st), this.df.escape));
-    await this.advance(st, next, cacheKey(st.image.id, text), text, undefined);
+    // the key holds the resulting config itself: a hit can only give this very config
+    const result = JSON.stringify([text, next.config, next.author ?? null]);
+    await this.advance(st, next, cacheKey(st.image.id, result), text, undefined);
   }
 
   async runInstruction(ins: Instruction, st: StageState, label: string): Promise<void> {

@@ -119,7 +119,9 @@ export function applyMetadata(ins: Instruction, st: MetaState, vars: Vars, escap
       return `ENTRYPOINT ${JSON.stringify(c.Entrypoint)}`;
     case "HEALTHCHECK":
       c.Healthcheck = healthcheck(ins);
-      return `HEALTHCHECK ${ins.rest}`;
+      return `HEALTHCHECK ${
+        Object.entries(ins.flags).map(([k, v]) => `--${k}=${v} `).join("")
+      }${ins.rest}`;
     case "ONBUILD": {
       const kw = ins.rest.split(/\s+/)[0].toUpperCase();
       if (kw === "ONBUILD" || kw === "FROM" || kw === "MAINTAINER") {
