@@ -42,6 +42,11 @@ export interface PlanItem {
   entry: WalkEntry;
   /** Extract this file (a tar) into `dest` instead of copying it. */
   extract?: boolean;
+  /**
+   * Only make sure `dest` is a directory (the top of a directory source:
+   * its contents are copied, not the directory itself, as BuildKit does).
+   */
+  ensureDir?: boolean;
 }
 
 /** Plan the copy. Pure apart from reading the image's metadata and archive heads. */
@@ -54,7 +59,7 @@ export function planCopy(req: CopyRequest): PlanItem[] {
   const out: PlanItem[] = [];
   for (const s of req.sources) {
     if (!s.root || s.root.type === "dir") {
-      if (s.root) out.push({ dest: destRel, entry: s.root });
+      if (s.root) out.push({ dest: destRel, entry: s.root, ensureDir: true });
       for (const c of s.children) out.push({ dest: at(c.path), entry: c });
       continue;
     }
@@ -64,7 +69,7 @@ export function planCopy(req: CopyRequest): PlanItem[] {
     }
     out.push({ dest: destIsDir ? at(posix.basename(s.path)) : destRel, entry: s.root });
   }
-  return out.filter((p) => p.dest !== "" || p.extract);
+  return out.filter((p) => p.dest !== "" || p.extract && !p.ensureDir);
 }
 
 /** A local archive ADD extracts: a tar, plain or gzip (by content, as docker). */
@@ -82,7 +87,17 @@ export async function contentDigest(plan: PlanItem[]): Promise<string> {
   for (const p of plan) {
     const e = p.entry;
     h.update(
-      JSON.stringify([p.dest, e.type, e.mode, e.uid, e.gid, e.size, e.linkname ?? "", !!p.extract]),
+      JSON.stringify([
+        p.dest,
+        e.type,
+        e.mode,
+        e.uid,
+        e.gid,
+        e.size,
+        e.linkname ?? "",
+        !!p.extract,
+        !!p.ensureDir,
+      ]),
     );
     if (e.type === "file" && e.open) {
       const f = await e.open();
@@ -132,6 +147,10 @@ export async function stageCopy(
     const e = p.entry;
     ensureParents(p.dest, e.mtime);
     const path = join(staging, p.dest);
+    if (p.ensureDir) {
+      ensureDir(p.dest, e.mtime);
+      continue;
+    }
     if (p.extract) {
       ensureDir(p.dest, e.mtime);
       const f = await e.open!();

@@ -204,8 +204,13 @@ Deno.test("build: a multi-stage Dockerfile gives the config and files it says; a
       "int main(void) { return 0; }\nexec-form\nshell=/bin/sh derived=/app/bin\n",
     );
     assert.equal(
-      await sh(root, "app:1", "stat -c '%u:%g %a' /app/greeting.txt /etc/app/secret.conf"),
-      "1000:1000 644\n0:0 600\n",
+      await sh(
+        root,
+        "app:1",
+        "stat -c '%u:%g %a' /app/greeting.txt /etc/app/secret.conf /ctx /etc",
+      ),
+      "1000:1000 644\n0:0 600\n0:0 755\n0:0 755\n",
+      "--chown, --chmod; a directory source's own mode (the context is 0700) is not copied",
     );
     assert.equal(
       await sh(
