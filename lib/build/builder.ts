@@ -80,6 +80,8 @@ class Builder {
   readonly made = new Set<string>();
   readonly results = new Map<number, ResolvedImage>();
   readonly usedArgs = new Set<string>();
+  /** Aborted by SIGINT/SIGTERM. */
+  readonly abort = new AbortController();
   /** The ARGs before the first FROM. */
   readonly meta = new Map<string, string | undefined>();
   #context?: SourceTree;
@@ -112,6 +114,10 @@ class Builder {
     for (const ins of plan.metaArgs) this.wrap(ins, () => this.declareArgs(ins, meta, meta));
     let final: ResolvedImage | undefined;
     let ok = false;
+    // Ctrl-C / SIGTERM: the running step is killed, then everything is undone as on a failure
+    const onSignal = () => this.abort.abort();
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    for (const sig of signals) Deno.addSignalListener(sig, onSignal);
     try {
       for (const stage of stages) {
         final = await this.buildStage(stage, plan.stages, meta, stages.length > 1);
@@ -125,6 +131,7 @@ class Builder {
       ok = true;
       return final!.id;
     } finally {
+      for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
       await this.dropIntermediates(ok ? final?.id : undefined);
       // a failed step's blob and layer are nobody's: drop them now
       if (ok) this.store.close();
@@ -231,6 +238,9 @@ class Builder {
     all: Stage[],
     label: (i: Instruction) => string,
   ): Promise<void> {
+    if (this.abort.signal.aborted) {
+      throw new BuildError(`${this.file}:${ins.line}: ${ins.cmd}: the build was interrupted`);
+    }
     if (ins.cmd === "ARG") {
       this.wrap(ins, () => this.declareArgs(ins, st.args, this.meta));
       return;
@@ -299,7 +309,12 @@ class Builder {
         env,
         network,
         onOutput: (line) => this.opts.progress.output(n, line),
+        signal: this.abort.signal,
       }));
+    if (this.abort.signal.aborted) {
+      this.opts.progress.error(n, "interrupted");
+      throw new BuildError(`${this.file}:${ins.line}: ${ins.original}: the build was interrupted`);
+    }
     if (!result.layer) {
       const msg = `process "${
         args.join(" ")

@@ -19,6 +19,7 @@ import { logPath } from "../container/log_file.ts";
 import { containerDir } from "../paths.ts";
 import type { ImageStore } from "../image/store.ts";
 import { writeLayerBlob } from "../image/layer_blob.ts";
+import { kill } from "../../ffi/process.ts";
 
 /** What a RUN runs. */
 export interface RunRequest {
@@ -32,6 +33,8 @@ export interface RunRequest {
   network: string;
   /** Each output line (stdout and stderr), as it was captured. */
   onOutput: (line: string) => void;
+  /** Aborting kills the command (the build was interrupted). */
+  signal?: AbortSignal;
 }
 
 /** A finished RUN. */
@@ -57,10 +60,25 @@ export async function runStep(
   const config = await createContainer(ctx, spec, { pull: "never", quiet: true });
   try {
     const tail = new LogTail(logPath(ctx.paths, config.id), req.onOutput);
+    // PID 1 ignores SIGINT/SIGTERM it has no handler for: an interrupted build kills it
+    const abort = () => {
+      const pid = readContainer(ctx.paths, config.id)?.state.pid ?? 0;
+      if (pid > 0) kill(pid, 9);
+    };
+    req.signal?.addEventListener("abort", abort);
     let code: number;
     try {
-      code = await startContainer(ctx, config.id, { interactive: false, log: true });
+      code = await startContainer(ctx, config.id, {
+        interactive: false,
+        log: true,
+        onStarted: (failure) => {
+          if (failure) req.onOutput(`tsbox: ${failure.message}`);
+          // the abort came between create and exec: kill it now
+          if (req.signal?.aborted) abort();
+        },
+      });
     } finally {
+      req.signal?.removeEventListener("abort", abort);
       tail.stop();
     }
     if (code !== 0) return { code };

@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type RunResult, tsbox, withRoot } from "../helpers/tsbox.ts";
+import { type RunResult, tsbox, tsboxArgv, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "../run/_image.ts";
 import { hostArchitecture } from "../../lib/image/config.ts";
 
@@ -416,5 +416,51 @@ Deno.test("builder prune: the cache keeps content after rmi until pruned; then a
     assert.equal(blobs(), before, "only the base image's blobs stay");
     const cold = mustPass(await tsbox(root, ["build", "-t", "p", ctx]), "cold");
     assert.ok(steps(cold.stderr).every((s) => !s.cached), cold.stderr);
+  });
+});
+
+Deno.test("build: SIGINT during a RUN kills it and leaves no container, no image, no tag", async () => {
+  await withContext(async (root, ctx) => {
+    Deno.writeTextFileSync(
+      join(ctx, "Dockerfile"),
+      "FROM busybox\nCOPY a.txt /a\nRUN echo started && sleep 600\nRUN echo never\n",
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: tsboxArgv(root, ["build", "-t", "int", ctx]),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let stderr = "";
+    const dec = new TextDecoder();
+    const reader = child.stderr.getReader();
+    try {
+      // the RUN is running once its first output line is shown
+      while (!/#\d+ started\n/.test(stderr)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stderr += dec.decode(value, { stream: true });
+      }
+      assert.match(stderr, /#\d+ started/);
+      child.kill("SIGINT");
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stderr += dec.decode(value, { stream: true });
+      }
+    } finally {
+      reader.releaseLock();
+      await child.stdout.cancel();
+    }
+    const status = await child.status;
+    assert.equal(status.code, 1, stderr);
+    assert.match(
+      stderr,
+      /tsbox: Dockerfile:3: RUN echo started && sleep 600: the build was interrupted/,
+    );
+    assert.ok(!stderr.includes("never"));
+    assert.deepEqual(listDir(root, "containers").filter((n) => !n.startsWith(".")), []);
+    const images = mustPass(await tsbox(root, ["images", "--format", "{{.Repository}}"])).stdout;
+    assert.equal(images.trim(), "busybox");
   });
 });
