@@ -242,7 +242,7 @@ class Builder {
       throw new BuildError(`${this.file}:${ins.line}: ${ins.cmd}: the build was interrupted`);
     }
     if (ins.cmd === "ARG") {
-      this.wrap(ins, () => this.declareArgs(ins, st.args, this.meta));
+      this.wrap(ins, () => this.declareArgs(ins, st.args, this.meta, this.vars(st)));
       return;
     }
     if (METADATA.has(ins.cmd)) return await this.metadataStep(ins, st);
@@ -258,8 +258,8 @@ class Builder {
     ins: Instruction,
     into: Map<string, string | undefined>,
     inherit: Map<string, string | undefined>,
+    vars: Map<string, string> = defined(into),
   ): void {
-    const vars = defined(into);
     for (const w of processWords(ins.rest, vars, this.df.escape)) {
       const eq = w.indexOf("=");
       const name = eq < 0 ? w : w.slice(0, eq);
@@ -460,6 +460,9 @@ class Builder {
       ],
     };
     if (next.author) doc.author = next.author;
+    // docker's legacy fields describe the container that made the base, not this step
+    delete doc.container;
+    delete doc.container_config;
     const base = this.store.record(st.image.id)!;
     const layers = base.layers.map((l) => ({
       digest: l.digest,
