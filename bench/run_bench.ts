@@ -3,7 +3,8 @@
  * `runc run` of an equivalent bundle (same busybox rootfs, same namespaces
  * minus the network, which both get empty), measured in the same run, plus
  * a breakdown of where tsbox's time goes. Also runs the pull benchmark and
- * the monitor RSS measurement when those modules are present. Root only.
+ * the monitor RSS measurement and the build benchmark (bench/build_bench.ts)
+ * when those modules are present. Root only.
  *
  * Target (issue 2): tsbox ≤ 2× runc.
  * @module
@@ -130,6 +131,7 @@ if (import.meta.main) {
       ["./pull_bench.ts", "runPullBench"],
       ["./push_bench.ts", "runPushBench"],
       ["./monitor_bench.ts", "runMonitorBench"],
+      ["./build_bench.ts", "runBuildBench"],
     ] as const
   ) {
     let mod: Record<string, unknown>;

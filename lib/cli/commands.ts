@@ -30,6 +30,8 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
     load: () => import("./commit.ts"),
     help: "Create a new image from a container's changes",
   },
+  build: { load: () => import("./build.ts"), help: "Build an image from a Dockerfile" },
+  builder: { load: () => import("./builder.ts"), help: "Manage builds (prune the build cache)" },
   cp: { load: () => import("./cp.ts"), help: "Copy files between a container and the host" },
   diff: { load: () => import("./diff.ts"), help: "Show changed files in a container's filesystem" },
   export: { load: () => import("./export.ts"), help: "Export a container's filesystem as a tar" },

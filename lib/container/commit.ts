@@ -10,16 +10,13 @@
  * @module
  */
 
-import { createGzip } from "node:zlib";
 import { ImageError } from "../errors.ts";
 import type { Paths } from "../paths.ts";
-import { DigestCounter } from "../image/digest.ts";
 import { applyChanges } from "../image/changes.ts";
 import { formatReference, parseReference } from "../image/reference.ts";
 import { ImageStore } from "../image/store.ts";
 import type { ImageConfig, OciImageConfig } from "../image/types.ts";
-import { walkLayerDir } from "../image/layer_walk.ts";
-import { packLayer } from "../image/layer_pack.ts";
+import { layerMediaType, writeLayerBlob } from "../image/layer_blob.ts";
 import { mergeEnv } from "./process.ts";
 import type { ContainerRecord } from "./store.ts";
 import { isRunning } from "./live.ts";
@@ -59,9 +56,6 @@ export const GENERATED_FILES: ReadonlySet<string> = new Set([
   "etc/resolv.conf",
 ]);
 
-const DOCKER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-const OCI_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
-
 /**
  * Commit `rec` into the store.
  * @throws {UsageError} bad `--change` or name (before anything is written).
@@ -84,12 +78,10 @@ export async function commitContainer(
   const config = applyChanges(containerConfig(rec, baseConfig.config ?? {}), opts.changes ?? []);
   const upper = `${rec.dir}/upper`;
   try {
-    const read = () => writeLayerBlob(store, upper);
+    const read = () => writeLayerBlob(store, upper, GENERATED_FILES);
     const layer = opts.pause !== false && isRunning(rec)
       ? await withContainerPaused(rec, read)
       : await read();
-    const dockerTypes = base.layers.length > 0 &&
-      base.layers.every((l) => l.mediaType.startsWith("application/vnd.docker."));
     const created = opts.created ?? new Date().toISOString();
     const doc: OciImageConfig = {
       ...baseConfig,
@@ -115,7 +107,7 @@ export async function commitContainer(
       config: new TextEncoder().encode(JSON.stringify(doc)),
       layers: [
         ...base.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size })),
-        { digest: layer.digest, mediaType: dockerTypes ? DOCKER_GZIP : OCI_GZIP, size: layer.size },
+        { digest: layer.digest, mediaType: layerMediaType(base.layers), size: layer.size },
       ],
       names: name ? [name] : [],
     });
@@ -155,52 +147,4 @@ function containerConfig(rec: ContainerRecord, img: ImageConfig): ImageConfig {
   if (spec.workdir) c.WorkingDir = spec.workdir;
   if (spec.user) c.User = spec.user;
   return c;
-}
-
-/** Walk + pack + gzip the upper dir into a blob; returns its digest and the diff id. */
-async function writeLayerBlob(
-  store: ImageStore,
-  upper: string,
-): Promise<{ digest: string; size: number; diffId: string }> {
-  // a temp in the blob dir: same filesystem for the rename, and GC removes it if we die
-  const dir = store.layout.blobDir;
-  Deno.mkdirSync(dir, { recursive: true });
-  const tmp = store.layout.temp(dir);
-  const tarSum = new DigestCounter();
-  const blobSum = new DigestCounter();
-  const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
-  try {
-    const gzip = createGzip({ level: 6 });
-    const written = (async () => {
-      for await (const chunk of gzip as AsyncIterable<Uint8Array>) {
-        blobSum.update(chunk);
-        let off = 0;
-        while (off < chunk.length) off += await f.write(chunk.subarray(off));
-      }
-    })();
-    await packLayer(walkLayerDir(upper, { exclude: GENERATED_FILES }), async (chunk) => {
-      tarSum.update(chunk);
-      if (!gzip.write(chunk)) await new Promise((r) => gzip.once("drain", r));
-    });
-    gzip.end();
-    await written;
-    f.close();
-    const digest = blobSum.digest();
-    await store.adoptBlob(digest, tmp);
-    return { digest, size: blobSum.size, diffId: tarSum.digest() };
-  } catch (err) {
-    try {
-      f.close();
-    } catch (closeErr) {
-      // closed before the failure
-      if (!(closeErr instanceof Deno.errors.BadResource)) throw closeErr;
-    }
-    try {
-      Deno.removeSync(tmp);
-    } catch (rmErr) {
-      // adopted or never created
-      if (!(rmErr instanceof Deno.errors.NotFound)) throw rmErr;
-    }
-    throw err;
-  }
 }

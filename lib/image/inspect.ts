@@ -72,5 +72,6 @@ export function dockerConfig(c: ImageConfig): Record<string, unknown> {
     Labels: c.Labels ?? null,
   });
   if (c.StopSignal) out.StopSignal = c.StopSignal;
+  if (Array.isArray(c.Shell) && c.Shell.length) out.Shell = c.Shell;
   return out;
 }
