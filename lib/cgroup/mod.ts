@@ -45,19 +45,28 @@ export interface OpenCgroupsOptions {
   version?: 1 | 2;
   /** File operations (default: the real cgroupfs; tests pass a kernel-like fake). */
   fs?: CgroupFs;
+  /**
+   * Where containers' cgroups go, relative to `root` (`a/b`; default: the root
+   * itself). cgroup v2 only; missing levels are created, with the controllers
+   * enabled at each.
+   */
+  parent?: string;
 }
 
 /**
  * The cgroup driver for this host: v2 when `<root>/cgroup.controllers`
  * exists (unified), else v1 (legacy or hybrid). Reads only; creating
  * cgroups later needs root.
- * @throws {CgroupError} no cgroup filesystem at `root`.
+ * @throws {CgroupError} no cgroup filesystem at `root`; a `parent` on v1.
  */
 export function openCgroups(opts: OpenCgroupsOptions = {}): CgroupDriver {
   const root = opts.root ?? CGROUP_ROOT;
   const fs = opts.fs ?? realCgroupFs;
   const version = opts.version ?? detectVersion(fs, root);
-  if (version === 2) return new V2Driver(root, fs);
+  if (version === 2) return new V2Driver(root, fs, opts.parent);
+  if (opts.parent) {
+    throw new CgroupError(`a cgroup parent (${opts.parent}) needs cgroup v2; this host has v1`);
+  }
   if (version === 1) return new V1Driver(root, fs);
   throw new CgroupError(`unsupported cgroup version ${version}`);
 }

@@ -81,11 +81,20 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   read(path: string): string {
+    const dir = dirname(path);
+    if (basename(path) === "cgroup.controllers" && dir !== this.root && this.exists(path)) {
+      // like the kernel: a child offers what its parent enables now, not at its mkdir
+      return this.read(join(dirname(dir), "cgroup.subtree_control"));
+    }
     return Deno.readTextFileSync(path);
   }
 
   realPath(path: string): string {
     return Deno.realPathSync(path);
+  }
+
+  children(path: string): string[] {
+    return [...Deno.readDirSync(path)].filter((e) => e.isDirectory).map((e) => e.name);
   }
 
   write(path: string, value: string): void {
@@ -100,6 +109,11 @@ export class FakeCgroupFs implements CgroupFs {
     if (name === "cgroup.subtree_control") {
       const offered = this.read(join(dirname(path), "cgroup.controllers")).split(/\s+/);
       const set = new Set(this.read(path).split(/\s+/).filter(Boolean));
+      const cg = dirname(path);
+      if (cg !== this.root && this.read(join(cg, "cgroup.procs")).trim()) {
+        // "no internal processes": only the root may have both tasks and controllers
+        throw new Deno.errors.Busy(`Device or resource busy (os error 16): write '${path}'`);
+      }
       for (const word of value.split(/\s+/).filter(Boolean)) {
         const c = word.slice(1);
         if (!offered.includes(c)) {

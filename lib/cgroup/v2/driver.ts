@@ -1,13 +1,15 @@
 /**
- * cgroup v2 driver (unified hierarchy): one flat cgroup per container
- * directly under the mount root, with the controllers it uses enabled in
- * the root's cgroup.subtree_control (left enabled afterwards, as docker
- * and systemd do: other cgroups may rely on them).
+ * cgroup v2 driver (unified hierarchy): one cgroup per container, directly
+ * under the mount root or under a parent path (nested placement, like
+ * docker's `--cgroup-parent`), with the controllers it uses enabled in the
+ * cgroup.subtree_control of the root and of every parent level (left
+ * enabled afterwards, as docker and systemd do: other cgroups may rely on
+ * them; parents are left too, shared by later containers).
  * @module
  */
 
 import { join } from "node:path";
-import { CgroupError } from "../../errors.ts";
+import { CgroupError, SyscallError } from "../../errors.ts";
 import type { CgroupDriver, CgroupStats, ContainerCgroup, ResourceLimits } from "../types.ts";
 import type { CgroupFs } from "../fs.ts";
 import { applyWrites, checkName, makeDirs, readOptional, removeDirs, undoDirs } from "../apply.ts";
@@ -22,9 +24,15 @@ export class V2Driver implements CgroupDriver {
   readonly version = 2 as const;
   readonly #fs: CgroupFs;
   readonly #root: string;
+  /** The cgroups from the root down to the containers' parent: `[root, root/a, root/a/b]`. */
+  readonly #chain: string[];
 
-  /** @throws {CgroupError} `root` is not a cgroup2 mount root. */
-  constructor(root: string, fs: CgroupFs) {
+  /**
+   * @param parent where containers go, relative to `root` (`a/b`); "" = the root.
+   * @throws {CgroupError} `root` is not a cgroup2 mount root, or `parent` is not a
+   * relative path of safe names.
+   */
+  constructor(root: string, fs: CgroupFs, parent = "") {
     this.#fs = fs;
     this.#root = root;
     if (!fs.exists(join(root, "cgroup.controllers"))) {
@@ -32,12 +40,52 @@ export class V2Driver implements CgroupDriver {
         path: root,
       });
     }
+    this.#chain = [root];
+    for (const part of parent.split("/").filter(Boolean)) {
+      checkName(part);
+      this.#chain.push(join(this.#chain.at(-1)!, part));
+    }
   }
 
-  /** Words of a control file of the root (cgroup.controllers, cgroup.subtree_control). */
-  #words(file: string): string[] {
-    const p = join(this.#root, file);
+  /** Words of a control file of cgroup `dir` (cgroup.controllers, cgroup.subtree_control). */
+  #words(file: string, dir = this.#root): string[] {
+    const p = join(dir, file);
     return (readOptional(this.#fs, p) ?? "").split(/\s+/).filter(Boolean);
+  }
+
+  /** The containers' parent cgroup. */
+  get #parent(): string {
+    return this.#chain.at(-1)!;
+  }
+
+  /**
+   * Enable in `dir`'s subtree_control the controllers its children need.
+   * @throws {CgroupError} a needed one was refused (EBUSY: `dir` has processes).
+   */
+  #enable(dir: string, limits: ResourceLimits): void {
+    const steps = planSubtree(
+      dir,
+      this.#words("cgroup.controllers", dir),
+      this.#words("cgroup.subtree_control", dir),
+      limits,
+    );
+    for (const step of steps) {
+      try {
+        applyWrites(this.#fs, [step.write]);
+      } catch (err) {
+        const busy = err instanceof CgroupError && err.cause instanceof SyscallError &&
+          err.cause.errnoName === "EBUSY";
+        const e = busy
+          ? new CgroupError(
+            `enable ${step.controller} in ${dir}: it has processes of its own (cgroup v2 allows controllers only in cgroups without processes, except the root)`,
+            { path: dir, cause: err, hint: "place containers under a cgroup without processes" },
+          )
+          : err;
+        if (step.required) throw e;
+        // only wanted for stats: run without it rather than fail the container
+        console.error(`tsbox: warning: ${e instanceof Error ? e.message : e}`);
+      }
+    }
   }
 
   /** @throws {CgroupError} a controller `limits` needs is not offered by the root. */
@@ -56,24 +104,23 @@ export class V2Driver implements CgroupDriver {
     checkName(name);
     this.validate(limits);
     const fs = this.#fs;
-    const available = this.#words("cgroup.controllers");
-    const enabled = this.#words("cgroup.subtree_control");
-    for (const step of planSubtree(this.#root, available, enabled, limits)) {
-      try {
-        applyWrites(fs, [step.write]);
-      } catch (err) {
-        if (step.required) throw err;
-        // only wanted for stats: run without it rather than fail the container
-        console.error(`tsbox: warning: ${err instanceof Error ? err.message : err}`);
-      }
-    }
-    const dir = join(this.#root, name);
-    makeDirs(fs, [dir]);
+    const dir = join(this.#parent, name);
+    const made: string[] = []; // parents this call created (undone on failure)
     try {
+      for (const [i, level] of this.#chain.entries()) {
+        this.#enable(level, limits);
+        const next = this.#chain[i + 1];
+        if (next !== undefined && !fs.exists(next)) {
+          makeDirs(fs, [next]);
+          made.push(next);
+        }
+      }
+      makeDirs(fs, [dir]);
+      made.push(dir);
       // memory.swap.max only appears in a child when the kernel accounts swap
       applyWrites(fs, planV2(limits, dir, { swap: fs.exists(join(dir, "memory.swap.max")) }));
     } catch (err) {
-      undoDirs(fs, [dir]);
+      undoDirs(fs, made);
       throw err;
     }
     return new V2Cgroup(fs, name, dir);
@@ -82,7 +129,7 @@ export class V2Driver implements CgroupDriver {
   /** The existing cgroup `name`, or undefined. */
   open(name: string): ContainerCgroup | undefined {
     checkName(name);
-    const dir = join(this.#root, name);
+    const dir = join(this.#parent, name);
     return this.#fs.exists(dir) ? new V2Cgroup(this.#fs, name, dir) : undefined;
   }
 }
