@@ -61,6 +61,13 @@ export async function bootVm(o: VmOptions): Promise<VmResult> {
     timedOut = true;
     kill(child);
   }, o.timeoutMs);
+  // ^C or a TERM of the task: take the VM down first (finally does not run on a signal)
+  const onSignal = () => {
+    kill(child);
+    Deno.exit(130);
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
     let rest = "";
     for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
@@ -74,6 +81,7 @@ export async function bootVm(o: VmOptions): Promise<VmResult> {
     return { qemuCode: status.code, timedOut };
   } finally {
     clearTimeout(timer);
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
     if (!exited) {
       kill(child);
       await child.status;
