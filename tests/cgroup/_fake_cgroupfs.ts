@@ -142,6 +142,7 @@ export class FakeCgroupFs implements CgroupFs {
       "cgroup.controllers": enabled.join(" ") + (enabled.length ? "\n" : ""),
       "cgroup.subtree_control": "",
       "cgroup.events": "populated 0\nfrozen 0\n",
+      "cgroup.type": "domain\n", // not on the root
       "cpu.stat": "usage_usec 0\nuser_usec 0\nsystem_usec 0\n",
     };
     for (const c of enabled) Object.assign(files, CONTROLLER_FILES[c] ?? {});

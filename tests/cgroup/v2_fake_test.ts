@@ -287,7 +287,7 @@ Deno.test("V2Driver.create with a parent that has processes: one-line error, not
     assert.throws(
       () => driver.create(NAME, parseResourceFlags({ memory: "64m" }, HOST)),
       (e: unknown) =>
-        e instanceof CgroupError && /busy: it has processes of its own/.test(e.message) &&
+        e instanceof CgroupError && /in \S+\/busy: it has processes of its own/.test(e.message) &&
         !e.message.includes("\n"),
     );
     assert.equal(fake.exists(join(fake.root, "busy", "inner")), false);
@@ -311,5 +311,15 @@ Deno.test("ContainerCgroup.destroy: sub-cgroups the container made are removed f
     fake.mkdir(join(cg.paths[0], "payload", "inner"));
     await cg.destroy();
     assert.equal(fake.exists(cg.paths[0]), false);
+  });
+});
+
+Deno.test("V2Driver.create under a parent with processes, no limits: created, parent untouched", async () => {
+  await withFake({ enabled: ["cpuset", "cpu", "memory", "pids"] }, (fake) => {
+    fake.mkdir(join(fake.root, "busy"));
+    fake.write(join(fake.root, "busy", "cgroup.procs"), "4242");
+    const cg = openCgroups({ root: fake.root, fs: fake, parent: "busy" }).create(NAME, {});
+    assert.deepEqual(cg.paths, [join(fake.root, "busy", NAME)]);
+    assert.equal(Deno.readTextFileSync(join(fake.root, "busy", "cgroup.subtree_control")), "");
   });
 });

@@ -10,7 +10,7 @@
 
 import { join } from "node:path";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { tsbox, withRoot } from "../helpers/tsbox.ts";
+import { DENO, tsbox, tsboxArgv, withRoot } from "../helpers/tsbox.ts";
 import { seedBusybox } from "../helpers/image_fixture.ts";
 import { cgroupsOf, removeCgroups, tsboxCgroups } from "../helpers/cgroup_leaks.ts";
 import { hostInfo, openCgroups, parseResourceFlags } from "../../lib/cgroup/mod.ts";
@@ -244,6 +244,55 @@ Deno.test({
       removeCgroups([join(ROOT, top)]);
     }
   },
+});
+
+/**
+ * Run the CLI as from inside a container: moved into the new cgroup `outer`, then in its
+ * own cgroup namespace and mount namespace with cgroup2 mounted afresh, so the mount root
+ * tsbox sees is `outer` — a cgroup with processes, not the real root.
+ */
+async function tsboxInCgroupns(root: string, outer: string, args: string[]) {
+  const argv = tsboxArgv(root, args).map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const inner =
+    `umount /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec ${DENO} ${argv}`;
+  const out = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      `echo $$ >${outer}/cgroup.procs && exec unshare -C -m --propagation private sh -c "$0"`,
+      inner,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test({
+  name: "run in a cgroup namespace (tsbox in a container): limits → one clear error; none → runs",
+  ignore,
+  fn: () =>
+    withBusybox(async (root) => {
+      // what a container's cgroup offers: the controllers its parent (here the root) enables
+      Deno.writeTextFileSync(join(ROOT, "cgroup.subtree_control"), "+cpuset +cpu +memory +pids");
+      const outer = join(ROOT, `v2ns-${rand()}`);
+      Deno.mkdirSync(outer);
+      try {
+        const limited = await tsboxInCgroupns(root, outer, [
+          ...["run", "--rm", ...NONE, "-m", "32m", "busybox", "true"],
+        ]);
+        assertEquals(limited.code, 125, limited.stdout + limited.stderr);
+        assertStringIncludes(limited.stderr, "it has processes of its own");
+        const plain = await tsboxInCgroupns(root, outer, [
+          ...["run", "--rm", ...NONE, "busybox", "cat", "/proc/self/cgroup"],
+        ]);
+        assertEquals(plain.code, 0, plain.stderr);
+        assertStringIncludes(plain.stdout, "/tsbox-"); // placed below the namespace's root
+        assertEquals(tsboxCgroups().filter((p) => p.startsWith(outer)), []);
+      } finally {
+        removeCgroups([outer]);
+      }
+    }),
 });
 
 Deno.test({

@@ -9,7 +9,7 @@
  */
 
 import { join } from "node:path";
-import { CgroupError, SyscallError } from "../../errors.ts";
+import { CgroupError } from "../../errors.ts";
 import type { CgroupDriver, CgroupStats, ContainerCgroup, ResourceLimits } from "../types.ts";
 import type { CgroupFs } from "../fs.ts";
 import { applyWrites, checkName, makeDirs, readOptional, removeDirs, undoDirs } from "../apply.ts";
@@ -60,7 +60,14 @@ export class V2Driver implements CgroupDriver {
 
   /**
    * Enable in `dir`'s subtree_control the controllers its children need.
-   * @throws {CgroupError} a needed one was refused (EBUSY: `dir` has processes).
+   *
+   * A cgroup other than the real root that has processes of its own (the mount root
+   * seen from inside a container's cgroup namespace, a systemd scope) cannot give
+   * domain controllers (memory) to children, and enabling the threaded ones (cpu,
+   * cpuset, pids) there first turns it into a thread root, after which memory fails
+   * with a puzzling EOPNOTSUPP. So such a cgroup is left alone: an error when the
+   * limits need a controller, one warning otherwise.
+   * @throws {CgroupError} a needed controller cannot be enabled.
    */
   #enable(dir: string, limits: ResourceLimits): void {
     const steps = planSubtree(
@@ -69,21 +76,27 @@ export class V2Driver implements CgroupDriver {
       this.#words("cgroup.subtree_control", dir),
       limits,
     );
+    if (steps.length === 0) return;
+    // only non-root cgroups have cgroup.type; the root may hold processes and controllers
+    const internal = this.#fs.exists(join(dir, "cgroup.type")) &&
+      (readOptional(this.#fs, join(dir, "cgroup.procs")) ?? "") !== "";
+    if (internal) {
+      const names = steps.map((s) => s.controller).join(", ");
+      const e = new CgroupError(
+        `cannot enable ${names} in ${dir}: it has processes of its own (cgroup v2 lets only cgroups without processes, or the root, pass controllers to children)`,
+        { path: dir, hint: "run tsbox where its cgroup root has no processes, or drop the limits" },
+      );
+      if (steps.some((s) => s.required)) throw e;
+      console.error(`tsbox: warning: ${e.message}; no stats for them`);
+      return;
+    }
     for (const step of steps) {
       try {
         applyWrites(this.#fs, [step.write]);
       } catch (err) {
-        const busy = err instanceof CgroupError && err.cause instanceof SyscallError &&
-          err.cause.errnoName === "EBUSY";
-        const e = busy
-          ? new CgroupError(
-            `enable ${step.controller} in ${dir}: it has processes of its own (cgroup v2 allows controllers only in cgroups without processes, except the root)`,
-            { path: dir, cause: err, hint: "place containers under a cgroup without processes" },
-          )
-          : err;
-        if (step.required) throw e;
+        if (step.required) throw err;
         // only wanted for stats: run without it rather than fail the container
-        console.error(`tsbox: warning: ${e instanceof Error ? e.message : e}`);
+        console.error(`tsbox: warning: ${err instanceof Error ? err.message : err}`);
       }
     }
   }
