@@ -18,12 +18,16 @@ import { bootVm } from "./qemu.ts";
 const REPO = fromFileUrl(new URL("../../", import.meta.url)).replace(/\/$/, "");
 const cache = Deno.env.get("TSBOX_V2VM_CACHE") ?? "/var/cache/tsbox-v2vm";
 const timeoutMs = Number(Deno.env.get("TSBOX_V2VM_TIMEOUT_S") ?? "1200") * 1000;
-/** The v2 tests, and the real-kernel cgroup tests that run on either version. */
+/**
+ * The v2 tests, the real-kernel cgroup tests that run on either version, and last the
+ * global leak check (meaningful here: nothing else runs in the VM).
+ */
 const DEFAULT_TESTS = [
   "tests/v2/",
   "tests/cgroup/real_limits_test.ts",
   "tests/cgroup/stats_cli_test.ts",
   "tests/run/limits_run_test.ts",
+  "tests/zz_leak_check_test.ts",
 ];
 const tests = Deno.args.length ? Deno.args : DEFAULT_TESTS;
 const t0 = performance.now();
