@@ -101,9 +101,13 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   read(path: string): string {
+    const dir = dirname(path);
+    if (basename(path) === "cgroup.controllers" && dir !== this.root && this.exists(path)) {
+      // like the kernel: a child offers what its parent enables now, not at its mkdir
+      return this.read(join(dirname(dir), "cgroup.subtree_control"));
+    }
     const text = Deno.readTextFileSync(path);
     if (basename(path) !== "cgroup.events") return text;
-    const dir = dirname(path);
     this.eventReads.set(dir, (this.eventReads.get(dir) ?? 0) + 1);
     const left = this.#lag.get(dir) ?? 0;
     if (left <= 0) return text;
@@ -146,6 +150,11 @@ export class FakeCgroupFs implements CgroupFs {
     if (name === "cgroup.subtree_control") {
       const offered = this.read(join(dirname(path), "cgroup.controllers")).split(/\s+/);
       const set = new Set(this.read(path).split(/\s+/).filter(Boolean));
+      const cg = dirname(path);
+      if (cg !== this.root && this.read(join(cg, "cgroup.procs")).trim()) {
+        // "no internal processes": only the root may have both tasks and controllers
+        throw new Deno.errors.Busy(`Device or resource busy (os error 16): write '${path}'`);
+      }
       for (const word of value.split(/\s+/).filter(Boolean)) {
         const c = word.slice(1);
         if (!offered.includes(c)) {
@@ -186,6 +195,7 @@ export class FakeCgroupFs implements CgroupFs {
       "cgroup.subtree_control": "",
       "cgroup.events": "populated 0\nfrozen 0\n",
       "cgroup.freeze": "0",
+      "cgroup.type": "domain\n", // not on the root
       "cpu.stat": "usage_usec 0\nuser_usec 0\nsystem_usec 0\n",
     };
     if (this.opts.cgroupKill ?? true) files["cgroup.kill"] = "";

@@ -123,7 +123,17 @@ export class V2Driver implements CgroupDriver {
     return new V2Cgroup(fs, "/" + parts.join("/"), dir);
   }
 
-  /** Switch on, in `parent`, the controllers `limits` needs (and those for stats, tolerated). */
+  /**
+   * Switch on, in `parent`, the controllers `limits` needs (and those for stats, tolerated).
+   *
+   * A cgroup other than the real root that has processes of its own (the mount root
+   * seen from inside a container's cgroup namespace, a systemd scope) cannot give
+   * domain controllers (memory) to children, and enabling the threaded ones (cpu,
+   * cpuset, pids) there first turns it into a thread root, after which memory fails
+   * with a puzzling EOPNOTSUPP. So such a cgroup is left alone: an error when the
+   * limits need a controller, one warning otherwise.
+   * @throws {CgroupError} a needed controller cannot be enabled.
+   */
   #enable(parent: string, limits: ResourceLimits): void {
     const words = (file: string) =>
       (readOptional(this.#fs, join(parent, file)) ?? "").split(/\s+/).filter(Boolean);
@@ -133,6 +143,23 @@ export class V2Driver implements CgroupDriver {
       words("cgroup.subtree_control"),
       limits,
     );
+    if (steps.length === 0) return;
+    // only non-root cgroups have cgroup.type; the root may hold processes and controllers
+    const internal = this.#fs.exists(join(parent, "cgroup.type")) &&
+      (readOptional(this.#fs, join(parent, "cgroup.procs")) ?? "").trim() !== "";
+    if (internal) {
+      const names = steps.map((s) => s.controller).join(", ");
+      const e = new CgroupError(
+        `cannot enable ${names} in ${parent}: it has processes of its own (cgroup v2 lets only cgroups without processes, or the root, pass controllers to children)`,
+        {
+          path: parent,
+          hint: "run tsbox where its cgroup root has no processes, or drop the limits",
+        },
+      );
+      if (steps.some((s) => s.required)) throw e;
+      console.error(`tsbox: warning: ${e.message}; no stats for them`);
+      return;
+    }
     for (const step of steps) {
       try {
         applyWrites(this.#fs, [step.write]);
