@@ -23,6 +23,7 @@ import { O_PATH, openPath, openWriteOnly } from "../../ffi/openat.ts";
 import { runHooksSync } from "../oci/hooks.ts";
 import { TsboxError } from "../errors.ts";
 import {
+  CLONE_FS,
   CLONE_NEWCGROUP,
   CLONE_NEWIPC,
   CLONE_NEWNET,
@@ -30,8 +31,13 @@ import {
   CLONE_NEWUTS,
   MNT_DETACH,
   MS_BIND,
+  MS_PRIVATE,
   MS_RDONLY,
+  MS_REC,
   MS_REMOUNT,
+  MS_SHARED,
+  MS_SLAVE,
+  MS_UNBINDABLE,
 } from "../../ffi/consts.ts";
 import type { Kernel } from "../kernel.ts";
 import { devPlan, maskPlan, rootPlan } from "./rootfs_plan.ts";
@@ -61,38 +67,64 @@ function recv(fd: number): ToInit | undefined {
   return decodeMsg<ToInit>(recvMsgSync(fd));
 }
 
-const NS_FLAGS: Record<string, number> = {
-  mount: CLONE_NEWNS,
-  uts: CLONE_NEWUTS,
-  ipc: CLONE_NEWIPC,
-  network: CLONE_NEWNET,
+/** `linux.rootfsPropagation` values. */
+const PROPAGATION: Record<string, number> = {
+  private: MS_PRIVATE,
+  rprivate: MS_REC | MS_PRIVATE,
+  shared: MS_SHARED,
+  rshared: MS_REC | MS_SHARED,
+  slave: MS_SLAVE,
+  rslave: MS_REC | MS_SLAVE,
+  unbindable: MS_UNBINDABLE,
+  runbindable: MS_REC | MS_UNBINDABLE,
 };
 
+const NS_FLAGS: Record<string, number> = {
+  ipc: CLONE_NEWIPC,
+  uts: CLONE_NEWUTS,
+  network: CLONE_NEWNET,
+  mount: CLONE_NEWNS,
+};
+
+/** What setupNamespaces leaves for later. */
+interface NamespaceResult {
+  /** The container has a network namespace of its own making (lo goes up). */
+  newNet: boolean;
+  /** A cgroup namespace to join by path after the cgroup join. */
+  cgroupFd?: number;
+}
+
 /**
- * Create or join the spec's namespaces (pid was made by the parent's spawn,
- * cgroup is unshared after the cgroup join). A `path` is joined with setns.
- * @returns whether the container has a network namespace of its own making.
+ * Create or join the spec's namespaces (pid was made or joined by the
+ * parent's spawn; cgroup comes after the cgroup join). A `path` is joined
+ * with setns — ipc, uts, net, then mnt (which needs unshare(CLONE_FS)) —
+ * the rest unshared. A mount namespace is always made when none is joined:
+ * the rootfs mounts must never reach the host's.
  */
-function setupNamespaces(kernel: Kernel, namespaces: LinuxNamespace[]): boolean {
-  let unshare = CLONE_NEWNS; // a mount namespace always: mounts never reach the host
-  let newNet = false;
+function setupNamespaces(kernel: Kernel, namespaces: LinuxNamespace[]): NamespaceResult {
+  let unshare = 0;
   const join: [number, number][] = [];
+  let cgroupFd: number | undefined;
   for (const ns of namespaces) {
+    if (ns.type === "cgroup" && ns.path) cgroupFd = openNsFd(ns.path);
     const flag = NS_FLAGS[ns.type];
     if (flag === undefined) continue;
     if (ns.path) join.push([openNsFd(ns.path), flag]);
-    else {
-      unshare |= flag;
-      if (ns.type === "network") newNet = true;
-    }
+    else unshare |= flag;
   }
+  const joinsMount = join.some(([, f]) => f === CLONE_NEWNS);
+  if (!joinsMount) unshare |= CLONE_NEWNS;
+  join.sort((a, b) => Number(a[1] === CLONE_NEWNS) - Number(b[1] === CLONE_NEWNS));
   try {
-    for (const [fd, flag] of join) kernel.setns(fd, flag);
+    for (const [fd, flag] of join) {
+      if (flag === CLONE_NEWNS) kernel.unshare(CLONE_FS); // setns(mnt) refuses a shared fs struct
+      kernel.setns(fd, flag);
+    }
   } finally {
     for (const [fd] of join) closeFd(fd);
   }
   kernel.unshare(unshare);
-  return newNet;
+  return { newNet: (unshare & CLONE_NEWNET) !== 0, cgroupFd };
 }
 
 /** Whether a bind source is a file (gets a file target) or a directory. */
@@ -113,9 +145,18 @@ function setupFilesystem(kernel: Kernel, init: InitSpec, beforePivot: () => void
   const spec = init.spec;
   const lin = spec.linux ?? {};
   const rootfs = spec.root!.path;
+  const propagation = lin.rootfsPropagation ? PROPAGATION[lin.rootfsPropagation] : undefined;
+  if (lin.rootfsPropagation && propagation === undefined) {
+    throw new TsboxError(`invalid linux.rootfsPropagation "${lin.rootfsPropagation}"`);
+  }
   const inp = {
     rootfs,
     overlay: init.overlay,
+    // runc: a shared (or unbindable) root starts as a slave of the host's — the rootfs must
+    // still be bound onto itself — and gets its mode after pivot_root
+    propagation: propagation && (propagation & (MS_SHARED | MS_UNBINDABLE))
+      ? MS_REC | MS_SLAVE
+      : propagation,
     devices: lin.devices ?? [],
     maskedPaths: lin.maskedPaths ?? [],
     readonlyPaths: lin.readonlyPaths ?? [],
@@ -137,6 +178,7 @@ function setupFilesystem(kernel: Kernel, init: InitSpec, beforePivot: () => void
   kernel.pivotRoot(".", ".");
   kernel.umount2(".", MNT_DETACH);
   kernel.chdir("/");
+  if (propagation !== undefined) kernel.mount(null, "/", null, propagation, null);
   if (spec.root?.readonly) {
     // only the root mount: volumes, tmpfs and the /etc binds stay writable, as in docker
     kernel.mount(null, "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY, null);
@@ -174,7 +216,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
   // the start gate lives in the runtime root: held now, reopened after pivot_root
   const gate = init.startGate ? openPath(init.startGate, O_PATH) : undefined;
 
-  const newNet = setupNamespaces(kernel, namespaces);
+  const { newNet, cgroupFd } = setupNamespaces(kernel, namespaces);
   send(fd, { type: "ns" });
   let state = "{}";
   if (init.holdAfterNs) {
@@ -207,7 +249,10 @@ function runInit(kernel: Kernel, fd: number): never | number {
   runHooksSync(kernel, "startContainer", spec.hooks?.startContainer, state);
 
   // the parent has put us in the container's cgroup: that becomes the namespace's root
-  if (namespaces.some((n) => n.type === "cgroup" && !n.path)) kernel.unshare(CLONE_NEWCGROUP);
+  if (cgroupFd !== undefined) {
+    kernel.setns(cgroupFd, CLONE_NEWCGROUP);
+    closeFd(cgroupFd);
+  } else if (namespaces.some((n) => n.type === "cgroup")) kernel.unshare(CLONE_NEWCGROUP);
   kernel.joinSessionKeyring(`_ses.${init.id}`);
   umask(p.user.umask ?? 0o022);
   if (slavePath) {

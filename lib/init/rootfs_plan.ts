@@ -20,6 +20,7 @@ import {
   MS_REMOUNT,
   S_IFBLK,
   S_IFCHR,
+  S_IFIFO,
 } from "../../ffi/consts.ts";
 import type { LinuxDevice } from "../oci/spec.ts";
 import { DEFAULT_DEVICES } from "../oci/defaults.ts";
@@ -185,7 +186,8 @@ function deviceSteps(path: string, d: LinuxDevice): Step[] {
     {
       op: "mknod",
       path,
-      mode: (d.type === "b" ? S_IFBLK : S_IFCHR) | (d.fileMode ?? 0o666),
+      mode: (d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR) |
+        (d.fileMode ?? 0o666),
       major: d.major,
       minor: d.minor,
     },

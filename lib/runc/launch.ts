@@ -28,7 +28,7 @@ import {
   INIT_FD_ENV,
   type InitSpec,
 } from "../container/init_spec.ts";
-import { spawnInNewPidNs } from "../container/pidns.ts";
+import { spawnInNewPidNs, spawnInPidNsAt } from "../container/pidns.ts";
 import { pidStartTime } from "../container/proc.ts";
 import { kill } from "../../ffi/process.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
@@ -139,8 +139,12 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       stdout: "inherit",
       stderr: "inherit",
     });
-    const newPidNs = (spec.linux?.namespaces ?? []).some((n) => n.type === "pid" && !n.path);
-    child = newPidNs ? spawnInNewPidNs(ctx.kernel, () => cmd.spawn()) : cmd.spawn();
+    const pidNs = (spec.linux?.namespaces ?? []).find((n) => n.type === "pid");
+    child = !pidNs
+      ? cmd.spawn()
+      : pidNs.path
+      ? spawnInPidNsAt(ctx.kernel, pidNs.path, () => cmd.spawn())
+      : spawnInNewPidNs(ctx.kernel, () => cmd.spawn());
     closeFd(childEnd);
     const pid = child.pid;
     record.pid = pid;
