@@ -136,3 +136,28 @@ export function memfdWithText(name: string, text: string): number {
   if (Number(libc().lseek(fd, 0n, 0)) < 0) throw syscallError("lseek", errno());
   return fd;
 }
+
+const WNOHANG = 1;
+
+/**
+ * Wait for child `pid`, polling (the event loop keeps running); after
+ * `timeoutMs` it is SIGKILLed and reaped, and undefined is returned.
+ */
+export async function waitChildTimeout(
+  pid: number,
+  timeoutMs?: number,
+): Promise<WaitStatus | undefined> {
+  const st = new Int32Array(1);
+  const end = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+  for (let delay = 1;; delay = Math.min(delay * 2, 50)) {
+    const r = libc().waitpid(pid, new Uint8Array(st.buffer), WNOHANG);
+    if (r === pid) return decodeStatus(st[0]);
+    if (r === -1 && errno() !== EINTR) throw syscallError("waitpid", errno(), String(pid));
+    if (Date.now() > end) {
+      libc().kill(pid, 9);
+      waitChildSync(pid);
+      return undefined;
+    }
+    await new Promise((res) => setTimeout(res, delay));
+  }
+}

@@ -10,7 +10,7 @@
 import type { Hook } from "./spec.ts";
 import { TsboxError } from "../errors.ts";
 import type { Kernel } from "../kernel.ts";
-import { memfdWithText, waitChildSync } from "../../ffi/spawn.ts";
+import { memfdWithText, waitChildSync, waitChildTimeout } from "../../ffi/spawn.ts";
 import { closeFd } from "../../ffi/fds.ts";
 
 function failed(kind: string, h: Hook, why: string): TsboxError {
@@ -19,45 +19,30 @@ function failed(kind: string, h: Hook, why: string): TsboxError {
 
 /**
  * Run `hooks` in order with `state` on stdin; the first failure throws.
+ * Spawned with posix_spawn so the hook gets its own argv[0] (dockerd's
+ * libnetwork-setkey hook is `/proc/PID/exe` re-executed by that name).
  * @throws {TsboxError} a hook exited non-zero, timed out or could not start.
  */
 export async function runHooks(
+  kernel: Kernel,
   kind: string,
   hooks: Hook[] | undefined,
   state: unknown,
 ): Promise<void> {
   for (const h of hooks ?? []) {
-    const cmd = new Deno.Command(h.path, {
-      args: (h.args ?? [h.path]).slice(1),
-      env: Object.fromEntries((h.env ?? []).map((e) => {
-        const i = e.indexOf("=");
-        return [e.slice(0, i), e.slice(i + 1)];
-      })),
-      clearEnv: true,
-      stdin: "piped",
-      stdout: "inherit",
-      stderr: "piped",
-    });
-    let child: Deno.ChildProcess;
+    const fd = memfdWithText("tsbox-hook-state", JSON.stringify(state));
+    let pid: number;
     try {
-      child = cmd.spawn();
+      pid = kernel.spawn(h.path, h.args ?? [h.path], h.env ?? [], { setsid: false, stdinFd: fd });
     } catch (err) {
       throw failed(kind, h, err instanceof Error ? err.message : String(err));
+    } finally {
+      closeFd(fd);
     }
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(JSON.stringify(state))).catch(() => {
-      // a hook that does not read stdin closes it: EPIPE is fine
-    });
-    await w.close().catch(() => {
-      // same: the hook may have exited already
-    });
-    const timer = h.timeout ? setTimeout(() => child.kill("SIGKILL"), h.timeout * 1000) : undefined;
-    const out = await child.output();
-    clearTimeout(timer);
-    if (!out.success) {
-      const err = new TextDecoder().decode(out.stderr).trim();
-      const why = out.signal ? `killed by ${out.signal}` : `exit status ${out.code}`;
-      throw failed(kind, h, err ? `${why}, stderr: ${err}` : why);
+    const st = await waitChildTimeout(pid, h.timeout ? h.timeout * 1000 : undefined);
+    if (st === undefined) throw failed(kind, h, `timed out after ${h.timeout}s`);
+    if (st.code !== 0) {
+      throw failed(kind, h, st.signal ? `killed by signal ${st.signal}` : `exit status ${st.code}`);
     }
   }
 }

@@ -158,8 +158,8 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       if (msg.type === "ns") {
         ctx.store.write(record);
         const state = ociState(record, "creating");
-        await runHooks("prestart", spec.hooks?.prestart, state);
-        await runHooks("createRuntime", spec.hooks?.createRuntime, state);
+        await runHooks(ctx.kernel, "prestart", spec.hooks?.prestart, state);
+        await runHooks(ctx.kernel, "createRuntime", spec.hooks?.createRuntime, state);
         sendMsg(
           parentEnd,
           encodeMsg({ type: "ns-done", state: JSON.stringify(ociState(record, "created")) }),

@@ -116,10 +116,12 @@ async function release(ctx: RuncContext, r: RuntimeRecord): Promise<void> {
   await died.catch(() => {}); // already reported by the race, if it lost
   Deno.removeSync(fifo);
   ctx.store.write({ ...r, started: true });
-  await runHooks("poststart", r.spec.hooks?.poststart, ociState(r, "running")).catch((err) => {
-    // runc: a poststart failure is logged, the container keeps running
-    console.error(`tsbox-runc: ${err instanceof Error ? err.message : err}`);
-  });
+  await runHooks(ctx.kernel, "poststart", r.spec.hooks?.poststart, ociState(r, "running")).catch(
+    (err) => {
+      // runc: a poststart failure is logged, the container keeps running
+      console.error(`tsbox-runc: ${err instanceof Error ? err.message : err}`);
+    },
+  );
 }
 
 /** `start ID`. */
@@ -195,9 +197,11 @@ export const del: RuncCommand = async (args, ctx) => {
   }
   await cg?.destroy({ kill: killPid });
   Deno.removeSync(ctx.store.dir(id), { recursive: true }); // state + fifo only, never a mount
-  await runHooks("poststop", r.spec.hooks?.poststop, ociState(r, "stopped")).catch((err) => {
-    console.error(`tsbox-runc: ${err instanceof Error ? err.message : err}`);
-  });
+  await runHooks(ctx.kernel, "poststop", r.spec.hooks?.poststop, ociState(r, "stopped")).catch(
+    (err) => {
+      console.error(`tsbox-runc: ${err instanceof Error ? err.message : err}`);
+    },
+  );
   return 0;
 };
 
