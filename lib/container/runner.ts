@@ -86,7 +86,7 @@ async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
     if (view.running || view.starting) {
       throw new ContainerError(`container ${id} is already running`, { exitCode: 1 });
     }
-    if (view.status === "removing") {
+    if (view.status === "removing" || view.status === "dead") {
       throw new ContainerError(`container ${id} is marked for removal and cannot be started`, {
         exitCode: 1,
       });
