@@ -267,6 +267,7 @@ export async function startContainer(
         exitCode: code,
         oomKilled: oom,
         error: initError?.message,
+        logError: log?.failure, // the log could not be written (full disk): said, not fatal
         startedAt: rec.state.startedAt,
         finishedAt: new Date().toISOString(),
       };
