@@ -59,8 +59,9 @@ export const main: Command = (args, ctx) => {
   const filters = parseFilters(list(p, "filter"));
   let last = bool(p, "latest") ? 1 : -1;
   if (str(p, "last") !== undefined) {
-    last = Number(str(p, "last"));
-    if (!Number.isInteger(last)) {
+    const text = str(p, "last")!;
+    last = Number(text);
+    if (!/^-?[0-9]+$/.test(text) || !Number.isSafeInteger(last)) {
       throw new UsageError(`invalid argument "${str(p, "last")}" for "-n, --last"`);
     }
   }
