@@ -28,13 +28,19 @@ function tracedPid(strace: number): number {
 }
 
 /**
- * Run `tsbox --root root …args` under `strace -f -o /dev/null <straceArgs>`,
+ * Run `tsbox --root root …args` under `strace [-f] -o /dev/null <straceArgs>`,
  * e.g. `["-e", "inject=rename:delay_enter=30000000"]`.
  */
-export function traced(root: string, args: string[], straceArgs: string[]): Traced {
+export function traced(
+  root: string,
+  args: string[],
+  straceArgs: string[],
+  opts: { follow?: boolean } = {},
+): Traced {
+  const follow = opts.follow ?? true; // false: only the main thread, where tsbox's JS (and FFI) runs
   const strace = new Deno.Command("strace", {
     args: [
-      "-f",
+      ...(follow ? ["-f"] : []),
       "-qq",
       "-o",
       "/dev/null",
