@@ -20,6 +20,7 @@ import { removeAnonymousVolumes } from "../../volumes/cleanup.ts";
 import { parseNetworkFlags, prepareNetwork } from "../net/mod.ts";
 import type { NetworkAttachment, NetworkOptions } from "../net/mod.ts";
 import { buildProcess } from "./process.ts";
+import { assertLayersPresent } from "./layer_check.ts";
 import { generateName, newId, validateName } from "./names.ts";
 import { type ContainerConfig, listContainers, STAGING_PREFIX } from "./store.ts";
 import type { ContainerSpec } from "./types.ts";
@@ -93,6 +94,7 @@ export async function createContainer(
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);
+  assertLayersPresent(image.ref, image.layerDirs);
   const process = buildProcess(spec, image.config);
   const specs = withImageVolumes(mountSpecs, Object.keys(image.config.Volumes ?? {}));
   await prepareNetwork(ctx.paths, netOpts);

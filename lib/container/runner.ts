@@ -37,6 +37,7 @@ import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
 import { drain, pumpPty, pumpStream } from "./log_pump.ts";
+import { assertLayersPresent } from "./layer_check.ts";
 
 /** Why a container did not get to exec its command. */
 export interface StartFailure {
@@ -110,6 +111,7 @@ async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
         exitCode: 1,
       });
     }
+    assertLayersPresent(rec.config.spec.image, rec.config.image.layerDirs);
     const config = await teardownContainer(ctx, rec.config);
     if (config !== rec.config) writeConfig(ctx.paths, config);
     const starting: LiveState = {
