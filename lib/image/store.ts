@@ -9,6 +9,7 @@
  */
 
 import type { Paths } from "../paths.ts";
+import { sweepPartials } from "./partials.ts";
 import { LinuxKernel } from "../../ffi/kernel.ts";
 import { ImageError, UsageError } from "../errors.ts";
 import { exists, readJsonIfExists, removeIfExists, withLock, writeJsonAtomic } from "../fsutil.ts";
@@ -329,7 +330,10 @@ export class ImageStore {
         deleted.push(r.id);
       }
       writeTags(this.layout, tags);
-      return { deleted, untagged, gc: collectGarbage(this.layout) };
+      const gc = collectGarbage(this.layout);
+      // downloads no pull will resume (a failed pull's leftovers) go too
+      gc.reclaimed += sweepPartials(this.layout.partialDir, this.paths.locks).reclaimed;
+      return { deleted, untagged, gc };
     });
   }
 

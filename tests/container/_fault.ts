@@ -101,12 +101,13 @@ export function names(dir: string): string[] {
 }
 
 /**
- * A `sizeMb` tmpfs mounted as a fresh state root with busybox seeded; the
+ * A `sizeMb` tmpfs mounted as a fresh state root with busybox seeded (unless `seed: false`); the
  * containers left in it are removed and it is unmounted afterwards.
  */
 export async function withTmpfsRoot(
   sizeMb: number,
   fn: (root: string) => Promise<void>,
+  opts: { seed?: boolean } = {},
 ): Promise<void> {
   const root = Deno.makeTempDirSync({ prefix: "tsbox-tmpfs-" });
   const mount = new Deno.Command("mount", {
@@ -114,7 +115,7 @@ export async function withTmpfsRoot(
   }).outputSync();
   if (!mount.success) throw new Error(new TextDecoder().decode(mount.stderr));
   try {
-    await seedBusybox(root);
+    if (opts.seed ?? true) await seedBusybox(root);
     await fn(root);
   } finally {
     freeDisk(root);
