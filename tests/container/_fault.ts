@@ -165,3 +165,78 @@ export function diskIsFull(root: string): boolean {
   }
   return false;
 }
+
+/** How a `stallAt` trial went. */
+export interface Stall {
+  /** False when the command finished before its `n`th call. */
+  stalled: boolean;
+  /** The process that was stalled and killed. */
+  pid: number;
+  /** pid of the CLI process (strace's child), to wait for it when it outlives the kill. */
+  cli: number;
+}
+
+/**
+ * Run the CLI under strace with the `n`th `syscall` of each traced process
+ * held after it returned; SIGKILL the first process held there (then end
+ * strace, so any other tracee runs on untraced). With `follow`, children
+ * (the monitor) are traced too.
+ */
+export async function stallAt(
+  root: string,
+  args: string[],
+  opts: { syscall: string; n: number; follow: boolean },
+): Promise<Stall> {
+  const out = Deno.makeTempFileSync({ prefix: "tsbox-strace-" });
+  try {
+    const strace = new Deno.Command("strace", {
+      args: [
+        ...(opts.follow ? ["-f"] : []),
+        "-qq",
+        "-o",
+        out,
+        "-e",
+        `trace=${opts.syscall}`,
+        "-e",
+        `inject=${opts.syscall}:delay_exit=60000000:when=${opts.n}`,
+        Deno.execPath(),
+        ...tsboxArgv(root, args),
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let exited = false;
+    const status = strace.status.then(() => (exited = true));
+    let line: string | undefined;
+    await until(`the ${opts.n}th ${opts.syscall} of tsbox ${args[0]}`, () => {
+      line = Deno.readTextFileSync(out).split("\n").find((l) => l.includes("(DELAYED)"));
+      return exited || line !== undefined;
+    });
+    if (!line) {
+      await status;
+      return { stalled: false, pid: 0, cli: 0 };
+    }
+    // read now, not at start: strace forks a short-lived probe child before its tracee
+    const cli = tracedPid(strace.pid);
+    const pid = opts.follow ? Number(line.split(/\s+/)[0]) : cli;
+    if (!(pid > 0)) throw new Error(`no pid for the held call: ${line} (cli ${cli})`);
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch (err) {
+      throw new Error(`kill ${pid} (${line}): ${err}`);
+    }
+    // a tracee held by strace dies only once strace lets go of it
+    try {
+      strace.kill("SIGKILL");
+    } catch (err) {
+      // it exited with its last tracee
+      if (!(err instanceof TypeError)) throw err;
+    }
+    await status;
+    await until(`pid ${pid} to die`, () => !isAlive(pid));
+    return { stalled: true, pid, cli };
+  } finally {
+    Deno.removeSync(out);
+  }
+}
