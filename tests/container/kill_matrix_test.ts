@@ -24,6 +24,9 @@ import {
 import { names, stallAt, until } from "./_fault.ts";
 import { isAlive } from "../run/_containers.ts";
 import { mountsUnder } from "../../lib/safe_remove.ts";
+import { readNetwork } from "../../lib/net/store.ts";
+import { networkInfoOf } from "../../lib/net/conflist.ts";
+import { pathsFor } from "../../lib/paths.ts";
 
 const DATA = "the named volume's data\n".repeat(1000);
 const sha = (s: string | Uint8Array) => createHash("sha256").update(s).digest("hex");
@@ -48,6 +51,9 @@ async function assertTruthfulPs(root: string): Promise<void> {
   }
 }
 
+/** Extra leak checks of a matrix (e.g. the network's), run after each cleanup. */
+let extraChecks: (what: string, ids: Set<string>) => void = () => {};
+
 /** One trial's aftermath: truthful ps, then one rm -f + system prune leaves nothing. */
 async function checkAndClean(root: string, what: string, seen: Set<string>): Promise<void> {
   await assertTruthfulPs(root);
@@ -61,6 +67,7 @@ async function checkAndClean(root: string, what: string, seen: Set<string>): Pro
   for (const id of seen) assertEquals(cgroupsOf(id), [], `${what}: cgroups of ${id}`);
   const data = Deno.readTextFileSync(`${root}/volumes/data/_data/f`);
   assertEquals(sha(data), sha(DATA), `${what}: the named volume's data changed`);
+  extraChecks(what, seen);
 }
 
 /**
@@ -125,6 +132,67 @@ Deno.test({
       for (const [k, n] of Object.entries(trials)) assert(n > 0, `${k}: no phase was hit`);
       const final = await tsbox(root, cli("ps -aq"));
       assertEquals(final.stdout, "");
+    });
+  },
+});
+
+/** Files under `dir` (recursive, relative), [] when missing. */
+function filesUnder(dir: string, prefix = ""): string[] {
+  return names(dir).flatMap((n) => {
+    const p = `${dir}/${n}`;
+    return Deno.statSync(p).isDirectory ? filesUnder(p, `${prefix}${n}/`) : [`${prefix}${n}`];
+  });
+}
+
+function run(cmd: string, args: string[]): string {
+  const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).outputSync();
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test({
+  name: "kill matrix: a run on the default bridge killed after each state change leaks no network",
+  ignore: !hasCommand("strace"),
+  fn: async () => {
+    await withSeededRoot(async (root) => {
+      try {
+        await ok(root, cli("volume create data"));
+        Deno.writeTextFileSync(`${root}/volumes/data/_data/f`, DATA);
+        await ok(root, cli("run --rm -v data:/data busybox true")); // warm cache, make the bridge
+        const list = readNetwork(pathsFor(root), "bridge");
+        assert(list, "the default network was created");
+        const bridge = networkInfoOf(list).bridge;
+        extraChecks = (what, ids) => {
+          const net = `${root}/networks`;
+          assertEquals(
+            names(`${net}/attachments`).filter((n) => n.endsWith(".json")),
+            [],
+            `${what}: attachment records left`,
+          );
+          assertEquals(names(`${net}/netns`), [], `${what}: netns pins left`);
+          const leases = filesUnder(`${net}/ipam`).filter((f) => /\/\d+\.\d+\.\d+\.\d+$/.test(f));
+          assertEquals(leases, [], `${what}: IP leases left`);
+          const veths = JSON.parse(run("ip", ["-j", "link", "show", "master", bridge]) || "[]");
+          assertEquals(veths.length, 0, `${what}: veths left on ${bridge}`);
+          const rules = run("iptables", ["-t", "nat", "-S"]) + run("iptables", ["-S"]);
+          for (const id of ids) {
+            assert(!rules.includes(id.slice(0, 12)), `${what}: iptables rules of ${id} left`);
+          }
+        };
+        const n = await matrix(
+          root,
+          "bridged run",
+          nothing,
+          cli("run -v data:/data busybox true"),
+          {
+            follow: false,
+          },
+        );
+        console.log("bridged run: killed after each of", n, "renames");
+        assert(n > 8, `only ${n} phases were hit`);
+      } finally {
+        extraChecks = () => {};
+        await tsbox(root, ["network", "rm", "bridge"]);
+      }
     });
   },
 });
