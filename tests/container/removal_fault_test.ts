@@ -7,7 +7,7 @@
  * with strace; the full disk is a small tmpfs. Requires root and strace.
  */
 
-import { hasCommand } from "../helpers/tsbox.ts";
+import { hasCommand, tsbox } from "../helpers/tsbox.ts";
 import {
   assert,
   assertEquals,
@@ -49,6 +49,9 @@ Deno.test({
       const ps = (await ok(root, cli("ps -a --no-trunc --format {{.ID}}_{{.State}}_{{.Status}}")))
         .stdout;
       assertEquals(ps, `${id}_dead_Dead\n`);
+      const start = await tsbox(root, ["start", id]);
+      assertEquals(start.code, 1, start.stderr);
+      assert(start.stderr.includes("marked for removal"), start.stderr);
       const pruned = (await ok(root, cli("container prune -f"))).stdout;
       assert(pruned.includes(id), pruned);
       assertEquals(names(`${root}/containers`), []);
