@@ -88,13 +88,20 @@ export function collectGarbage(layout: StoreLayout, opts: GcOptions = {}): GcRes
       removeIfExists(join(layout.layerDbDir, name));
     }
   }
+  // atomic-write temps of image records and tags left by a killed process
+  for (const dir of [layout.imageDir, layout.root]) {
+    for (const name of listNames(dir)) {
+      if (name.startsWith(TMP_PREFIX)) removeIfDead(join(dir, name), name);
+    }
+  }
   return result;
 }
 
 /**
- * Hidden entries are never content. Temp entries of dead processes and
- * gc trash are removed; others (a live process's, fsutil's atomic-write
- * temps) are left alone. True when `name` is such an entry.
+ * Hidden entries are never content. Temp entries of dead processes (their
+ * names carry the owner, fsutil's atomic-write temps too) and gc trash are
+ * removed; a live process's, or one without an owner, is left alone.
+ * True when `name` is such an entry.
  */
 function removeIfDead(path: string, name: string): boolean {
   if (!name.startsWith(".")) return false;

@@ -9,7 +9,6 @@
 import { tsboxArgv } from "../helpers/tsbox.ts";
 import { seedBusybox } from "../helpers/image_fixture.ts";
 import { tsbox } from "../helpers/tsbox.ts";
-import { isAlive } from "../run/_containers.ts";
 
 /** A CLI process running under strace. */
 export interface Traced {
@@ -17,7 +16,7 @@ export interface Traced {
   strace: Deno.ChildProcess;
   /** Collected output once it exited. */
   output: Promise<{ code: number; stdout: string; stderr: string }>;
-  /** SIGKILL the traced tsbox (not strace) and wait for strace to exit. */
+  /** SIGKILL the traced tsbox (not strace) and wait for strace to reap it and exit. */
   kill(): Promise<void>;
 }
 
@@ -29,7 +28,8 @@ function tracedPid(strace: number): number {
 
 /**
  * Run `tsbox --root root …args` under `strace [-f] -o /dev/null <straceArgs>`,
- * e.g. `["-e", "inject=rename:delay_enter=30000000"]`.
+ * e.g. `["-e", "inject=rename:delay_exit=5000000"]`: a delay of a few
+ * seconds, which `kill()` waits out (strace must reap its tracee).
  */
 export function traced(
   root: string,
@@ -68,15 +68,9 @@ export function traced(
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
       if (pid > 0) Deno.kill(pid, "SIGKILL");
-      // strace would sit out its injected delay before noticing: end it too
-      try {
-        strace.kill("SIGKILL");
-      } catch (err) {
-        // already exited
-        if (!(err instanceof TypeError)) throw err;
-      }
+      // strace reaps it once the injected delay is over (killing strace instead would leave
+      // an orphaned zombie: this host's PID 1 does not reap)
       await output;
-      if (pid > 0) await until(`traced pid ${pid} to die`, () => !isAlive(pid));
     },
   };
 }
@@ -166,27 +160,25 @@ export function diskIsFull(root: string): boolean {
   return false;
 }
 
-/** How a `stallAt` trial went. */
-export interface Stall {
+/** How a `killAt` trial went. */
+export interface KillTrial {
   /** False when the command finished before its `n`th call. */
-  stalled: boolean;
-  /** The process that was stalled and killed. */
-  pid: number;
-  /** pid of the CLI process (strace's child), to wait for it when it outlives the kill. */
-  cli: number;
+  killed: boolean;
+  /** The strace output line of the kill (`[pid] +++ killed by SIGKILL +++`). */
+  line?: string;
 }
 
 /**
- * Run the CLI under strace with the `n`th `syscall` of each traced process
- * held after it returned; SIGKILL the first process held there (then end
- * strace, so any other tracee runs on untraced). With `follow`, children
- * (the monitor) are traced too.
+ * Run the CLI under strace, which SIGKILLs it on entry to its `n`th
+ * `syscall` (before the call runs), and wait until strace exited (it
+ * reaps what it traced). With `follow`, children (the monitor) are traced
+ * too, and the first of them to make its `n`th call is the one killed.
  */
-export async function stallAt(
+export async function killAt(
   root: string,
   args: string[],
   opts: { syscall: string; n: number; follow: boolean },
-): Promise<Stall> {
+): Promise<KillTrial> {
   const out = Deno.makeTempFileSync({ prefix: "tsbox-strace-" });
   try {
     const strace = new Deno.Command("strace", {
@@ -198,7 +190,7 @@ export async function stallAt(
         "-e",
         `trace=${opts.syscall}`,
         "-e",
-        `inject=${opts.syscall}:delay_exit=60000000:when=${opts.n}`,
+        `inject=${opts.syscall}:signal=SIGKILL:when=${opts.n}`,
         Deno.execPath(),
         ...tsboxArgv(root, args),
       ],
@@ -206,36 +198,11 @@ export async function stallAt(
       stdout: "null",
       stderr: "null",
     }).spawn();
-    let exited = false;
-    const status = strace.status.then(() => (exited = true));
-    let line: string | undefined;
-    await until(`the ${opts.n}th ${opts.syscall} of tsbox ${args[0]}`, () => {
-      line = Deno.readTextFileSync(out).split("\n").find((l) => l.includes("(DELAYED)"));
-      return exited || line !== undefined;
-    });
-    if (!line) {
-      await status;
-      return { stalled: false, pid: 0, cli: 0 };
-    }
-    // read now, not at start: strace forks a short-lived probe child before its tracee
-    const cli = tracedPid(strace.pid);
-    const pid = opts.follow ? Number(line.split(/\s+/)[0]) : cli;
-    if (!(pid > 0)) throw new Error(`no pid for the held call: ${line} (cli ${cli})`);
-    try {
-      Deno.kill(pid, "SIGKILL");
-    } catch (err) {
-      throw new Error(`kill ${pid} (${line}): ${err}`);
-    }
-    // a tracee held by strace dies only once strace lets go of it
-    try {
-      strace.kill("SIGKILL");
-    } catch (err) {
-      // it exited with its last tracee
-      if (!(err instanceof TypeError)) throw err;
-    }
-    await status;
-    await until(`pid ${pid} to die`, () => !isAlive(pid));
-    return { stalled: true, pid, cli };
+    await strace.status;
+    const line = Deno.readTextFileSync(out).split("\n").find((l) =>
+      l.includes("+++ killed by SIGKILL")
+    );
+    return { killed: line !== undefined, line };
   } finally {
     Deno.removeSync(out);
   }

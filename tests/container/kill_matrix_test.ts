@@ -1,8 +1,8 @@
 /**
  * A SIGKILL after every state change of `run`, `run -d`, the monitor and
- * `rm -f`: the n-th rename(2) of the process (each state write, staging
- * or trash rename is one) is held by strace and the process killed there,
- * for n = 1, 2, … until the command finishes unheld; for `rm -f` also
+ * `rm -f`: strace SIGKILLs the process on entering its n-th rename(2) (each
+ * state write, staging or trash rename is one), for n = 1, 2, … until the
+ * command runs through; for `rm -f` also
  * after each of its first 16 rmdir(2) calls (cgroups, then the tree). After each kill `ps -a`
  * tells the truth (a container is running exactly when a process of it is
  * alive), one `rm -f` + `system prune -f` leaves no directory, cgroup,
@@ -21,8 +21,7 @@ import {
   processesUsing,
   withSeededRoot,
 } from "./_lifecycle.ts";
-import { names, stallAt, until } from "./_fault.ts";
-import { isAlive } from "../run/_containers.ts";
+import { killAt, names, until } from "./_fault.ts";
 import { mountsUnder } from "../../lib/safe_remove.ts";
 import { readNetwork } from "../../lib/net/store.ts";
 import { networkInfoOf } from "../../lib/net/conflist.ts";
@@ -85,10 +84,9 @@ async function matrix(
   const syscall = opts.syscall ?? "rename";
   for (let n = 1;; n++) {
     await prepare();
-    const r = await stallAt(root, args, { syscall, n, follow: opts.follow });
-    if (r.cli) await until(`${what} #${n}: the CLI to exit`, () => !isAlive(r.cli));
-    await checkAndClean(root, `${what} killed at ${syscall} #${n}`, seen);
-    if (!r.stalled || n === opts.max) return r.stalled ? n : n - 1;
+    const r = await killAt(root, args, { syscall, n, follow: opts.follow });
+    await checkAndClean(root, `${what} killed before ${syscall} #${n}`, seen);
+    if (!r.killed || n === opts.max) return r.killed ? n : n - 1;
     assert(n < 40, `${what}: no end to its ${syscall} calls`);
   }
 }

@@ -20,10 +20,10 @@ import {
 import { diskIsFull, fillDisk, freeDisk, names, traced, until, withTmpfsRoot } from "./_fault.ts";
 
 const ignore = !hasCommand("strace");
-/** Delay every rename(2) after it completed: the kill lands right after the first one. */
-const STALL_AFTER_RENAME = ["-e", "trace=rename", "-e", "inject=rename:delay_exit=60000000"];
-/** Delay every rename(2) before it runs. */
-const STALL_BEFORE_RENAME = ["-e", "trace=rename", "-e", "inject=rename:delay_enter=60000000"];
+/** Hold every rename(2) 5 s after it completed: the kill lands right after the first one. */
+const STALL_AFTER_RENAME = ["-e", "trace=rename", "-e", "inject=rename:delay_exit=5000000"];
+/** Hold every rename(2) 5 s before it runs. */
+const STALL_BEFORE_RENAME = ["-e", "trace=rename", "-e", "inject=rename:delay_enter=5000000"];
 
 Deno.test({
   name: "rm -f: a remover killed after its first step leaves a Dead container prune removes",

@@ -76,7 +76,7 @@ Deno.test({
         const run = traced(
           root,
           ["run", "--name", "pinned", "busybox", "sleep", "60"],
-          ["-e", "trace=mount", "-e", "inject=mount:delay_exit=60000000"],
+          ["-e", "trace=mount", "-e", "inject=mount:delay_exit=5000000"],
           { follow: false },
         );
         try {
