@@ -109,3 +109,12 @@ export function pruneVolumes(paths: Paths, all: boolean): { removed: string[]; r
     return { removed, reclaimed };
   });
 }
+
+/**
+ * Remove what interrupted volume creates/removals left (`.new-*`,
+ * `.trash-*`), under the store lock; for `system prune` without
+ * `--volumes`, which removes no volume. Requires root.
+ */
+export function sweepVolumeLeftovers(paths: Paths): void {
+  withVolumesLock(paths, () => sweepLeftoversLocked(paths));
+}

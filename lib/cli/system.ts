@@ -11,7 +11,7 @@ import { UsageError } from "../errors.ts";
 import { humanSize } from "../image/format.ts";
 import { familiarName, parseReference } from "../image/reference.ts";
 import { ImageStore } from "../image/store.ts";
-import { pruneVolumes } from "../../volumes/cleanup.ts";
+import { pruneVolumes, sweepVolumeLeftovers } from "../../volumes/cleanup.ts";
 import { pruneContainers } from "../container/prune.ts";
 import { confirm } from "../container/confirm.ts";
 
@@ -55,6 +55,7 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
   if (c.deleted.length) console.log(["Deleted Containers:", ...c.deleted, ""].join("\n"));
   await (await import("./network.ts")).main(["prune", "-f"], ctx);
   let reclaimed = c.reclaimed;
+  sweepVolumeLeftovers(ctx.paths); // a killed `volume rm` or create: never a volume
   if (volumes) {
     const v = pruneVolumes(ctx.paths, false);
     if (v.removed.length) console.log(["Deleted Volumes:", ...v.removed, ""].join("\n"));
