@@ -85,6 +85,8 @@ export async function downloadBlob(
         } catch (err) {
           // cancelled by the caller (another layer failed): not worth a retry
           if (opts.signal?.aborted) {
+            // it failed writing locally (a full disk): a partial kept to resume only holds space
+            if (causedLocally(opts.signal.reason)) removeIfExists(partial);
             throw new ImageError(`download of ${desc.digest} cancelled`, { cause: err });
           }
           throw err;
@@ -177,6 +179,14 @@ function localWriteError(err: unknown): string | undefined {
   const code = (err as { code?: string })?.code;
   const local = ["ENOSPC", "EDQUOT", "EIO", "EFBIG", "EROFS"];
   return code && local.includes(code) ? (err as Error).message : undefined;
+}
+
+/** True when `err` or one of its causes is a local write error. */
+function causedLocally(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as Error).cause, depth++) {
+    if (localWriteError(e)) return true;
+  }
+  return false;
 }
 
 /** Append the body to `partial`, hashing and counting; verify at the end. */
