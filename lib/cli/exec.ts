@@ -20,6 +20,7 @@ Options:
   -e, --env K=V          set environment variables
       --env-file FILE    read environment variables from a file
   -i, --interactive      keep STDIN open
+      --privileged       give the command every capability
   -t, --tty              allocate a pseudo-TTY
   -u, --user USER        user name or uid (format: <name|uid>[:<group|gid>])
   -w, --workdir DIR      working directory inside the container`;
@@ -63,6 +64,7 @@ export const main: Command = async (args, ctx) => {
       tty: bool(p, "tty"),
       interactive: bool(p, "interactive"),
       detach: bool(p, "detach"),
+      privileged: bool(p, "privileged"),
     })
   );
 };

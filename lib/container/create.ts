@@ -26,6 +26,8 @@ import { type ContainerConfig, listContainers, STAGING_PREFIX } from "./store.ts
 import type { ContainerSpec } from "./types.ts";
 import { withLock, writeJsonAtomic } from "../fsutil.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
+import { containerSecurity } from "../security/container.ts";
+import { cachedSeccomp } from "../seccomp/cache.ts";
 
 /** What `config.network` holds. */
 export interface NetworkRecord {
@@ -77,9 +79,7 @@ export async function createContainer(
   if (spec.hostname !== undefined && !HOSTNAME_RE.test(spec.hostname)) {
     throw new UsageError(`invalid hostname format: ${spec.hostname}`);
   }
-  const resources = parseResourceFlags(spec.resources, hostInfo());
   const cgroups = openCgroups();
-  cgroups.validate(resources);
   const mountSpecs = parseMountFlags({
     volume: spec.volumes,
     mount: spec.mounts,
@@ -91,6 +91,17 @@ export async function createContainer(
     dns: spec.dns,
     addHost: spec.addHost,
   });
+  const security = containerSecurity(spec.security, {
+    ownNetns: netOpts.mode !== "host",
+    cgroupV2: cgroups.version === 2,
+  });
+  const resources = {
+    ...parseResourceFlags(spec.resources, hostInfo()),
+    devices: security.linux.deviceRules,
+  };
+  cgroups.validate(resources);
+  // compiles (and caches) the filter now: a profile libseccomp refuses fails before anything exists
+  if (security.linux.seccomp) cachedSeccomp(ctx.paths, security.linux.seccomp);
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);
@@ -135,6 +146,7 @@ export async function createContainer(
         resources,
         network: { opts: netOpts } satisfies NetworkRecord,
         stopSignal: image.config.StopSignal,
+        security,
       };
       writeJsonAtomic(join(staging, "state.json"), { status: "created", pid: 0 });
       writeJsonAtomic(join(staging, "config.json"), config);

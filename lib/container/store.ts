@@ -15,6 +15,7 @@ import { containerDir } from "../paths.ts";
 import type { ContainerSpec, ContainerState, ProcessSpec } from "./types.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
 import { ContainerError } from "../errors.ts";
+import type { SecuritySettings } from "../security/types.ts";
 
 /** `config.json`: what the container is. */
 export interface ContainerConfig {
@@ -40,6 +41,8 @@ export interface ContainerConfig {
   network?: unknown;
   /** Image StopSignal, if any. */
   stopSignal?: string;
+  /** Capabilities, seccomp, masks, devices… as OCI fields (lib/security). */
+  security: SecuritySettings;
 }
 
 /** The process removing a container (from its trash name). */

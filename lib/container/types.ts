@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { SecurityFlags } from "../security/settings.ts";
+
 /** The run request, after flag parsing, before the image is merged in. */
 export interface ContainerSpec {
   /** Image reference as typed by the user. */
@@ -47,6 +49,8 @@ export interface ContainerSpec {
   dns: string[];
   /** `--add-host`. */
   addHost: string[];
+  /** Security flags, raw (lib/security validates them). */
+  security: SecurityFlags;
 }
 
 /** The process the init will execve, fully resolved. */
