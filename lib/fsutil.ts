@@ -12,11 +12,27 @@ export function writeJsonAtomic(path: string, data: unknown, mode = 0o644): void
   writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(data, null, 2) + "\n"), mode);
 }
 
-/** Write bytes atomically (temp file in the same dir, fsync-free rename). */
+let tmpOwner: string | undefined;
+
+/**
+ * `<pid>.<starttime>` of this process, as temp names carry it: a GC can
+ * then tell a dead writer's leftover from a live writer's work.
+ */
+function selfTag(): string {
+  if (tmpOwner) return tmpOwner;
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  return tmpOwner = `${Deno.pid}.${start}`;
+}
+
+/**
+ * Write bytes atomically (temp file `.tmp-<pid>.<starttime>-<uuid>` in the
+ * same dir, fsync-free rename).
+ */
 export function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o644): void {
   const dir = dirname(path);
   Deno.mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.tmp-${crypto.randomUUID()}`);
+  const tmp = join(dir, `.tmp-${selfTag()}-${crypto.randomUUID()}`);
   try {
     Deno.writeFileSync(tmp, bytes, { mode });
     Deno.renameSync(tmp, path);

@@ -8,7 +8,13 @@
 
 import type { Paths } from "../lib/paths.ts";
 import { VolumeError } from "../lib/errors.ts";
-import { deleteVolumeLocked, readVolume, sweepLeftoversLocked, withVolumesLock } from "./store.ts";
+import {
+  deleteVolumeLocked,
+  isBrokenVolume,
+  readVolume,
+  sweepLeftoversLocked,
+  withVolumesLock,
+} from "./store.ts";
 import { listVolumes } from "./store.ts";
 import { treeSize } from "./size.ts";
 import { volumeUsers } from "./usage.ts";
@@ -36,6 +42,11 @@ export function removeAnonymousVolumes(
     const removed: string[] = [];
     const failed: string[] = [];
     for (const name of names) {
+      if (isBrokenVolume(paths, name)) {
+        // its metadata is unreadable: left for an explicit `volume rm`, never guessed at
+        console.error(`tsbox: warning: keeping volume ${name}: its metadata is corrupt`);
+        continue;
+      }
       const info = readVolume(paths, name);
       if (!info || !info.meta.Anonymous || users.has(name)) continue;
       try {
@@ -62,7 +73,8 @@ export function removeAnonymousVolumes(
  */
 export function removeVolume(paths: Paths, name: string, force = false): boolean {
   return withVolumesLock(paths, () => {
-    if (!readVolume(paths, name)) {
+    // a volume whose metadata is corrupt is still removed by its name
+    if (!isBrokenVolume(paths, name) && !readVolume(paths, name)) {
       if (force) return false;
       throw new VolumeError(`No such volume: ${name}`);
     }
@@ -96,4 +108,13 @@ export function pruneVolumes(paths: Paths, all: boolean): { removed: string[]; r
     }
     return { removed, reclaimed };
   });
+}
+
+/**
+ * Remove what interrupted volume creates/removals left (`.new-*`,
+ * `.trash-*`), under the store lock; for `system prune` without
+ * `--volumes`, which removes no volume. Requires root.
+ */
+export function sweepVolumeLeftovers(paths: Paths): void {
+  withVolumesLock(paths, () => sweepLeftoversLocked(paths));
 }

@@ -44,11 +44,12 @@ function infoOf(dir: string, meta: VolumeMeta): VolumeInfo {
 export function readVolume(paths: Paths, name: string): VolumeInfo | undefined {
   if (!isValidVolumeName(name)) return undefined;
   const dir = volumeDir(paths, name);
-  let meta: VolumeMeta | undefined;
-  try {
-    meta = readJsonIfExists<VolumeMeta>(join(dir, META_FILE));
-  } catch (err) {
-    throw new VolumeError(`volume ${name}: unreadable ${META_FILE}`, { cause: err, path: dir });
+  const meta = readMeta(dir);
+  if (typeof meta === "string") {
+    throw new VolumeError(`volume ${name}: corrupt ${join(dir, META_FILE)}: ${meta}`, {
+      path: dir,
+      hint: `remove it: tsbox volume rm ${name}`,
+    });
   }
   if (meta) return infoOf(dir, meta);
   try {
@@ -62,7 +63,30 @@ export function readVolume(paths: Paths, name: string): VolumeInfo | undefined {
   });
 }
 
-/** All volumes in the store, sorted by name (leftover dot-dirs are skipped). */
+/** The metadata in `dir`; undefined when missing; a string saying why when unreadable. */
+function readMeta(dir: string): VolumeMeta | undefined | string {
+  let meta: VolumeMeta | undefined;
+  try {
+    meta = readJsonIfExists<VolumeMeta>(join(dir, META_FILE));
+  } catch (err) {
+    if (err instanceof SyntaxError) return err.message;
+    throw err;
+  }
+  if (meta === undefined) return undefined;
+  if (!meta || typeof meta !== "object" || typeof meta.Name !== "string" || !meta.Labels) {
+    return "not volume metadata";
+  }
+  return meta;
+}
+
+// Broken volumes already warned about by this process (one warning each).
+const warned = new Set<string>();
+
+/**
+ * All volumes in the store, sorted by name (leftover dot-dirs are skipped).
+ * A volume whose metadata is unreadable is skipped with a one-line warning
+ * naming it and the way to remove it (`volume rm NAME`).
+ */
 export function listVolumes(paths: Paths): VolumeInfo[] {
   let entries: Deno.DirEntry[];
   try {
@@ -74,10 +98,27 @@ export function listVolumes(paths: Paths): VolumeInfo[] {
   const out: VolumeInfo[] = [];
   for (const e of entries) {
     if (!e.isDirectory || !isValidVolumeName(e.name)) continue;
-    const meta = readJsonIfExists<VolumeMeta>(join(paths.volumes, e.name, META_FILE));
-    if (meta) out.push(infoOf(join(paths.volumes, e.name), meta));
+    const dir = join(paths.volumes, e.name);
+    const meta = readMeta(dir);
+    if (typeof meta === "string") {
+      if (!warned.has(dir)) {
+        warned.add(dir);
+        console.error(
+          `tsbox: warning: skipping volume ${e.name}: corrupt ${
+            join(dir, META_FILE)
+          }: ${meta} (remove it: tsbox volume rm ${e.name})`,
+        );
+      }
+      continue;
+    }
+    if (meta) out.push(infoOf(dir, meta));
   }
   return out.sort((a, b) => a.meta.Name.localeCompare(b.meta.Name));
+}
+
+/** True when volume `name` exists but its metadata cannot be read. */
+export function isBrokenVolume(paths: Paths, name: string): boolean {
+  return isValidVolumeName(name) && typeof readMeta(volumeDir(paths, name)) === "string";
 }
 
 /** What to create. */

@@ -10,6 +10,7 @@ import { bool, list, parseFlags, str } from "./flags.ts";
 import { ImageError, UsageError } from "../errors.ts";
 import { ImageStore } from "../image/store.ts";
 import { importRootfs } from "../image/import_rootfs.ts";
+import { namedArchiveError } from "../image/tar_read.ts";
 import { applyChanges } from "../image/changes.ts";
 import { formatReference, parseReference } from "../image/reference.ts";
 
@@ -72,6 +73,8 @@ export const main: Command = async (args, ctx) => {
     names,
     config,
     comment,
+  }).catch((err) => {
+    throw namedArchiveError(`import ${source === "-" ? "stdin" : source}`, err);
   });
   console.log(image.id);
   return 0;

@@ -10,6 +10,7 @@ import { bool, parseFlags, str } from "./flags.ts";
 import { ImageError, UsageError } from "../errors.ts";
 import { ImageStore } from "../image/store.ts";
 import { loadArchive } from "../image/archive_load.ts";
+import { namedArchiveError } from "../image/tar_read.ts";
 import { familiarName, parseReference } from "../image/reference.ts";
 
 const HELP = `Usage: tsbox load [OPTIONS]
@@ -58,7 +59,10 @@ export const main: Command = async (args, ctx) => {
     throw new UsageError(`"load" accepts no arguments`, { hint: "use -i FILE" });
   }
   const { src, what } = openInput(str(p, "input"));
-  const loaded = await loadArchive(new ImageStore(ctx.paths, ctx.kernel), src, what);
+  const loaded = await loadArchive(new ImageStore(ctx.paths, ctx.kernel), src, what)
+    .catch((err) => {
+      throw namedArchiveError(what, err);
+    });
   if (!bool(p, "quiet")) {
     for (const img of loaded) {
       if (!img.names.length) console.log(`Loaded image ID: ${img.id}`);

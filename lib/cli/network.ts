@@ -194,7 +194,18 @@ async function rm(args: string[], ctx: CliContext): Promise<number> {
 }
 
 async function prune(args: string[], ctx: CliContext): Promise<number> {
-  parseFlags(args, [{ name: "force", short: "f", type: "bool" }, { name: "filter", type: "list" }]);
+  const p = parseFlags(args, [
+    { name: "force", short: "f", type: "bool" },
+    { name: "filter", type: "list" },
+  ]);
+  if (p.positionals.length) {
+    throw new UsageError(`"network prune" accepts no arguments`, {
+      hint: "Usage: tsbox network prune [-f]",
+    });
+  }
+  if (list(p, "filter").length) {
+    throw new UsageError("network prune: --filter is not supported"); // pruning all instead would be worse
+  }
   const removed: string[] = [];
   for (const l of listNetworks(ctx.paths)) {
     if (l.name === DEFAULT_NETWORK || networkUsers(ctx.paths, l.name).length) continue;

@@ -8,8 +8,15 @@ import type { Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
 import { UsageError } from "../errors.ts";
 import { table } from "../image/format.ts";
-import { listContainers } from "../container/store.ts";
-import { HEADERS, matchFilters, parseFilters, psRow } from "../container/ps_view.ts";
+import { scanContainers } from "../container/store.ts";
+import {
+  brokenRow,
+  HEADERS,
+  matchFilters,
+  parseFilters,
+  type PsRow,
+  psRow,
+} from "../container/ps_view.ts";
 import { renderTemplate } from "../container/template.ts";
 
 const USAGE = `Usage: tsbox ps [OPTIONS]
@@ -52,8 +59,9 @@ export const main: Command = (args, ctx) => {
   const filters = parseFilters(list(p, "filter"));
   let last = bool(p, "latest") ? 1 : -1;
   if (str(p, "last") !== undefined) {
-    last = Number(str(p, "last"));
-    if (!Number.isInteger(last)) {
+    const text = str(p, "last")!;
+    last = Number(text);
+    if (!/^-?[0-9]+$/.test(text) || !Number.isSafeInteger(last)) {
       throw new UsageError(`invalid argument "${str(p, "last")}" for "-n, --last"`);
     }
   }
@@ -61,11 +69,19 @@ export const main: Command = (args, ctx) => {
   const all = bool(p, "all") || filters.has("status") || filters.has("exited") || last > 0;
   const noTrunc = bool(p, "no-trunc");
   const now = Date.now();
-  let rows = listContainers(ctx.paths)
+  const scan = scanContainers(ctx.paths);
+  let rows: { row: PsRow }[] = scan.records
     .sort((a, b) => Date.parse(b.config.created) - Date.parse(a.config.created))
     .map((rec) => ({ rec, row: psRow(rec, noTrunc, now) }))
     .filter(({ rec, row }) => (all || row.State === "running") && matchFilters(rec, row, filters));
   if (last > 0) rows = rows.slice(0, last);
+  // a record that cannot be read is listed as such (with the bad file) by -a, and by id filters
+  const broken = scan.broken.map((b) => ({ b, row: brokenRow(b, noTrunc) })).filter(({ b, row }) =>
+    all && last <= 0 && [...filters.keys()].every((k) => k === "id" || k === "status") &&
+    (filters.get("id") ?? [""]).some((v) => b.id.includes(v)) &&
+    (filters.get("status") ?? [row.State]).includes(row.State)
+  );
+  rows = [...rows, ...broken];
 
   const out: string[] = [];
   const fmt = str(p, "format");

@@ -7,7 +7,8 @@ import type { Command } from "./context.ts";
 import { bool, parseFlags } from "./flags.ts";
 import { UsageError } from "../errors.ts";
 import { findContainer, NoSuchContainer } from "../container/lookup.ts";
-import { removeContainer } from "../container/remove.ts";
+import { removeBroken, removeContainer } from "../container/remove.ts";
+import { CorruptContainer } from "../container/store.ts";
 import { forEachRef } from "../container/cli_report.ts";
 
 const USAGE = `Usage: tsbox rm [OPTIONS] CONTAINER [CONTAINER...]
@@ -37,7 +38,15 @@ export const main: Command = async (args, ctx) => {
   return await forEachRef(
     p.positionals,
     async (ref) => {
-      const rec = findContainer(ctx.paths, ref);
+      let rec;
+      try {
+        rec = findContainer(ctx.paths, ref);
+      } catch (err) {
+        // an unreadable record is torn down by its id
+        if (!(err instanceof CorruptContainer)) throw err;
+        await removeBroken(ctx, err.broken, force);
+        return ref;
+      }
       await removeContainer(ctx, rec, { force, volumes: bool(p, "volumes") });
       return ref;
     },

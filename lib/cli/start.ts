@@ -7,13 +7,13 @@
 
 import type { Command } from "./context.ts";
 import { bool, parseFlags } from "./flags.ts";
-import { UsageError } from "../errors.ts";
+import { ContainerError, UsageError } from "../errors.ts";
 import { findContainer } from "../container/lookup.ts";
 import { liveView } from "../container/live.ts";
 import { startDetached } from "../container/detach.ts";
 import { startContainer } from "../container/runner.ts";
 import { removeContainer } from "../container/remove.ts";
-import { readContainer } from "../container/store.ts";
+import { type ContainerRecord, readContainer } from "../container/store.ts";
 import { daemonError, forEachRef } from "../container/cli_report.ts";
 
 const USAGE = `Usage: tsbox start [OPTIONS] CONTAINER [CONTAINER...]
@@ -23,6 +23,15 @@ Start one or more stopped containers
 Options:
   -a, --attach        attach STDOUT/STDERR (run in the foreground) and forward signals
   -i, --interactive   attach container's STDIN`;
+
+/** `rec`, unless it is being (or was half) removed: that one is refused as docker does. */
+function startable(rec: ContainerRecord): ContainerRecord {
+  if (!rec.remover) return rec;
+  throw new ContainerError(
+    `container ${rec.config.id} is marked for removal and cannot be started`,
+    { exitCode: 1 },
+  );
+}
 
 /** `tsbox start`. */
 export const main: Command = async (args, ctx) => {
@@ -44,7 +53,7 @@ export const main: Command = async (args, ctx) => {
       throw new UsageError("you cannot start and attach multiple containers at once");
     }
     return await daemonError(async () => {
-      const rec = findContainer(ctx.paths, p.positionals[0]);
+      const rec = startable(findContainer(ctx.paths, p.positionals[0]));
       if (liveView(rec).running) return 0; // docker: attaching to a running one; we only report
       const id = rec.config.id;
       try {
@@ -58,7 +67,7 @@ export const main: Command = async (args, ctx) => {
     });
   }
   return await forEachRef(p.positionals, async (ref) => {
-    const rec = findContainer(ctx.paths, ref);
+    const rec = startable(findContainer(ctx.paths, ref));
     const v = liveView(rec);
     if (!v.running && !v.starting) await startDetached(ctx, rec.config.id);
     return ref;

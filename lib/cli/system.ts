@@ -6,12 +6,12 @@
  */
 
 import type { CliContext, Command } from "./context.ts";
-import { bool, parseFlags } from "./flags.ts";
+import { bool, list, parseFlags } from "./flags.ts";
 import { UsageError } from "../errors.ts";
 import { humanSize } from "../image/format.ts";
 import { familiarName, parseReference } from "../image/reference.ts";
 import { ImageStore } from "../image/store.ts";
-import { pruneVolumes } from "../../volumes/cleanup.ts";
+import { pruneVolumes, sweepVolumeLeftovers } from "../../volumes/cleanup.ts";
 import { pruneContainers } from "../container/prune.ts";
 import { confirm } from "../container/confirm.ts";
 
@@ -44,6 +44,9 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
     { name: "filter", type: "list" },
   ]);
   if (p.positionals.length) throw new UsageError(`"system prune" accepts no arguments`);
+  if (list(p, "filter").length) {
+    throw new UsageError("system prune: --filter is not supported"); // pruning all instead would be worse
+  }
   const all = bool(p, "all");
   const volumes = bool(p, "volumes");
   if (!bool(p, "force") && !(await confirm(warning(all, volumes)))) return 0;
@@ -52,6 +55,7 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
   if (c.deleted.length) console.log(["Deleted Containers:", ...c.deleted, ""].join("\n"));
   await (await import("./network.ts")).main(["prune", "-f"], ctx);
   let reclaimed = c.reclaimed;
+  sweepVolumeLeftovers(ctx.paths); // a killed `volume rm` or create: never a volume
   if (volumes) {
     const v = pruneVolumes(ctx.paths, false);
     if (v.removed.length) console.log(["Deleted Volumes:", ...v.removed, ""].join("\n"));

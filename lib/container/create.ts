@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import type { CliContext } from "../cli/context.ts";
-import { containerDir } from "../paths.ts";
+import { containerDir, type Paths } from "../paths.ts";
 import { ImageError, TsboxError, UsageError } from "../errors.ts";
 import { ImageStore } from "../image/store.ts";
 import type { ResolvedImage } from "../image/types.ts";
@@ -20,10 +20,11 @@ import { removeAnonymousVolumes } from "../../volumes/cleanup.ts";
 import { parseNetworkFlags, prepareNetwork } from "../net/mod.ts";
 import type { NetworkAttachment, NetworkOptions } from "../net/mod.ts";
 import { buildProcess } from "./process.ts";
+import { assertLayersPresent } from "./layer_check.ts";
 import { generateName, newId, validateName } from "./names.ts";
-import { type ContainerConfig, listContainers, writeConfig, writeState } from "./store.ts";
+import { type ContainerConfig, listContainers, STAGING_PREFIX } from "./store.ts";
 import type { ContainerSpec } from "./types.ts";
-import { withLock } from "../fsutil.ts";
+import { withLock, writeJsonAtomic } from "../fsutil.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 import { containerSecurity } from "../security/container.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
@@ -104,6 +105,7 @@ export async function createContainer(
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);
+  assertLayersPresent(image.ref, image.layerDirs);
   const process = buildProcess(spec, image.config);
   const specs = withImageVolumes(mountSpecs, Object.keys(image.config.Volumes ?? {}));
   await prepareNetwork(ctx.paths, netOpts);
@@ -111,7 +113,9 @@ export async function createContainer(
   // 3. id, name, dirs, volumes, record — under the name lock so names stay unique
   const id = newId();
   const dir = containerDir(ctx.paths, id);
-  return await withLock(join(ctx.paths.locks, "names.lock"), () => {
+  // built under a staging name, made visible by one rename: a kill leaves no half container
+  const staging = join(ctx.paths.containers, `${STAGING_PREFIX}${id}`);
+  return await withLock(namesLock(ctx.paths), () => {
     const taken = new Set(listContainers(ctx.paths).map((c) => c.config.name));
     if (spec.name !== undefined && taken.has(spec.name)) {
       const other = listContainers(ctx.paths).find((c) => c.config.name === spec.name)!;
@@ -122,11 +126,12 @@ export async function createContainer(
     const name = spec.name ?? generateName(taken);
     let mounts: unknown[] = [];
     try {
-      Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      Deno.mkdirSync(ctx.paths.containers, { recursive: true, mode: 0o700 });
+      Deno.mkdirSync(staging, { mode: 0o700 });
       for (const d of ["upper", "work", "merged"]) {
-        Deno.mkdirSync(join(dir, d));
+        Deno.mkdirSync(join(staging, d));
         // the overlay root takes upper's mode: 0755 as in images, or non-root users cannot traverse /
-        Deno.chmodSync(join(dir, d), 0o755);
+        Deno.chmodSync(join(staging, d), 0o755);
       }
       mounts = prepareMounts(ctx.paths, id, specs);
       const config: ContainerConfig = {
@@ -143,13 +148,44 @@ export async function createContainer(
         stopSignal: image.config.StopSignal,
         security,
       };
-      writeState(ctx.paths, id, { status: "created", pid: 0 });
-      writeConfig(ctx.paths, config); // last: a dir without config.json is never listed
+      writeJsonAtomic(join(staging, "state.json"), { status: "created", pid: 0 });
+      writeJsonAtomic(join(staging, "config.json"), config);
+      Deno.renameSync(staging, dir);
       return config;
     } catch (err) {
       removeAnonymousVolumes(ctx.paths, mounts, id);
-      safeRemoveTree(ctx.kernel, dir);
+      safeRemoveTree(ctx.kernel, staging);
       throw err;
     }
+  });
+}
+
+/** The lock every create holds while it builds a container (names stay unique). */
+function namesLock(paths: Paths): string {
+  return join(paths.locks, "names.lock");
+}
+
+/**
+ * Delete staging directories of creates that were killed. Holds the names
+ * lock, which every create holds while its staging dir exists, so no
+ * create in progress is touched; never deletes through a mount.
+ * @returns how many were deleted.
+ */
+export async function sweepStaging(ctx: CliContext): Promise<number> {
+  return await withLock(namesLock(ctx.paths), () => {
+    let n = 0;
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(ctx.paths.containers)];
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return 0; // no container was ever created
+      throw err;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory || !e.name.startsWith(STAGING_PREFIX)) continue;
+      safeRemoveTree(ctx.kernel, join(ctx.paths.containers, e.name));
+      n++;
+    }
+    return n;
   });
 }

@@ -8,7 +8,7 @@
  */
 
 import type { ContainerState } from "./types.ts";
-import type { ContainerRecord } from "./store.ts";
+import type { ContainerRecord, Remover } from "./store.ts";
 import { isSameProcess } from "./proc.ts";
 
 /** state.json as the lifecycle code writes it (extra fields beside `ContainerState`). */
@@ -22,7 +22,8 @@ export const UNKNOWN_EXIT = 255;
 
 /** The state as the kernel confirms it. */
 export interface LiveView {
-  status: "created" | "running" | "exited" | "removing";
+  /** `removing`: its remover is alive; `dead`: its remover died (rm -f or prune retries). */
+  status: "created" | "running" | "exited" | "removing" | "dead";
   /** PID 1 of the container is alive. */
   running: boolean;
   /** Being started: the supervisor is alive but PID 1 does not exist yet. */
@@ -41,6 +42,11 @@ export function monitorAlive(state: LiveState): boolean {
   return !!state.monitorPid && isSameProcess(state.monitorPid, state.monitorStartTime);
 }
 
+/** True while the process that renamed a container for removal is alive. */
+export function removerAlive(remover: Remover): boolean {
+  return isSameProcess(remover.pid, remover.startTime);
+}
+
 /** The live view of a container. Reads /proc only; writes nothing. */
 export function liveView(rec: ContainerRecord): LiveView {
   const s = rec.state as LiveState;
@@ -54,6 +60,9 @@ export function liveView(rec: ContainerRecord): LiveView {
     running: false,
     starting: false,
   };
+  if (rec.remover) return { ...base, status: removerAlive(rec.remover) ? "removing" : "dead" };
+  // the marker of an older tsbox, which recorded no remover: retried like a dead one
+  if (s.status === "removing") return { ...base, status: "dead" };
   if (s.status === "running") {
     if (s.pid > 0 && isSameProcess(s.pid, s.pidStartTime)) {
       return { ...base, status: "running", running: true, pid: s.pid };

@@ -15,6 +15,7 @@ import { containerDir } from "../paths.ts";
 import { type ContainerRecord, readContainer, writeState } from "./store.ts";
 import { NoSuchContainer } from "./lookup.ts";
 import type { LiveState } from "./live.ts";
+import { exists } from "../fsutil.ts";
 
 async function lockDir(dir: string, id: string): Promise<Deno.FsFile> {
   let f: Deno.FsFile;
@@ -47,6 +48,25 @@ export async function withContainerLock<T>(
     const rec = readContainer(paths, id);
     if (!rec) throw new NoSuchContainer(id);
     return await fn(rec);
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * Run `fn` holding the lock of container directory `dir` (a live one or a
+ * trash dir). `fn` gets false when the directory vanished while we waited
+ * (another remover finished), else true.
+ * @throws {NoSuchContainer} the directory does not exist.
+ */
+export async function withDirLock<T>(
+  dir: string,
+  id: string,
+  fn: (stillThere: boolean) => T | Promise<T>,
+): Promise<T> {
+  const f = await lockDir(dir, id);
+  try {
+    return await fn(exists(dir));
   } finally {
     f.close();
   }

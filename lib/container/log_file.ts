@@ -28,9 +28,19 @@ export function logPath(paths: Paths, id: string): string {
 const MAX_LINE = 16 * 1024;
 const enc = new TextEncoder();
 
-/** Appends entries to a log file; one writer per container run. */
+/**
+ * Appends entries to a log file; one writer per container run. A write
+ * error (a full disk) never escapes: the entry is dropped, the first error
+ * is kept in `failure`, and writing resumes when the disk has room again
+ * (after a newline, so the torn entry stays one skippable line).
+ */
 export class JsonLogWriter {
   #file: Deno.FsFile;
+  #torn = false;
+  /** The first write error, as one line; undefined while every entry was written. */
+  failure?: string;
+  /** Entries dropped because they could not be written. */
+  dropped = 0;
   #pending: Record<LogEntry["stream"], Uint8Array[]> = { stdout: [], stderr: [] };
   #pendingLen: Record<LogEntry["stream"], number> = { stdout: 0, stderr: 0 };
   #dec = new TextDecoder();
@@ -89,10 +99,18 @@ export class JsonLogWriter {
     this.#pending[stream] = [];
     this.#pendingLen[stream] = 0;
     const entry: LogEntry = { log: this.#dec.decode(all), stream, time: new Date().toISOString() };
-    const line = enc.encode(JSON.stringify(entry) + "\n");
+    const line = enc.encode((this.#torn ? "\n" : "") + JSON.stringify(entry) + "\n");
     // O_APPEND: one write per entry keeps lines whole even with a concurrent reader
     let n = 0;
-    while (n < line.length) n += this.#file.writeSync(line.subarray(n));
+    try {
+      while (n < line.length) n += this.#file.writeSync(line.subarray(n));
+      this.#torn = false;
+    } catch (err) {
+      // ENOSPC, EIO, EFBIG: the container must not die of its log
+      this.dropped++;
+      this.failure ??= `writing the log failed: ${(err as Error).message ?? err}`;
+      if (n > 0) this.#torn = true;
+    }
   }
 }
 

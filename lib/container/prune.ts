@@ -1,17 +1,19 @@
 /**
  * `container prune`: remove every container that is not running (created
- * or exited, as the kernel sees it), plus directories a crashed `rm` left.
- * Anonymous volumes stay (docker's prune leaves them to `volume prune`).
+ * or exited, as the kernel sees it), every removal whose remover died, and
+ * every broken record (by id). Anonymous volumes stay (docker's prune
+ * leaves them to `volume prune`).
  * @module
  */
 
 import type { CliContext } from "../cli/context.ts";
 import { treeSize } from "../../volumes/size.ts";
-import { listContainers } from "./store.ts";
-import { liveView } from "./live.ts";
-import { removeContainer, sweepTrash } from "./remove.ts";
+import { scanContainers } from "./store.ts";
+import { liveView, removerAlive } from "./live.ts";
+import { removeBroken, removeContainer } from "./remove.ts";
 import { NoSuchContainer } from "./lookup.ts";
 import { ContainerError } from "../errors.ts";
+import { sweepStaging } from "./create.ts";
 
 /** What was pruned. */
 export interface PruneResult {
@@ -20,25 +22,40 @@ export interface PruneResult {
   reclaimed: number;
 }
 
+/** True for the errors of a container someone else started or removed since we listed it. */
+function notOurs(err: unknown): boolean {
+  return err instanceof NoSuchContainer || err instanceof ContainerError && err.exitCode === 1;
+}
+
 /** Remove all stopped containers. Requires root. */
 export async function pruneContainers(ctx: CliContext): Promise<PruneResult> {
-  sweepTrash(ctx);
+  await sweepStaging(ctx);
   const deleted: string[] = [];
   let reclaimed = 0;
-  for (const rec of listContainers(ctx.paths)) {
+  const { records, broken } = scanContainers(ctx.paths);
+  for (const rec of records) {
     const v = liveView(rec);
     if (v.running || v.starting || v.status === "removing") continue;
     const size = treeSize(`${rec.dir}/upper`);
     try {
       await removeContainer(ctx, rec, { force: false, volumes: false });
     } catch (err) {
-      // started or removed by someone else since we listed it: not ours to prune
-      if (err instanceof NoSuchContainer || err instanceof ContainerError && err.exitCode === 1) {
-        continue;
-      }
+      if (notOurs(err)) continue;
       throw err;
     }
     deleted.push(rec.config.id);
+    reclaimed += size;
+  }
+  for (const b of broken) {
+    if (b.remover && removerAlive(b.remover)) continue;
+    const size = treeSize(`${b.dir}/upper`);
+    try {
+      await removeBroken(ctx, b, false);
+    } catch (err) {
+      if (notOurs(err)) continue;
+      throw err;
+    }
+    deleted.push(b.id);
     reclaimed += size;
   }
   return { deleted, reclaimed };

@@ -8,7 +8,7 @@
 
 import { UsageError } from "../errors.ts";
 import { humanDuration } from "../image/format.ts";
-import type { ContainerRecord } from "./store.ts";
+import type { BrokenContainer, ContainerRecord } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
 import { type LiveView, liveView } from "./live.ts";
 
@@ -69,6 +69,8 @@ export function statusText(v: LiveView, now = Date.now()): string {
       return `Exited (${v.exitCode}) ${ago(v.finishedAt)} ago`;
     case "removing":
       return "Removal In Progress";
+    case "dead":
+      return "Dead";
     default:
       return "Created";
   }
@@ -107,6 +109,26 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
     Mounts: mounts.map((m) => noTrunc ? m : ellipsis(m, 15)).join(","),
     Networks: mode,
     LocalVolumes: String(mounts.filter(Boolean).length),
+  };
+}
+
+/** The row of a container whose record cannot be read: its id, state "dead", and the bad file. */
+export function brokenRow(b: BrokenContainer, noTrunc: boolean): PsRow {
+  return {
+    ID: noTrunc ? b.id : b.id.slice(0, 12),
+    Image: "",
+    Command: '""',
+    CreatedAt: "",
+    RunningFor: "",
+    Ports: "",
+    State: "dead",
+    Status: `Corrupt record ${b.file}: ${b.reason}`,
+    Size: "0B",
+    Names: "",
+    Labels: "",
+    Mounts: "",
+    Networks: "",
+    LocalVolumes: "0",
   };
 }
 

@@ -4,8 +4,12 @@
  * its directory without crossing any mount. Works after tsbox or the
  * monitor was SIGKILLed: the kernel is asked what is alive.
  *
- * All of it happens under the container lock; the directory is first
- * renamed out of `containers/` so listings never see a half-deleted one.
+ * All of it happens under the container lock. The first change is one
+ * rename of the directory to a trash name carrying the remover's pid and
+ * start time: it needs no disk space (removal works on a full disk), it
+ * is what `ps -a` shows as "Removal In Progress", and once the remover is
+ * dead it shows "Dead" and `rm -f`/prune take the removal over. A record
+ * that cannot be read is torn down by its id.
  * @module
  */
 
@@ -16,17 +20,18 @@ import { kill } from "../../ffi/process.ts";
 import { removeAnonymousVolumes } from "../../volumes/cleanup.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 import { teardownContainer } from "./runner.ts";
-import { type ContainerRecord, writeState } from "./store.ts";
-import { isSameProcess } from "./proc.ts";
-import { withContainerLock } from "./lock.ts";
+import { type BrokenContainer, type ContainerRecord, readRecordAt, trashName } from "./store.ts";
+import { isSameProcess, pidStartTime } from "./proc.ts";
+import { withDirLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
 import type { Paths } from "../paths.ts";
-import { exists } from "../fsutil.ts";
+import { NoSuchContainer } from "./lookup.ts";
+import { cgroupName, openCgroups } from "../cgroup/mod.ts";
+import { detachContainer } from "../net/mod.ts";
+import type { ContainerState } from "./types.ts";
 
 export { isRunning } from "./live.ts";
-
-/** Prefix of a directory being deleted (renamed out of the listing first). */
-export const TRASH_PREFIX = ".removing-";
+export { TRASH_PREFIX } from "./store.ts";
 
 /** Wait until `pid` (with `startTime`) is gone, up to `ms`. */
 export async function waitGone(
@@ -42,8 +47,47 @@ export async function waitGone(
   return !isSameProcess(pid, startTime);
 }
 
+/** Rename the container dir to this process's trash name; returns the new path. */
+function claimForRemoval(paths: Paths, dir: string, id: string): string {
+  const trash = join(paths.containers, trashName(id, { pid: Deno.pid, startTime: selfStart() }));
+  Deno.renameSync(dir, trash);
+  return trash;
+}
+
+let selfStartTime: number | undefined;
+function selfStart(): number {
+  return selfStartTime ??= pidStartTime(Deno.pid)!;
+}
+
+/** Kill PID 1 (or, while starting, the supervisor) and wait for it; refuse without `force`. */
+async function stopForRemoval(
+  id: string,
+  name: string,
+  state: LiveState,
+  view: { running: boolean; starting: boolean },
+  force: boolean,
+): Promise<void> {
+  if (!view.running && !view.starting) return;
+  if (!force) {
+    throw new ContainerError(
+      `cannot remove container "/${name}": container is running: stop the container before removing or force remove`,
+      { exitCode: 1 },
+    );
+  }
+  // PID 1 of the namespace: killing it makes the kernel kill every other
+  // process in it. While starting there is no PID 1 yet: killing the
+  // supervisor stops the start (its init sees EOF or dies with it).
+  const [pid, start] = view.running
+    ? [state.pid, state.pidStartTime]
+    : [state.monitorPid!, state.monitorStartTime];
+  kill(pid, 9);
+  if (!(await waitGone(pid, start, 10_000))) {
+    throw new ContainerError(`container ${id.slice(0, 12)} did not die after SIGKILL`);
+  }
+}
+
 /**
- * Remove one container.
+ * Remove one container (a live record, or one whose remover died).
  * @throws {ContainerError} running and not `force` (docker's wording, exit 1).
  * @throws {NoSuchContainer} removed meanwhile.
  */
@@ -54,35 +98,19 @@ export async function removeContainer(
 ): Promise<void> {
   const id = rec.config.id;
   let supervisor: [number, number | undefined] | undefined;
-  await withContainerLock(ctx.paths, id, async (cur) => {
-    const view = liveView(cur);
+  await withDirLock(rec.dir, id, async (there) => {
+    if (!there) throw new NoSuchContainer(id); // another remover finished it
+    const cur = readRecordAt(rec.dir, id, rec.remover);
     const state = cur.state as LiveState;
-    if (state.monitorPid && state.monitorPid !== Deno.pid) {
-      supervisor = [state.monitorPid, state.monitorStartTime];
-    }
-    if (view.running || view.starting) {
-      if (!opts.force) {
-        throw new ContainerError(
-          `cannot remove container "/${cur.config.name}": container is running: stop the container before removing or force remove`,
-          { exitCode: 1 },
-        );
+    if (!cur.remover) {
+      if (state.monitorPid && state.monitorPid !== Deno.pid) {
+        supervisor = [state.monitorPid, state.monitorStartTime];
       }
-      // PID 1 of the namespace: killing it makes the kernel kill every other
-      // process in it. While starting there is no PID 1 yet: killing the
-      // supervisor stops the start (its init sees EOF or dies with it).
-      const [pid, start] = view.running
-        ? [state.pid, state.pidStartTime]
-        : [state.monitorPid!, state.monitorStartTime];
-      kill(pid, 9);
-      if (!(await waitGone(pid, start, 10_000))) {
-        throw new ContainerError(`container ${id.slice(0, 12)} did not die after SIGKILL`);
-      }
+      await stopForRemoval(id, cur.config.name, state, liveView(cur), opts.force);
     }
-    writeState(ctx.paths, id, { ...cur.state, status: "removing", pid: 0 });
+    const trash = claimForRemoval(ctx.paths, cur.dir, id);
     await teardownContainer(ctx, cur.config);
     if (opts.volumes) removeAnonymousVolumes(ctx.paths, cur.config.mounts, id);
-    const trash = join(ctx.paths.containers, `${TRASH_PREFIX}${id}`);
-    Deno.renameSync(cur.dir, trash);
     safeRemoveTree(ctx.kernel, trash);
   });
   // A monitor waits for this lock to record the exit, then finds the container
@@ -90,34 +118,44 @@ export async function removeContainer(
   if (supervisor) await waitGone(supervisor[0], supervisor[1], 5_000);
 }
 
-/** Delete directories a crashed `rm` left renamed but not deleted. */
-export function sweepTrash(ctx: CliContext, paths: Paths = ctx.paths): number {
-  let n = 0;
-  let entries: Deno.DirEntry[];
+/** state.json of a broken record when it at least is readable. */
+function readableState(dir: string): LiveState | undefined {
   try {
-    entries = [...Deno.readDirSync(paths.containers)];
+    const s = JSON.parse(Deno.readTextFileSync(join(dir, "state.json"))) as ContainerState;
+    return s && typeof s === "object" ? s : undefined;
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return 0; // no container was ever created
+    // the broken part (or missing): nothing to learn from it
+    if (err instanceof SyntaxError || err instanceof Deno.errors.NotFound) return undefined;
     throw err;
   }
-  for (const e of entries) {
-    if (!e.isDirectory || !e.name.startsWith(TRASH_PREFIX)) continue;
-    const path = join(paths.containers, e.name);
-    let f: Deno.FsFile;
-    try {
-      f = Deno.openSync(path, { read: true });
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) continue; // its `rm` just finished
-      throw err;
+}
+
+/**
+ * Remove a container whose record cannot be read, by its id: a PID 1 the
+ * state still names is killed (with `force`), then network (tsbox's own
+ * record, the netns pin) and cgroup are torn down and the directory goes.
+ * Anonymous volumes stay for `volume prune` (their list was in the record).
+ * @throws {ContainerError} its PID 1 is alive and not `force`.
+ * @throws {NoSuchContainer} removed meanwhile.
+ */
+export async function removeBroken(
+  ctx: CliContext,
+  b: BrokenContainer,
+  force: boolean,
+): Promise<void> {
+  await withDirLock(b.dir, b.id, async (there) => {
+    if (!there) throw new NoSuchContainer(b.id);
+    const state = b.remover ? undefined : readableState(b.dir);
+    if (state?.status === "running") {
+      const running = state.pid > 0 && isSameProcess(state.pid, state.pidStartTime);
+      const starting = state.pid === 0 && !!state.monitorPid &&
+        isSameProcess(state.monitorPid, state.monitorStartTime);
+      await stopForRemoval(b.id, b.id.slice(0, 12), state, { running, starting }, force);
     }
-    try {
-      f.lockSync(true); // an `rm` still deleting it holds the lock: wait for it
-      if (!exists(path)) continue;
-      safeRemoveTree(ctx.kernel, path);
-      n++;
-    } finally {
-      f.close();
-    }
-  }
-  return n;
+    const trash = claimForRemoval(ctx.paths, b.dir, b.id);
+    await detachContainer(ctx.paths, b.id, ctx.kernel);
+    const cg = openCgroups().open(cgroupName(b.id));
+    if (cg) await cg.destroy();
+    safeRemoveTree(ctx.kernel, trash);
+  });
 }

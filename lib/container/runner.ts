@@ -41,6 +41,7 @@ import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
 import { drain, pumpPty, pumpStream } from "./log_pump.ts";
+import { assertLayersPresent } from "./layer_check.ts";
 
 /** Why a container did not get to exec its command. */
 export interface StartFailure {
@@ -92,6 +93,25 @@ function fromInit(m: { message: string; code: number }): StartFailure {
   return { message: m.message.replace(/^tsbox: /, ""), code: m.code };
 }
 
+/**
+ * After a failed attach: stop the init and return the error it reported
+ * before (its messages stay queued on the socket), if any.
+ */
+async function errorReportedBy(
+  child: Deno.ChildProcess,
+  fd: number,
+): Promise<StartFailure | undefined> {
+  kill(child.pid, 9);
+  await child.status;
+  for (;;) {
+    const got = await recvFd(fd);
+    if (got.fd >= 0) closeFd(got.fd); // a pty master sent with "ready": unused now
+    const msg = decodeMsg<FromInit>(got.data);
+    if (!msg) return undefined; // EOF: it reported nothing
+    if (msg.type === "error") return fromInit(msg);
+  }
+}
+
 /** Take the container for a start: refuse if alive, clean what a crash left, mark it starting. */
 async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
   return await withContainerLock(ctx.paths, id, async (rec) => {
@@ -99,11 +119,12 @@ async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
     if (view.running || view.starting) {
       throw new ContainerError(`container ${id} is already running`, { exitCode: 1 });
     }
-    if (view.status === "removing") {
+    if (view.status === "removing" || view.status === "dead") {
       throw new ContainerError(`container ${id} is marked for removal and cannot be started`, {
         exitCode: 1,
       });
     }
+    assertLayersPresent(rec.config.spec.image, rec.config.image.layerDirs);
     const config = await teardownContainer(ctx, rec.config);
     if (config !== rec.config) writeConfig(ctx.paths, config);
     const starting: LiveState = {
@@ -208,14 +229,21 @@ export async function startContainer(
         break;
       }
       if (msg.type === "ns" && mode === "bridge") {
-        net.attachment = await attachNetwork(ctx.paths, {
-          containerId: id,
-          containerName: config.name,
-          hostname: config.hostname,
-          netnsPath: `/proc/${pid}/ns/net`,
-          opts: net.opts,
-          kernel: ctx.kernel,
-        });
+        try {
+          net.attachment = await attachNetwork(ctx.paths, {
+            containerId: id,
+            containerName: config.name,
+            hostname: config.hostname,
+            netnsPath: `/proc/${pid}/ns/net`,
+            opts: net.opts,
+            kernel: ctx.kernel,
+          });
+        } catch (err) {
+          // the init may have failed meanwhile, taking its netns with it: its own error wins
+          initError = await errorReportedBy(child, parentEnd);
+          if (!initError) throw err;
+          break;
+        }
         // under the lock and on a fresh read: a concurrent `rename` must not be undone
         await withContainerLock(ctx.paths, id, (rec) => {
           writeConfig(ctx.paths, { ...rec.config, network: net });
@@ -289,6 +317,7 @@ export async function startContainer(
         exitCode: code,
         oomKilled: oom,
         error: initError?.message,
+        logError: log?.failure, // the log could not be written (full disk): said, not fatal
         startedAt: rec.state.startedAt,
         finishedAt: new Date().toISOString(),
       };

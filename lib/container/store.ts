@@ -1,9 +1,11 @@
 /**
  * The container store: one directory per container under
  * `<root>/containers/<id>/` with `config.json` (fixed at create) and
- * `state.json` (rewritten atomically). Listing reads what is on disk; a
- * directory without a readable config.json is a half-created container and
- * is skipped.
+ * `state.json` (rewritten atomically). A container is built under a
+ * staging name and made visible with one rename (create.ts); `rm` renames
+ * it to a trash name carrying the remover's pid before tearing it down
+ * (remove.ts), so a listing sees whole containers, containers being
+ * removed, and — when a file is unreadable — broken records it names.
  * @module
  */
 
@@ -12,6 +14,7 @@ import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
 import type { ContainerSpec, ContainerState, ProcessSpec } from "./types.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
+import { ContainerError } from "../errors.ts";
 import type { SecuritySettings } from "../security/types.ts";
 
 /** `config.json`: what the container is. */
@@ -42,11 +45,71 @@ export interface ContainerConfig {
   security: SecuritySettings;
 }
 
+/** The process removing a container (from its trash name). */
+export interface Remover {
+  pid: number;
+  /** Start time of `pid`; undefined for a trash dir of an older tsbox. */
+  startTime?: number;
+}
+
 /** A container as listed: config plus current state. */
 export interface ContainerRecord {
   config: ContainerConfig;
   state: ContainerState;
   dir: string;
+  /** Set when the directory is renamed for removal (remove.ts). */
+  remover?: Remover;
+}
+
+/** A container directory whose record cannot be read (truncated, garbage, missing). */
+export interface BrokenContainer {
+  id: string;
+  dir: string;
+  /** The unreadable file. */
+  file: string;
+  /** Why it cannot be read. */
+  reason: string;
+  remover?: Remover;
+}
+
+/** What `scanContainers` finds. */
+export interface ContainerScan {
+  records: ContainerRecord[];
+  broken: BrokenContainer[];
+}
+
+/** A container's record exists but cannot be read. Exit code 1, names the file. */
+export class CorruptContainer extends ContainerError {
+  constructor(readonly broken: BrokenContainer) {
+    super(
+      `container ${broken.id.slice(0, 12)} has a corrupt record: ${broken.file}: ${broken.reason}`,
+      { exitCode: 1, hint: `remove it: tsbox rm -f ${broken.id}` },
+    );
+    this.name = "CorruptContainer";
+  }
+}
+
+/** Prefix of a container directory being built (create.ts). */
+export const STAGING_PREFIX = ".creating-";
+/** Prefix of a container directory being removed (remove.ts). */
+export const TRASH_PREFIX = ".removing-";
+
+const ID_RE = /^[0-9a-f]{64}$/;
+const TRASH_RE = /^\.removing-([0-9a-f]{64})(?:\.([0-9]+)\.([0-9]+))?$/;
+
+/** Trash directory name for `id` removed by `remover`. */
+export function trashName(id: string, remover: Required<Remover>): string {
+  return `${TRASH_PREFIX}${id}.${remover.pid}.${remover.startTime}`;
+}
+
+/** Id and remover of a trash directory name; undefined for any other name. */
+export function parseTrashName(name: string): { id: string; remover: Remover } | undefined {
+  const m = TRASH_RE.exec(name);
+  if (!m) return undefined;
+  return {
+    id: m[1],
+    remover: m[2] ? { pid: Number(m[2]), startTime: Number(m[3]) } : { pid: 0 },
+  };
 }
 
 /** Path of a container's config.json. */
@@ -59,18 +122,66 @@ export function statePath(paths: Paths, id: string): string {
   return join(containerDir(paths, id), "state.json");
 }
 
-/** Read one container; undefined when it does not exist or is half-created. */
-export function readContainer(paths: Paths, id: string): ContainerRecord | undefined {
-  const config = readJsonIfExists<ContainerConfig>(configPath(paths, id));
-  if (!config) return undefined;
-  const state = readJsonIfExists<ContainerState>(statePath(paths, id)) ??
-    { status: "created", pid: 0 };
-  return { config, state, dir: containerDir(paths, id) };
+/** Parse one JSON file of a record; a SyntaxError becomes the file's name and reason. */
+function readPart<T>(file: string): { value?: T; bad?: string } {
+  try {
+    return { value: readJsonIfExists<T>(file) };
+  } catch (err) {
+    if (err instanceof SyntaxError) return { bad: err.message };
+    throw err;
+  }
 }
 
-/** All containers on disk (unordered). */
-export function listContainers(paths: Paths): ContainerRecord[] {
-  const out: ContainerRecord[] = [];
+/**
+ * Read the record in `dir` (container `id`).
+ * @throws {CorruptContainer} config.json or state.json is unreadable, or
+ * config.json is missing (also when the directory is gone: callers check).
+ */
+export function readRecordAt(dir: string, id: string, remover?: Remover): ContainerRecord {
+  const broken = (file: string, reason: string) =>
+    new CorruptContainer({ id, dir, file, reason, remover });
+  const cfgFile = join(dir, "config.json");
+  const cfg = readPart<ContainerConfig>(cfgFile);
+  if (cfg.bad) throw broken(cfgFile, cfg.bad);
+  if (!cfg.value || typeof cfg.value !== "object" || cfg.value.id !== id) {
+    throw broken(cfgFile, cfg.value ? "not a container config" : "missing");
+  }
+  const stFile = join(dir, "state.json");
+  const st = readPart<ContainerState>(stFile);
+  if (st.bad) throw broken(stFile, st.bad);
+  if (st.value !== undefined && (typeof st.value !== "object" || !st.value?.status)) {
+    throw broken(stFile, "not a container state");
+  }
+  return { config: cfg.value, state: st.value ?? { status: "created", pid: 0 }, dir, remover };
+}
+
+/**
+ * Read one container; undefined when it does not exist.
+ * @throws {CorruptContainer} its record is unreadable.
+ */
+export function readContainer(paths: Paths, id: string): ContainerRecord | undefined {
+  const dir = containerDir(paths, id);
+  try {
+    return readRecordAt(dir, id);
+  } catch (err) {
+    // removed meanwhile (renamed away between our reads): it does not exist
+    if (err instanceof CorruptContainer && !dirExists(dir)) return undefined;
+    throw err;
+  }
+}
+
+function dirExists(dir: string): boolean {
+  try {
+    return Deno.statSync(dir).isDirectory;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** Every container directory: readable records, being removed or not, and broken ones. */
+export function scanContainers(paths: Paths): ContainerScan {
+  const out: ContainerScan = { records: [], broken: [] };
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync(paths.containers)];
@@ -79,11 +190,45 @@ export function listContainers(paths: Paths): ContainerRecord[] {
     throw err;
   }
   for (const e of entries) {
-    if (!e.isDirectory || !/^[0-9a-f]{64}$/.test(e.name)) continue;
-    const rec = readContainer(paths, e.name);
-    if (rec) out.push(rec);
+    if (!e.isDirectory) continue;
+    const trash = parseTrashName(e.name);
+    if (!trash && !ID_RE.test(e.name)) continue; // staging dirs, temp files
+    const id = trash?.id ?? e.name;
+    const dir = join(paths.containers, e.name);
+    try {
+      out.records.push(readRecordAt(dir, id, trash?.remover));
+    } catch (err) {
+      if (!(err instanceof CorruptContainer)) throw err;
+      if (dirExists(dir)) out.broken.push(err.broken); // else: removed while listed
+    }
   }
   return out;
+}
+
+// Broken records already warned about by this process (one warning each).
+const warned = new Set<string>();
+
+/**
+ * All readable containers on disk (unordered), including ones being
+ * removed; a broken record is skipped with a one-line warning on stderr.
+ */
+export function listContainers(paths: Paths): ContainerRecord[] {
+  const { records, broken } = scanContainers(paths);
+  warnBroken(broken);
+  return records;
+}
+
+/** Print one warning line on stderr per broken record (once per process). */
+export function warnBroken(broken: BrokenContainer[]): void {
+  for (const b of broken) {
+    if (warned.has(b.dir)) continue;
+    warned.add(b.dir);
+    console.error(
+      `tsbox: warning: skipping container ${
+        b.id.slice(0, 12)
+      }: corrupt record ${b.file}: ${b.reason} (remove it: tsbox rm -f ${b.id})`,
+    );
+  }
 }
 
 /** Image ids referenced by any container (running or not). */
@@ -91,9 +236,33 @@ export function containerImageIds(paths: Paths): Set<string> {
   return new Set(listContainers(paths).map((c) => c.config.image.id));
 }
 
-/** Write state.json atomically. */
+/**
+ * Write state.json atomically. On a full disk it is overwritten in place
+ * instead (the record is one small file: its block is already allocated),
+ * so an exit code is never lost to ENOSPC.
+ */
 export function writeState(paths: Paths, id: string, state: ContainerState): void {
-  writeJsonAtomic(statePath(paths, id), state);
+  const file = statePath(paths, id);
+  try {
+    writeJsonAtomic(file, state);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "ENOSPC") throw err;
+    overwriteInPlace(file, JSON.stringify(state, null, 2) + "\n");
+  }
+}
+
+/** Overwrite `file` from offset 0, padding with spaces so no old byte follows the JSON. */
+function overwriteInPlace(file: string, text: string): void {
+  const f = Deno.openSync(file, { read: true, write: true });
+  try {
+    const json = new TextEncoder().encode(text);
+    const bytes = new Uint8Array(Math.max(json.length, f.statSync().size)).fill(0x20);
+    bytes.set(json);
+    let n = 0;
+    while (n < bytes.length) n += f.writeSync(bytes.subarray(n));
+  } finally {
+    f.close();
+  }
 }
 
 /** Write config.json atomically. */

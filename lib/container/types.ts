@@ -81,6 +81,8 @@ export interface ContainerState {
   exitCode?: number;
   oomKilled?: boolean;
   error?: string;
+  /** Why (part of) the container's log could not be written, e.g. a full disk. */
+  logError?: string;
   startedAt?: string;
   finishedAt?: string;
 }

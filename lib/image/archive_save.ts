@@ -117,13 +117,14 @@ async function produce(store: ImageStore, items: SaveItem[], pack: tar.Pack): Pr
   const index: unknown[] = [];
   const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
   const small = async (name: string, bytes: Uint8Array) => {
-    await new Promise<void>((resolve, reject) =>
-      pack.entry(
+    await new Promise<void>((resolve, reject) => {
+      const entry = pack.entry(
         { name, size: bytes.length, mode: 0o644 },
         bytes,
         (e: unknown) => e ? reject(e) : resolve(),
-      )
-    );
+      );
+      entry.on("error", reject); // a destroyed pack errors its entry: never unhandled
+    });
   };
   await small("oci-layout", enc({ imageLayoutVersion: "1.0.0" }));
   for (const { record, tags } of items) {
@@ -189,6 +190,7 @@ async function writeLayer(
   let failed!: (e: unknown) => void;
   const finished = new Promise<void>((res, rej) => [done, failed] = [res, rej]);
   const entry = pack.entry({ name, size, mode: 0o644 }, (e: unknown) => e ? failed(e) : done());
+  entry.on("error", (e: unknown) => failed(e)); // a destroyed pack errors its entry: never unhandled
   // observed here so an abort below is not an unhandled rejection; awaited on success
   finished.catch((e: unknown) => e);
   const file = await Deno.open(blob);
@@ -212,6 +214,7 @@ async function writeLayer(
   if (counter.size !== size || counter.digest() !== l.diffId) {
     throw new ImageError(
       `layer ${l.digest} in the store is corrupt (its content no longer matches ${l.diffId})`,
+      { path: blob, hint: "remove the image (tsbox rmi) and pull or load it again" },
     );
   }
   entry.end();

@@ -7,11 +7,10 @@
  */
 
 import { ImageError, UsageError } from "../errors.ts";
-import { readJsonIfExists } from "../fsutil.ts";
 import { formatReference, parseReference, repositoryOf } from "./reference.ts";
 import { digestHex } from "./digest.ts";
 import { readTags } from "./repositories.ts";
-import { readRecords } from "./gc.ts";
+import { readRecordFile, readRecords } from "./gc.ts";
 import type { StoreLayout } from "./store_layout.ts";
 import type { ImageRecord } from "./types.ts";
 
@@ -31,7 +30,7 @@ export interface Found {
 export function findImage(layout: StoreLayout, ref: string): Found | undefined {
   const full = /^(?:sha256:)?([a-f0-9]{64})$/.exec(ref);
   if (full) {
-    const record = readJsonIfExists<ImageRecord>(layout.image(`sha256:${full[1]}`));
+    const record = readRecordFile(layout.image(`sha256:${full[1]}`));
     return record && { record, ref: record.id, byId: true };
   }
   const isIdPrefix = /^(?:sha256:)?[a-f0-9]+$/.test(ref);
@@ -60,6 +59,6 @@ function findByName(layout: StoreLayout, ref: string): Found | undefined {
   }
   const name = formatReference(r);
   const id = readTags(layout)[name];
-  const record = id ? readJsonIfExists<ImageRecord>(layout.image(id)) : undefined;
+  const record = id ? readRecordFile(layout.image(id)) : undefined;
   return record && { record, ref: name, byId: false };
 }

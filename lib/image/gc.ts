@@ -12,6 +12,7 @@ import { leasedDigests } from "./lease.ts";
 import { ownerAlive, ownerInName, type StoreLayout, TMP_PREFIX } from "./store_layout.ts";
 import type { ImageRecord } from "./types.ts";
 import { readJsonIfExists, removeIfExists } from "../fsutil.ts";
+import { ImageError } from "../errors.ts";
 
 /** What GC removed. */
 export interface GcResult {
@@ -21,20 +22,82 @@ export interface GcResult {
   reclaimed: number;
 }
 
-/** Options: restrict removal to some digests (for undoing a failed load). */
+/** Options: restrict removal to some digests (for undoing a failed load); keep others. */
 export interface GcOptions {
   only?: Set<string>;
+  /** Digests (blob digests, diff ids) to keep even if no readable record holds them. */
+  keep?: Set<string>;
 }
 
-/** Image records on disk (unreadable half-written ones cannot exist: records are written atomically). */
-export function readRecords(layout: StoreLayout): ImageRecord[] {
-  const out: ImageRecord[] = [];
+/** An image record file that cannot be read (truncated, garbage). */
+export interface BrokenImageRecord {
+  /** `sha256:…` from the file name. */
+  id: string;
+  file: string;
+  reason: string;
+}
+
+/**
+ * Read one image record file; undefined when missing.
+ * @throws {ImageError} it is unreadable: names the file and how to clean it.
+ */
+export function readRecordFile(file: string): ImageRecord | undefined {
+  let r: ImageRecord | undefined;
+  try {
+    r = readJsonIfExists<ImageRecord>(file);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw corruptRecord(file, err.message);
+  }
+  if (r !== undefined && (!r || typeof r.id !== "string" || !Array.isArray(r.layers))) {
+    throw corruptRecord(file, "not an image record");
+  }
+  return r;
+}
+
+function corruptRecord(file: string, reason: string): ImageError {
+  return new ImageError(`corrupt image record ${file}: ${reason}`, {
+    path: file,
+    hint: "tsbox image prune removes it; then pull or load the image again",
+  });
+}
+
+/** Image records on disk, and the ones that cannot be read. */
+export function scanRecords(
+  layout: StoreLayout,
+): { records: ImageRecord[]; broken: BrokenImageRecord[] } {
+  const out = { records: [] as ImageRecord[], broken: [] as BrokenImageRecord[] };
   for (const name of listNames(layout.imageDir)) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
-    const r = readJsonIfExists<ImageRecord>(join(layout.imageDir, name));
-    if (r) out.push(r);
+    const file = join(layout.imageDir, name);
+    try {
+      const r = readRecordFile(file);
+      if (r) out.records.push(r);
+    } catch (err) {
+      if (!(err instanceof ImageError)) throw err;
+      const reason = err.message.slice(err.message.indexOf(": ") + 2);
+      out.broken.push({ id: `sha256:${name.replace(/\.json$/, "")}`, file, reason });
+    }
   }
   return out;
+}
+
+// Broken records already warned about by this process (one warning each).
+const warned = new Set<string>();
+
+/** Readable image records; an unreadable one is skipped with a one-line warning naming it. */
+export function readRecords(layout: StoreLayout): ImageRecord[] {
+  const { records, broken } = scanRecords(layout);
+  for (const b of broken) {
+    if (warned.has(b.file)) continue;
+    warned.add(b.file);
+    console.error(
+      `tsbox: warning: skipping image ${
+        b.id.slice(7, 19)
+      }: corrupt record ${b.file}: ${b.reason} (tsbox image prune removes it)`,
+    );
+  }
+  return records;
 }
 
 /**
@@ -59,6 +122,7 @@ export function collectGarbage(layout: StoreLayout, opts: GcOptions = {}): GcRes
   const layerNames = listNames(layout.layerDir);
   const dbNames = listNames(layout.layerDbDir);
   const keep = leasedDigests(layout);
+  for (const d of opts.keep ?? []) keep.add(d);
   for (const r of [...readRecords(layout), ...readBuildCache(layout)]) {
     keep.add(r.id);
     for (const l of r.layers) {
@@ -104,13 +168,20 @@ export function collectGarbage(layout: StoreLayout, opts: GcOptions = {}): GcRes
       removeIfExists(join(layout.layerDbDir, name));
     }
   }
+  // atomic-write temps of image records and tags left by a killed process
+  for (const dir of [layout.imageDir, layout.root]) {
+    for (const name of listNames(dir)) {
+      if (name.startsWith(TMP_PREFIX)) removeIfDead(join(dir, name), name);
+    }
+  }
   return result;
 }
 
 /**
- * Hidden entries are never content. Temp entries of dead processes and
- * gc trash are removed; others (a live process's, fsutil's atomic-write
- * temps) are left alone. True when `name` is such an entry.
+ * Hidden entries are never content. Temp entries of dead processes (their
+ * names carry the owner, fsutil's atomic-write temps too) and gc trash are
+ * removed; a live process's, or one without an owner, is left alone.
+ * True when `name` is such an entry.
  */
 function removeIfDead(path: string, name: string): boolean {
   if (!name.startsWith(".")) return false;

@@ -18,12 +18,26 @@ interface RepositoriesFile {
 
 /** Current tag index (empty when none was written yet). */
 export function readTags(layout: StoreLayout): TagIndex {
-  const f = readJsonIfExists<RepositoriesFile>(layout.repositories);
+  let f: RepositoriesFile | undefined;
+  try {
+    f = readJsonIfExists<RepositoriesFile>(layout.repositories);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw corruptIndex(layout.repositories, err.message);
+  }
   if (f === undefined) return {};
-  if (!f || typeof f.tags !== "object") {
-    throw new ImageError(`corrupt tag index ${layout.repositories}`);
+  if (!f || typeof f.tags !== "object" || f.tags === null) {
+    throw corruptIndex(layout.repositories, "not a tag index");
   }
   return { ...f.tags };
+}
+
+// Not skipped like a corrupt record: without the index every image would look dangling
+function corruptIndex(file: string, reason: string): ImageError {
+  return new ImageError(`corrupt tag index ${file}: ${reason}`, {
+    path: file,
+    hint: `restore it, or remove it to keep the images untagged (tag them again with tsbox tag)`,
+  });
 }
 
 /** Replace the tag index atomically (caller holds the store lock). */

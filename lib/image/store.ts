@@ -8,7 +8,9 @@
  * @module
  */
 
+import { basename } from "node:path";
 import type { Paths } from "../paths.ts";
+import { sweepPartials } from "./partials.ts";
 import { LinuxKernel } from "../../ffi/kernel.ts";
 import { ImageError, UsageError } from "../errors.ts";
 import { exists, readJsonIfExists, removeIfExists, withLock, writeJsonAtomic } from "../fsutil.ts";
@@ -19,7 +21,7 @@ import type { UnpackKernel } from "./unpack.ts";
 import { Lease } from "./lease.ts";
 import { StoreLayout } from "./store_layout.ts";
 import { readTags, tagsOf, writeTags } from "./repositories.ts";
-import { collectGarbage, type GcResult, readRecords } from "./gc.ts";
+import { collectGarbage, type GcResult, readRecords, scanRecords } from "./gc.ts";
 import { planRemove } from "./remove_plan.ts";
 import { parseImageConfig } from "./config.ts";
 import { adoptBlobFile, writeBlobFile } from "./blob_io.ts";
@@ -301,7 +303,7 @@ export class ImageStore {
         writeJsonAtomic(this.layout.image(f.record.id), record);
       }
       const gc = deleted.length
-        ? collectGarbage(this.layout)
+        ? collectGarbage(this.layout, { keep: containerContent(this.paths) })
         : { blobs: [], layers: [], reclaimed: 0 };
       return { untagged: [...plan.untag, ...plan.dropDigests], deleted, gc };
     });
@@ -319,7 +321,8 @@ export class ImageStore {
       const used = containersUsing(this.paths);
       const deleted: string[] = [];
       const untagged: string[] = [];
-      for (const r of readRecords(this.layout)) {
+      const { records, broken } = scanRecords(this.layout);
+      for (const r of records) {
         if (used.has(r.id)) continue;
         const t = tagsOf(tags, r.id);
         if (!opts.all && (t.length || r.repoDigests.length)) continue;
@@ -328,14 +331,29 @@ export class ImageStore {
         removeIfExists(this.layout.image(r.id));
         deleted.push(r.id);
       }
+      // an unreadable record is no image any more: it goes with its tags (unless a container uses it)
+      for (const b of broken) {
+        if (used.has(b.id)) continue;
+        const t = tagsOf(tags, b.id);
+        for (const name of t) delete tags[name];
+        untagged.push(...t);
+        removeIfExists(b.file);
+        deleted.push(b.id);
+      }
       writeTags(this.layout, tags);
-      return { deleted, untagged, gc: collectGarbage(this.layout) };
+      const gc = collectGarbage(this.layout, { keep: containerContent(this.paths) });
+      // downloads no pull will resume (a failed pull's leftovers) go too
+      gc.reclaimed += sweepPartials(this.layout.partialDir, this.paths.locks).reclaimed;
+      return { deleted, untagged, gc };
     });
   }
 
   /** Run GC on its own (under the store lock). */
   async gc(): Promise<GcResult> {
-    return await withLock(this.layout.lock, () => collectGarbage(this.layout));
+    return await withLock(
+      this.layout.lock,
+      () => collectGarbage(this.layout, { keep: containerContent(this.paths) }),
+    );
   }
 
   /**
@@ -375,6 +393,19 @@ export class ImageStore {
       layerDirs: record.layers.map((l) => this.layout.layer(l.diffId)),
     };
   }
+}
+
+/**
+ * What containers stack, by digest: their image ids and the diff ids of
+ * their layer dirs — kept by GC even when the image record is unreadable.
+ */
+export function containerContent(paths: Paths): Set<string> {
+  const out = new Set<string>();
+  for (const c of listContainers(paths)) {
+    out.add(c.config.image.id);
+    for (const d of c.config.image.layerDirs) out.add(`sha256:${basename(d)}`);
+  }
+  return out;
 }
 
 /** Image id → id of a container using it. */

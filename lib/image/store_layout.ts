@@ -107,6 +107,8 @@ export function ownerOf(pid: number): string | undefined {
   }
   // the comm field may hold spaces and parens: fields after the last ')' are fixed
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // a zombie has exited (and may never be reaped where PID 1 does not reap)
+  if (fields[0] === "Z" || fields[0] === "X") return undefined;
   return `${pid}.${fields[19]}`;
 }
 

@@ -6,7 +6,7 @@
  */
 
 import tar from "tar-stream";
-import { ImageError } from "../errors.ts";
+import { ImageError, TsboxError } from "../errors.ts";
 
 /** The header fields tsbox uses (tar-stream's decoded header). */
 export interface TarHeader {
@@ -103,4 +103,15 @@ export async function readEntryBytes(
     off += chunk.length;
   }
   return out;
+}
+
+/**
+ * An error of reading archive `what` (e.g. `load /x.tar`) as one line that
+ * names it: tsbox's own errors pass through; the tar reader's bare ones
+ * ("Unexpected end of data" of a truncated file) get the archive's name.
+ */
+export function namedArchiveError(what: string, err: unknown): unknown {
+  if (err instanceof TsboxError || !(err instanceof Error)) return err;
+  if (err instanceof Deno.errors.PermissionDenied) return err;
+  return new ImageError(`${what}: truncated or not a valid archive`, { cause: err });
 }

@@ -253,7 +253,13 @@ export async function detachNetwork(
     );
   }
   removeRecord(recordPath);
-  refreshPeerHosts(dirs.attachments, att.network);
+  try {
+    refreshPeerHosts(dirs.attachments, att.network);
+  } catch (err) {
+    // a full disk must not stop a teardown: the peers keep a stale line until the next refresh
+    if ((err as { code?: string }).code !== "ENOSPC") throw err;
+    console.error(`tsbox: warning: could not update the hosts files of ${att.network}: disk full`);
+  }
 }
 
 /** What of the attachment is still on the host (empty when clean). */

@@ -82,3 +82,17 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 export function isLoopbackV4(ip: number): boolean {
   return Math.floor(ip / 2 ** 24) === 127;
 }
+
+/** Ranges no bridge network may use: "this network", loopback, link-local, multicast, reserved. */
+const UNUSABLE: [string, string][] = [
+  ["0.0.0.0/8", '"this network" (0.0.0.0/8)'],
+  ["127.0.0.0/8", "loopback (127.0.0.0/8)"],
+  ["169.254.0.0/16", "link-local (169.254.0.0/16)"],
+  ["224.0.0.0/4", "multicast (224.0.0.0/4)"],
+  ["240.0.0.0/4", "reserved (240.0.0.0/4)"],
+];
+
+/** Why `c` cannot be a network's subnet (it overlaps a special range), or undefined. */
+export function unusableSubnet(c: Cidr): string | undefined {
+  return UNUSABLE.find(([r]) => overlaps(c, parseCidr(r)!))?.[1];
+}

@@ -13,7 +13,11 @@
  * @module
  */
 
+import { join } from "node:path";
 import { UsageError } from "../errors.ts";
+import { exists } from "../fsutil.ts";
+import { LinuxKernel } from "../../ffi/kernel.ts";
+import { unpinNetns } from "./netns_handle.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Paths } from "../paths.ts";
 import { cniPathOf, detachNetwork, networkFor } from "./attach.ts";
@@ -59,7 +63,10 @@ export async function prepareNetwork(paths: Paths, opts: NetworkOptions): Promis
 
 /**
  * Detach a container known only by id, from tsbox's own record (for a
- * crash between attach and saving the attachment). No-op without a record.
+ * crash between attach and saving the attachment). Without a record, a
+ * netns pin of that id (a crash between pinning and writing the record)
+ * is still unpinned.
+ * @returns whether a record was found.
  * @throws {NetworkError} as `detachNetwork`.
  */
 export async function detachContainer(
@@ -68,7 +75,11 @@ export async function detachContainer(
   kernel?: Kernel,
 ): Promise<boolean> {
   const rec = readRecord(recordPathIn(netDirs(paths).attachments, containerId));
-  if (!rec) return false;
+  if (!rec) {
+    const handle = join(netDirs(paths).netns, containerId);
+    if (exists(handle)) unpinNetns(kernel ?? new LinuxKernel(), handle);
+    return false;
+  }
   await detachNetwork(paths, rec.attachment, kernel);
   return true;
 }

@@ -21,7 +21,7 @@ import {
   validGateway,
 } from "./conflist.ts";
 import { bridgeNameFor, createBridge, deleteBridge } from "./bridge.ts";
-import { type Cidr, formatIPv4, parseCidr } from "./ipv4.ts";
+import { type Cidr, formatIPv4, parseCidr, unusableSubnet } from "./ipv4.ts";
 import { DEFAULT_NETWORK, NETWORK_NAME } from "./options.ts";
 import { chooseSubnet, defaultPool, hostCidrs, overlapping, userPool } from "./subnet.ts";
 
@@ -114,6 +114,10 @@ export function validateCreate(req: CreateRequest, allowDefault = false): void {
     }
     if (c.prefixLen > 30 || c.prefixLen < 8) {
       throw new UsageError(`invalid subnet "${req.subnet}": prefix must be /8 to /30`);
+    }
+    const special = unusableSubnet(c);
+    if (special) {
+      throw new UsageError(`invalid subnet "${req.subnet}": it overlaps the ${special} range`);
     }
   }
   if (req.gateway !== undefined) {

@@ -9,9 +9,10 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { ImageError } from "../errors.ts";
 import { removeIfExists, withLock } from "../fsutil.ts";
+import { blobLockPath } from "../image/partials.ts";
 import type { RegistryClient } from "./client.ts";
 import { describe, sha256Hex } from "./http_util.ts";
 import type { Descriptor } from "./manifest.ts";
@@ -66,7 +67,7 @@ export async function downloadBlob(
   opts: DownloadOptions,
 ): Promise<DownloadResult> {
   if (await sink.hasBlob(desc.digest)) return { status: "exists" };
-  const lock = join(opts.lockDir, `blob-${desc.digest.slice(7)}.lock`);
+  const lock = blobLockPath(opts.lockDir, desc.digest);
   return await withLock(lock, async () => {
     // another pull may have finished it while we waited for the lock
     if (await sink.hasBlob(desc.digest)) {
@@ -84,6 +85,8 @@ export async function downloadBlob(
         } catch (err) {
           // cancelled by the caller (another layer failed): not worth a retry
           if (opts.signal?.aborted) {
+            // it failed writing locally (a full disk): a partial kept to resume only holds space
+            if (causedLocally(opts.signal.reason)) removeIfExists(partial);
             throw new ImageError(`download of ${desc.digest} cancelled`, { cause: err });
           }
           throw err;
@@ -171,6 +174,21 @@ function resumable(res: Response, offset: number): boolean {
   return !!m && Number(m[1]) === offset;
 }
 
+/** The message of an error writing the local file (full disk, quota, I/O), else undefined. */
+function localWriteError(err: unknown): string | undefined {
+  const code = (err as { code?: string })?.code;
+  const local = ["ENOSPC", "EDQUOT", "EIO", "EFBIG", "EROFS"];
+  return code && local.includes(code) ? (err as Error).message : undefined;
+}
+
+/** True when `err` or one of its causes is a local write error. */
+function causedLocally(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as Error).cause, depth++) {
+    if (localWriteError(e)) return true;
+  }
+  return false;
+}
+
 /** Append the body to `partial`, hashing and counting; verify at the end. */
 async function stream(
   res: Response,
@@ -211,6 +229,15 @@ async function stream(
     await res.body.pipeThrough(meter).pipeTo(file.writable);
   } catch (err) {
     if (err instanceof ImageError) Deno.removeSync(partial);
+    const local = localWriteError(err);
+    if (local) {
+      // not the network's fault, and a retry or resume would only fail again: keep nothing
+      removeIfExists(partial);
+      throw new ImageError(`writing ${desc.digest} into the image store failed: ${local}`, {
+        cause: err,
+        hint: "free space under the state root, then pull again",
+      });
+    }
     throw err;
   } finally {
     clearTimeout(timer);

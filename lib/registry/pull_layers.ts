@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ImageError } from "../errors.ts";
+import { ImageError, TsboxError } from "../errors.ts";
 import { type BlobSink, downloadBlob } from "./blob_download.ts";
 import type { RegistryClient } from "./client.ts";
 import type { Descriptor } from "./manifest.ts";
@@ -47,23 +47,43 @@ export async function pullLayers(
       l.size,
     );
   }
-  await runBounded(layers, opts.concurrency, async (layer, i, signal) => {
-    const result = await downloadBlob(client, store, layer, {
-      lockDir: opts.lockDir,
-      signal,
-      onProgress: (done) => progress.bytes(layer.digest, done),
-      onRetry: (_err, _n, delay) =>
-        progress.status(layer.digest, `Retrying in ${Math.ceil(delay / 1000)} seconds`),
-    });
-    if (result.status === "downloaded") progress.status(layer.digest, "Download complete");
-    if (signal.aborted) return;
-    if (result.status === "downloaded") progress.status(layer.digest, "Extracting");
-    const { diffId } = await store.unpackLayer(layer.digest, layer.mediaType);
-    if (diffId !== diffIds[i]) {
-      throw new ImageError(
-        `layer ${layer.digest} unpacks to ${diffId}, but the image config expects ${diffIds[i]}`,
-      );
-    }
-    if (result.status === "downloaded") progress.status(layer.digest, "Pull complete");
+  await runBounded(
+    layers,
+    opts.concurrency,
+    (layer, i, signal) =>
+      pullLayer(client, store, layer, diffIds[i], opts, signal).catch((err) => {
+        // a bare system error (a full disk while storing or unpacking) names its layer
+        if (err instanceof TsboxError || !(err instanceof Error)) throw err;
+        throw new ImageError(`storing layer ${layer.digest} failed`, { cause: err });
+      }),
+  );
+}
+
+/** Download (or find) one layer and unpack it. */
+async function pullLayer(
+  client: RegistryClient,
+  store: LayerSink,
+  layer: Descriptor,
+  diffId: string,
+  opts: PullLayersOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const { progress } = opts;
+  const result = await downloadBlob(client, store, layer, {
+    lockDir: opts.lockDir,
+    signal,
+    onProgress: (done) => progress.bytes(layer.digest, done),
+    onRetry: (_err, _n, delay) =>
+      progress.status(layer.digest, `Retrying in ${Math.ceil(delay / 1000)} seconds`),
   });
+  if (result.status === "downloaded") progress.status(layer.digest, "Download complete");
+  if (signal.aborted) return;
+  if (result.status === "downloaded") progress.status(layer.digest, "Extracting");
+  const got = (await store.unpackLayer(layer.digest, layer.mediaType)).diffId;
+  if (got !== diffId) {
+    throw new ImageError(
+      `layer ${layer.digest} unpacks to ${got}, but the image config expects ${diffId}`,
+    );
+  }
+  if (result.status === "downloaded") progress.status(layer.digest, "Pull complete");
 }

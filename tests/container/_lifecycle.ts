@@ -83,11 +83,17 @@ export function withSeededRoot(fn: (root: string) => Promise<void>): Promise<voi
   });
 }
 
-/** Container ids in the root ([] before the first create). */
+/**
+ * Ids of the container dirs in the root ([] before the first create),
+ * including ones being built (`.creating-ID`) or removed (`.removing-ID.…`).
+ */
 export function containerIds(root: string): string[] {
   try {
-    return [...Deno.readDirSync(`${root}/containers`)].map((e) => e.name)
-      .filter((n) => /^[0-9a-f]{64}$/.test(n));
+    return [...Deno.readDirSync(`${root}/containers`)]
+      .map((e) =>
+        /^(?:\.creating-|\.removing-)?([0-9a-f]{64})(?:\.[0-9]+\.[0-9]+)?$/.exec(e.name)?.[1]
+      )
+      .filter((id): id is string => id !== undefined);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return [];
     throw err;
