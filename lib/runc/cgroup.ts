@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { Spec } from "../oci/spec.ts";
+import type { LinuxDeviceCgroup, Spec } from "../oci/spec.ts";
+import { DEFAULT_DEVICE_RULES } from "../oci/defaults.ts";
 import {
   type ContainerCgroup,
   normalizeCgroupsPath,
@@ -18,10 +19,28 @@ export function cgroupPathOf(spec: Spec, id: string): string {
   return normalizeCgroupsPath(spec.linux?.cgroupsPath || id);
 }
 
+/**
+ * The device rules runc applies: the spec's, then always the default
+ * devices' (null, zero, full, random, urandom, tty, console, ptmx, pts — podman
+ * sends only "deny all"), then an allow for each `linux.devices` node.
+ */
+export function deviceRulesOf(spec: Spec): LinuxDeviceCgroup[] {
+  const own = spec.linux?.resources?.devices ?? [];
+  const nodes = (spec.linux?.devices ?? []).filter((d) => d.type !== "p").map((d) => ({
+    allow: true,
+    type: d.type === "b" ? "b" : "c",
+    major: d.major,
+    minor: d.minor,
+    access: "rwm",
+  }));
+  return [...own, ...DEFAULT_DEVICE_RULES.filter((r) => r.allow), ...nodes];
+}
+
 /** Create the container's cgroup with the spec's resources. @throws {CgroupError} */
 export function createCgroup(spec: Spec, id: string): ContainerCgroup {
   const cgroups = openCgroups();
   const limits = ociResources(spec.linux?.resources);
+  if (spec.linux?.resources?.devices) limits.devices = deviceRulesOf(spec);
   cgroups.validate(limits);
   return cgroups.createAt(cgroupPathOf(spec, id), limits);
 }
