@@ -135,9 +135,11 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       args: [...ctx.self.slice(1), "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
       cwd: req.bundle,
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
+      // with a terminal the pty is the container's stdio: the init must not keep the caller's
+      // fds (containerd's shim waits for EOF on the pipe it gave `create` before calling start)
+      ...(spec.process?.terminal
+        ? { stdin: "null", stdout: "null", stderr: "null" }
+        : { stdin: "inherit", stdout: "inherit", stderr: "inherit" }),
     });
     const pidNs = (spec.linux?.namespaces ?? []).find((n) => n.type === "pid");
     child = !pidNs
