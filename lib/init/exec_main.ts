@@ -89,6 +89,10 @@ function runExec(kernel: Kernel, fd: number): number {
   // opened while /sys/fs/cgroup is still the host's; written just before the spawn
   const procs = spec.cgroupProcs.map((path) => Deno.openSync(path, { write: true }));
 
+  // our /proc/self is gone once we are in the container's mount namespace (its procfs
+  // does not know us): oom_score_adj is written now, the rest of the tail needs no /proc
+  const adj = spec.security.oomScoreAdj;
+  if (adj !== undefined) kernel.writeFile("/proc/self/oom_score_adj", String(adj));
   joinNamespaces(kernel, spec);
   const proc = resolveProcess(p, spec.hostname);
   kernel.chdir(p.cwd);
@@ -111,7 +115,7 @@ function runExec(kernel: Kernel, fd: number): number {
   kernel.joinSessionKeyring(`_ses.${spec.id}`);
   finalizeProcess(kernel, {
     creds: proc.creds,
-    security: spec.security,
+    security: { ...spec.security, oomScoreAdj: undefined },
     seccomp: spec.seccomp && decodeSeccomp(spec.seccomp),
     capLastCap: capLastCap(),
   });
