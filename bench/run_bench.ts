@@ -132,6 +132,7 @@ if (import.meta.main) {
       ["./push_bench.ts", "runPushBench"],
       ["./monitor_bench.ts", "runMonitorBench"],
       ["./build_bench.ts", "runBuildBench"],
+      ["./runc_bench.ts", "runRuncBench"],
     ] as const
   ) {
     let mod: Record<string, unknown>;
