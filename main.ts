@@ -9,7 +9,7 @@
 
 import { COMMANDS, HIDDEN } from "./lib/cli/commands.ts";
 import type { CliContext } from "./lib/cli/context.ts";
-import { exitCodeOf, formatError, UsageError } from "./lib/errors.ts";
+import { commandExitCode, formatError, UsageError } from "./lib/errors.ts";
 import { DEFAULT_ROOT, pathsFor } from "./lib/paths.ts";
 import { LinuxKernel } from "./ffi/kernel.ts";
 import { selfCommand } from "./lib/self.ts";
@@ -33,6 +33,13 @@ function usage(): string {
     "Run 'tsbox COMMAND --help' for more on a command.",
   ];
   return lines.join("\n");
+}
+
+/** The command word of `argv` after global flags (`container X` → `X`), for exit codes. */
+function verbOf(argv: string[]): string | undefined {
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith("-")) i += argv[i] === "--root" ? 2 : 1;
+  return argv[i] === "container" ? argv[i + 1] : argv[i];
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -85,7 +92,7 @@ if (import.meta.main) {
   } catch (err) {
     console.error(formatError(err));
     if (Deno.env.get("TSBOX_DEBUG") === "1" || Deno.args.includes("--debug")) console.error(err);
-    code = exitCodeOf(err);
+    code = commandExitCode(verbOf(Deno.args), err);
   }
   Deno.exit(code);
 }

@@ -5,7 +5,10 @@
  */
 
 import type { CliContext, Command } from "./context.ts";
-import { bool, parseFlags } from "./flags.ts";
+import { bool, list, parseFlags } from "./flags.ts";
+import { matchLabels, matchNotLabels, parseFilters, parseUntil } from "../filters.ts";
+import { containerLabels } from "../container/ps_view.ts";
+import type { ContainerRecord } from "../container/store.ts";
 import { UsageError } from "../errors.ts";
 import { humanSize } from "../image/format.ts";
 import { pruneContainers } from "../container/prune.ts";
@@ -52,20 +55,27 @@ const ALIASES: Record<string, Loader> = {
   stats: () => import("./stats.ts"),
 };
 
-/** `container prune [-f]`. */
+/** `container prune [-f] [--filter label=…|label!=…|until=…]`. */
 export async function prune(args: string[], ctx: CliContext): Promise<number> {
   const p = parseFlags(args, [
     { name: "force", short: "f", type: "bool" },
     { name: "filter", type: "list" },
   ]);
   if (p.positionals.length) throw new UsageError(`"container prune" accepts no arguments`);
+  const f = parseFilters(list(p, "filter"), ["label", "label!", "until"]);
+  const until = f.get("until")?.map((v) => parseUntil(v));
+  const select = (rec: ContainerRecord) => {
+    const labels = containerLabels(rec);
+    return matchLabels(labels, f.get("label")) && matchNotLabels(labels, f.get("label!")) &&
+      (!until || until.every((t) => Date.parse(rec.config.created) < t));
+  };
   if (!bool(p, "force")) {
     const ok = await confirm(
       "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
     );
     if (!ok) return 0;
   }
-  const r = await pruneContainers(ctx);
+  const r = await pruneContainers(ctx, select);
   if (r.deleted.length) console.log(["Deleted Containers:", ...r.deleted, ""].join("\n"));
   console.log(`Total reclaimed space: ${humanSize(r.reclaimed)}`);
   return 0;

@@ -35,7 +35,7 @@ function openInput(path: string | undefined): { src: AsyncIterable<Uint8Array>; 
     file = Deno.openSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new ImageError(`load: ${path}: no such file`, { cause: err });
+      throw new ImageError(`open ${path}: no such file or directory`, { cause: err });
     }
     throw err;
   }

@@ -6,11 +6,10 @@
 
 import type { Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
-import { UsageError } from "../errors.ts";
-import { table } from "../image/format.ts";
+import { FlagError, UsageError } from "../errors.ts";
 import { listContainers } from "../container/store.ts";
-import { HEADERS, matchFilters, parseFilters, psRow } from "../container/ps_view.ts";
-import { renderTemplate } from "../container/template.ts";
+import { createdBounds, HEADERS, matchFilters, parseFilters, psRow } from "../container/ps_view.ts";
+import { formatList, writeOut } from "../template/format.ts";
 
 const USAGE = `Usage: tsbox ps [OPTIONS]
 
@@ -18,13 +17,17 @@ List containers
 
 Options:
   -a, --all             show all containers (default shows just running)
-  -f, --filter k=v      filter: id, name, status, exited, ancestor
+  -f, --filter k=v      filter: id, name (regex), label=k[=v], status, exited, ancestor,
+                        volume, network, before, since, health, publish, expose
       --format FORMAT   'table', 'json', 'table TEMPLATE' or a Go template
+                        ({{.Names}}, {{.Label "k"}}, {{json .}}, range, if, printf, …)
   -n, --last N          show the N last created containers (includes all states)
   -l, --latest          show the latest created container (includes all states)
       --no-trunc        do not truncate output
   -q, --quiet           only display container IDs
-  -s, --size            display total file sizes (always 0B)`;
+  -s, --size            display total file sizes (always 0B)
+
+Exit status: 1 for a bad --format template or --filter.`;
 
 const DEFAULT_TABLE =
   "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
@@ -54,33 +57,33 @@ export const main: Command = (args, ctx) => {
   if (str(p, "last") !== undefined) {
     last = Number(str(p, "last"));
     if (!Number.isInteger(last)) {
-      throw new UsageError(`invalid argument "${str(p, "last")}" for "-n, --last"`);
+      throw new FlagError(`invalid argument "${str(p, "last")}" for "-n, --last" flag`);
     }
   }
   // a status filter, -n and -l look at every container, as docker's do
   const all = bool(p, "all") || filters.has("status") || filters.has("exited") || last > 0;
   const noTrunc = bool(p, "no-trunc");
   const now = Date.now();
-  let rows = listContainers(ctx.paths)
+  const records = listContainers(ctx.paths);
+  const bounds = createdBounds(filters, records);
+  let rows = records
     .sort((a, b) => Date.parse(b.config.created) - Date.parse(a.config.created))
     .map((rec) => ({ rec, row: psRow(rec, noTrunc, now) }))
-    .filter(({ rec, row }) => (all || row.State === "running") && matchFilters(rec, row, filters));
+    .filter(({ rec, row }) =>
+      (all || row.State === "running") && matchFilters(rec, row, filters, bounds)
+    );
   if (last > 0) rows = rows.slice(0, last);
 
-  const out: string[] = [];
   const fmt = str(p, "format");
-  if (bool(p, "quiet")) {
-    for (const { row } of rows) out.push(row.ID);
-  } else if (fmt === "json") {
-    for (const { row } of rows) out.push(JSON.stringify(row));
-  } else if (fmt !== undefined && !fmt.startsWith("table")) {
-    for (const { row } of rows) out.push(renderTemplate(fmt, row));
-  } else {
-    const tpl = fmt === undefined || fmt.trim() === "table" ? DEFAULT_TABLE : fmt;
-    const body = tpl.replace(/^table\s*/, "");
-    const head = renderTemplate(body, HEADERS).split("\t");
-    out.push(table([head, ...rows.map(({ row }) => renderTemplate(body, row).split("\t"))]));
+  if (bool(p, "quiet") && (fmt === undefined || fmt.trim() === "table")) {
+    writeOut(rows.map(({ row }) => row.ID + "\n").join(""));
+    return Promise.resolve(0);
   }
-  if (out.length) console.log(out.join("\n"));
+  const defaultTable = bool(p, "size") ? `${DEFAULT_TABLE}\t{{.Size}}` : DEFAULT_TABLE;
+  writeOut(formatList(fmt, rows.map(({ row }) => row), {
+    defaultTable,
+    headers: { ...HEADERS, Label: (_k: string) => "LABEL" },
+    typeName: "*formatter.ContainerContext",
+  }));
   return Promise.resolve(0);
 };

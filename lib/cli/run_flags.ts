@@ -9,6 +9,8 @@ import { bool, type FlagDef, list, parseFlags, str } from "./flags.ts";
 import { UsageError } from "../errors.ts";
 import type { ContainerSpec } from "../container/types.ts";
 import { RESOURCE_FLAG_NAMES } from "../cgroup/parse.ts";
+import { parseLabels } from "./labels.ts";
+import { absoluteBindSource } from "./bind_source.ts";
 
 /** Flags of `run` (and `create`, which ignores -d and --rm semantics of attach). */
 export const RUN_FLAGS: FlagDef[] = [
@@ -43,6 +45,8 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "pull", type: "string" },
   { name: "platform", type: "string" },
   { name: "quiet", short: "q", type: "bool" },
+  { name: "label", short: "l", type: "list" },
+  { name: "label-file", type: "list" },
   { name: "help", type: "bool" },
 ];
 
@@ -56,14 +60,16 @@ Options:
   -i, --interactive          keep STDIN open
   -t, --tty                  allocate a pseudo-TTY
       --rm                   remove the container (and its anonymous volumes) when it exits
-      --name NAME            assign a name
+      --name NAME            assign a name ("" generates one)
+  -l, --label K=V            set a label (repeatable; K alone: empty value)
+      --label-file FILE      read labels from a file (K=V lines, # comments)
   -e, --env K=V              set an environment variable (repeatable)
       --env-file FILE        read environment variables from a file
   -w, --workdir DIR          working directory inside the container
   -u, --user USER[:GROUP]    user name or uid (and group)
   -h, --hostname NAME        container hostname
       --entrypoint CMD       override the image's entrypoint ("" clears it)
-  -v, --volume SPEC          bind mount or volume (HOST:CTR[:OPTS], NAME:CTR[:OPTS], CTR)
+  -v, --volume SPEC          bind mount or volume (HOST:CTR[:OPTS], ./REL:CTR, NAME:CTR[:OPTS], CTR)
       --mount SPEC           type=bind|volume|tmpfs,source=…,target=…[,readonly]
       --tmpfs PATH[:OPTS]    mount a tmpfs
   -m, --memory BYTES         memory limit (b, k, m, g)
@@ -169,12 +175,12 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     workdir: str(p, "workdir"),
     user: str(p, "user"),
     hostname: str(p, "hostname"),
-    name: name === undefined ? undefined : name.replace(/^\//, ""),
+    name: name ? name.replace(/^\//, "") : undefined, // --name "" generates one, as docker
     tty: bool(p, "tty"),
     interactive: bool(p, "interactive"),
     autoRemove: bool(p, "rm"),
     detach: bool(p, "detach"),
-    volumes: list(p, "volume"),
+    volumes: list(p, "volume").map((v) => absoluteBindSource(v, Deno.cwd())),
     mounts: list(p, "mount"),
     tmpfs: list(p, "tmpfs"),
     resources,
@@ -182,6 +188,7 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     publish: list(p, "publish"),
     dns: list(p, "dns"),
     addHost: list(p, "add-host"),
+    labels: parseLabels(list(p, "label"), list(p, "label-file")),
   };
   return { spec, pull, platform: str(p, "platform"), quiet: bool(p, "quiet"), help: false };
 }

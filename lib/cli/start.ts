@@ -57,10 +57,15 @@ export const main: Command = async (args, ctx) => {
       }
     });
   }
-  return await forEachRef(p.positionals, async (ref) => {
-    const rec = findContainer(ctx.paths, ref);
-    const v = liveView(rec);
-    if (!v.running && !v.starting) await startDetached(ctx, rec.config.id);
-    return ref;
-  });
+  return await forEachRef(
+    p.positionals,
+    async (ref) => {
+      const rec = findContainer(ctx.paths, ref);
+      const v = liveView(rec);
+      if (!v.running && !v.starting) await startDetached(ctx, rec.config.id);
+      return ref;
+    },
+    undefined,
+    "start",
+  );
 };

@@ -5,7 +5,7 @@
 
 import type { Command } from "./context.ts";
 import { bool, parseFlags, str } from "./flags.ts";
-import { UsageError } from "../errors.ts";
+import { FlagError, UsageError } from "../errors.ts";
 import { findContainer } from "../container/lookup.ts";
 import { stopContainer } from "../container/stop.ts";
 import { forEachRef } from "../container/cli_report.ts";
@@ -33,7 +33,7 @@ export const main: Command = async (args, ctx) => {
     throw new UsageError(`"stop" requires at least 1 argument`, { hint: USAGE.split("\n")[0] });
   }
   const t = str(p, "time") ?? "10";
-  if (!/^-?[0-9]+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time"`);
+  if (!/^-?[0-9]+$/.test(t)) throw new FlagError(`invalid argument "${t}" for "-t, --time" flag`);
   return await forEachRef(p.positionals, async (ref) => {
     await stopContainer(ctx.paths, findContainer(ctx.paths, ref), {
       timeoutSec: Number(t),

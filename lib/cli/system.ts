@@ -6,7 +6,7 @@
  */
 
 import type { CliContext, Command } from "./context.ts";
-import { bool, parseFlags } from "./flags.ts";
+import { bool, list, parseFlags } from "./flags.ts";
 import { UsageError } from "../errors.ts";
 import { humanSize } from "../image/format.ts";
 import { familiarName, parseReference } from "../image/reference.ts";
@@ -44,6 +44,8 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
     { name: "filter", type: "list" },
   ]);
   if (p.positionals.length) throw new UsageError(`"system prune" accepts no arguments`);
+  // before any prompt or removal: a filter tsbox cannot apply to images is refused
+  (await import("./image.ts")).refuseImagePruneFilters(list(p, "filter"), "system prune");
   const all = bool(p, "all");
   const volumes = bool(p, "volumes");
   if (!bool(p, "force") && !(await confirm(warning(all, volumes)))) return 0;

@@ -130,6 +130,7 @@ export async function createContainer(
         resources,
         network: { opts: netOpts } satisfies NetworkRecord,
         stopSignal: image.config.StopSignal,
+        labels: { ...(image.config.Labels ?? {}), ...(spec.labels ?? {}) },
       };
       writeState(ctx.paths, id, { status: "created", pid: 0 });
       writeConfig(ctx.paths, config); // last: a dir without config.json is never listed

@@ -164,7 +164,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       Volumes: img.Volumes ?? null,
       WorkingDir: spec.workdir ?? img.WorkingDir ?? "",
       Entrypoint: entrypoint,
-      Labels: img.Labels ?? {},
+      Labels: c.labels ?? img.Labels ?? {},
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
     },
     NetworkSettings: {

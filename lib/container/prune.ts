@@ -7,7 +7,7 @@
 
 import type { CliContext } from "../cli/context.ts";
 import { treeSize } from "../../volumes/size.ts";
-import { listContainers } from "./store.ts";
+import { type ContainerRecord, listContainers } from "./store.ts";
 import { liveView } from "./live.ts";
 import { removeContainer, sweepTrash } from "./remove.ts";
 import { NoSuchContainer } from "./lookup.ts";
@@ -20,14 +20,21 @@ export interface PruneResult {
   reclaimed: number;
 }
 
-/** Remove all stopped containers. Requires root. */
-export async function pruneContainers(ctx: CliContext): Promise<PruneResult> {
+/**
+ * Remove all stopped containers (of those `select` accepts, when given:
+ * `--filter`). Requires root.
+ */
+export async function pruneContainers(
+  ctx: CliContext,
+  select?: (rec: ContainerRecord) => boolean,
+): Promise<PruneResult> {
   sweepTrash(ctx);
   const deleted: string[] = [];
   let reclaimed = 0;
   for (const rec of listContainers(ctx.paths)) {
     const v = liveView(rec);
     if (v.running || v.starting || v.status === "removing") continue;
+    if (select && !select(rec)) continue; // prune --filter: what it does not select is kept
     const size = treeSize(`${rec.dir}/upper`);
     try {
       await removeContainer(ctx, rec, { force: false, volumes: false });

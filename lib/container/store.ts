@@ -37,6 +37,8 @@ export interface ContainerConfig {
   network?: unknown;
   /** Image StopSignal, if any. */
   stopSignal?: string;
+  /** Labels: the image's, overridden by `--label`/`--label-file` (absent in old records). */
+  labels?: Record<string, string>;
 }
 
 /** A container as listed: config plus current state. */

@@ -47,6 +47,8 @@ export interface ContainerSpec {
   dns: string[];
   /** `--add-host`. */
   addHost: string[];
+  /** `--label` / `--label-file`, parsed (later values win). */
+  labels?: Record<string, string>;
 }
 
 /** The process the init will execve, fully resolved. */

@@ -1,12 +1,7 @@
 /** `tsbox stats` display math and formatting (pure). */
 
 import assert from "node:assert/strict";
-import {
-  formatBytes,
-  formatJsonLines,
-  formatTable,
-  statsRow,
-} from "../../lib/cgroup/stats_view.ts";
+import { formatBytes, formatStats, statsRow } from "../../lib/cgroup/stats_view.ts";
 import type { CgroupStats } from "../../lib/cgroup/mod.ts";
 
 const ID = "0123456789ab" + "c".repeat(52);
@@ -66,7 +61,7 @@ Deno.test("statsRow: unlimited memory shows the host's RAM; no cgroup shows zero
   });
 });
 
-Deno.test("formatTable: docker's columns, ids truncated to 12", () => {
+Deno.test("formatStats: docker's table columns (tabwriter min width 10), ids truncated to 12", () => {
   const row = statsRow(
     ID,
     "web",
@@ -74,16 +69,18 @@ Deno.test("formatTable: docker's columns, ids truncated to 12", () => {
     { at: 1000, stats: st(12_345_678) },
     8 * GiB,
   );
-  const lines = formatTable([row]).split("\n");
-  assert.equal(lines.length, 2);
-  assert.match(lines[0], /^CONTAINER ID {3}NAME {3}CPU % {3}MEM USAGE \/ LIMIT {3}MEM % {3}PIDS$/);
-  assert.match(lines[1], /^0123456789ab {3}web {4}1\.23% {3}1\.5MiB \/ 64MiB {6}2\.34% {3}3$/);
-  assert.ok(formatTable([row], false).includes(ID));
+  const lines = formatStats(undefined, [row]).split("\n");
+  assert.equal(lines.length, 3);
+  assert.equal(lines[2], "");
+  assert.match(lines[0], /^CONTAINER ID {3}NAME {6}CPU % {5}MEM USAGE \/ LIMIT {3}MEM % {5}PIDS$/);
+  assert.match(lines[1], /^0123456789ab {3}web {7}1\.23% {5}1\.5MiB \/ 64MiB {6}2\.34% {5}3$/);
+  assert.ok(formatStats(undefined, [row], false).includes(ID));
+  assert.equal(formatStats("{{.Name}}:{{.PIDs}}", [row]), "web:3\n");
 });
 
-Deno.test("formatJsonLines: one object per container with docker's keys", () => {
+Deno.test("formatStats: json is one object per container with docker's keys", () => {
   const row = statsRow(ID, "web", undefined, { at: 0, stats: st(0) }, 8 * GiB);
-  const obj = JSON.parse(formatJsonLines([row], true, new Map([[ID, "web"]])));
+  const obj = JSON.parse(formatStats("json", [row], true, new Map([[ID, "web"]])));
   assert.deepEqual(obj, {
     Container: "web",
     ID: "0123456789ab",
