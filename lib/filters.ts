@@ -7,14 +7,14 @@
  * @module
  */
 
-import { FilterError, UsageError } from "./errors.ts";
+import { FilterError, FlagError } from "./errors.ts";
 
 /** Parsed filters: key → values in the order given. */
 export type Filters = Map<string, string[]>;
 
 /**
  * Parse `--filter` flag values against the keys a command supports.
- * @throws {UsageError} a value without `=` (exit 125, as docker's flag parsing).
+ * @throws {FlagError} a value without `=` (exit 125, as docker's flag parsing).
  * @throws {FilterError} an unknown key (exit 1).
  */
 export function parseFilters(flags: string[], keys: readonly string[]): Filters {
@@ -22,7 +22,7 @@ export function parseFilters(flags: string[], keys: readonly string[]): Filters 
   for (const f of flags) {
     const eq = f.indexOf("=");
     if (eq < 1) {
-      throw new UsageError(
+      throw new FlagError(
         `invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`,
       );
     }

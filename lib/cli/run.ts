@@ -11,6 +11,7 @@ import { startContainer } from "../container/runner.ts";
 import { readContainer } from "../container/store.ts";
 import { removeContainer } from "../container/remove.ts";
 import { startDetached } from "../container/detach.ts";
+import { requireTerminal } from "./tty_check.ts";
 
 /** `tsbox run`. */
 export const main: Command = async (args, ctx) => {
@@ -20,6 +21,8 @@ export const main: Command = async (args, ctx) => {
     console.log(RUN_USAGE);
     return 0;
   }
+  // docker checks before creating anything: -it needs a terminal to attach
+  if (r.spec.tty && r.spec.interactive && !r.spec.detach) requireTerminal();
   const config = await createContainer(ctx, r.spec, {
     pull: r.pull,
     platform: r.platform,

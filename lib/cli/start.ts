@@ -15,6 +15,7 @@ import { startContainer } from "../container/runner.ts";
 import { removeContainer } from "../container/remove.ts";
 import { readContainer } from "../container/store.ts";
 import { daemonError, forEachRef } from "../container/cli_report.ts";
+import { requireTerminal } from "./tty_check.ts";
 
 const USAGE = `Usage: tsbox start [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -46,6 +47,7 @@ export const main: Command = async (args, ctx) => {
     return await daemonError(async () => {
       const rec = findContainer(ctx.paths, p.positionals[0]);
       if (liveView(rec).running) return 0; // docker: attaching to a running one; we only report
+      if (bool(p, "interactive") && rec.config.spec.tty) requireTerminal();
       const id = rec.config.id;
       try {
         return await startContainer(ctx, id, { interactive: bool(p, "interactive") });

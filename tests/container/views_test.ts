@@ -9,7 +9,7 @@ import { parseTimeArg, selectEntries } from "../../lib/container/logs.ts";
 import { ellipsis, goTime, parseFilters, statusText } from "../../lib/container/ps_view.ts";
 import { findContainer, NoSuchContainer } from "../../lib/container/lookup.ts";
 import { pathsFor } from "../../lib/paths.ts";
-import { ContainerError, FilterError, UsageError } from "../../lib/errors.ts";
+import { ContainerError, FilterError, FlagError, UsageError } from "../../lib/errors.ts";
 import type { LiveView } from "../../lib/container/live.ts";
 
 const enc = new TextEncoder();
@@ -112,7 +112,7 @@ Deno.test("parseFilters: docker's keys; bad keys and statuses are refused", () =
   assertThrows(() => parseFilters(["color=red"]), FilterError, "invalid filter 'color'");
   assertThrows(() => parseFilters(["status=sleeping"]), FilterError);
   assertThrows(() => parseFilters(["exited=x"]), FilterError);
-  assertThrows(() => parseFilters(["noequals"]), UsageError, "bad format of filter");
+  assertThrows(() => parseFilters(["noequals"]), FlagError, "bad format of filter");
 });
 
 Deno.test("findContainer: id, name, unique prefix; ambiguous and unknown fail with exit 1", () => {
