@@ -13,8 +13,7 @@ import { commandExitCode, formatError, UsageError } from "./lib/errors.ts";
 import { DEFAULT_ROOT, pathsFor } from "./lib/paths.ts";
 import { LinuxKernel } from "./ffi/kernel.ts";
 import { selfCommand } from "./lib/self.ts";
-
-const VERSION = "0.1.0";
+import { VERSION } from "./lib/version.ts";
 
 function usage(): string {
   const lines = [
@@ -29,6 +28,10 @@ function usage(): string {
     "  --root DIR   state directory (default /var/lib/tsbox, or $TSBOX_ROOT)",
     "  --debug      print stack traces and timings",
     "  --version    print the version",
+    "",
+    "List and inspect commands take --format (table, json, or a Go template such as",
+    "'{{.Names}} {{.Label \"k\"}}') and --filter KEY=VALUE; run/create take -l/--label and",
+    "--label-file. Exit status: 125 for run/create/start failures and bad flags, 1 otherwise.",
     "",
     "Run 'tsbox COMMAND --help' for more on a command.",
   ];

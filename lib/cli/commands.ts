@@ -38,7 +38,10 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   logout: { load: () => import("./logout.ts"), help: "Log out from a registry" },
   volume: { load: () => import("./volume.ts"), help: "Manage volumes" },
   network: { load: () => import("./network.ts"), help: "Manage networks" },
-  system: { load: () => import("./system.ts"), help: "System-wide commands (prune)" },
+  port: { load: () => import("./port.ts"), help: "List port mappings of a container" },
+  system: { load: () => import("./system.ts"), help: "System-wide commands (df, info, prune)" },
+  info: { load: () => import("./info.ts"), help: "Display system-wide information" },
+  version: { load: () => import("./version.ts"), help: "Show the tsbox version information" },
 };
 
 /** Hidden commands used when tsbox re-executes itself. */

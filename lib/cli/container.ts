@@ -25,14 +25,18 @@ Commands:
   kill      Kill one or more running containers
   logs      Fetch the logs of a container
   ls        List containers (also: list, ps)
-  prune     Remove all stopped containers
+  port      List port mappings or a specific mapping for the container
+  prune     Remove stopped containers (--filter label=…, label!=…, until=…)
   rename    Rename a container
   rm        Remove one or more containers (also: remove)
   run       Create and run a new container
   start     Start one or more stopped containers
+  stats     Display a live stream of container resource usage
   stop      Stop one or more running containers
   top       Display the running processes of a container
-  wait      Block until one or more containers stop, then print their exit codes`;
+  wait      Block until one or more containers stop, then print their exit codes
+
+Run 'tsbox container COMMAND --help' for the options of a command.`;
 
 type Loader = () => Promise<{ main: Command }>;
 
@@ -53,6 +57,7 @@ const ALIASES: Record<string, Loader> = {
   top: () => import("./top.ts"),
   wait: () => import("./wait.ts"),
   stats: () => import("./stats.ts"),
+  port: () => import("./port.ts"),
 };
 
 /** `container prune [-f] [--filter label=…|label!=…|until=…]`. */

@@ -23,7 +23,7 @@ Commands:
   ls        List images (same as 'tsbox images')
   inspect   Display detailed information on one or more images
   rm        Remove one or more images (same as 'tsbox rmi')
-  prune     Remove unused images
+  prune     Remove unused images (-a: all unused; --filter is refused, not ignored)
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   save      Save one or more images to a tar archive
   load      Load an image from a tar archive or STDIN

@@ -1,5 +1,5 @@
 /**
- * `tsbox system prune [-a] [-f] [--volumes]`: stopped containers, unused
+ * `tsbox system df|info|prune`. `prune [-a] [-f] [--volumes]`: stopped containers, unused
  * networks, dangling (with -a: unused) images, and with --volumes unused
  * anonymous volumes — in that order, so what the containers held is free.
  * @module
@@ -20,7 +20,10 @@ const HELP = `Usage: tsbox system COMMAND
 Manage tsbox
 
 Commands:
-  prune   Remove unused data (-a: all unused images, -f: no prompt, --volumes: anonymous volumes too)`;
+  df      Show disk usage (-v: per image, container and volume; --format)
+  info    Display system-wide information (same as 'tsbox info')
+  prune   Remove unused data (-a: all unused images, -f: no prompt, --volumes: anonymous volumes too;
+          --filter is refused: tsbox cannot apply it to images yet)`;
 
 function warning(all: boolean, volumes: boolean): string {
   return [
@@ -84,5 +87,7 @@ export const main: Command = async (args, ctx) => {
     return 0;
   }
   if (sub === "prune") return await prune(rest, ctx);
+  if (sub === "df") return (await import("./system_df.ts")).systemDf(rest, ctx);
+  if (sub === "info") return await (await import("./info.ts")).main(rest, ctx);
   throw new UsageError(`unknown system command "${sub}"`, { hint: "see 'tsbox system --help'" });
 };
