@@ -11,6 +11,7 @@ import { TsboxError, UsageError } from "../errors.ts";
 import { findContainer, NoSuchContainer } from "../container/lookup.ts";
 import { inspectContainer } from "../container/inspect_view.ts";
 import { formatInspect, writeOut } from "../template/format.ts";
+import { containerSize, imageSizes } from "../container/size.ts";
 import { errorLine } from "../container/cli_report.ts";
 import { ImageStore } from "../image/store.ts";
 import { inspectImage } from "../image/inspect.ts";
@@ -22,7 +23,7 @@ Return low-level information on containers and images
 Options:
   -f, --format FORMAT   'json' (one line) or a Go template: {{.State.Status}}, {{json .Config}},
                         {{index .Config.Labels "k"}}, {{range .Mounts}}…{{end}}, printf, …
-  -s, --size            display total file sizes (ignored)
+  -s, --size            add SizeRw and SizeRootFs (bytes) to containers
       --type TYPE       only look for this type (container or image)
 
 Exit status: 1 when a name is not found or the template fails on an object,
@@ -33,10 +34,15 @@ function lookup(
   ctx: Parameters<Command>[1],
   ref: string,
   type: string | undefined,
+  sizes: Map<string, number> | undefined,
 ): Record<string, unknown> | undefined {
   if (type !== "image") {
     try {
-      return inspectContainer(ctx.paths, findContainer(ctx.paths, ref));
+      const rec = findContainer(ctx.paths, ref);
+      const obj = inspectContainer(ctx.paths, rec);
+      if (!sizes) return obj;
+      const s = containerSize(rec, sizes);
+      return { ...obj, SizeRw: s.rw, SizeRootFs: s.rootFs };
     } catch (err) {
       if (!(err instanceof NoSuchContainer)) throw err;
     }
@@ -69,9 +75,10 @@ export const main: Command = (args, ctx) => {
   }
   const found: Record<string, unknown>[] = [];
   const errors: string[] = [];
+  const sizes = bool(p, "size") ? imageSizes(ctx.paths) : undefined;
   for (const ref of p.positionals) {
     try {
-      const obj = lookup(ctx, ref, type);
+      const obj = lookup(ctx, ref, type, sizes);
       if (obj) found.push(obj);
       else errors.push(`Error: No such ${type ?? "object"}: ${ref}`);
     } catch (err) {

@@ -18,7 +18,7 @@ Load an image from a tar archive (docker-archive or OCI layout) or STDIN
 
 Options:
   -i, --input FILE   Read from tar archive file, instead of STDIN
-  -q, --quiet        Suppress the load output`;
+  -q, --quiet        Suppress the load progress (the loaded names are still printed)`;
 
 /** Open the input: a file, or stdin (refused when it is a terminal). */
 function openInput(path: string | undefined): { src: AsyncIterable<Uint8Array>; what: string } {
@@ -59,11 +59,10 @@ export const main: Command = async (args, ctx) => {
   }
   const { src, what } = openInput(str(p, "input"));
   const loaded = await loadArchive(new ImageStore(ctx.paths, ctx.kernel), src, what);
-  if (!bool(p, "quiet")) {
-    for (const img of loaded) {
-      if (!img.names.length) console.log(`Loaded image ID: ${img.id}`);
-      for (const n of img.names) console.log(`Loaded image: ${familiarName(parseReference(n))}`);
-    }
+  // docker's -q only silences progress: what was loaded is always printed
+  for (const img of loaded) {
+    if (!img.names.length) console.log(`Loaded image ID: ${img.id}`);
+    for (const n of img.names) console.log(`Loaded image: ${familiarName(parseReference(n))}`);
   }
   return 0;
 };

@@ -11,6 +11,7 @@ import { bool, list, parseFlags, str } from "./flags.ts";
 import { FilterError, formatError, NetworkError, UsageError } from "../errors.ts";
 import {
   anyOf,
+  boolFilter,
   type Filters,
   matchLabels,
   matchNotLabels,
@@ -42,7 +43,7 @@ Manage networks
 Commands:
   create [--subnet CIDR] [--gateway IP] [--internal] [-d bridge] [--label K=V]... NAME
   ls [-q] [--no-trunc] [--format F] [-f K=V]...
-                                List networks (filters: driver, id, label, name, scope, type)
+                                List networks (filters: dangling, driver, id, label, name, scope, type)
   inspect [-f FORMAT] NAME...   Show networks as JSON (with attached containers)
   rm NAME...                    Remove networks (refused while containers use them)
   prune [-f] [--filter K=V]...  Remove all unused user networks (filters: label, label!, until)
@@ -103,7 +104,7 @@ async function create(args: string[], ctx: CliContext): Promise<number> {
   return 0;
 }
 
-const LS_FILTER_KEYS = ["driver", "id", "label", "name", "scope", "type"] as const;
+const LS_FILTER_KEYS = ["dangling", "driver", "id", "label", "name", "scope", "type"] as const;
 
 /** The `network ls` row (docker's networkContext fields, JSON keys in its order). */
 function row(i: NetworkInfo, noTrunc: boolean) {
@@ -134,9 +135,12 @@ const HEADERS = {
   Scope: "SCOPE",
 };
 
-function matchNetwork(i: NetworkInfo, f: Filters): boolean {
+function matchNetwork(ctx: CliContext, i: NetworkInfo, f: Filters): boolean {
   const builtinNet = i.name === "host" || i.name === "none" || i.name === DEFAULT_NETWORK;
-  return anyOf(f, "driver", (v) => v === i.driver) &&
+  // docker: a dangling network is a user network no container uses
+  const dangling = () => !builtinNet && networkUsers(ctx.paths, i.name).length === 0;
+  return anyOf(f, "dangling", (v) => boolFilter("dangling", v) === dangling()) &&
+    anyOf(f, "driver", (v) => v === i.driver) &&
     anyOf(f, "id", (v) => i.id.startsWith(v)) &&
     anyOf(f, "name", (v) => matchPattern(v, i.name)) &&
     anyOf(f, "scope", (v) => v === "local") &&
@@ -158,7 +162,8 @@ function ls(args: string[], ctx: CliContext): number {
       throw new FilterError(`invalid filter: 'type'='${v}'`);
     }
   }
-  const infos = allInfos(ctx).filter((i) => matchNetwork(i, f));
+  for (const v of f.get("dangling") ?? []) boolFilter("dangling", v);
+  const infos = allInfos(ctx).filter((i) => matchNetwork(ctx, i, f));
   const rows = infos.map((i) => row(i, bool(p, "no-trunc")));
   const fmt = str(p, "format");
   if (bool(p, "quiet") && (fmt === undefined || fmt.trim() === "table")) {
@@ -174,10 +179,7 @@ function ls(args: string[], ctx: CliContext): number {
 }
 
 function inspect(args: string[], ctx: CliContext): number {
-  const p = parseFlags(args, [
-    { name: "format", short: "f", type: "string" },
-    { name: "verbose", short: "v", type: "bool" },
-  ]);
+  const p = parseFlags(args, [{ name: "format", short: "f", type: "string" }]);
   if (!p.positionals.length) throw new UsageError('"network inspect" requires at least 1 argument');
   const records = listRecords(netDirs(ctx.paths).attachments);
   const errors: string[] = [];

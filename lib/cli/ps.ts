@@ -10,6 +10,8 @@ import { FlagError, UsageError } from "../errors.ts";
 import { listContainers } from "../container/store.ts";
 import { createdBounds, HEADERS, matchFilters, parseFilters, psRow } from "../container/ps_view.ts";
 import { formatList, writeOut } from "../template/format.ts";
+import { containerSize, imageSizes } from "../container/size.ts";
+import { humanSize } from "../image/format.ts";
 
 const USAGE = `Usage: tsbox ps [OPTIONS]
 
@@ -25,7 +27,7 @@ Options:
   -l, --latest          show the latest created container (includes all states)
       --no-trunc        do not truncate output
   -q, --quiet           only display container IDs
-  -s, --size            display total file sizes (always 0B)
+  -s, --size            display sizes: writable layer (virtual: with the image)
 
 Exit status: 1 for a bad --format template or --filter.`;
 
@@ -80,6 +82,13 @@ export const main: Command = (args, ctx) => {
     return Promise.resolve(0);
   }
   const defaultTable = bool(p, "size") ? `${DEFAULT_TABLE}\t{{.Size}}` : DEFAULT_TABLE;
+  if (bool(p, "size")) {
+    const images = imageSizes(ctx.paths);
+    for (const r of rows) {
+      const s = containerSize(r.rec, images);
+      r.row.Size = `${humanSize(s.rw)} (virtual ${humanSize(s.rootFs)})`;
+    }
+  }
   writeOut(formatList(fmt, rows.map(({ row }) => row), {
     defaultTable,
     headers: { ...HEADERS, Label: (_k: string) => "LABEL" },

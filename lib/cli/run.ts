@@ -12,6 +12,7 @@ import { readContainer } from "../container/store.ts";
 import { removeContainer } from "../container/remove.ts";
 import { startDetached } from "../container/detach.ts";
 import { requireTerminal } from "./tty_check.ts";
+import { checkCidfile, writeCidfile } from "./cidfile.ts";
 
 /** `tsbox run`. */
 export const main: Command = async (args, ctx) => {
@@ -23,11 +24,13 @@ export const main: Command = async (args, ctx) => {
   }
   // docker checks before creating anything: -it needs a terminal to attach
   if (r.spec.tty && r.spec.interactive && !r.spec.detach) requireTerminal();
+  checkCidfile(r.cidfile);
   const config = await createContainer(ctx, r.spec, {
     pull: r.pull,
     platform: r.platform,
     quiet: r.quiet,
   });
+  writeCidfile(r.cidfile, config.id);
   const t1 = performance.now();
   if (r.spec.detach) {
     await startDetached(ctx, config.id);

@@ -6,7 +6,8 @@
  */
 
 import { bool, type FlagDef, list, parseFlags, str } from "./flags.ts";
-import { UsageError } from "../errors.ts";
+import { FlagError, UsageError } from "../errors.ts";
+import { parseSignal } from "../signals.ts";
 import type { ContainerSpec } from "../container/types.ts";
 import { RESOURCE_FLAG_NAMES } from "../cgroup/parse.ts";
 import { parseLabels } from "./labels.ts";
@@ -47,6 +48,9 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "quiet", short: "q", type: "bool" },
   { name: "label", short: "l", type: "list" },
   { name: "label-file", type: "list" },
+  { name: "stop-signal", type: "string" },
+  { name: "stop-timeout", type: "string" },
+  { name: "cidfile", type: "string" },
   { name: "help", type: "bool" },
 ];
 
@@ -63,6 +67,9 @@ Options:
       --name NAME            assign a name ("" generates one)
   -l, --label K=V            set a label (repeatable; K alone: empty value)
       --label-file FILE      read labels from a file (K=V lines, # comments)
+      --stop-signal SIG      signal \`stop\` sends (default: the image's StopSignal, else SIGTERM)
+      --stop-timeout S       seconds \`stop\` waits before SIGKILL (default 10, -1 forever)
+      --cidfile FILE         write the container ID to FILE (refused if it exists)
   -e, --env K=V              set an environment variable (repeatable)
       --env-file FILE        read environment variables from a file
   -w, --workdir DIR          working directory inside the container
@@ -124,6 +131,30 @@ export interface RunArgs {
   platform?: string;
   quiet: boolean;
   help: boolean;
+  /** `--cidfile`: where to write the new container's id. */
+  cidfile?: string;
+}
+
+/**
+ * `--stop-signal` / `--stop-timeout`, checked as docker does.
+ * @throws {UsageError} an unknown signal (run/create: 125); {FlagError} a non-integer timeout.
+ */
+function stopOptions(
+  signal: string | undefined,
+  timeout: string | undefined,
+): { stopSignal?: string; stopTimeout?: number } {
+  const out: { stopSignal?: string; stopTimeout?: number } = {};
+  if (signal !== undefined) {
+    parseSignal(signal);
+    out.stopSignal = signal;
+  }
+  if (timeout !== undefined) {
+    if (!/^-?[0-9]+$/.test(timeout)) {
+      throw new FlagError(`invalid argument "${timeout}" for "--stop-timeout" flag`);
+    }
+    out.stopTimeout = Number(timeout);
+  }
+  return out;
 }
 
 /**
@@ -189,6 +220,14 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     dns: list(p, "dns"),
     addHost: list(p, "add-host"),
     labels: parseLabels(list(p, "label"), list(p, "label-file")),
+    ...stopOptions(str(p, "stop-signal"), str(p, "stop-timeout")),
   };
-  return { spec, pull, platform: str(p, "platform"), quiet: bool(p, "quiet"), help: false };
+  return {
+    spec,
+    pull,
+    platform: str(p, "platform"),
+    quiet: bool(p, "quiet"),
+    help: false,
+    cidfile: str(p, "cidfile"),
+  };
 }

@@ -15,8 +15,9 @@ const USAGE = `Usage: tsbox stop [OPTIONS] CONTAINER [CONTAINER...]
 Stop one or more running containers
 
 Options:
-  -s, --signal SIG     signal to send (default: the image's StopSignal, else SIGTERM)
-  -t, --time SECONDS   seconds to wait before killing the container (default 10, -1 forever)`;
+  -s, --signal SIG     signal to send (default: its --stop-signal, the image's StopSignal, else SIGTERM)
+  -t, --time SECONDS   seconds to wait before killing the container (default: its
+                       --stop-timeout, else 10; -1 forever)`;
 
 /** `tsbox stop`. */
 export const main: Command = async (args, ctx) => {
@@ -32,11 +33,15 @@ export const main: Command = async (args, ctx) => {
   if (!p.positionals.length) {
     throw new UsageError(`"stop" requires at least 1 argument`, { hint: USAGE.split("\n")[0] });
   }
-  const t = str(p, "time") ?? "10";
-  if (!/^-?[0-9]+$/.test(t)) throw new FlagError(`invalid argument "${t}" for "-t, --time" flag`);
+  const t = str(p, "time");
+  if (t !== undefined && !/^-?[0-9]+$/.test(t)) {
+    throw new FlagError(`invalid argument "${t}" for "-t, --time" flag`);
+  }
   return await forEachRef(p.positionals, async (ref) => {
-    await stopContainer(ctx.paths, findContainer(ctx.paths, ref), {
-      timeoutSec: Number(t),
+    const rec = findContainer(ctx.paths, ref);
+    await stopContainer(ctx.paths, rec, {
+      // -t, else the container's --stop-timeout, else docker's 10 s
+      timeoutSec: t !== undefined ? Number(t) : rec.config.stopTimeout ?? 10,
       signal: str(p, "signal"),
     });
     return ref;

@@ -129,7 +129,8 @@ export async function createContainer(
         mounts,
         resources,
         network: { opts: netOpts } satisfies NetworkRecord,
-        stopSignal: image.config.StopSignal,
+        stopSignal: spec.stopSignal ?? image.config.StopSignal,
+        ...(spec.stopTimeout !== undefined ? { stopTimeout: spec.stopTimeout } : {}),
         labels: { ...(image.config.Labels ?? {}), ...(spec.labels ?? {}) },
       };
       writeState(ctx.paths, id, { status: "created", pid: 0 });

@@ -166,6 +166,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       Entrypoint: entrypoint,
       Labels: c.labels ?? img.Labels ?? {},
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
+      ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
     },
     NetworkSettings: {
       Bridge: "",

@@ -35,8 +35,10 @@ export interface ContainerConfig {
   resources?: unknown;
   /** Network attachment options/result (lib/net owns the shape). */
   network?: unknown;
-  /** Image StopSignal, if any. */
+  /** `--stop-signal`, else the image's StopSignal, if any. */
   stopSignal?: string;
+  /** `--stop-timeout` seconds, if given. */
+  stopTimeout?: number;
   /** Labels: the image's, overridden by `--label`/`--label-file` (absent in old records). */
   labels?: Record<string, string>;
 }

@@ -49,6 +49,10 @@ export interface ContainerSpec {
   addHost: string[];
   /** `--label` / `--label-file`, parsed (later values win). */
   labels?: Record<string, string>;
+  /** `--stop-signal` (overrides the image's StopSignal). */
+  stopSignal?: string;
+  /** `--stop-timeout` seconds (default for `stop -t`). */
+  stopTimeout?: number;
 }
 
 /** The process the init will execve, fully resolved. */

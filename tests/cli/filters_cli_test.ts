@@ -117,6 +117,8 @@ Deno.test("volume ls/prune and network ls/prune: filters select; image prune ref
     assertEquals(await nets("name=no"), ["none"]);
     assertEquals(await nets("type=custom"), []);
     assertEquals(await nets("label=x"), []);
+    assertEquals(await nets("dangling=true"), [], "built-in networks are never dangling");
+    assertEquals(await nets("dangling=false"), ["host", "none"]);
     const nb = await tsbox(root, ["network", "prune", "-f", "--filter", "driver=bridge"]);
     assertEquals([nb.code, nb.stderr.trim()], [1, "tsbox: invalid filter 'driver'"]);
 

@@ -1,0 +1,89 @@
+/**
+ * run/create options docker users script with: `--stop-signal` and
+ * `--stop-timeout` (what `stop` sends and how long it waits), `--cidfile`,
+ * and the sizes of `ps -s` / `inspect -s`. Runs as root; every container
+ * is removed by withSeededRoot even when a check fails.
+ */
+
+import {
+  assert,
+  assertEquals,
+  assertNoLeaks,
+  cli,
+  ok,
+  stateOf,
+  withSeededRoot,
+} from "./_lifecycle.ts";
+import { assertMatch } from "../helpers/assert.ts";
+import { tsbox } from "../helpers/tsbox.ts";
+import { waitRunning } from "../run/_containers.ts";
+
+const RUN_D = "run -d --network none";
+
+Deno.test("run --stop-signal: stop sends it (the trap's exit code shows); inspect shows it", () =>
+  withSeededRoot(async (root) => {
+    const script = 'trap "exit 42" USR1; trap "" TERM; while true; do sleep 0.1; done';
+    const id = (await ok(root, cli(`${RUN_D} --name sig --stop-signal USR1 busybox sh -c`, script)))
+      .stdout.trim();
+    await waitRunning(root, "sig");
+    const pid = stateOf(root, id).pid as number;
+    assertEquals((await ok(root, cli("inspect -f {{.Config.StopSignal}} sig"))).stdout, "USR1\n");
+    await ok(root, cli("stop sig"));
+    assertEquals((await ok(root, cli("inspect -f {{.State.ExitCode}} sig"))).stdout, "42\n");
+    const bad = await tsbox(root, cli("create --stop-signal BOGUS busybox"));
+    assertEquals(bad.code, 125);
+    assertMatch(bad.stderr, /invalid signal: BOGUS/);
+    await ok(root, cli("rm sig"));
+    assertNoLeaks(root, [id], [pid]);
+  }));
+
+Deno.test("run --stop-timeout: stop without -t waits that long, then SIGKILL (137)", () =>
+  withSeededRoot(async (root) => {
+    const script = 'trap "" TERM; while true; do sleep 0.1; done';
+    const id = (await ok(root, cli(`${RUN_D} --name slow --stop-timeout 1 busybox sh -c`, script)))
+      .stdout.trim();
+    await waitRunning(root, "slow");
+    assertEquals((await ok(root, cli("inspect -f {{.Config.StopTimeout}} slow"))).stdout, "1\n");
+    // docker's default of 10 s would outlast this bound; 1 s does not
+    const r = await tsbox(root, cli("stop slow"), { timeoutMs: 8_000 });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals((await ok(root, cli("inspect -f {{.State.ExitCode}} slow"))).stdout, "137\n");
+    const bad = await tsbox(root, cli("create --stop-timeout soon busybox"));
+    assertEquals(bad.code, 125);
+    await ok(root, cli("rm slow"));
+    assertNoLeaks(root, [id]);
+  }));
+
+Deno.test("create/run --cidfile: the id is written; an existing file is refused before creating", () =>
+  withSeededRoot(async (root) => {
+    const file = `${root}/cid`;
+    const id = (await ok(root, cli(`create --cidfile ${file} busybox`))).stdout.trim();
+    assertEquals(Deno.readTextFileSync(file), id);
+    const again = await tsbox(root, cli(`run --rm --network none --cidfile ${file} busybox true`));
+    assertEquals(again.code, 125);
+    assertMatch(again.stderr, /Container ID file found/);
+    assertEquals(
+      (await ok(root, cli("ps -aq --no-trunc"))).stdout,
+      `${id}\n`,
+      "nothing else created",
+    );
+  }));
+
+Deno.test("ps -s and inspect -s: the writable layer's size and the root filesystem's", () =>
+  withSeededRoot(async (root) => {
+    await ok(
+      root,
+      cli("run --network none --name writer busybox sh -c", "head -c 20000 /dev/zero > /blob"),
+    );
+    const info = JSON.parse((await ok(root, cli("inspect -s writer"))).stdout)[0];
+    assert(info.SizeRw >= 20000 && info.SizeRw < 100000, `SizeRw ${info.SizeRw}`);
+    assert(
+      info.SizeRootFs > info.SizeRw + 100000,
+      `SizeRootFs ${info.SizeRootFs} includes the image`,
+    );
+    const plain = JSON.parse((await ok(root, cli("inspect writer"))).stdout)[0];
+    assertEquals("SizeRw" in plain, false);
+    const ps = (await ok(root, cli("ps -a -s"))).stdout.split("\n");
+    assertMatch(ps[0], /NAMES +SIZE$/);
+    assertMatch(ps[1], /writer +2\dkB \(virtual \d+(\.\d+)?MB\)$/);
+  }));
