@@ -51,6 +51,8 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "stop-signal", type: "string" },
   { name: "stop-timeout", type: "string" },
   { name: "cidfile", type: "string" },
+  { name: "expose", type: "list" },
+  { name: "publish-all", short: "P", type: "bool" },
   { name: "help", type: "bool" },
 ];
 
@@ -90,6 +92,8 @@ Options:
       --pids-limit N         process limit (-1 unlimited)
       --network MODE         none | host | bridge (default) | NAME
   -p, --publish SPEC         publish a port ([IP:]HOST:CTR[/proto])
+  -P, --publish-all          publish every exposed port (image EXPOSE, --expose) to a random host port
+      --expose PORT[/PROTO]  expose a port or a range (8000-8010/tcp) without publishing it
       --dns IP               DNS server
       --add-host NAME:IP     add a line to /etc/hosts
       --pull POLICY          missing (default) | always | never
@@ -221,6 +225,8 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     addHost: list(p, "add-host"),
     labels: parseLabels(list(p, "label"), list(p, "label-file")),
     ...stopOptions(str(p, "stop-signal"), str(p, "stop-timeout")),
+    expose: list(p, "expose"),
+    publishAll: bool(p, "publish-all"),
   };
   return {
     spec,

@@ -24,6 +24,7 @@ import { generateName, newId, validateName } from "./names.ts";
 import { type ContainerConfig, listContainers, writeConfig, writeState } from "./store.ts";
 import type { ContainerSpec } from "./types.ts";
 import { withLock } from "../fsutil.ts";
+import { exposedPorts, parseExpose } from "./expose.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 
 /** What `config.network` holds. */
@@ -84,15 +85,28 @@ export async function createContainer(
     mount: spec.mounts,
     tmpfs: spec.tmpfs,
   });
-  const netOpts = parseNetworkFlags({
+  let netOpts = parseNetworkFlags({
     network: spec.network,
     publish: spec.publish,
     dns: spec.dns,
     addHost: spec.addHost,
   });
+  const expose = parseExpose(spec.expose ?? []);
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);
+  const exposed = exposedPorts(image.config.ExposedPorts, expose, netOpts.ports);
+  if (spec.publishAll && netOpts.mode === "bridge") {
+    // -P: every exposed port not already published gets a random host port
+    const taken = new Set(netOpts.ports.map((p) => `${p.containerPort}/${p.protocol}`));
+    const extra = exposed.filter((e) => !taken.has(e) && /\/(tcp|udp)$/.test(e));
+    netOpts = parseNetworkFlags({
+      network: spec.network,
+      publish: [...spec.publish, ...extra],
+      dns: spec.dns,
+      addHost: spec.addHost,
+    });
+  }
   const process = buildProcess(spec, image.config);
   const specs = withImageVolumes(mountSpecs, Object.keys(image.config.Volumes ?? {}));
   await prepareNetwork(ctx.paths, netOpts);
@@ -132,6 +146,7 @@ export async function createContainer(
         stopSignal: spec.stopSignal ?? image.config.StopSignal,
         ...(spec.stopTimeout !== undefined ? { stopTimeout: spec.stopTimeout } : {}),
         labels: { ...(image.config.Labels ?? {}), ...(spec.labels ?? {}) },
+        ...(exposed.length ? { exposedPorts: exposed } : {}),
       };
       writeState(ctx.paths, id, { status: "created", pid: 0 });
       writeConfig(ctx.paths, config); // last: a dir without config.json is never listed

@@ -154,7 +154,9 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       AttachStdin: spec.interactive && !spec.detach,
       AttachStdout: !spec.detach,
       AttachStderr: !spec.detach,
-      ExposedPorts: img.ExposedPorts ?? undefined,
+      ExposedPorts: c.exposedPorts
+        ? Object.fromEntries(c.exposedPorts.map((k) => [k, {}]))
+        : img.ExposedPorts ?? undefined,
       Tty: spec.tty,
       OpenStdin: spec.interactive,
       StdinOnce: spec.interactive && !spec.detach,

@@ -39,6 +39,8 @@ export interface ContainerConfig {
   stopSignal?: string;
   /** `--stop-timeout` seconds, if given. */
   stopTimeout?: number;
+  /** Exposed ports (`80/tcp`): the image's, `--expose` and `-p` ones. */
+  exposedPorts?: string[];
   /** Labels: the image's, overridden by `--label`/`--label-file` (absent in old records). */
   labels?: Record<string, string>;
 }

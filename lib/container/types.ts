@@ -53,6 +53,10 @@ export interface ContainerSpec {
   stopSignal?: string;
   /** `--stop-timeout` seconds (default for `stop -t`). */
   stopTimeout?: number;
+  /** Raw `--expose` values (`80`, `8000-8010/udp`). */
+  expose?: string[];
+  /** `-P`: publish every exposed port to a random host port. */
+  publishAll?: boolean;
 }
 
 /** The process the init will execve, fully resolved. */

@@ -126,6 +126,43 @@ Deno.test("port: published ports of a running container, one private port, a mis
     }
   }));
 
+Deno.test("run -P: every exposed port (image EXPOSE and --expose) gets a random host port", () =>
+  withRoot(async (root) => {
+    await seedBusybox(root, { config: { ExposedPorts: { "8080/tcp": {} } } });
+    let id = "";
+    let pid = 0;
+    try {
+      const r = await tsbox(root, [
+        "run",
+        "-d",
+        "--name",
+        "all",
+        "-P",
+        "--expose",
+        "90/udp",
+        "busybox",
+        "sleep",
+        "120",
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+      ({ id, pid } = await waitRunning(root, "all"));
+      const ports = (await ok(root, ["port", "all"])).trim().split("\n");
+      assertEquals(ports.length, 2, ports.join("|"));
+      assertMatch(ports[0], /^90\/udp -> 0\.0\.0\.0:[1-9]\d*$/);
+      assertMatch(ports[1], /^8080\/tcp -> 0\.0\.0\.0:[1-9]\d*$/);
+      assertEquals(
+        await ok(root, ["inspect", "-f", "{{json .Config.ExposedPorts}}", "all"]),
+        '{"90/udp":{},"8080/tcp":{}}\n',
+      );
+      const bad = await tsbox(root, ["create", "--expose", "99999", "busybox"]);
+      assertEquals(bad.code, 125);
+    } finally {
+      await tsbox(root, ["rm", "-f", "all"]);
+      await forceCleanup(id, pid);
+      await tsbox(root, ["network", "rm", "bridge"]);
+    }
+  }));
+
 Deno.test("container and system aliases reach every container command", () =>
   withRoot(async (root) => {
     await seedBusybox(root);
