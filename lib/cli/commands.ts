@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   exec: { load: () => import("./exec.ts"), help: "Run a command in a running container" },
   stop: { load: () => import("./stop.ts"), help: "Stop running containers" },
   kill: { load: () => import("./kill.ts"), help: "Send a signal to running containers" },
+  restart: { load: () => import("./restart.ts"), help: "Restart containers (stop, then start)" },
   rm: { load: () => import("./rm.ts"), help: "Remove containers" },
   inspect: { load: () => import("./inspect.ts"), help: "Show low-level information as JSON" },
   wait: { load: () => import("./wait.ts"), help: "Wait for containers to exit" },

@@ -28,6 +28,7 @@ Commands:
   port      List port mappings or a specific mapping for the container
   prune     Remove stopped containers (--filter label=…, label!=…, until=…)
   rename    Rename a container
+  restart   Restart one or more containers
   rm        Remove one or more containers (also: remove)
   run       Create and run a new container
   start     Start one or more stopped containers
@@ -58,6 +59,7 @@ const ALIASES: Record<string, Loader> = {
   wait: () => import("./wait.ts"),
   stats: () => import("./stats.ts"),
   port: () => import("./port.ts"),
+  restart: () => import("./restart.ts"),
 };
 
 /** `container prune [-f] [--filter label=…|label!=…|until=…]`. */

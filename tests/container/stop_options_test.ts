@@ -87,3 +87,30 @@ Deno.test("ps -s and inspect -s: the writable layer's size and the root filesyst
     assertMatch(ps[0], /NAMES +SIZE$/);
     assertMatch(ps[1], /writer +2\dkB \(virtual \d+(\.\d+)?MB\)$/);
   }));
+
+Deno.test("restart: stops and starts again (new PID 1, same container); starts a created one", () =>
+  withSeededRoot(async (root) => {
+    const script = 'trap "exit 0" TERM; while true; do sleep 0.1; done';
+    const id = (await ok(root, cli(`${RUN_D} --name again busybox sh -c`, script))).stdout.trim();
+    await waitRunning(root, "again");
+    const before = stateOf(root, id).pid as number;
+    assertEquals((await ok(root, cli("restart again"))).stdout, "again\n");
+    const after = stateOf(root, id);
+    assertEquals(after.status, "running");
+    assert(after.pid !== before && (after.pid as number) > 0, `new PID 1: ${after.pid}`);
+    assertEquals((await ok(root, cli("ps -q --no-trunc"))).stdout, `${id}\n`);
+
+    const fresh = (await ok(root, cli("create --network none --name fresh busybox sleep 60")))
+      .stdout.trim();
+    await ok(root, cli("container restart -t 0 fresh"));
+    assertEquals(stateOf(root, fresh).status, "running");
+
+    const rm = (await ok(root, cli(`${RUN_D} --rm --name gone busybox sleep 60`))).stdout.trim();
+    const refused = await tsbox(root, cli("restart gone"));
+    assertEquals(refused.code, 1);
+    assertMatch(refused.stderr, /started with --rm/);
+    assertEquals(stateOf(root, rm).status, "running", "a refused restart leaves it running");
+    const pids = [after.pid as number, stateOf(root, fresh).pid as number];
+    await ok(root, cli("rm -f again fresh gone"));
+    assertNoLeaks(root, [id, fresh, rm], [before, ...pids]);
+  }));
