@@ -53,6 +53,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "cidfile", type: "string" },
   { name: "expose", type: "list" },
   { name: "publish-all", short: "P", type: "bool" },
+  { name: "volumes-from", type: "list" },
   { name: "help", type: "bool" },
 ];
 
@@ -80,6 +81,7 @@ Options:
       --entrypoint CMD       override the image's entrypoint ("" clears it)
   -v, --volume SPEC          bind mount or volume (HOST:CTR[:OPTS], ./REL:CTR, NAME:CTR[:OPTS], CTR)
       --mount SPEC           type=bind|volume|tmpfs,source=…,target=…[,readonly]
+      --volumes-from C[:ro|rw]  mount the volumes and binds of container C at the same paths
       --tmpfs PATH[:OPTS]    mount a tmpfs
   -m, --memory BYTES         memory limit (b, k, m, g)
       --memory-swap BYTES    memory+swap limit (-1 unlimited)
@@ -227,6 +229,7 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     ...stopOptions(str(p, "stop-signal"), str(p, "stop-timeout")),
     expose: list(p, "expose"),
     publishAll: bool(p, "publish-all"),
+    volumesFrom: list(p, "volumes-from"),
   };
   return {
     spec,

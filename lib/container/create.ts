@@ -25,6 +25,7 @@ import { type ContainerConfig, listContainers, writeConfig, writeState } from ".
 import type { ContainerSpec } from "./types.ts";
 import { withLock } from "../fsutil.ts";
 import { exposedPorts, parseExpose } from "./expose.ts";
+import { volumesFromFlags } from "./volumes_from.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 
 /** What `config.network` holds. */
@@ -80,11 +81,19 @@ export async function createContainer(
   const resources = parseResourceFlags(spec.resources, hostInfo());
   const cgroups = openCgroups();
   cgroups.validate(resources);
-  const mountSpecs = parseMountFlags({
+  let mountSpecs = parseMountFlags({
     volume: spec.volumes,
     mount: spec.mounts,
     tmpfs: spec.tmpfs,
   });
+  if (spec.volumesFrom?.length) {
+    const own = new Set(mountSpecs.map((m) => m.target));
+    mountSpecs = parseMountFlags({
+      volume: [...spec.volumes, ...volumesFromFlags(ctx.paths, spec.volumesFrom, own)],
+      mount: spec.mounts,
+      tmpfs: spec.tmpfs,
+    });
+  }
   let netOpts = parseNetworkFlags({
     network: spec.network,
     publish: spec.publish,

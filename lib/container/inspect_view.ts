@@ -117,6 +117,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     ExecIDs: null,
     HostConfig: {
       Binds: spec.volumes.length ? spec.volumes : null,
+      VolumesFrom: spec.volumesFrom?.length ? spec.volumesFrom : null,
       LogConfig: { Type: "json-file", Config: {} },
       NetworkMode: netName,
       PortBindings: portMap(net.opts.ports ?? []),

@@ -57,6 +57,8 @@ export interface ContainerSpec {
   expose?: string[];
   /** `-P`: publish every exposed port to a random host port. */
   publishAll?: boolean;
+  /** `--volumes-from CONTAINER[:ro|rw]`. */
+  volumesFrom?: string[];
 }
 
 /** The process the init will execve, fully resolved. */

@@ -114,3 +114,42 @@ Deno.test("restart: stops and starts again (new PID 1, same container); starts a
     await ok(root, cli("rm -f again fresh gone"));
     assertNoLeaks(root, [id, fresh, rm], [before, ...pids]);
   }));
+
+Deno.test("run --volumes-from: the other container's volumes and binds, same paths, :ro/:rw, own -v wins", () =>
+  withSeededRoot(async (root) => {
+    const host = `${root}/hostdir`;
+    Deno.mkdirSync(host);
+    await ok(
+      root,
+      cli(
+        `run --network none --name src -v named1:/n -v /anon -v ${host}:/h:ro busybox sh -c`,
+        "echo shared > /anon/f; echo named > /n/g",
+      ),
+    );
+    const r = await ok(
+      root,
+      cli("run --rm --network none --volumes-from src busybox cat /anon/f /n/g"),
+    );
+    assertEquals(r.stdout, "shared\nnamed\n");
+
+    await ok(root, cli("create --name ro --volumes-from src:ro busybox"));
+    await ok(root, cli("create --name own --volumes-from src -v other1:/n busybox"));
+    type M = { Type: string; Name?: string; Source: string; Destination: string; RW: boolean };
+    const mounts = async (name: string) =>
+      (JSON.parse((await ok(root, cli(`inspect ${name}`))).stdout)[0].Mounts as M[])
+        .map((m) => [m.Destination, m.Type, m.Name ?? m.Source, m.RW].join(" ")).sort();
+    const src = await mounts("src");
+    assertEquals(await mounts("ro"), src.map((l) => l.replace(/ true$/, " false")));
+    const own = await mounts("own");
+    assert(own.includes("/n volume other1 true"), own.join("; "));
+    assertEquals(
+      own.filter((l) => l.startsWith("/anon ")),
+      src.filter((l) => l.startsWith("/anon ")),
+    );
+
+    const missing = await tsbox(root, cli("create --volumes-from nosuch busybox"));
+    assertEquals(missing.code, 125);
+    assertMatch(missing.stderr, /No such container: nosuch/);
+    const badMode = await tsbox(root, cli("create --volumes-from src:rx busybox"));
+    assertEquals(badMode.code, 125);
+  }));
