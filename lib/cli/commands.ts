@@ -29,6 +29,7 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   stats: { load: () => import("./stats.ts"), help: "Show resource usage of containers" },
   images: { load: () => import("./images.ts"), help: "List images" },
   image: { load: () => import("./image.ts"), help: "Manage images (ls, inspect, rm, prune, …)" },
+  history: { load: () => import("./history.ts"), help: "Show the history of an image" },
   pull: { load: () => import("./pull.ts"), help: "Pull an image from a registry" },
   load: { load: () => import("./load.ts"), help: "Load an image from a docker-archive or OCI tar" },
   import: { load: () => import("./import.ts"), help: "Create an image from a rootfs tarball" },

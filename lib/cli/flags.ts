@@ -80,6 +80,15 @@ export function parseFlags(args: string[], defs: FlagDef[], stopAtPositional = f
           });
         }
         if (d.type === "bool") {
+          // -H=false, as pflag accepts for a boolean shorthand
+          if (a[j + 1] === "=") {
+            const v = a.slice(j + 2);
+            if (v !== "true" && v !== "false") {
+              throw new FlagError(`invalid value "${v}" for flag -${a[j]}: expected true or false`);
+            }
+            set(d, v === "true");
+            break;
+          }
           set(d, true);
           continue;
         }

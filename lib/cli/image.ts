@@ -21,6 +21,7 @@ Manage images
 
 Commands:
   ls        List images (same as 'tsbox images')
+  history   Show the history of an image
   inspect   Display detailed information on one or more images
   rm        Remove one or more images (same as 'tsbox rmi')
   prune     Remove unused images (-a: all unused; --filter is refused, not ignored)
@@ -42,6 +43,7 @@ const ALIASES: Record<string, Loader> = {
   load: () => import("./load.ts"),
   import: () => import("./import.ts"),
   pull: () => import("./pull.ts"),
+  history: () => import("./history.ts"),
 };
 
 function inspect(args: string[], ctx: CliContext): number {

@@ -200,3 +200,36 @@ Deno.test("container and system aliases reach every container command", () =>
     }
     assertMatch(await ok(root, ["image", "ls", "--format", "{{.Repository}}"]), /^busybox\n$/);
   }));
+
+Deno.test("history / image history: steps newest first with layer sizes; -q, --no-trunc, -H=false, --format", () =>
+  withRoot(async (root) => {
+    const dir = `${root}/rootfs`;
+    Deno.mkdirSync(dir);
+    Deno.writeTextFileSync(`${dir}/f`, "x".repeat(3000));
+    const tar = `${root}/r.tar`;
+    const t = new Deno.Command("tar", { args: ["-C", dir, "-cf", tar, "."] }).outputSync();
+    assertEquals(t.code, 0);
+    const id = (await ok(root, ["import", "-m", "first import", tar, "hist:1"])).trim();
+    const lines = (await ok(root, ["history", "hist:1"])).split("\n");
+    assertEquals(
+      lines[0],
+      "IMAGE          CREATED                  CREATED BY   SIZE      COMMENT",
+    );
+    assertMatch(
+      lines[1],
+      new RegExp(`^${id.slice(7, 19)} +\\S.* +\\d+(\\.\\d+)?kB +first import$`),
+    );
+    assertEquals(lines.length, 3);
+    assertEquals(await ok(root, ["image", "history", "-q", "hist:1"]), `${id.slice(7, 19)}\n`);
+    const raw = await ok(root, [
+      "history",
+      "-H=false",
+      "--no-trunc",
+      "--format",
+      "{{.ID}} {{.Size}}",
+      "hist:1",
+    ]);
+    assertMatch(raw, new RegExp(`^${id} \\d{4,}\\n$`));
+    const missing = await tsbox(root, ["history", "nosuch:1"]);
+    assertEquals([missing.code, missing.stderr.trim()], [1, "tsbox: No such image: nosuch:1"]);
+  }));
