@@ -7,6 +7,7 @@
 
 import type { CgroupStats } from "./types.ts";
 import { formatList } from "../template/format.ts";
+import { humanSize } from "../image/format.ts";
 
 /** One reading of a container's cgroup, with when it was taken. */
 export interface StatsSample {
@@ -14,6 +15,8 @@ export interface StatsSample {
   at: number;
   /** Counters; undefined when the container has no cgroup (not running). */
   stats?: CgroupStats;
+  /** Network bytes of its namespace (none: no network of its own). */
+  net?: { rx: number; tx: number };
 }
 
 /** One line of the display. */
@@ -28,6 +31,9 @@ export interface StatsRow {
   memLimit: number;
   memPercent: number;
   pids: number;
+  /** Bytes received / sent by its network namespace. */
+  netRx: number;
+  netTx: number;
 }
 
 /**
@@ -42,7 +48,21 @@ export function statsRow(
   hostMem: number,
 ): StatsRow {
   const s = cur.stats;
-  if (!s) return { id, name, cpuPercent: 0, memUsage: 0, memLimit: 0, memPercent: 0, pids: 0 };
+  const netRx = cur.net?.rx ?? 0;
+  const netTx = cur.net?.tx ?? 0;
+  if (!s) {
+    return {
+      id,
+      name,
+      cpuPercent: 0,
+      memUsage: 0,
+      memLimit: 0,
+      memPercent: 0,
+      pids: 0,
+      netRx,
+      netTx,
+    };
+  }
   let cpuPercent = 0;
   if (prev?.stats && cur.at > prev.at) {
     const cpuNs = s.cpuUsageNs - prev.stats.cpuUsageNs;
@@ -59,6 +79,8 @@ export function statsRow(
     memLimit,
     memPercent: memLimit > 0 ? (s.memoryUsage / memLimit) * 100 : 0,
     pids: s.pids,
+    netRx,
+    netTx,
   };
 }
 
@@ -83,6 +105,7 @@ export function rowFields(r: StatsRow, truncate = true): Record<string, string> 
     CPUPerc: `${r.cpuPercent.toFixed(2)}%`,
     MemUsage: `${formatBytes(r.memUsage)} / ${formatBytes(r.memLimit)}`,
     MemPerc: `${r.memPercent.toFixed(2)}%`,
+    NetIO: `${humanSize(r.netRx)} / ${humanSize(r.netTx)}`,
     PIDs: String(r.pids),
   };
 }
@@ -94,11 +117,12 @@ const HEADERS = {
   CPUPerc: "CPU %",
   MemUsage: "MEM USAGE / LIMIT",
   MemPerc: "MEM %",
+  NetIO: "NET I/O",
   PIDs: "PIDS",
 };
 
 const DEFAULT_TABLE =
-  "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}";
+  "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.PIDs}}";
 
 /**
  * The rows through `--format` (undefined: docker's table; `json`: one object
@@ -122,6 +146,7 @@ export function formatStats(
       MemPerc: f.MemPerc,
       MemUsage: f.MemUsage,
       Name: f.Name,
+      NetIO: f.NetIO,
       PIDs: f.PIDs,
     };
   });

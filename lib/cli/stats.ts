@@ -13,6 +13,8 @@ import { type ContainerRecord, listContainers } from "../container/store.ts";
 import { type CgroupDriver, cgroupName, hostMemTotal, openCgroups } from "../cgroup/mod.ts";
 import { formatStats, statsRow, type StatsSample } from "../cgroup/stats_view.ts";
 import { compileTemplate } from "../template/format.ts";
+import { netCounters } from "../container/net_io.ts";
+import type { NetworkRecord } from "../container/create.ts";
 
 const FLAGS: FlagDef[] = [
   { name: "all", short: "a", type: "bool" },
@@ -29,7 +31,8 @@ Display a live stream of container(s) resource usage statistics.
 Options:
   -a, --all          show all containers (default shows just running)
       --format FMT   "table" (default), "json" (one JSON object per line),
-                     "table TEMPLATE" or a Go template ({{.Name}} {{.CPUPerc}} {{.MemUsage}} …)
+                     "table TEMPLATE" or a Go template ({{.Name}} {{.CPUPerc}} {{.MemUsage}}
+                     {{.NetIO}} …); BLOCK I/O is not measured yet
       --no-stream    print one result and exit
       --no-trunc     do not truncate container IDs`;
 
@@ -63,7 +66,12 @@ function sample(driver: CgroupDriver, recs: ContainerRecord[]): Map<string, Stat
       // the container stopped between listing and reading: show it as idle
       if (!(err instanceof CgroupError) || driver.open(cgroupName(r.config.id))) throw err;
     }
-    out.set(r.config.id, { at, stats });
+    // NET I/O: only a container with its own (bridge) namespace has traffic of its own
+    const net = (r.config.network as NetworkRecord | undefined)?.opts.mode === "bridge" &&
+        r.state.pid > 0
+      ? netCounters(r.state.pid)
+      : undefined;
+    out.set(r.config.id, { at, stats, net });
   }
   return out;
 }

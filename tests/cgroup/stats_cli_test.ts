@@ -76,10 +76,16 @@ Deno.test({
         const table = await tsbox(root, ["stats", "--no-stream", "-a"]);
         assert.equal(table.code, 0, table.stderr);
         const [head, ...rows] = table.stdout.trim().split("\n");
-        assert.match(head, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS$/);
+        assert.match(
+          head,
+          /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+PIDS$/,
+        );
         assert.equal(rows.length, 2);
         assert.ok(rows.some((r) => r.startsWith(id.slice(0, 12)) && r.includes("busy_one")));
-        assert.match(rows.find((r) => r.includes("old_one"))!, /0\.00%\s+0B \/ 0B\s+0\.00%\s+0$/);
+        assert.match(
+          rows.find((r) => r.includes("old_one"))!,
+          /0\.00%\s+0B \/ 0B\s+0\.00%\s+0B \/ 0B\s+0$/,
+        );
 
         // by name and by id prefix
         const named = await tsbox(root, [

@@ -112,6 +112,15 @@ Deno.test("port: published ports of a running container, one private port, a mis
       assertMatch(all[1], /^90\/udp -> 0\.0\.0\.0:\d+$/);
       assertEquals(await ok(root, ["port", "pub", "80"]), `127.0.0.1:${port}\n`);
       assertEquals(await ok(root, ["container", "port", "pub", "80/tcp"]), `127.0.0.1:${port}\n`);
+      // its own network namespace: NET I/O counts its interface (bytes may be 0 yet)
+      const net = await ok(root, [
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.NetIO}}",
+        "pub",
+      ]);
+      assertMatch(net, /^pub \d+(\.\d+)?k?B \/ \d+(\.\d+)?k?B\n$/);
       const none = await tsbox(root, ["port", "pub", "81"]);
       assertEquals([none.code, none.stderr.trim()], [
         1,
