@@ -116,7 +116,7 @@ function row(i: NetworkInfo, noTrunc: boolean) {
     IPv6: "false",
     Internal: String(i.internal),
     Label: (name: string) => i.labels[name] ?? "",
-    Labels: Object.entries(i.labels).map(([k, v]) => `${k}=${v}`).join(","),
+    Labels: Object.entries(i.labels).map(([k, v]) => `${k}=${v}`).sort().join(","),
     Name: i.name,
     Scope: "local",
   };

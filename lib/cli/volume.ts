@@ -97,7 +97,7 @@ function row(v: VolumeInfo, links: number) {
     Driver: "local",
     Group: "N/A",
     Label: (name: string) => v.meta.Labels[name] ?? "",
-    Labels: Object.entries(v.meta.Labels).map(([k, val]) => `${k}=${val}`).join(","),
+    Labels: Object.entries(v.meta.Labels).map(([k, val]) => `${k}=${val}`).sort().join(","),
     Links: String(links),
     Mountpoint: v.mountpoint,
     Name: v.meta.Name,

@@ -110,7 +110,7 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
     ID: noTrunc ? c.id : c.id.slice(0, 12),
     Image: c.spec.image,
     Label: (name: string) => containerLabels(rec)[name] ?? "",
-    Labels: Object.entries(containerLabels(rec)).map(([k, x]) => `${k}=${x}`).join(","),
+    Labels: Object.entries(containerLabels(rec)).map(([k, x]) => `${k}=${x}`).sort().join(","),
     LocalVolumes: String(mounts.filter(Boolean).length),
     Mounts: mounts.map((m) => noTrunc ? m : ellipsis(m, 15)).join(","),
     Names: c.name,

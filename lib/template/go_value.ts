@@ -101,7 +101,12 @@ export function sprintf(format: string, args: unknown[]): string {
         s = goString(a);
         break;
       case "s":
-        s = typeof a === "string" ? a : goString(a);
+        // Go: %s of a number or bool is a bad verb (%!s(int=7))
+        s = typeof a === "number" || typeof a === "boolean"
+          ? bad()
+          : typeof a === "string"
+          ? a
+          : goString(a);
         if (p !== undefined) s = [...s].slice(0, p).join("");
         break;
       case "q":

@@ -85,7 +85,7 @@ Deno.test("ps --format: fields, Label, range/if, table alignment, json keys", ()
         "-n",
         "1",
       ]),
-      "<img=1><app=db>\n",
+      "<app=db><img=1>\n", // sorted, as docker
     );
   }));
 

@@ -74,6 +74,7 @@ const cases: [string, string][] = [
   ],
   ['{{printf "%05d %x %X %o %b %c %%" 42 255 255 8 5 65}}', "00042 ff FF 10 101 A %"],
   ['{{printf "%d" "s"}}', "%!d(string=s)"],
+  ['{{printf "%s" .State.Pid}}', "%!s(int=7)"],
   ['{{printf "%s %s" "a"}}', "a %!s(MISSING)"],
   ['{{printf "%s" "a" 1}}', "a%!(EXTRA int=1)"],
   ['{{print "a" 1 2 "b"}}', "a1 2b"],
