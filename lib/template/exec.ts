@@ -9,7 +9,7 @@
 
 import { TemplateError } from "../errors.ts";
 import type { Cmd, Node, Operand, Pipe, Template } from "./parse.ts";
-import { lineOf } from "./parse.ts";
+import { lineOf } from "./lex.ts";
 import { goString, goType, truth } from "./go_value.ts";
 import { FUNCS, type TemplateFunc } from "./funcs.ts";
 

@@ -66,6 +66,67 @@ function pad(s: string, width: number | undefined, left: boolean, zero: boolean)
   return s.padStart(width, zero ? "0" : " ");
 }
 
+/** One verb applied to operand `a` (precision `p`, `+` flag), before padding. */
+function formatVerb(verb: string, a: unknown, p: number | undefined, plus: boolean): string {
+  const bad = () => `%!${verb}(${goType(a)}=${goString(a)})`;
+  let s: string;
+  switch (verb) {
+    case "v":
+      s = goString(a);
+      break;
+    case "s":
+      // Go: %s of a number or bool is a bad verb (%!s(int=7))
+      s = typeof a === "number" || typeof a === "boolean"
+        ? bad()
+        : typeof a === "string"
+        ? a
+        : goString(a);
+      if (p !== undefined) s = [...s].slice(0, p).join("");
+      break;
+    case "q":
+      s = typeof a === "string" ? JSON.stringify(a) : bad();
+      break;
+    case "t":
+      s = typeof a === "boolean" ? String(a) : bad();
+      break;
+    case "d":
+      s = typeof a === "number" && Number.isInteger(a)
+        ? (plus && a >= 0 ? "+" : "") + String(a)
+        : bad();
+      break;
+    case "x":
+    case "X":
+    case "o":
+    case "b": {
+      const base = { x: 16, X: 16, o: 8, b: 2 }[verb];
+      if (typeof a === "number" && Number.isInteger(a)) s = a.toString(base);
+      else if (typeof a === "string" && base === 16) {
+        s = [...new TextEncoder().encode(a)].map((b) => b.toString(16).padStart(2, "0")).join(
+          "",
+        );
+      } else s = bad();
+      if (verb === "X") s = s.toUpperCase();
+      break;
+    }
+    case "c":
+      s = typeof a === "number" ? String.fromCodePoint(a) : bad();
+      break;
+    case "f":
+    case "F":
+    case "e":
+    case "g":
+      if (typeof a !== "number") s = bad();
+      else if (verb === "e") s = a.toExponential(p ?? 6).replace(/e([+-])(\d)$/, "e$10$2");
+      else if (verb === "g") s = p === undefined ? goNumber(a) : String(Number(a.toPrecision(p)));
+      else s = a.toFixed(p ?? 6);
+      if (plus && typeof a === "number" && a >= 0) s = "+" + s;
+      break;
+    default:
+      s = `%!${verb}(${goType(a)}=${goString(a)})`;
+  }
+  return s;
+}
+
 /**
  * Go's fmt.Sprintf for the verbs `%v %s %q %d %f %e %g %x %X %o %b %c %t %%`
  * with flags `-+0 ` and width/precision; a wrong or missing operand prints
@@ -94,62 +155,7 @@ export function sprintf(format: string, args: unknown[]): string {
     const left = flags.includes("-");
     const zero = flags.includes("0") && !left;
     const plus = flags.includes("+");
-    const bad = () => `%!${verb}(${goType(a)}=${goString(a)})`;
-    let s: string;
-    switch (verb) {
-      case "v":
-        s = goString(a);
-        break;
-      case "s":
-        // Go: %s of a number or bool is a bad verb (%!s(int=7))
-        s = typeof a === "number" || typeof a === "boolean"
-          ? bad()
-          : typeof a === "string"
-          ? a
-          : goString(a);
-        if (p !== undefined) s = [...s].slice(0, p).join("");
-        break;
-      case "q":
-        s = typeof a === "string" ? JSON.stringify(a) : bad();
-        break;
-      case "t":
-        s = typeof a === "boolean" ? String(a) : bad();
-        break;
-      case "d":
-        s = typeof a === "number" && Number.isInteger(a)
-          ? (plus && a >= 0 ? "+" : "") + String(a)
-          : bad();
-        break;
-      case "x":
-      case "X":
-      case "o":
-      case "b": {
-        const base = { x: 16, X: 16, o: 8, b: 2 }[verb];
-        if (typeof a === "number" && Number.isInteger(a)) s = a.toString(base);
-        else if (typeof a === "string" && base === 16) {
-          s = [...new TextEncoder().encode(a)].map((b) => b.toString(16).padStart(2, "0")).join(
-            "",
-          );
-        } else s = bad();
-        if (verb === "X") s = s.toUpperCase();
-        break;
-      }
-      case "c":
-        s = typeof a === "number" ? String.fromCodePoint(a) : bad();
-        break;
-      case "f":
-      case "F":
-      case "e":
-      case "g":
-        if (typeof a !== "number") s = bad();
-        else if (verb === "e") s = a.toExponential(p ?? 6).replace(/e([+-])(\d)$/, "e$10$2");
-        else if (verb === "g") s = p === undefined ? goNumber(a) : String(Number(a.toPrecision(p)));
-        else s = a.toFixed(p ?? 6);
-        if (plus && typeof a === "number" && a >= 0) s = "+" + s;
-        break;
-      default:
-        s = `%!${verb}(${goType(a)}=${goString(a)})`;
-    }
+    const s = formatVerb(verb, a, p, plus);
     out += pad(s, width, left, zero && verb !== "s" && verb !== "v");
   }
   out += format.slice(last);
