@@ -54,6 +54,8 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "expose", type: "list" },
   { name: "publish-all", short: "P", type: "bool" },
   { name: "volumes-from", type: "list" },
+  { name: "log-driver", type: "string" },
+  { name: "log-opt", type: "list" },
   { name: "help", type: "bool" },
 ];
 
@@ -73,6 +75,8 @@ Options:
       --stop-signal SIG      signal \`stop\` sends (default: the image's StopSignal, else SIGTERM)
       --stop-timeout S       seconds \`stop\` waits before SIGKILL (default 10, -1 forever)
       --cidfile FILE         write the container ID to FILE (refused if it exists)
+      --log-driver D         json-file (default), local (rotated: 20m x 5) or none
+      --log-opt K=V          max-size=10k|20m|1g, max-file=N (rotation; logs reads all files)
   -e, --env K=V              set an environment variable (repeatable)
       --env-file FILE        read environment variables from a file
   -w, --workdir DIR          working directory inside the container
@@ -230,6 +234,8 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     expose: list(p, "expose"),
     publishAll: bool(p, "publish-all"),
     volumesFrom: list(p, "volumes-from"),
+    logDriver: str(p, "log-driver"),
+    logOpts: list(p, "log-opt").flatMap((o) => o.split(",")),
   };
   return {
     spec,

@@ -26,6 +26,7 @@ import type { ContainerSpec } from "./types.ts";
 import { withLock } from "../fsutil.ts";
 import { exposedPorts, parseExpose } from "./expose.ts";
 import { volumesFromFlags } from "./volumes_from.ts";
+import { parseLogConfig } from "./log_config.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 
 /** What `config.network` holds. */
@@ -101,6 +102,7 @@ export async function createContainer(
     addHost: spec.addHost,
   });
   const expose = parseExpose(spec.expose ?? []);
+  const logConfig = parseLogConfig(spec.logDriver, spec.logOpts ?? []);
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);
@@ -156,6 +158,7 @@ export async function createContainer(
         ...(spec.stopTimeout !== undefined ? { stopTimeout: spec.stopTimeout } : {}),
         labels: { ...(image.config.Labels ?? {}), ...(spec.labels ?? {}) },
         ...(exposed.length ? { exposedPorts: exposed } : {}),
+        logConfig,
       };
       writeState(ctx.paths, id, { status: "created", pid: 0 });
       writeConfig(ctx.paths, config); // last: a dir without config.json is never listed

@@ -118,7 +118,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     HostConfig: {
       Binds: spec.volumes.length ? spec.volumes : null,
       VolumesFrom: spec.volumesFrom?.length ? spec.volumesFrom : null,
-      LogConfig: { Type: "json-file", Config: {} },
+      LogConfig: c.logConfig ?? { Type: "json-file", Config: {} },
       NetworkMode: netName,
       PortBindings: portMap(net.opts.ports ?? []),
       RestartPolicy: { Name: "no", MaximumRetryCount: 0 },

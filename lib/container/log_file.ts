@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
+import type { LogRotation } from "./log_config.ts";
 
 /** One log entry. */
 export interface LogEntry {
@@ -28,17 +29,43 @@ export function logPath(paths: Paths, id: string): string {
 const MAX_LINE = 16 * 1024;
 const enc = new TextEncoder();
 
+/**
+ * The log files of container `id`, oldest first: rotated ones
+ * (`<log>.N` … `<log>.1`) then the current one; only those that exist.
+ */
+export function logFiles(paths: Paths, id: string): string[] {
+  const base = logPath(paths, id);
+  const rotated: [number, string][] = [];
+  try {
+    for (const e of Deno.readDirSync(containerDir(paths, id))) {
+      const m = /\.(\d+)$/.exec(e.name);
+      if (m && e.name === `${id}-json.log.${m[1]}`) {
+        rotated.push([Number(m[1]), join(containerDir(paths, id), e.name)]);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return [...rotated.sort((a, b) => b[0] - a[0]).map(([, p]) => p), base];
+}
+
 /** Appends entries to a log file; one writer per container run. */
 export class JsonLogWriter {
   #file: Deno.FsFile;
+  #path: string;
+  #rotation?: LogRotation;
+  #size: number;
   #pending: Record<LogEntry["stream"], Uint8Array[]> = { stdout: [], stderr: [] };
   #pendingLen: Record<LogEntry["stream"], number> = { stdout: 0, stderr: 0 };
   #dec = new TextDecoder();
   #closed = false;
 
-  /** Open (create/append) `path`. */
-  constructor(path: string) {
+  /** Open (create/append) `path`; with `rotation`, roll it over at `maxSize` bytes. */
+  constructor(path: string, rotation?: LogRotation) {
+    this.#path = path;
+    this.#rotation = rotation;
     this.#file = Deno.openSync(path, { create: true, append: true, mode: 0o640 });
+    this.#size = this.#file.statSync().size;
   }
 
   /** Add bytes read from `stream`; complete lines are written at once. */
@@ -90,9 +117,41 @@ export class JsonLogWriter {
     this.#pendingLen[stream] = 0;
     const entry: LogEntry = { log: this.#dec.decode(all), stream, time: new Date().toISOString() };
     const line = enc.encode(JSON.stringify(entry) + "\n");
+    const r = this.#rotation;
+    if (r && this.#size > 0 && this.#size + line.length > r.maxSize) this.#rotate(r);
     // O_APPEND: one write per entry keeps lines whole even with a concurrent reader
     let n = 0;
     while (n < line.length) n += this.#file.writeSync(line.subarray(n));
+    this.#size += line.length;
+  }
+
+  /**
+   * docker's json-file rotation: `log.N-1` → `log.N` … `log` → `log.1`, the
+   * oldest beyond max-file dropped; with max-file 1 the file starts over.
+   */
+  #rotate(r: LogRotation): void {
+    this.#file.close();
+    const p = this.#path;
+    if (r.maxFile <= 1) {
+      this.#file = Deno.openSync(p, { write: true, truncate: true, mode: 0o640 });
+      this.#file.close();
+    } else {
+      try {
+        Deno.removeSync(`${p}.${r.maxFile - 1}`);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err; // fewer files so far
+      }
+      for (let i = r.maxFile - 2; i >= 1; i--) {
+        try {
+          Deno.renameSync(`${p}.${i}`, `${p}.${i + 1}`);
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err; // not rotated that far yet
+        }
+      }
+      Deno.renameSync(p, `${p}.1`);
+    }
+    this.#file = Deno.openSync(p, { create: true, append: true, mode: 0o640 });
+    this.#size = 0;
   }
 }
 

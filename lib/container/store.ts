@@ -12,6 +12,7 @@ import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
 import type { ContainerSpec, ContainerState, ProcessSpec } from "./types.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
+import type { LogConfig } from "./log_config.ts";
 
 /** `config.json`: what the container is. */
 export interface ContainerConfig {
@@ -41,6 +42,8 @@ export interface ContainerConfig {
   stopTimeout?: number;
   /** Exposed ports (`80/tcp`): the image's, `--expose` and `-p` ones. */
   exposedPorts?: string[];
+  /** `--log-driver` / `--log-opt` (absent: json-file without rotation). */
+  logConfig?: LogConfig;
   /** Labels: the image's, overridden by `--label`/`--label-file` (absent in old records). */
   labels?: Record<string, string>;
 }

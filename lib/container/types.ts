@@ -59,6 +59,10 @@ export interface ContainerSpec {
   publishAll?: boolean;
   /** `--volumes-from CONTAINER[:ro|rw]`. */
   volumesFrom?: string[];
+  /** `--log-driver`. */
+  logDriver?: string;
+  /** Raw `--log-opt K=V` values. */
+  logOpts?: string[];
 }
 
 /** The process the init will execve, fully resolved. */

@@ -52,11 +52,6 @@ export interface ListFormatOptions {
   typeName?: string;
 }
 
-/** True when `format` asks for a table (docker: it starts with "table"). */
-export function isTable(format: string): boolean {
-  return format.startsWith("table");
-}
-
 /**
  * Render `rows` for `--format` (undefined: the default table). Every row
  * line ends in a newline; the result is "" when nothing is printed.
@@ -70,7 +65,7 @@ export function formatList(
   let f = format === undefined || format === "" || format.trim() === "table"
     ? opts.defaultTable
     : format;
-  const table = isTable(f);
+  const table = f.startsWith("table"); // docker's Format.IsTable
   if (table) f = f.slice("table".length);
   else if (f === "json") f = "{{json .}}";
   f = f.trim().replaceAll("\\t", "\t").replaceAll("\\n", "\n");

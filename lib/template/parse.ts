@@ -13,7 +13,7 @@ import { fail, type Piece, split, type Tok } from "./lex.ts";
 /** One operand of a command. */
 export type Operand =
   | { k: "dot"; pos: number }
-  | { k: "field"; base?: Operand; names: string[]; pos: number; src: string }
+  | { k: "field"; names: string[]; pos: number; src: string }
   | { k: "var"; name: string; names: string[]; pos: number; src: string }
   | { k: "ident"; name: string; pos: number }
   | { k: "str"; v: string; pos: number }
