@@ -72,7 +72,8 @@ export const main: Command = (args, ctx) => {
     .sort((a, b) => Date.parse(b.config.created) - Date.parse(a.config.created))
     .map((rec) => ({ rec, row: psRow(rec, noTrunc, now) }))
     .filter(({ rec, row }) =>
-      (all || row.State === "running") && matchFilters(rec, row, filters, bounds)
+      (all || row.State === "running" || row.State === "restarting") &&
+      matchFilters(rec, row, filters, bounds)
     );
   if (last > 0) rows = rows.slice(0, last);
 

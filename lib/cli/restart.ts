@@ -15,6 +15,7 @@ import { startDetached } from "../container/detach.ts";
 import { type LiveState, monitorAlive } from "../container/live.ts";
 import { readContainer } from "../container/store.ts";
 import { forEachRef } from "../container/cli_report.ts";
+import { markManualStop } from "../container/restart_state.ts";
 
 const USAGE = `Usage: tsbox restart [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -52,6 +53,7 @@ export const main: Command = async (args, ctx) => {
         { exitCode: 1 },
       );
     }
+    markManualStop(ctx.paths, rec); // the old supervisor must not restart it on its own
     await stopContainer(ctx.paths, rec, {
       timeoutSec: t !== undefined ? Number(t) : rec.config.stopTimeout ?? 10,
       signal: str(p, "signal"),

@@ -12,6 +12,7 @@ import { readContainer } from "../container/store.ts";
 import { removeContainer } from "../container/remove.ts";
 import { startDetached } from "../container/detach.ts";
 import { requireTerminal } from "./tty_check.ts";
+import { UsageError } from "../errors.ts";
 import { checkCidfile, writeCidfile } from "./cidfile.ts";
 
 /** `tsbox run`. */
@@ -24,6 +25,10 @@ export const main: Command = async (args, ctx) => {
   }
   // docker checks before creating anything: -it needs a terminal to attach
   if (r.spec.tty && r.spec.interactive && !r.spec.detach) requireTerminal();
+  if (r.spec.restart && r.spec.restart !== "no" && !r.spec.detach) {
+    // the supervisor that restarts is the detached monitor; a foreground run has none
+    throw new UsageError("--restart needs -d in tsbox (or create, then start)");
+  }
   checkCidfile(r.cidfile);
   const config = await createContainer(ctx, r.spec, {
     pull: r.pull,

@@ -56,6 +56,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "volumes-from", type: "list" },
   { name: "log-driver", type: "string" },
   { name: "log-opt", type: "list" },
+  { name: "restart", type: "string" },
   { name: "help", type: "bool" },
 ];
 
@@ -69,6 +70,8 @@ Options:
   -i, --interactive          keep STDIN open
   -t, --tty                  allocate a pseudo-TTY
       --rm                   remove the container (and its anonymous volumes) when it exits
+      --restart POLICY       no | on-failure[:N] | always | unless-stopped (needs -d, or
+                             create + start; stop and kill are never undone)
       --name NAME            assign a name ("" generates one)
   -l, --label K=V            set a label (repeatable; K alone: empty value)
       --label-file FILE      read labels from a file (K=V lines, # comments)
@@ -236,6 +239,7 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     volumesFrom: list(p, "volumes-from"),
     logDriver: str(p, "log-driver"),
     logOpts: list(p, "log-opt").flatMap((o) => o.split(",")),
+    restart: str(p, "restart"),
   };
   return {
     spec,

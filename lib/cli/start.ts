@@ -48,6 +48,11 @@ export const main: Command = async (args, ctx) => {
       const rec = findContainer(ctx.paths, p.positionals[0]);
       if (liveView(rec).running) return 0; // docker: attaching to a running one; we only report
       if (bool(p, "interactive") && rec.config.spec.tty) requireTerminal();
+      if (rec.config.restartPolicy && rec.config.restartPolicy.Name !== "no") {
+        throw new UsageError("start -a of a container with a restart policy is not supported", {
+          hint: "start it without -a (its monitor restarts it), then tsbox logs -f",
+        });
+      }
       const id = rec.config.id;
       try {
         return await startContainer(ctx, id, { interactive: bool(p, "interactive") });

@@ -9,6 +9,7 @@ import { FlagError, UsageError } from "../errors.ts";
 import { findContainer } from "../container/lookup.ts";
 import { stopContainer } from "../container/stop.ts";
 import { forEachRef } from "../container/cli_report.ts";
+import { markManualStop } from "../container/restart_state.ts";
 
 const USAGE = `Usage: tsbox stop [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -39,6 +40,7 @@ export const main: Command = async (args, ctx) => {
   }
   return await forEachRef(p.positionals, async (ref) => {
     const rec = findContainer(ctx.paths, ref);
+    markManualStop(ctx.paths, rec); // a restart policy must not undo a stop
     await stopContainer(ctx.paths, rec, {
       // -t, else the container's --stop-timeout, else docker's 10 s
       timeoutSec: t !== undefined ? Number(t) : rec.config.stopTimeout ?? 10,

@@ -27,6 +27,7 @@ import { withLock } from "../fsutil.ts";
 import { exposedPorts, parseExpose } from "./expose.ts";
 import { volumesFromFlags } from "./volumes_from.ts";
 import { parseLogConfig } from "./log_config.ts";
+import { parseRestartPolicy } from "./restart_policy.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 
 /** What `config.network` holds. */
@@ -103,6 +104,10 @@ export async function createContainer(
   });
   const expose = parseExpose(spec.expose ?? []);
   const logConfig = parseLogConfig(spec.logDriver, spec.logOpts ?? []);
+  const restartPolicy = parseRestartPolicy(spec.restart);
+  if (restartPolicy.Name !== "no" && spec.autoRemove) {
+    throw new UsageError("Conflicting options: --restart and --rm");
+  }
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);
@@ -159,6 +164,7 @@ export async function createContainer(
         labels: { ...(image.config.Labels ?? {}), ...(spec.labels ?? {}) },
         ...(exposed.length ? { exposedPorts: exposed } : {}),
         logConfig,
+        ...(restartPolicy.Name !== "no" ? { restartPolicy } : {}),
       };
       writeState(ctx.paths, id, { status: "created", pid: 0 });
       writeConfig(ctx.paths, config); // last: a dir without config.json is never listed

@@ -16,6 +16,8 @@ import type { NetworkRecord } from "./create.ts";
 import { liveView } from "./live.ts";
 import { logPath } from "./log_file.ts";
 import { exists } from "../fsutil.ts";
+import { NO_RESTART } from "./restart_policy.ts";
+import { readRestartState } from "./restart_state.ts";
 
 /** Go's zero time, which docker prints for "never". */
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -78,6 +80,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     : img.Entrypoint ?? null;
   const cmd = spec.cmd.length ? spec.cmd : spec.entrypoint !== undefined ? null : img.Cmd ?? null;
   const log = logPath(paths, c.id);
+  const restarts = readRestartState(paths, c.id);
   const endpoint = {
     IPAddress: att?.ip ?? "",
     IPPrefixLen: att?.prefixLen ?? 0,
@@ -93,7 +96,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       Status: v.status,
       Running: v.running,
       Paused: false,
-      Restarting: false,
+      Restarting: restarts.restarting && v.starting,
       OOMKilled: v.oomKilled,
       Dead: false,
       Pid: v.pid,
@@ -108,7 +111,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     HostsPath: join(rec.dir, "hosts"),
     LogPath: exists(log) ? log : "",
     Name: `/${c.name}`,
-    RestartCount: 0,
+    RestartCount: restarts.restartCount,
     Driver: "overlay2",
     Platform: "linux",
     MountLabel: "",
@@ -121,7 +124,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       LogConfig: c.logConfig ?? { Type: "json-file", Config: {} },
       NetworkMode: netName,
       PortBindings: portMap(net.opts.ports ?? []),
-      RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+      RestartPolicy: c.restartPolicy ?? NO_RESTART,
       AutoRemove: spec.autoRemove,
       Dns: net.opts.dns ?? [],
       ExtraHosts: (net.opts.extraHosts ?? []).map((h) => `${h.name}:${h.ip}`),

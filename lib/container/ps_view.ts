@@ -20,6 +20,7 @@ import { humanDuration } from "../image/format.ts";
 import type { ContainerRecord } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
 import { type LiveView, liveView } from "./live.ts";
+import { restartStateIn } from "./restart_state.ts";
 
 /** One `ps` row; keys are docker's `--format` field names. */
 export interface PsRow {
@@ -98,6 +99,8 @@ export function portsText(rec: ContainerRecord, running: boolean): string {
 export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()): PsRow {
   const c = rec.config;
   const v = liveView(rec);
+  // between two runs of a restart policy the monitor holds it as "starting"
+  const restarting = v.starting && restartStateIn(rec.dir).restarting;
   const cmd = c.process.args.join(" ");
   const mounts = (c.mounts as { volume?: { name: string }; source?: string }[])
     .map((m) => m.volume?.name ?? m.source ?? "");
@@ -118,8 +121,12 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
     Ports: portsText(rec, v.running),
     RunningFor: `${humanDuration(Math.max(0, now - Date.parse(c.created)))} ago`,
     Size: "0B",
-    State: v.status,
-    Status: statusText(v, now),
+    State: restarting ? "restarting" : v.status,
+    Status: restarting
+      ? `Restarting (${v.exitCode}) ${
+        humanDuration(Math.max(0, now - Date.parse(v.finishedAt ?? c.created)))
+      } ago`
+      : statusText(v, now),
   };
 }
 

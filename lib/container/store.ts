@@ -13,6 +13,7 @@ import { containerDir } from "../paths.ts";
 import type { ContainerSpec, ContainerState, ProcessSpec } from "./types.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
 import type { LogConfig } from "./log_config.ts";
+import type { RestartPolicy } from "./restart_policy.ts";
 
 /** `config.json`: what the container is. */
 export interface ContainerConfig {
@@ -44,6 +45,8 @@ export interface ContainerConfig {
   exposedPorts?: string[];
   /** `--log-driver` / `--log-opt` (absent: json-file without rotation). */
   logConfig?: LogConfig;
+  /** `--restart` (absent: no). */
+  restartPolicy?: RestartPolicy;
   /** Labels: the image's, overridden by `--label`/`--label-file` (absent in old records). */
   labels?: Record<string, string>;
 }

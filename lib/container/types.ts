@@ -63,6 +63,8 @@ export interface ContainerSpec {
   logDriver?: string;
   /** Raw `--log-opt K=V` values. */
   logOpts?: string[];
+  /** `--restart` as typed. */
+  restart?: string;
 }
 
 /** The process the init will execve, fully resolved. */
