@@ -41,7 +41,10 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   volume: { load: () => import("./volume.ts"), help: "Manage volumes" },
   network: { load: () => import("./network.ts"), help: "Manage networks" },
   port: { load: () => import("./port.ts"), help: "List port mappings of a container" },
-  system: { load: () => import("./system.ts"), help: "System-wide commands (df, info, prune)" },
+  system: {
+    load: () => import("./system.ts"),
+    help: "System-wide commands (boot, df, info, prune)",
+  },
   info: { load: () => import("./info.ts"), help: "Display system-wide information" },
   version: { load: () => import("./version.ts"), help: "Show the tsbox version information" },
 };

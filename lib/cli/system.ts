@@ -20,6 +20,7 @@ const HELP = `Usage: tsbox system COMMAND
 Manage tsbox
 
 Commands:
+  boot    Start the containers their restart policy keeps up (always, unless-stopped); at boot
   df      Show disk usage (-v: per image, container and volume; --format)
   info    Display system-wide information (same as 'tsbox info')
   prune   Remove unused data (-a: all unused images, -f: no prompt, --volumes: anonymous volumes too;
@@ -88,6 +89,7 @@ export const main: Command = async (args, ctx) => {
   }
   if (sub === "prune") return await prune(rest, ctx);
   if (sub === "df") return (await import("./system_df.ts")).systemDf(rest, ctx);
+  if (sub === "boot") return await (await import("./system_boot.ts")).systemBoot(rest, ctx);
   if (sub === "info") return await (await import("./info.ts")).main(rest, ctx);
   throw new UsageError(`unknown system command "${sub}"`, { hint: "see 'tsbox system --help'" });
 };

@@ -114,3 +114,45 @@ Deno.test("--restart: bad values, --rm, and a foreground run are refused with 12
     }
     assert((await ok(root, cli("ps -aq"))).stdout === "", "nothing was created");
   }));
+
+Deno.test("system boot: starts always and unless-stopped containers that are down (not user-stopped unless-stopped)", () =>
+  withSeededRoot(async (root) => {
+    const run = async (name: string, policy: string) =>
+      (await ok(
+        root,
+        cli(`run -d --network none --name ${name} --restart ${policy} busybox sleep 300`),
+      ))
+        .stdout.trim();
+    const crashed = await run("crashed", "always");
+    const stopped = await run("stopped-always", "always");
+    const kept = await run("user-stopped", "unless-stopped");
+    await ok(root, cli("run -d --network none --name plain busybox sleep 300"));
+    for (const n of ["crashed", "stopped-always", "user-stopped", "plain"]) {
+      await waitRunning(root, n);
+    }
+    await ok(root, cli("stop -t 1 stopped-always user-stopped"));
+    // a "reboot" for crashed: its supervisor dies, taking PID 1 with it (PDEATHSIG)
+    const monitor = stateOf(root, crashed).monitorPid as number;
+    Deno.kill(monitor, "SIGKILL");
+    await until(
+      "crashed to be down",
+      async () =>
+        (await ok(root, cli("ps -a --filter name=crashed --format {{.State}}"))).stdout ===
+          "exited\n",
+      20_000,
+    );
+    const boot = await ok(root, cli("system boot"));
+    assertEquals(boot.stdout.split("\n").filter(Boolean).sort(), ["crashed", "stopped-always"]);
+    assertEquals(stateOf(root, crashed).status, "running");
+    assertEquals(
+      stateOf(root, stopped).status,
+      "running",
+      "always: a boot starts even a stopped one",
+    );
+    assertEquals(
+      stateOf(root, kept).status,
+      "exited",
+      "unless-stopped: stopped by the user stays down",
+    );
+    assertEquals((await ok(root, cli("system boot"))).stdout, "", "nothing left to start");
+  }));
