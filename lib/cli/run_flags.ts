@@ -57,6 +57,12 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "log-driver", type: "string" },
   { name: "log-opt", type: "list" },
   { name: "restart", type: "string" },
+  { name: "health-cmd", type: "string" },
+  { name: "health-interval", type: "string" },
+  { name: "health-timeout", type: "string" },
+  { name: "health-retries", type: "string" },
+  { name: "health-start-period", type: "string" },
+  { name: "no-healthcheck", type: "bool" },
   { name: "help", type: "bool" },
 ];
 
@@ -72,6 +78,12 @@ Options:
       --rm                   remove the container (and its anonymous volumes) when it exits
       --restart POLICY       no | on-failure[:N] | always | unless-stopped (needs -d, or
                              create + start; stop and kill are never undone)
+      --health-cmd CMD       command to check health (run by the monitor of a -d container)
+      --health-interval D    time between checks (default 30s; Go durations: 500ms, 1m30s)
+      --health-timeout D     a check running longer fails (default 30s)
+      --health-retries N     failures in a row that make it unhealthy (default 3)
+      --health-start-period D  failures in this first period do not count (default 0s)
+      --no-healthcheck       disable the image's HEALTHCHECK
       --name NAME            assign a name ("" generates one)
   -l, --label K=V            set a label (repeatable; K alone: empty value)
       --label-file FILE      read labels from a file (K=V lines, # comments)
@@ -240,6 +252,14 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     logDriver: str(p, "log-driver"),
     logOpts: list(p, "log-opt").flatMap((o) => o.split(",")),
     restart: str(p, "restart"),
+    health: {
+      cmd: str(p, "health-cmd"),
+      interval: str(p, "health-interval"),
+      timeout: str(p, "health-timeout"),
+      retries: str(p, "health-retries"),
+      startPeriod: str(p, "health-start-period"),
+      none: bool(p, "no-healthcheck"),
+    },
   };
   return {
     spec,

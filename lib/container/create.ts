@@ -28,6 +28,7 @@ import { exposedPorts, parseExpose } from "./expose.ts";
 import { volumesFromFlags } from "./volumes_from.ts";
 import { parseLogConfig } from "./log_config.ts";
 import { parseRestartPolicy } from "./restart_policy.ts";
+import { type Healthcheck, resolveHealthcheck } from "./health_config.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 
 /** What `config.network` holds. */
@@ -105,6 +106,8 @@ export async function createContainer(
   const expose = parseExpose(spec.expose ?? []);
   const logConfig = parseLogConfig(spec.logDriver, spec.logOpts ?? []);
   const restartPolicy = parseRestartPolicy(spec.restart);
+  const healthFlags = spec.health ?? { none: false };
+  resolveHealthcheck(healthFlags, undefined); // flag errors before the image is fetched
   if (restartPolicy.Name !== "no" && spec.autoRemove) {
     throw new UsageError("Conflicting options: --restart and --rm");
   }
@@ -112,6 +115,10 @@ export async function createContainer(
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);
   const exposed = exposedPorts(image.config.ExposedPorts, expose, netOpts.ports);
+  const healthcheck = resolveHealthcheck(
+    healthFlags,
+    image.config.Healthcheck as Healthcheck | undefined,
+  );
   if (spec.publishAll && netOpts.mode === "bridge") {
     // -P: every exposed port not already published gets a random host port
     const taken = new Set(netOpts.ports.map((p) => `${p.containerPort}/${p.protocol}`));
@@ -165,6 +172,7 @@ export async function createContainer(
         ...(exposed.length ? { exposedPorts: exposed } : {}),
         logConfig,
         ...(restartPolicy.Name !== "no" ? { restartPolicy } : {}),
+        ...(healthcheck ? { healthcheck } : {}),
       };
       writeState(ctx.paths, id, { status: "created", pid: 0 });
       writeConfig(ctx.paths, config); // last: a dir without config.json is never listed

@@ -18,6 +18,7 @@ import { logPath } from "./log_file.ts";
 import { exists } from "../fsutil.ts";
 import { NO_RESTART } from "./restart_policy.ts";
 import { readRestartState } from "./restart_state.ts";
+import { healthIn, STARTING } from "./health_state.ts";
 
 /** Go's zero time, which docker prints for "never". */
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -104,6 +105,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       Error: v.error,
       StartedAt: v.startedAt ?? ZERO_TIME,
       FinishedAt: v.running ? ZERO_TIME : v.finishedAt ?? ZERO_TIME,
+      ...(c.healthcheck ? { Health: healthIn(rec.dir) ?? STARTING } : {}),
     },
     Image: c.image.id,
     ResolvConfPath: join(rec.dir, "resolv.conf"),
@@ -173,6 +175,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       Labels: c.labels ?? img.Labels ?? {},
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
       ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
+      ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
     },
     NetworkSettings: {
       Bridge: "",

@@ -23,6 +23,7 @@ import { withContainerLock } from "./lock.ts";
 import { NoSuchContainer } from "./lookup.ts";
 import type { LiveState } from "./live.ts";
 import { pidStartTime } from "./proc.ts";
+import { type HealthChecks, startHealthChecks } from "./health_monitor.ts";
 import { removeContainer } from "./remove.ts";
 
 /** Hidden `__monitor` entry. */
@@ -61,16 +62,19 @@ export const main: Command = async (args, ctx) => {
     });
     const policy = rec.config.restartPolicy ?? NO_RESTART;
     let delay = 0;
+    const hc = rec.config.healthcheck;
     for (;;) {
       const t0 = Date.now();
+      let checks: HealthChecks | undefined;
       const code = await startContainer(ctx, id, {
         interactive: rec.config.spec.interactive,
         log: true,
         onStarted: (f?: StartFailure) => {
           ran = true;
           report(f ? { type: "error", ...f } : { type: "started" });
+          if (!f && hc) checks = startHealthChecks(ctx, id, rec.dir, hc);
         },
-      });
+      }).finally(() => checks?.stop());
       const now = readContainer(ctx.paths, id);
       const rs = readRestartState(ctx.paths, id);
       if (!now || now.state.status === "removing") break; // rm -f took it

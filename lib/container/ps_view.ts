@@ -21,6 +21,7 @@ import type { ContainerRecord } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
 import { type LiveView, liveView } from "./live.ts";
 import { restartStateIn } from "./restart_state.ts";
+import { healthIn } from "./health_state.ts";
 
 /** One `ps` row; keys are docker's `--format` field names. */
 export interface PsRow {
@@ -86,6 +87,18 @@ export function statusText(v: LiveView, now = Date.now()): string {
   }
 }
 
+/** The health of a running container with a health check ("none" otherwise). */
+export function healthOf(rec: ContainerRecord, v: LiveView): string {
+  if (!rec.config.healthcheck || !v.running) return "none";
+  return healthIn(rec.dir)?.Status ?? "starting";
+}
+
+/** docker's " (healthy)" / " (unhealthy)" / " (health: starting)" after "Up …". */
+function healthSuffix(rec: ContainerRecord, v: LiveView): string {
+  const h = healthOf(rec, v);
+  return h === "none" ? "" : h === "starting" ? " (health: starting)" : ` (${h})`;
+}
+
 /** Published ports as docker lists them (`0.0.0.0:8080->80/tcp`). */
 export function portsText(rec: ContainerRecord, running: boolean): string {
   const net = rec.config.network as NetworkRecord | undefined;
@@ -126,7 +139,7 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
       ? `Restarting (${v.exitCode}) ${
         humanDuration(Math.max(0, now - Date.parse(v.finishedAt ?? c.created)))
       } ago`
-      : statusText(v, now),
+      : statusText(v, now) + healthSuffix(rec, v),
   };
 }
 
@@ -245,8 +258,7 @@ export function matchFilters(
       (v) => mounts.some((m) => m.volume?.name === v || m.source === v || m.target === v),
     ) &&
     anyOf(f, "network", (v) => row.Networks === v || net?.attachment?.network === v) &&
-    // tsbox has no health checks yet: every container is "none"
-    anyOf(f, "health", (v) => v === "none") &&
+    anyOf(f, "health", (v) => v === healthOf(rec, live)) &&
     anyOf(f, "publish", portMatch) &&
     anyOf(f, "expose", portMatch) &&
     (bounds.before === undefined || created < bounds.before) &&

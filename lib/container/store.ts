@@ -14,6 +14,7 @@ import type { ContainerSpec, ContainerState, ProcessSpec } from "./types.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
 import type { LogConfig } from "./log_config.ts";
 import type { RestartPolicy } from "./restart_policy.ts";
+import type { Healthcheck } from "./health_config.ts";
 
 /** `config.json`: what the container is. */
 export interface ContainerConfig {
@@ -47,6 +48,8 @@ export interface ContainerConfig {
   logConfig?: LogConfig;
   /** `--restart` (absent: no). */
   restartPolicy?: RestartPolicy;
+  /** The effective health check (flags over the image's HEALTHCHECK), if any. */
+  healthcheck?: Healthcheck;
   /** Labels: the image's, overridden by `--label`/`--label-file` (absent in old records). */
   labels?: Record<string, string>;
 }

@@ -65,7 +65,11 @@ export interface ContainerSpec {
   logOpts?: string[];
   /** `--restart` as typed. */
   restart?: string;
+  /** `--health-*` / `--no-healthcheck` as typed. */
+  health?: HealthFlags;
 }
+
+import type { HealthFlags } from "./health_config.ts";
 
 /** The process the init will execve, fully resolved. */
 export interface ProcessSpec {
