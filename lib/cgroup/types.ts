@@ -80,6 +80,14 @@ export interface ContainerCgroup {
   /** True when the OOM killer killed a task of this cgroup. */
   oomKilled(): boolean;
   /**
+   * Freeze (`pause`) or thaw (`unpause`) every task of the cgroup (v1
+   * freezer, v2 cgroup.freeze). Needs root.
+   * @throws {CgroupError} no freezer for this cgroup, or the kernel refused.
+   */
+  setFrozen(frozen: boolean): void;
+  /** The kernel's freezer state: "frozen", "freezing" (v1, in progress) or "thawed". */
+  freezerState(): "frozen" | "freezing" | "thawed";
+  /**
    * Remove the directories. The caller kills the processes first; EBUSY is
    * retried briefly (exiting tasks linger a moment). Idempotent.
    * @throws {CgroupError} still busy after the retries.

@@ -25,6 +25,7 @@ Commands:
   kill      Kill one or more running containers
   logs      Fetch the logs of a container
   ls        List containers (also: list, ps)
+  pause     Pause all processes within one or more containers
   port      List port mappings or a specific mapping for the container
   prune     Remove stopped containers (--filter label=…, label!=…, until=…)
   rename    Rename a container
@@ -35,6 +36,7 @@ Commands:
   stats     Display a live stream of container resource usage
   stop      Stop one or more running containers
   top       Display the running processes of a container
+  unpause   Unpause all processes within one or more containers
   wait      Block until one or more containers stop, then print their exit codes
 
 Run 'tsbox container COMMAND --help' for the options of a command.`;
@@ -60,6 +62,8 @@ const ALIASES: Record<string, Loader> = {
   stats: () => import("./stats.ts"),
   port: () => import("./port.ts"),
   restart: () => import("./restart.ts"),
+  pause: () => import("./pause.ts"),
+  unpause: () => import("./unpause.ts"),
 };
 
 /** `container prune [-f] [--filter label=…|label!=…|until=…]`. */

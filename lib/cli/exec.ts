@@ -7,6 +7,7 @@ import type { Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
 import { ContainerError, EXIT_CANNOT_EXEC, TsboxError, UsageError } from "../errors.ts";
 import { requireTerminal } from "./tty_check.ts";
+import { isPaused } from "../container/pause.ts";
 import { expandEnv, parseEnvFile } from "./run_flags.ts";
 import { findContainer } from "../container/lookup.ts";
 import { execInContainer } from "../container/exec.ts";
@@ -61,6 +62,12 @@ export const main: Command = async (args, ctx) => {
   if (bool(p, "tty") && bool(p, "interactive") && !bool(p, "detach")) requireTerminal();
   return await daemonError(async () => {
     const rec = findContainer(ctx.paths, ref);
+    if (isPaused(rec)) {
+      throw new ContainerError(
+        `Container ${rec.config.id} is paused, unpause the container before exec`,
+        { exitCode: 1 },
+      );
+    }
     try {
       return await execInContainer(ctx, rec, {
         cmd,

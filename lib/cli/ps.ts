@@ -72,7 +72,7 @@ export const main: Command = (args, ctx) => {
     .sort((a, b) => Date.parse(b.config.created) - Date.parse(a.config.created))
     .map((rec) => ({ rec, row: psRow(rec, noTrunc, now) }))
     .filter(({ rec, row }) =>
-      (all || row.State === "running" || row.State === "restarting") &&
+      (all || ["running", "restarting", "paused"].includes(row.State)) &&
       matchFilters(rec, row, filters, bounds)
     );
   if (last > 0) rows = rows.slice(0, last);

@@ -19,6 +19,7 @@ import { exists } from "../fsutil.ts";
 import { NO_RESTART } from "./restart_policy.ts";
 import { readRestartState } from "./restart_state.ts";
 import { healthIn, STARTING } from "./health_state.ts";
+import { isPaused } from "./pause.ts";
 
 /** Go's zero time, which docker prints for "never". */
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -82,6 +83,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
   const cmd = spec.cmd.length ? spec.cmd : spec.entrypoint !== undefined ? null : img.Cmd ?? null;
   const log = logPath(paths, c.id);
   const restarts = readRestartState(paths, c.id);
+  const paused = v.running && isPaused(rec);
   const endpoint = {
     IPAddress: att?.ip ?? "",
     IPPrefixLen: att?.prefixLen ?? 0,
@@ -94,9 +96,9 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     Path: c.process.args[0] ?? "",
     Args: c.process.args.slice(1),
     State: {
-      Status: v.status,
+      Status: paused ? "paused" : v.status,
       Running: v.running,
-      Paused: false,
+      Paused: paused,
       Restarting: restarts.restarting && v.starting,
       OOMKilled: v.oomKilled,
       Dead: false,

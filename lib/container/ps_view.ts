@@ -22,6 +22,7 @@ import type { NetworkRecord } from "./create.ts";
 import { type LiveView, liveView } from "./live.ts";
 import { restartStateIn } from "./restart_state.ts";
 import { healthIn } from "./health_state.ts";
+import { isPaused } from "./pause.ts";
 
 /** One `ps` row; keys are docker's `--format` field names. */
 export interface PsRow {
@@ -114,6 +115,7 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
   const v = liveView(rec);
   // between two runs of a restart policy the monitor holds it as "starting"
   const restarting = v.starting && restartStateIn(rec.dir).restarting;
+  const paused = v.running && isPaused(rec);
   const cmd = c.process.args.join(" ");
   const mounts = (c.mounts as { volume?: { name: string }; source?: string }[])
     .map((m) => m.volume?.name ?? m.source ?? "");
@@ -134,12 +136,12 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
     Ports: portsText(rec, v.running),
     RunningFor: `${humanDuration(Math.max(0, now - Date.parse(c.created)))} ago`,
     Size: "0B",
-    State: restarting ? "restarting" : v.status,
+    State: restarting ? "restarting" : paused ? "paused" : v.status,
     Status: restarting
       ? `Restarting (${v.exitCode}) ${
         humanDuration(Math.max(0, now - Date.parse(v.finishedAt ?? c.created)))
       } ago`
-      : statusText(v, now) + healthSuffix(rec, v),
+      : statusText(v, now) + (paused ? " (Paused)" : healthSuffix(rec, v)),
   };
 }
 

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { thawAfterKill } from "./pause.ts";
 import { join } from "node:path";
 import type { CliContext } from "../cli/context.ts";
 import { ContainerError } from "../errors.ts";
@@ -74,6 +75,7 @@ export async function removeContainer(
         ? [state.pid, state.pidStartTime]
         : [state.monitorPid!, state.monitorStartTime];
       kill(pid, 9);
+      thawAfterKill(id); // a paused container only dies once thawed
       if (!(await waitGone(pid, start, 10_000))) {
         throw new ContainerError(`container ${id.slice(0, 12)} did not die after SIGKILL`);
       }

@@ -134,6 +134,19 @@ class V1Cgroup implements ContainerCgroup {
     return this.dirs.memory !== undefined && readOomKills(this.fs, this.dirs.memory) > 0;
   }
 
+  setFrozen(frozen: boolean): void {
+    const d = this.dirs.freezer;
+    if (!d) throw new CgroupError(`cgroup v1 freezer hierarchy is not mounted (needed for pause)`);
+    applyWrites(this.fs, [{ path: join(d, "freezer.state"), value: frozen ? "FROZEN" : "THAWED" }]);
+  }
+
+  freezerState(): "frozen" | "freezing" | "thawed" {
+    const d = this.dirs.freezer;
+    if (!d) return "thawed";
+    const s = this.fs.read(join(d, "freezer.state")).trim();
+    return s === "FROZEN" ? "frozen" : s === "FREEZING" ? "freezing" : "thawed";
+  }
+
   destroy(): Promise<void> {
     return removeDirs(this.fs, this.paths);
   }

@@ -11,7 +11,7 @@ import { planCpuset } from "./cpuset.ts";
 import { planPids } from "../pids.ts";
 
 /** The v1 controllers tsbox uses. */
-export type V1Controller = "memory" | "cpu" | "cpuacct" | "cpuset" | "pids";
+export type V1Controller = "memory" | "cpu" | "cpuacct" | "cpuset" | "pids" | "freezer";
 
 /** Host facts the v1 plan depends on. */
 export interface V1PlanContext {

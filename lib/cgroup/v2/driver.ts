@@ -116,6 +116,19 @@ class V2Cgroup implements ContainerCgroup {
     return readOomKillsV2(this.fs, this.dir) > 0;
   }
 
+  setFrozen(frozen: boolean): void {
+    applyWrites(this.fs, [{ path: join(this.dir, "cgroup.freeze"), value: frozen ? "1" : "0" }]);
+  }
+
+  freezerState(): "frozen" | "freezing" | "thawed" {
+    const p = join(this.dir, "cgroup.freeze");
+    if (!this.fs.exists(p) || this.fs.read(p).trim() !== "1") return "thawed";
+    // cgroup.events says when every task is actually frozen
+    const ev = join(this.dir, "cgroup.events");
+    const done = this.fs.exists(ev) && /^frozen 1$/m.test(this.fs.read(ev));
+    return done ? "frozen" : "freezing";
+  }
+
   destroy(): Promise<void> {
     return removeDirs(this.fs, this.paths);
   }

@@ -1,0 +1,73 @@
+/**
+ * `pause` / `unpause`: freeze and thaw every process of a running
+ * container through its cgroup (v1 freezer, v2 cgroup.freeze). Paused is
+ * what the kernel says (the freezer state), never a recorded flag. A
+ * SIGKILL to a paused container is followed by a thaw, as docker does, so
+ * `kill`, `stop` and `rm -f` work on it.
+ * @module
+ */
+
+import { CgroupError, ContainerError } from "../errors.ts";
+import { cgroupName, openCgroups } from "../cgroup/mod.ts";
+import type { ContainerCgroup } from "../cgroup/mod.ts";
+import type { ContainerRecord } from "./store.ts";
+import { liveView } from "./live.ts";
+
+function cgroupOf(id: string): ContainerCgroup | undefined {
+  return openCgroups().open(cgroupName(id));
+}
+
+/** True when container `rec` is running and its cgroup is frozen (or freezing). */
+export function isPaused(rec: ContainerRecord): boolean {
+  if (!liveView(rec).running) return false;
+  try {
+    return (cgroupOf(rec.config.id)?.freezerState() ?? "thawed") !== "thawed";
+  } catch (err) {
+    // the cgroup went away with the container between the two reads
+    if (err instanceof CgroupError || err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/**
+ * Freeze a running container and wait until the kernel reports it frozen.
+ * @throws {ContainerError} not running or already paused (exit 1).
+ * @throws {CgroupError} no freezer, or the freeze did not complete (thawed again).
+ */
+export async function pauseContainer(rec: ContainerRecord, ref: string): Promise<void> {
+  if (!liveView(rec).running) {
+    throw new ContainerError(`container ${ref} is not running`, { exitCode: 1 });
+  }
+  if (isPaused(rec)) {
+    throw new ContainerError(`Container ${ref} is already paused`, { exitCode: 1 });
+  }
+  const cg = cgroupOf(rec.config.id);
+  if (!cg) throw new CgroupError(`container ${ref} has no cgroup to freeze`);
+  cg.setFrozen(true);
+  for (let i = 0; i < 500; i++) {
+    if (cg.freezerState() === "frozen") return;
+    await new Promise((r) => setTimeout(r, 20)); // v1 passes through FREEZING
+  }
+  cg.setFrozen(false);
+  throw new CgroupError(`container ${ref} did not freeze`, { hint: "it was thawed again" });
+}
+
+/**
+ * Thaw a paused container.
+ * @throws {ContainerError} not paused (exit 1).
+ */
+export function unpauseContainer(rec: ContainerRecord, ref: string): void {
+  if (!isPaused(rec)) throw new ContainerError(`Container ${ref} is not paused`, { exitCode: 1 });
+  cgroupOf(rec.config.id)!.setFrozen(false);
+}
+
+/** After a SIGKILL: thaw container `id` if it is frozen, so the kill takes effect. */
+export function thawAfterKill(id: string): void {
+  try {
+    const cg = cgroupOf(id);
+    if (cg && cg.freezerState() !== "thawed") cg.setFrozen(false);
+  } catch (err) {
+    // gone already: the kill is done
+    if (!(err instanceof CgroupError) && !(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
