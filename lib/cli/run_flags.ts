@@ -63,6 +63,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "health-retries", type: "string" },
   { name: "health-start-period", type: "string" },
   { name: "no-healthcheck", type: "bool" },
+  { name: "init", type: "bool" },
   { name: "help", type: "bool" },
 ];
 
@@ -76,6 +77,7 @@ Options:
   -i, --interactive          keep STDIN open
   -t, --tty                  allocate a pseudo-TTY
       --rm                   remove the container (and its anonymous volumes) when it exits
+      --init                 run an init (tini) as PID 1: reaps zombies, forwards signals
       --restart POLICY       no | on-failure[:N] | always | unless-stopped (needs -d, or
                              create + start; stop and kill are never undone)
       --health-cmd CMD       command to check health (run by the monitor of a -d container)
@@ -260,6 +262,7 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
       startPeriod: str(p, "health-start-period"),
       none: bool(p, "no-healthcheck"),
     },
+    init: bool(p, "init"),
   };
   return {
     spec,

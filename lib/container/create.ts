@@ -29,6 +29,7 @@ import { volumesFromFlags } from "./volumes_from.ts";
 import { parseLogConfig } from "./log_config.ts";
 import { parseRestartPolicy } from "./restart_policy.ts";
 import { type Healthcheck, resolveHealthcheck } from "./health_config.ts";
+import { initMount, withInit } from "./init_process.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 
 /** What `config.network` holds. */
@@ -84,15 +85,16 @@ export async function createContainer(
   const resources = parseResourceFlags(spec.resources, hostInfo());
   const cgroups = openCgroups();
   cgroups.validate(resources);
+  const volumes = spec.init ? [...spec.volumes, initMount()] : spec.volumes;
   let mountSpecs = parseMountFlags({
-    volume: spec.volumes,
+    volume: volumes,
     mount: spec.mounts,
     tmpfs: spec.tmpfs,
   });
   if (spec.volumesFrom?.length) {
     const own = new Set(mountSpecs.map((m) => m.target));
     mountSpecs = parseMountFlags({
-      volume: [...spec.volumes, ...volumesFromFlags(ctx.paths, spec.volumesFrom, own)],
+      volume: [...volumes, ...volumesFromFlags(ctx.paths, spec.volumesFrom, own)],
       mount: spec.mounts,
       tmpfs: spec.tmpfs,
     });
@@ -130,7 +132,8 @@ export async function createContainer(
       addHost: spec.addHost,
     });
   }
-  const process = buildProcess(spec, image.config);
+  const built = buildProcess(spec, image.config);
+  const process = spec.init ? withInit(built) : built;
   const specs = withImageVolumes(mountSpecs, Object.keys(image.config.Volumes ?? {}));
   await prepareNetwork(ctx.paths, netOpts);
 
@@ -173,6 +176,7 @@ export async function createContainer(
         logConfig,
         ...(restartPolicy.Name !== "no" ? { restartPolicy } : {}),
         ...(healthcheck ? { healthcheck } : {}),
+        ...(spec.init ? { init: true } : {}),
       };
       writeState(ctx.paths, id, { status: "created", pid: 0 });
       writeConfig(ctx.paths, config); // last: a dir without config.json is never listed

@@ -20,6 +20,7 @@ import { NO_RESTART } from "./restart_policy.ts";
 import { readRestartState } from "./restart_state.ts";
 import { healthIn, STARTING } from "./health_state.ts";
 import { isPaused } from "./pause.ts";
+import { userArgs } from "./init_process.ts";
 
 /** Go's zero time, which docker prints for "never". */
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -93,8 +94,8 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
   return {
     Id: c.id,
     Created: c.created,
-    Path: c.process.args[0] ?? "",
-    Args: c.process.args.slice(1),
+    Path: userArgs(c.process.args, c.init)[0] ?? "",
+    Args: userArgs(c.process.args, c.init).slice(1),
     State: {
       Status: paused ? "paused" : v.status,
       Running: v.running,
@@ -130,6 +131,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       PortBindings: portMap(net.opts.ports ?? []),
       RestartPolicy: c.restartPolicy ?? NO_RESTART,
       AutoRemove: spec.autoRemove,
+      Init: c.init ?? null,
       Dns: net.opts.dns ?? [],
       ExtraHosts: (net.opts.extraHosts ?? []).map((h) => `${h.name}:${h.ip}`),
       Privileged: false,

@@ -23,6 +23,7 @@ import { type LiveView, liveView } from "./live.ts";
 import { restartStateIn } from "./restart_state.ts";
 import { healthIn } from "./health_state.ts";
 import { isPaused } from "./pause.ts";
+import { userArgs } from "./init_process.ts";
 
 /** One `ps` row; keys are docker's `--format` field names. */
 export interface PsRow {
@@ -116,7 +117,7 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
   // between two runs of a restart policy the monitor holds it as "starting"
   const restarting = v.starting && restartStateIn(rec.dir).restarting;
   const paused = v.running && isPaused(rec);
-  const cmd = c.process.args.join(" ");
+  const cmd = userArgs(c.process.args, c.init).join(" ");
   const mounts = (c.mounts as { volume?: { name: string }; source?: string }[])
     .map((m) => m.volume?.name ?? m.source ?? "");
   const net = c.network as NetworkRecord | undefined;

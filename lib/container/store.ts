@@ -50,6 +50,8 @@ export interface ContainerConfig {
   restartPolicy?: RestartPolicy;
   /** The effective health check (flags over the image's HEALTHCHECK), if any. */
   healthcheck?: Healthcheck;
+  /** `--init`: process.args start with the injected docker-init. */
+  init?: boolean;
   /** Labels: the image's, overridden by `--label`/`--label-file` (absent in old records). */
   labels?: Record<string, string>;
 }

@@ -67,6 +67,8 @@ export interface ContainerSpec {
   restart?: string;
   /** `--health-*` / `--no-healthcheck` as typed. */
   health?: HealthFlags;
+  /** `--init`: run docker-init (tini) as PID 1. */
+  init?: boolean;
 }
 
 import type { HealthFlags } from "./health_config.ts";

@@ -153,3 +153,25 @@ Deno.test("run --volumes-from: the other container's volumes and binds, same pat
     const badMode = await tsbox(root, cli("create --volumes-from src:rx busybox"));
     assertEquals(badMode.code, 125);
   }));
+
+Deno.test("run --init: tini is PID 1, forwards stop's SIGTERM (143, not 137), exit code passes through", () =>
+  withSeededRoot(async (root) => {
+    const r = await tsbox(
+      root,
+      cli("run --rm --init --network none busybox sh -c", "cat /proc/1/comm; exit 3"),
+    );
+    assertEquals([r.code, r.stdout], [3, "docker-init\n"]);
+    const id = (await ok(root, cli("run -d --init --network none --name tini busybox sleep 300")))
+      .stdout.trim();
+    const { pid } = await waitRunning(root, "tini");
+    assertEquals((await ok(root, cli("ps --format {{.Command}}"))).stdout, '"sleep 300"\n');
+    assertEquals(
+      (await ok(root, cli("inspect -f {{.Path}}/{{.HostConfig.Init}} tini"))).stdout,
+      "sleep/true\n",
+    );
+    // sleep as PID 1 would ignore SIGTERM (137 after the timeout); under tini it gets it
+    await ok(root, cli("stop -t 60 tini"));
+    assertEquals((await ok(root, cli("inspect -f {{.State.ExitCode}} tini"))).stdout, "143\n");
+    await ok(root, cli("rm tini"));
+    assertNoLeaks(root, [id], [pid]);
+  }));
