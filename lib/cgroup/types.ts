@@ -88,6 +88,11 @@ export interface ContainerCgroup {
   /** The kernel's freezer state: "frozen", "freezing" (v1, in progress) or "thawed". */
   freezerState(): "frozen" | "freezing" | "thawed";
   /**
+   * Write `limits` (the whole new set) to the live cgroup (`update`). Needs root.
+   * @throws {CgroupError} the kernel rejected a value (e.g. memory below current use).
+   */
+  update(limits: ResourceLimits): void;
+  /**
    * Remove the directories. The caller kills the processes first; EBUSY is
    * retried briefly (exiting tasks linger a moment). Idempotent.
    * @throws {CgroupError} still busy after the retries.

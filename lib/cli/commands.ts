@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   kill: { load: () => import("./kill.ts"), help: "Send a signal to running containers" },
   restart: { load: () => import("./restart.ts"), help: "Restart containers (stop, then start)" },
   pause: { load: () => import("./pause.ts"), help: "Pause all processes of containers" },
+  update: { load: () => import("./update.ts"), help: "Update limits and restart policy" },
   unpause: { load: () => import("./unpause.ts"), help: "Unpause paused containers" },
   rm: { load: () => import("./rm.ts"), help: "Remove containers" },
   inspect: { load: () => import("./inspect.ts"), help: "Show low-level information as JSON" },

@@ -37,6 +37,7 @@ Commands:
   stop      Stop one or more running containers
   top       Display the running processes of a container
   unpause   Unpause all processes within one or more containers
+  update    Update the limits and restart policy of one or more containers
   wait      Block until one or more containers stop, then print their exit codes
 
 Run 'tsbox container COMMAND --help' for the options of a command.`;
@@ -64,6 +65,7 @@ const ALIASES: Record<string, Loader> = {
   restart: () => import("./restart.ts"),
   pause: () => import("./pause.ts"),
   unpause: () => import("./unpause.ts"),
+  update: () => import("./update.ts"),
 };
 
 /** `container prune [-f] [--filter label=…|label!=…|until=…]`. */

@@ -60,7 +60,6 @@ export const main: Command = async (args, ctx) => {
       manuallyStopped: false,
       restarting: false,
     });
-    const policy = rec.config.restartPolicy ?? NO_RESTART;
     let delay = 0;
     const hc = rec.config.healthcheck;
     for (;;) {
@@ -78,7 +77,9 @@ export const main: Command = async (args, ctx) => {
       const now = readContainer(ctx.paths, id);
       const rs = readRestartState(ctx.paths, id);
       if (!now || now.state.status === "removing") break; // rm -f took it
-      if (!shouldRestart(policy, code, rs.restartCount, rs.manuallyStopped)) break;
+      // `update --restart` may have changed the policy since the start
+      const current = now.config.restartPolicy ?? NO_RESTART;
+      if (!shouldRestart(current, code, rs.restartCount, rs.manuallyStopped)) break;
       delay = restartDelayMs(delay, Date.now() - t0);
       if (!(await waitRestart(ctx, id, delay))) break;
       updateRestartState(ctx.paths, id, { restartCount: rs.restartCount + 1, restarting: false });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { CgroupError } from "../../errors.ts";
 import type { CgroupDriver, CgroupStats, ContainerCgroup, ResourceLimits } from "../types.ts";
 import type { CgroupFs } from "../fs.ts";
@@ -132,6 +132,28 @@ class V1Cgroup implements ContainerCgroup {
 
   oomKilled(): boolean {
     return this.dirs.memory !== undefined && readOomKills(this.fs, this.dirs.memory) > 0;
+  }
+
+  update(limits: ResourceLimits): void {
+    const fs = this.fs;
+    const mem = this.dirs.memory;
+    const cs = this.dirs.cpuset;
+    const parent = (f: string) => fs.read(join(dirname(cs!), f)).trim();
+    const writes = planV1(limits, {
+      dirs: this.dirs,
+      swapAccounting: mem !== undefined && fs.exists(join(mem, "memory.memsw.limit_in_bytes")),
+      parentCpuset: cs
+        ? { cpus: parent("cpuset.cpus"), mems: parent("cpuset.mems") }
+        : { cpus: "", mems: "" },
+    });
+    try {
+      applyWrites(fs, writes);
+    } catch (err) {
+      // a memory limit above the current memory+swap one is refused: memsw first then
+      const memsw = writes.filter((w) => w.path.endsWith("memory.memsw.limit_in_bytes"));
+      if (!memsw.length || !(err instanceof CgroupError)) throw err;
+      applyWrites(fs, [...memsw, ...writes.filter((w) => !memsw.includes(w))]);
+    }
   }
 
   setFrozen(frozen: boolean): void {

@@ -116,6 +116,11 @@ class V2Cgroup implements ContainerCgroup {
     return readOomKillsV2(this.fs, this.dir) > 0;
   }
 
+  update(limits: ResourceLimits): void {
+    const swap = this.fs.exists(join(this.dir, "memory.swap.max"));
+    applyWrites(this.fs, planV2(limits, this.dir, { swap }));
+  }
+
   setFrozen(frozen: boolean): void {
     applyWrites(this.fs, [{ path: join(this.dir, "cgroup.freeze"), value: frozen ? "1" : "0" }]);
   }
