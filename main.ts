@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     paths: pathsFor(root),
     kernel: new LinuxKernel(),
     debug,
-    self: selfCommand(),
+    self: selfCommand(env.PATH),
     env,
   };
   const hidden = HIDDEN[name];

@@ -3,7 +3,8 @@
  * `runc run` of an equivalent bundle (same busybox rootfs, same namespaces
  * minus the network, which both get empty), measured in the same run, plus
  * a breakdown of where tsbox's time goes. Also runs the pull benchmark and
- * the monitor RSS measurement when those modules are present. Root only.
+ * the monitor RSS measurement and the build benchmark (bench/build_bench.ts)
+ * when those modules are present. Root only.
  *
  * Target (issue 2): tsbox ≤ 2× runc.
  * @module
@@ -58,7 +59,28 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     time(Deno.execPath(), tsboxArgs);
     time("runc", ["run", "--bundle", bundle, "bench-warm"]);
 
+    // the same run without the secure defaults: all caps, no seccomp, no masks, no device cgroup
+    const privArgs = tsboxArgv(root, [
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--privileged",
+      "busybox",
+      "true",
+    ]);
+    const unconfinedArgs = tsboxArgv(root, [
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--security-opt",
+      "seccomp=unconfined",
+      "busybox",
+      "true",
+    ]);
     const tsbox: number[] = [], runc: number[] = [], denoStartup: number[] = [];
+    const privileged: number[] = [], unconfined: number[] = [];
     const parts: Record<string, number[]> = { startup: [], create: [], start: [], remove: [] };
     for (let i = 0; i < N; i++) {
       const t = time(Deno.execPath(), tsboxArgs, { TSBOX_TIMINGS: "1" });
@@ -67,6 +89,8 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       const p = JSON.parse(line) as Record<string, number>;
       for (const k of Object.keys(parts)) parts[k].push(p[k]);
       runc.push(time("runc", ["run", "--bundle", bundle, `bench-${i}`]).ms);
+      privileged.push(time(Deno.execPath(), privArgs).ms);
+      unconfined.push(time(Deno.execPath(), unconfinedArgs).ms);
       denoStartup.push(time(Deno.execPath(), ["run", "-A", "--quiet", MAIN, "--version"]).ms);
     }
     const a = stats(tsbox), b = stats(runc);
@@ -76,6 +100,14 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     console.log(`  tsbox (deno run)  ${f(a.median)} ${f(a.mean)} ${f(a.min)}`);
     console.log(`  runc run          ${f(b.median)} ${f(b.mean)} ${f(b.min)}`);
     console.log(`  ratio tsbox/runc  ${ratio.toFixed(2)}×  (target ≤ 2×)`);
+    const p = stats(privileged);
+    console.log(`  tsbox --privileged${f(p.median)} ${f(p.mean)} ${f(p.min)}`);
+    const u = stats(unconfined);
+    console.log(`  tsbox seccomp=unconfined${f(u.median)} ${f(u.mean)} ${f(u.min)}`);
+    console.log(
+      `  security defaults add ${(a.median - p.median).toFixed(1)} ms over --privileged ` +
+        `(which mknods every host device), seccomp alone ${(a.median - u.median).toFixed(1)} ms`,
+    );
     console.log(`\nwhere tsbox's time goes (median ms):`);
     console.log(`  deno start-up + module load (CLI)     ${f(stats(parts.startup).median)}`);
     console.log(`  create (image lookup, record, dirs)   ${f(stats(parts.create).median)}`);
@@ -95,10 +127,12 @@ export async function runStartBench(): Promise<{ ratio: number }> {
 if (import.meta.main) {
   await runStartBench();
   for (
-    const [file, fn] of [["./pull_bench.ts", "runPullBench"], [
-      "./monitor_bench.ts",
-      "runMonitorBench",
-    ]] as const
+    const [file, fn] of [
+      ["./pull_bench.ts", "runPullBench"],
+      ["./push_bench.ts", "runPushBench"],
+      ["./monitor_bench.ts", "runMonitorBench"],
+      ["./build_bench.ts", "runBuildBench"],
+    ] as const
   ) {
     let mod: Record<string, unknown>;
     try {

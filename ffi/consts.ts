@@ -42,6 +42,17 @@ export const UMOUNT_NOFOLLOW = 8;
 
 // syscall numbers
 export const SYS_pivot_root = Deno.build.arch === "aarch64" ? 41 : 155;
+export const SYS_seccomp = Deno.build.arch === "aarch64" ? 277 : 317;
+
+// seccomp(2) (linux/seccomp.h)
+export const SECCOMP_SET_MODE_FILTER = 1;
+export const SECCOMP_FILTER_FLAG_LOG = 2;
+export const SECCOMP_FILTER_FLAG_SPEC_ALLOW = 4;
+/** Largest classic-BPF program the kernel accepts (BPF_MAXINSNS). */
+export const BPF_MAXINSNS = 4096;
+
+// memfd_create(2)
+export const MFD_CLOEXEC = 1;
 
 // open flags
 export const O_RDONLY = 0;
@@ -73,6 +84,26 @@ export const PR_SET_PDEATHSIG = 1;
 export const PR_SET_NAME = 15;
 export const PR_SET_NO_NEW_PRIVS = 38;
 export const PR_SET_CHILD_SUBREAPER = 36;
+export const PR_SET_DUMPABLE = 4;
+export const PR_GET_DUMPABLE = 3;
+export const PR_SET_KEEPCAPS = 8;
+export const PR_CAPBSET_READ = 23;
+export const PR_CAPBSET_DROP = 24;
+export const PR_CAP_AMBIENT = 47;
+export const PR_CAP_AMBIENT_RAISE = 2;
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+// capabilities
+export const _LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+
+// keyctl
+export const SYS_keyctl = Deno.build.arch === "aarch64" ? 219 : 250;
+export const KEYCTL_JOIN_SESSION_KEYRING = 1;
+
+// posix_spawn flags (glibc)
+export const POSIX_SPAWN_SETSIGDEF = 0x04;
+export const POSIX_SPAWN_SETSIGMASK = 0x08;
+export const POSIX_SPAWN_SETSID = 0x80;
 
 // ioctl
 export const TIOCSWINSZ = 0x5414;

@@ -14,7 +14,9 @@ import {
   F_SETFD,
   FD_CLOEXEC,
   SCM_RIGHTS,
+  SOCK_CLOEXEC,
   SOCK_SEQPACKET,
+  SOCK_STREAM,
   SOL_SOCKET,
 } from "./consts.ts";
 
@@ -38,8 +40,19 @@ export function closeFd(fd: number): void {
   if (libc().close(fd) === -1 && errno() === 9) throw syscallError("close", 9, String(fd));
 }
 
-/** Mark every fd ≥ `from` close-on-exec (so execve leaks nothing). Reads /proc/self/fd. */
+const CLOSE_RANGE_CLOEXEC = 4;
+const ENOSYS = 38;
+const EINVAL = 22;
+
+/**
+ * Mark every fd ≥ `from` close-on-exec (so execve leaks nothing):
+ * close_range(CLOSE_RANGE_CLOEXEC), which needs no /proc (the exec helper's
+ * /proc is the container's, where it has no entry); older kernels: /proc/self/fd.
+ */
 export function cloexecFrom(from: number): void {
+  if (libc().close_range(from, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0) return;
+  const e = errno();
+  if (e !== ENOSYS && e !== EINVAL) throw syscallError("close_range", e);
   for (const e of Deno.readDirSync("/proc/self/fd")) {
     const fd = Number(e.name);
     // The fd that listed the directory is already closed when we get here: EBADF is expected.
@@ -144,4 +157,27 @@ export async function recvFd(sock: number): Promise<{ fd: number; data: Uint8Arr
   const hasFd = controlLen >= 20 && dv.getInt32(8, true) === SOL_SOCKET &&
     dv.getInt32(12, true) === SCM_RIGHTS;
   return { fd: hasFd ? dv.getInt32(16, true) : -1, data: payload.slice(0, n) };
+}
+
+/**
+ * A SOCK_STREAM unix socket connected to `path` (close-on-exec), e.g. a
+ * runtime caller's --console-socket.
+ * @throws {SyscallError} the socket cannot be reached.
+ */
+export function connectUnix(path: string): number {
+  const fd = check("socket", libc().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const addr = new Uint8Array(110);
+  new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
+  const p = new TextEncoder().encode(path);
+  if (p.length > 107) {
+    closeFd(fd);
+    throw syscallError("connect", 36, path); // ENAMETOOLONG
+  }
+  addr.set(p, 2);
+  if (libc().connect(fd, addr, 2 + p.length + 1) === -1) {
+    const e = errno();
+    closeFd(fd);
+    throw syscallError("connect", e, path);
+  }
+  return fd;
 }

@@ -9,6 +9,21 @@ import { libc } from "./libc.ts";
 import { cstr, cstrOrNull } from "./cstring.ts";
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, SYS_pivot_root } from "./consts.ts";
 import { check, checkBig } from "./syscall.ts";
+import {
+  capAmbientRaise,
+  capBoundingDrop,
+  capSet,
+  type CapSets,
+  joinSessionKeyring,
+  setDumpable,
+  setKeepCaps,
+  setNoNewPrivs,
+  setRlimit,
+} from "./caps.ts";
+import { execve, setCredentials, setParentDeathSignal } from "./process.ts";
+import { cloexecFrom } from "./fds.ts";
+import { posixSpawn, type SpawnOptions } from "./spawn.ts";
+import { installSeccompProgram, type SeccompProgram } from "./seccomp_program.ts";
 
 /** The real kernel. Stateless; create one and pass it in. */
 export class LinuxKernel implements Kernel {
@@ -74,5 +89,50 @@ export class LinuxKernel implements Kernel {
     ts[2] = BigInt(Math.floor(mtime));
     ts[3] = BigInt(Math.round((mtime % 1) * 1e9));
     check("utimensat", libc().utimensat(AT_FDCWD, cstr(path), ts, AT_SYMLINK_NOFOLLOW), path);
+  }
+  setDumpable(on: boolean): void {
+    setDumpable(on);
+  }
+  setNoNewPrivs(): void {
+    setNoNewPrivs();
+  }
+  setKeepCaps(on: boolean): void {
+    setKeepCaps(on);
+  }
+  capBoundingDrop(cap: number): void {
+    capBoundingDrop(cap);
+  }
+  capSet(sets: CapSets): void {
+    capSet(sets);
+  }
+  capAmbientRaise(cap: number): void {
+    capAmbientRaise(cap);
+  }
+  setCredentials(uid: number, gid: number, groups: number[]): void {
+    setCredentials(uid, gid, groups);
+  }
+  setRlimit(resource: number, soft: number, hard: number): void {
+    setRlimit(resource, soft, hard);
+  }
+  setParentDeathSignal(sig: number): void {
+    setParentDeathSignal(sig);
+  }
+  joinSessionKeyring(name: string): void {
+    joinSessionKeyring(name);
+  }
+  cloexecFrom(from: number): void {
+    cloexecFrom(from);
+  }
+  writeFile(path: string, data: string): void {
+    Deno.writeTextFileSync(path, data, { create: false });
+  }
+  seccompInstall(p: SeccompProgram): void {
+    installSeccompProgram(p);
+  }
+  execve(path: string, argv: string[], env: string[]): never {
+    return execve(path, argv, env);
+  }
+  spawn(path: string, argv: string[], env: string[], opts: SpawnOptions): number {
+    return posixSpawn(path, argv, env, opts);
   }
 }

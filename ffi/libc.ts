@@ -39,6 +39,8 @@ const SYMBOLS = {
   socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   /** int socket(int domain, int type, int protocol) */
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /** int connect(int fd, const struct sockaddr *addr, socklen_t len) */
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** int fcntl(int fd, int cmd, int arg) */
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   /** int close(int fd) */
@@ -105,8 +107,60 @@ const SYMBOLS = {
     parameters: ["i64", "i64", "buffer", "buffer", "usize"],
     result: "i64",
   },
+  /** long syscall(long nr = SYS_bpf, int cmd, union bpf_attr *attr, unsigned int size) */
+  syscall_bpf: { name: "syscall", parameters: ["i64", "i64", "buffer", "u64"], result: "i64" },
   /** int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned int flags) */
   renameat2: { parameters: ["i32", "buffer", "i32", "buffer", "u32"], result: "i32" },
+  /** int capget(cap_user_header_t hdr, cap_user_data_t data) */
+  capget: { parameters: ["buffer", "buffer"], result: "i32" },
+  /** int capset(cap_user_header_t hdr, const cap_user_data_t data) */
+  capset: { parameters: ["buffer", "buffer"], result: "i32" },
+  /** int setrlimit(int resource, const struct rlimit *rlim) */
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  /** int getrlimit(int resource, struct rlimit *rlim) */
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  /** long syscall(long nr = SYS_keyctl, long op, const char *name) — join a session keyring */
+  syscall_keyctl: { name: "syscall", parameters: ["i64", "i64", "buffer"], result: "i64" },
+  /** int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) */
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  /** int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa) */
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa) */
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawn_file_actions_addopen(fa, int fd, const char *path, int oflag, mode_t mode) */
+  posix_spawn_file_actions_addopen: {
+    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
+    result: "i32",
+  },
+  /** int posix_spawn_file_actions_adddup2(fa, int fd, int newfd) */
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  /** int posix_spawnattr_init(posix_spawnattr_t *attr) */
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawnattr_destroy(posix_spawnattr_t *attr) */
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawnattr_setflags(posix_spawnattr_t *attr, short flags) */
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  /** int posix_spawnattr_setsigmask(posix_spawnattr_t *attr, const sigset_t *mask) */
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+  /** int posix_spawnattr_setsigdefault(posix_spawnattr_t *attr, const sigset_t *set) */
+  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+  /** pid_t waitpid(pid_t pid, int *status, int options) — blocking, on the caller's thread */
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** int close_range(unsigned int first, unsigned int last, int flags) (glibc 2.34, Linux 5.9) */
+  close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
+  /** off_t lseek(int fd, off_t offset, int whence) */
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  /** int memfd_create(const char *name, unsigned int flags) */
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
+  /** long syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) — numeric args */
+  syscall6: {
+    name: "syscall",
+    parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"],
+    result: "i64",
+  },
   /** int * __errno_location(void) */
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

@@ -43,6 +43,16 @@ export function openPath(path: string, flags: number): number {
   return check("open", libc().open(cstr(path), flags | O_CLOEXEC, 0), path);
 }
 
+/** open(path, O_WRONLY|O_CLOEXEC): blocks on a fifo until a reader opens it. */
+export function openWriteOnly(path: string): number {
+  return check("open", libc().open(cstr(path), 1 | O_CLOEXEC, 0), path);
+}
+
+/** open(path, O_RDONLY|O_CLOEXEC): blocks on a fifo until a writer opens it. */
+export function openReadOnly(path: string): number {
+  return check("open", libc().open(cstr(path), O_CLOEXEC, 0), path);
+}
+
 /**
  * openat2(2): open `path` relative to `dirfd` with `flags` (O_CLOEXEC added)
  * under the `resolve` restrictions. Returns the fd.

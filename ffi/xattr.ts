@@ -33,3 +33,28 @@ export function lgetxattr(path: string, name: string): Uint8Array | undefined {
   }
   throw syscallError("lgetxattr", 34, path);
 }
+
+/**
+ * Names of the xattrs on `path` (a final symlink is not followed), sorted.
+ * @throws {SyscallError} any failure but ENOTSUP (no xattrs: []).
+ */
+export function llistxattr(path: string): string[] {
+  const p = cstr(path);
+  for (let tries = 0; tries < 4; tries++) {
+    const size = Number(libc().llistxattr(p, null, 0n));
+    if (size < 0) {
+      const e = errno();
+      if (e === 95 /* ENOTSUP */) return [];
+      throw syscallError("llistxattr", e, path);
+    }
+    if (size === 0) return [];
+    const buf = new Uint8Array(size);
+    const r = Number(libc().llistxattr(p, buf, BigInt(size)));
+    if (r < 0) {
+      if (errno() === 34 /* ERANGE: the list grew meanwhile */) continue;
+      throw syscallError("llistxattr", errno(), path);
+    }
+    return new TextDecoder().decode(buf.subarray(0, r)).split("\0").filter(Boolean).sort();
+  }
+  throw syscallError("llistxattr", 34, path);
+}

@@ -6,6 +6,12 @@
  * @module
  */
 
+import type { CapSets } from "../ffi/caps.ts";
+import type { SpawnOptions } from "../ffi/spawn.ts";
+import type { SeccompProgram } from "../ffi/seccomp_program.ts";
+
+export type { CapSets, SeccompProgram, SpawnOptions };
+
 /** System calls used by container setup, behind an interface. */
 export interface Kernel {
   /** mount(2). `flags` uses the MS_* constants of `ffi/consts.ts`. */
@@ -38,4 +44,34 @@ export interface Kernel {
   lsetxattr(path: string, name: string, value: Uint8Array): void;
   /** utimensat(2) with AT_SYMLINK_NOFOLLOW; times in seconds (may be fractional). */
   lutimes(path: string, atime: number, mtime: number): void;
+  /** prctl(PR_SET_DUMPABLE). */
+  setDumpable(on: boolean): void;
+  /** prctl(PR_SET_NO_NEW_PRIVS, 1). */
+  setNoNewPrivs(): void;
+  /** prctl(PR_SET_KEEPCAPS). */
+  setKeepCaps(on: boolean): void;
+  /** prctl(PR_CAPBSET_DROP, cap) of the calling thread. */
+  capBoundingDrop(cap: number): void;
+  /** capset(2) of the calling thread. */
+  capSet(sets: CapSets): void;
+  /** prctl(PR_CAP_AMBIENT_RAISE, cap). */
+  capAmbientRaise(cap: number): void;
+  /** setgroups, setgid, setuid (all threads, through glibc). */
+  setCredentials(uid: number, gid: number, groups: number[]): void;
+  /** setrlimit(2); -1 = unlimited. */
+  setRlimit(resource: number, soft: number, hard: number): void;
+  /** prctl(PR_SET_PDEATHSIG). */
+  setParentDeathSignal(sig: number): void;
+  /** keyctl(KEYCTL_JOIN_SESSION_KEYRING, name). */
+  joinSessionKeyring(name: string): void;
+  /** Mark every fd >= `from` close-on-exec. */
+  cloexecFrom(from: number): void;
+  /** Write `data` to an existing file (procfs/sysfs knobs: oom_score_adj, sysctls). */
+  writeFile(path: string, data: string): void;
+  /** seccomp(SECCOMP_SET_MODE_FILTER) of a compiled program on the calling thread. */
+  seccompInstall(p: SeccompProgram): void;
+  /** execve(2): only returns by throwing. */
+  execve(path: string, argv: string[], env: string[]): never;
+  /** posix_spawn(3) from the calling thread; returns the child's pid. */
+  spawn(path: string, argv: string[], env: string[], opts: SpawnOptions): number;
 }

@@ -1,15 +1,56 @@
 /**
- * How to re-execute tsbox itself: the compiled binary is just `execPath`;
- * under `deno run` it is `deno run -A <main module>`.
+ * How to re-execute tsbox itself: the compiled binary is just its own
+ * executable; under `deno run` it is `deno run -A <main module>`.
+ *
+ * The executable comes from /proc/self/exe, read here rather than through
+ * `Deno.execPath()`, which panics (aborting the process, uncatchable) when
+ * /proc is not mounted — as in a bare chroot. Without /proc, `deno run`
+ * falls back to the `deno` on PATH; a compiled binary gets a clear error.
  * @module
  */
 
-import { basename } from "node:path";
+import { basename, join } from "node:path";
+import { TsboxError } from "./errors.ts";
 import { fromFileUrl } from "./url.ts";
 
-/** argv prefix that starts this same program. */
-export function selfCommand(): string[] {
-  const exe = Deno.execPath();
-  if (basename(exe) !== "deno") return [exe];
-  return [exe, "run", "-A", "--quiet", "--no-prompt", fromFileUrl(Deno.mainModule)];
+/** The running executable, or undefined when /proc/self/exe cannot be read. */
+function procSelfExe(procExe: string): string | undefined {
+  try {
+    return Deno.readLinkSync(procExe);
+  } catch (err) {
+    // no /proc (a bare chroot) or a proc without this process (another pid namespace)
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied) {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** True when `p` is an existing file. */
+function isFile(p: string): boolean {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/**
+ * argv prefix that starts this same program.
+ * @param pathEnv the PATH searched for `deno` when /proc/self/exe is unreadable.
+ * @throws {TsboxError} the executable cannot be found (a compiled tsbox without /proc).
+ */
+export function selfCommand(pathEnv = "", procExe = "/proc/self/exe"): string[] {
+  const main = Deno.mainModule.startsWith("file:") ? fromFileUrl(Deno.mainModule) : "";
+  const run = (deno: string) => [deno, "run", "-A", "--quiet", "--no-prompt", main];
+  const exe = procSelfExe(procExe);
+  if (exe !== undefined) return basename(exe) === "deno" ? run(exe) : [exe];
+  // `deno run main.ts`: the module is a file on disk and a deno is on PATH
+  const deno = pathEnv.split(":").filter(Boolean).map((d) => join(d, "deno")).find(isFile);
+  if (deno && main && isFile(main)) return run(deno);
+  throw new TsboxError(`cannot find tsbox's own executable: ${procExe} is unreadable`, {
+    path: procExe,
+    hint: "mount proc on /proc",
+  });
 }

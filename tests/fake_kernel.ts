@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Kernel } from "../lib/kernel.ts";
+import type { CapSets, Kernel, SeccompProgram, SpawnOptions } from "../lib/kernel.ts";
 import { SyscallError } from "../lib/errors.ts";
 import { errnoText, errnoValue } from "../ffi/errno.ts";
 
@@ -126,5 +126,64 @@ export class FakeKernel implements Kernel {
   }
   lutimes(path: string, atime: number, mtime: number): void {
     this.#record("lutimes", [path, atime, mtime]);
+  }
+  setDumpable(on: boolean): void {
+    this.#record("setDumpable", [on]);
+  }
+  setNoNewPrivs(): void {
+    this.#record("setNoNewPrivs", []);
+  }
+  setKeepCaps(on: boolean): void {
+    this.#record("setKeepCaps", [on]);
+  }
+  capBoundingDrop(cap: number): void {
+    this.#record("capBoundingDrop", [cap]);
+  }
+  capSet(sets: CapSets): void {
+    this.#record("capSet", [sets]);
+  }
+  capAmbientRaise(cap: number): void {
+    this.#record("capAmbientRaise", [cap]);
+  }
+  setCredentials(uid: number, gid: number, groups: number[]): void {
+    this.#record("setCredentials", [uid, gid, groups]);
+  }
+  setRlimit(resource: number, soft: number, hard: number): void {
+    this.#record("setRlimit", [resource, soft, hard]);
+  }
+  setParentDeathSignal(sig: number): void {
+    this.#record("setParentDeathSignal", [sig]);
+  }
+  joinSessionKeyring(name: string): void {
+    this.#record("joinSessionKeyring", [name]);
+  }
+  cloexecFrom(from: number): void {
+    this.#record("cloexecFrom", [from]);
+  }
+  writeFile(path: string, data: string): void {
+    this.#record("writeFile", [path, data]);
+  }
+  seccompInstall(p: SeccompProgram): void {
+    this.#record("seccompInstall", [p]);
+  }
+  /** Records the call, then throws `FakeExec` (a real execve never returns). */
+  execve(path: string, argv: string[], env: string[]): never {
+    this.#record("execve", [path, argv, env]);
+    throw new FakeExec(path);
+  }
+  /** Records the call and returns `this.nextPid`. */
+  spawn(path: string, argv: string[], env: string[], opts: SpawnOptions): number {
+    this.#record("spawn", [path, argv, env, opts]);
+    return this.nextPid;
+  }
+  /** Pid `spawn` returns. */
+  nextPid = 4242;
+}
+
+/** Thrown by the fake's `execve` so a test sees where the sequence ended. */
+export class FakeExec extends Error {
+  constructor(readonly path: string) {
+    super(`execve ${path}`);
+    this.name = "FakeExec";
   }
 }

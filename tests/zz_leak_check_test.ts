@@ -4,6 +4,7 @@
  */
 
 import { assertEquals } from "./helpers/assert.ts";
+import { tsboxCgroups } from "./helpers/cgroup_leaks.ts";
 
 Deno.test("suite: no tsbox mounts left in /proc/self/mountinfo", () => {
   const left = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
@@ -11,15 +12,8 @@ Deno.test("suite: no tsbox mounts left in /proc/self/mountinfo", () => {
   assertEquals(left, []);
 });
 
-Deno.test("suite: no tsbox cgroups left in any hierarchy", () => {
-  const left: string[] = [];
-  for (const h of Deno.readDirSync("/sys/fs/cgroup")) {
-    if (!h.isDirectory) continue;
-    for (const e of Deno.readDirSync(`/sys/fs/cgroup/${h.name}`)) {
-      if (e.isDirectory && e.name.startsWith("tsbox")) left.push(`${h.name}/${e.name}`);
-    }
-  }
-  assertEquals(left, []);
+Deno.test("suite: no tsbox cgroups left in any hierarchy (v1, hybrid or v2, at any depth)", () => {
+  assertEquals(tsboxCgroups(), []);
 });
 
 Deno.test("suite: no tsbox init, monitor or exec processes left", () => {

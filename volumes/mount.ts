@@ -52,6 +52,7 @@ export function realMountEnv(kernel: Kernel, rootfs: string): MountEnv {
 function describe(s: MountStep): string {
   if (s.op === "mount") return `mount ${s.source ?? s.fstype ?? ""} on ${s.target}`;
   if (s.op === "remountRo") return `make ${s.target} read-only`;
+  if (s.op === "remount") return `remount ${s.target}`;
   if (s.op === "propagation") return `set propagation of ${s.target}`;
   if (s.op === "copyUp") return `copy image content of ${s.target} into ${s.dataDir}`;
   return `create mount target ${s.target}`;
@@ -113,6 +114,16 @@ export function applyMountPlan(kernel: Kernel, steps: MountStep[], env: MountEnv
                 null,
               ),
           );
+          break;
+        case "remount":
+          pinned(s.target, (p) =>
+            kernel.mount(
+              null,
+              p,
+              null,
+              MS_REMOUNT | s.flags | (s.bind ? MS_BIND | env.keptFlags(p) : 0),
+              null,
+            ));
           break;
         case "propagation":
           pinned(s.target, (p) => kernel.mount(null, p, null, s.flags, null));

@@ -23,6 +23,8 @@ export type MountStep =
     data: string | null;
   }
   | { op: "remountRo"; target: string }
+  /** Remount with these flags: a bind's ro/nosuid/nodev/noexec (`bind`), or a whole fs. */
+  | { op: "remount"; target: string; flags: number; bind: boolean }
   | { op: "propagation"; target: string; flags: number };
 
 /** MS_* flags of a propagation mode. */

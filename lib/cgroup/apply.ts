@@ -5,6 +5,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { CgroupError, SyscallError } from "../errors.ts";
 import { errnoName } from "../../ffi/errno.ts";
 import type { CgroupFs } from "./fs.ts";
@@ -99,33 +100,48 @@ const BUSY_RETRIES = 40;
 const BUSY_DELAY_MS = 25;
 
 /**
- * rmdir each of `dirs`; missing is fine (idempotent); EBUSY is retried for
- * about a second because a killed task leaves its cgroup a moment after
- * the parent reaped it.
+ * rmdir each of `dirs` with its sub-cgroups, children first (on v2 a
+ * container's delegated cgroup may hold its own tree — systemd or a nested
+ * runtime in the container — and rmdir of a cgroup with children is EBUSY);
+ * missing is fine (idempotent); EBUSY is retried for about a second because
+ * a killed task leaves its cgroup a moment after the parent reaped it.
  * @throws {CgroupError} a directory stays busy or rmdir fails otherwise.
  */
 export async function removeDirs(fs: CgroupFs, dirs: string[]): Promise<void> {
   for (const d of dirs) {
-    for (let attempt = 0;; attempt++) {
-      try {
-        fs.rmdir(d);
-        break;
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) break; // already removed
-        if (isBusy(err) && attempt < BUSY_RETRIES) {
-          await new Promise((r) => setTimeout(r, BUSY_DELAY_MS));
-          continue;
-        }
-        if (isBusy(err)) {
-          throw new CgroupError(`remove cgroup ${d}: still has processes`, {
-            op: "rmdir",
-            path: d,
-            cause: err,
-            hint: "kill the container's processes first",
-          });
-        }
-        throw cgroupError("rmdir", d, err);
+    let children: string[];
+    try {
+      children = fs.subdirs(d);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue; // already removed
+      throw cgroupError("list", d, err);
+    }
+    await removeDirs(fs, children.map((c) => join(d, c)));
+    await rmdirRetrying(fs, d);
+  }
+}
+
+/** rmdir one (childless) cgroup, retrying EBUSY while exiting tasks linger. */
+async function rmdirRetrying(fs: CgroupFs, d: string): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      fs.rmdir(d);
+      return;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return; // already removed
+      if (isBusy(err) && attempt < BUSY_RETRIES) {
+        await new Promise((r) => setTimeout(r, BUSY_DELAY_MS));
+        continue;
       }
+      if (isBusy(err)) {
+        throw new CgroupError(`remove cgroup ${d}: still has processes`, {
+          op: "rmdir",
+          path: d,
+          cause: err,
+          hint: "kill the container's processes first",
+        });
+      }
+      throw cgroupError("rmdir", d, err);
     }
   }
 }

@@ -21,6 +21,8 @@ export interface CgroupFs {
   rmdir(path: string): void;
   /** Symlinks resolved (co-mounted v1 controllers such as `cpu,cpuacct`). */
   realPath(path: string): string;
+  /** Names of the subdirectories (child cgroups) of `path`; NotFound when absent. */
+  subdirs(path: string): string[];
 }
 
 /** The real cgroupfs operations. Writes and mkdir/rmdir need root. */
@@ -41,4 +43,5 @@ export const realCgroupFs: CgroupFs = {
   mkdir: (path) => Deno.mkdirSync(path),
   rmdir: (path) => Deno.removeSync(path),
   realPath: (path) => Deno.realPathSync(path),
+  subdirs: (path) => [...Deno.readDirSync(path)].filter((e) => e.isDirectory).map((e) => e.name),
 };

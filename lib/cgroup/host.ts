@@ -14,7 +14,17 @@ import type { CgroupFs } from "./fs.ts";
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 
 /** v1 hierarchies tsbox uses (cpu and cpuacct may share one mount). */
-export const V1_CONTROLLERS = ["memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"] as const;
+export const V1_CONTROLLERS = [
+  "memory",
+  "cpu",
+  "cpuacct",
+  "cpuset",
+  "pids",
+  "devices",
+  "freezer",
+  "blkio",
+  "hugetlb",
+] as const;
 
 /**
  * Online CPUs and memory nodes from /sys/devices/system/{cpu,node}/online.

@@ -22,6 +22,7 @@ Options:
   -e, --env K=V          set environment variables
       --env-file FILE    read environment variables from a file
   -i, --interactive      keep STDIN open
+      --privileged       give the command every capability
   -t, --tty              allocate a pseudo-TTY (-it needs a terminal on stdin)
   -u, --user USER        user name or uid (format: <name|uid>[:<group|gid>])
   -w, --workdir DIR      working directory inside the container
@@ -77,11 +78,13 @@ export const main: Command = async (args, ctx) => {
         tty: bool(p, "tty"),
         interactive: bool(p, "interactive"),
         detach: bool(p, "detach"),
+        privileged: bool(p, "privileged"),
       });
     } catch (err) {
       // the command could not be started (not found, not executable, unknown
       // user, bad workdir): docker records exit code 126 for any such exec
-      if (err instanceof TsboxError && !(err instanceof ContainerError)) {
+      // (the helper's error carries the init's code; 1 = the container stopped)
+      if (err instanceof TsboxError && !(err instanceof ContainerError) && err.exitCode !== 1) {
         throw new TsboxError(err.message, { exitCode: EXIT_CANNOT_EXEC, hint: err.hint });
       }
       throw err;

@@ -8,11 +8,10 @@
 import type { Command } from "./context.ts";
 import { bool, parseFlags, str } from "./flags.ts";
 import { UsageError } from "../errors.ts";
-import { ImageStore } from "../image/store.ts";
-import { noSuchImage } from "../image/store.ts";
+import { ImageStore, noSuchImage } from "../image/store.ts";
 import { shortId } from "../image/digest.ts";
 import { humanSize, since } from "../image/format.ts";
-import { ellipsis } from "../container/ps_view.ts";
+import { historyRows, truncateCommand } from "../image/history_view.ts";
 import { formatList, writeOut } from "../template/format.ts";
 
 const USAGE = `Usage: tsbox history [OPTIONS] IMAGE
@@ -42,7 +41,7 @@ export const main: Command = (args, ctx) => {
     { name: "human", short: "H", type: "bool" },
     { name: "no-trunc", type: "bool" },
     { name: "quiet", short: "q", type: "bool" },
-    { name: "help", type: "bool" },
+    { name: "help", short: "h", type: "bool" },
   ]);
   if (bool(p, "help")) {
     console.log(USAGE);
@@ -59,23 +58,16 @@ export const main: Command = (args, ctx) => {
     const ref = p.positionals[0];
     const rec = store.record(ref);
     if (!rec) throw noSuchImage(ref);
-    const config = store.configOf(rec.id);
-    const sizes = rec.layers.map((l) => l.tarSize);
-    let layer = 0;
-    const steps = (config.history ?? []).map((h) => {
-      const size = h.empty_layer ? 0 : sizes[layer++] ?? 0;
-      return { h, size };
-    }).reverse();
-    rows = steps.map(({ h, size }, i) => {
-      const createdBy = h.created_by ?? "";
+    rows = historyRows(rec, store.configOf(rec.id)).map((r) => {
+      const createdBy = r.CreatedBy.replaceAll("\t", " ");
       return {
-        Comment: h.comment ?? "",
-        CreatedAt: h.created ?? "",
-        CreatedBy: noTrunc ? createdBy : ellipsis(createdBy.replace(/\s+/g, " "), 45),
-        CreatedSince: human ? since(h.created) : h.created ?? "",
+        Comment: r.Comment,
+        CreatedAt: r.CreatedAt,
+        CreatedBy: noTrunc ? createdBy : truncateCommand(createdBy),
+        CreatedSince: human ? since(r.CreatedAt) : r.CreatedAt,
         // docker knows only the top image's id; the steps below it are <missing>
-        ID: i === 0 ? (noTrunc ? rec.id : shortId(rec.id)) : "<missing>",
-        Size: human ? humanSize(size) : String(size),
+        ID: r.ID === "<missing>" || noTrunc ? r.ID : shortId(r.ID),
+        Size: human ? humanSize(r.Size) : String(r.Size),
       };
     });
   } finally {

@@ -29,7 +29,9 @@ Commands:
   save      Save one or more images to a tar archive
   load      Load an image from a tar archive or STDIN
   import    Import the contents from a tarball to create a filesystem image
-  pull      Download an image from a registry`;
+  pull      Download an image from a registry
+  push      Upload an image to a registry
+  history   Show the history of an image`;
 
 type Loader = () => Promise<{ main: Command }>;
 
@@ -43,6 +45,7 @@ const ALIASES: Record<string, Loader> = {
   load: () => import("./load.ts"),
   import: () => import("./import.ts"),
   pull: () => import("./pull.ts"),
+  push: () => import("./push.ts"),
   history: () => import("./history.ts"),
 };
 

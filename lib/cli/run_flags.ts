@@ -64,6 +64,17 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "health-start-period", type: "string" },
   { name: "no-healthcheck", type: "bool" },
   { name: "init", type: "bool" },
+  { name: "cap-add", type: "list" },
+  { name: "cap-drop", type: "list" },
+  { name: "privileged", type: "bool" },
+  { name: "security-opt", type: "list" },
+  { name: "read-only", type: "bool" },
+  { name: "ulimit", type: "list" },
+  { name: "sysctl", type: "list" },
+  { name: "cgroupns", type: "string" },
+  { name: "oom-score-adj", type: "string" },
+  { name: "device", type: "list" },
+  { name: "device-cgroup-rule", type: "list" },
   { name: "help", type: "bool" },
 ];
 
@@ -121,7 +132,20 @@ Options:
       --add-host NAME:IP     add a line to /etc/hosts
       --pull POLICY          missing (default) | always | never
       --platform OS/ARCH     platform when pulling
-  -q, --quiet                no pull progress`;
+  -q, --quiet                no pull progress
+      --cap-add CAP          add a Linux capability (CHOWN, CAP_NET_ADMIN, ALL …)
+      --cap-drop CAP         drop a Linux capability (ALL drops every one)
+      --privileged           all capabilities, no seccomp, no masked paths, host devices,
+                             writable /sys and /proc/sys
+      --security-opt OPT     seccomp=FILE|unconfined, no-new-privileges[=true|false]
+      --read-only            mount the root filesystem read-only (volumes stay writable)
+      --ulimit NAME=S[:H]    resource limit (nofile, nproc, core, …)
+      --sysctl K=V           namespaced kernel parameter (net.*, kernel.shm*, kernel.msg*,
+                             kernel.sem, fs.mqueue.*)
+      --cgroupns MODE        private | host (default: private on cgroup v2, host on v1)
+      --oom-score-adj N      OOM killer preference (-1000 … 1000)
+      --device H[:C[:rwm]]   give the container a host device
+      --device-cgroup-rule R allow a device class, e.g. 'c 10:229 rwm'`;
 
 /** Parse one `--env-file`: `K=V` lines, `K` alone passes the host value, # comments. */
 export function parseEnvFile(text: string, file: string): string[] {
@@ -246,6 +270,19 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     publish: list(p, "publish"),
     dns: list(p, "dns"),
     addHost: list(p, "add-host"),
+    security: {
+      capAdd: list(p, "cap-add"),
+      capDrop: list(p, "cap-drop"),
+      privileged: bool(p, "privileged"),
+      securityOpt: list(p, "security-opt"),
+      readOnly: bool(p, "read-only"),
+      ulimits: list(p, "ulimit"),
+      sysctls: list(p, "sysctl"),
+      cgroupns: str(p, "cgroupns"),
+      oomScoreAdj: str(p, "oom-score-adj"),
+      devices: list(p, "device"),
+      deviceCgroupRules: list(p, "device-cgroup-rule"),
+    },
     labels: parseLabels(list(p, "label"), list(p, "label-file")),
     ...stopOptions(str(p, "stop-signal"), str(p, "stop-timeout")),
     expose: list(p, "expose"),

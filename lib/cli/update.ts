@@ -15,7 +15,14 @@ import { liveView } from "../container/live.ts";
 import { writeConfig } from "../container/store.ts";
 import { forEachRef } from "../container/cli_report.ts";
 import { parseRestartPolicy } from "../container/restart_policy.ts";
-import { cgroupName, hostInfo, openCgroups, parseResourceFlags } from "../cgroup/mod.ts";
+import {
+  cgroupName,
+  hostInfo,
+  openCgroups,
+  parseResourceFlags,
+  type ResourceLimits,
+} from "../cgroup/mod.ts";
+import { mergeLimits } from "../cgroup/oci_resources.ts";
 import { RESOURCE_FLAG_NAMES } from "../cgroup/parse.ts";
 
 const SHORT: Record<string, string> = { memory: "m", "cpu-shares": "c" };
@@ -78,7 +85,11 @@ export const main: Command = async (args, ctx) => {
         );
       }
       const raw = { ...c.spec.resources, ...changed };
-      const limits = parseResourceFlags(raw, host);
+      // the stored set (device rules from the security flags included) with the new values
+      const limits = mergeLimits(
+        (c.resources ?? {}) as ResourceLimits,
+        parseResourceFlags(raw, host),
+      );
       driver.validate(limits);
       if (Object.keys(changed).length && liveView(rec).running) {
         driver.open(cgroupName(c.id))?.update(limits);

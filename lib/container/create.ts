@@ -31,6 +31,8 @@ import { parseRestartPolicy } from "./restart_policy.ts";
 import { type Healthcheck, resolveHealthcheck } from "./health_config.ts";
 import { initMount, withInit } from "./init_process.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
+import { containerSecurity } from "../security/container.ts";
+import { cachedSeccomp } from "../seccomp/cache.ts";
 
 /** What `config.network` holds. */
 export interface NetworkRecord {
@@ -82,9 +84,7 @@ export async function createContainer(
   if (spec.hostname !== undefined && !HOSTNAME_RE.test(spec.hostname)) {
     throw new UsageError(`invalid hostname format: ${spec.hostname}`);
   }
-  const resources = parseResourceFlags(spec.resources, hostInfo());
   const cgroups = openCgroups();
-  cgroups.validate(resources);
   const volumes = spec.init ? [...spec.volumes, initMount()] : spec.volumes;
   let mountSpecs = parseMountFlags({
     volume: volumes,
@@ -113,6 +113,17 @@ export async function createContainer(
   if (restartPolicy.Name !== "no" && spec.autoRemove) {
     throw new UsageError("Conflicting options: --restart and --rm");
   }
+  const security = containerSecurity(spec.security, {
+    ownNetns: netOpts.mode !== "host",
+    cgroupV2: cgroups.version === 2,
+  });
+  const resources = {
+    ...parseResourceFlags(spec.resources, hostInfo()),
+    devices: security.linux.deviceRules,
+  };
+  cgroups.validate(resources);
+  // compiles (and caches) the filter now: a profile libseccomp refuses fails before anything exists
+  if (security.linux.seccomp) cachedSeccomp(ctx.paths, security.linux.seccomp);
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);
@@ -177,6 +188,7 @@ export async function createContainer(
         ...(restartPolicy.Name !== "no" ? { restartPolicy } : {}),
         ...(healthcheck ? { healthcheck } : {}),
         ...(spec.init ? { init: true } : {}),
+        security,
       };
       writeState(ctx.paths, id, { status: "created", pid: 0 });
       writeConfig(ctx.paths, config); // last: a dir without config.json is never listed

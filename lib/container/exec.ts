@@ -10,12 +10,9 @@
 
 import type { CliContext } from "../cli/context.ts";
 import { ContainerError, TsboxError } from "../errors.ts";
-import type { Kernel } from "../kernel.ts";
-import { cgroupName, openCgroups } from "../cgroup/mod.ts";
+import { cgroupName, type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
-import { openNsFd } from "../../ffi/ns.ts";
 import { kill } from "../../ffi/process.ts";
-import { CLONE_NEWPID } from "../../ffi/consts.ts";
 import { signalNumber } from "../signals.ts";
 import { EXEC_FD_ENV, type ExecSpec, type FromExec } from "./exec_spec.ts";
 import { mergeEnv } from "./process.ts";
@@ -23,6 +20,9 @@ import { liveView } from "./live.ts";
 import type { ContainerRecord } from "./store.ts";
 import type { LiveState } from "./live.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
+import type { ProcessSecurity, SecuritySettings } from "../security/types.ts";
+import { cachedSeccomp } from "../seccomp/cache.ts";
+import { ociCapabilities, ownBoundingSet } from "../security/capabilities.ts";
 
 /** `exec` options (docker's flags). */
 export interface ExecOptions {
@@ -34,39 +34,43 @@ export interface ExecOptions {
   tty: boolean;
   interactive: boolean;
   detach: boolean;
+  /** `--privileged`: every capability for this process. */
+  privileged?: boolean;
 }
 
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
-
-/** Spawn with pid_for_children set to the namespace of `pid` (restored at once). */
-function spawnInPidNsOf<T>(kernel: Kernel, pid: number, spawn: () => T): T {
-  const target = openNsFd(`/proc/${pid}/ns/pid`);
-  const own = openNsFd("/proc/self/ns/pid");
-  try {
-    kernel.setns(target, CLONE_NEWPID);
-    try {
-      return spawn();
-    } finally {
-      kernel.setns(own, CLONE_NEWPID);
-    }
-  } finally {
-    closeFd(target);
-    closeFd(own);
-  }
-}
 
 function decode(data: Uint8Array): FromExec | undefined {
   return data.length ? JSON.parse(new TextDecoder().decode(data)) as FromExec : undefined;
 }
 
-/** The container's cgroup.procs files, cpuset first (the join most likely refused). */
-function cgroupProcs(id: string): string[] {
-  const cg = openCgroups().open(cgroupName(id));
+/**
+ * The files that move the writer into the container's cgroup, cpuset first
+ * (the join most likely refused): v1 `tasks` moves only the helper's main
+ * thread (the one that spawns the command), v2 `cgroup.procs` the helper.
+ */
+export function cgroupProcs(cg: ContainerCgroup | undefined): string[] {
   if (!cg) return [];
   const dirs = [...cg.paths].sort((a, b) =>
     Number(b.includes("/cpuset/")) - Number(a.includes("/cpuset/"))
   );
-  return dirs.map((d) => `${d}/cgroup.procs`);
+  return dirs.map((d) => exists(`${d}/tasks`) ? `${d}/tasks` : `${d}/cgroup.procs`);
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // a v2 cgroup has no tasks file
+    throw err;
+  }
+}
+
+/** The container's process settings, widened to every capability by `exec --privileged`. */
+function execSecurity(sec: SecuritySettings, privileged: boolean): ProcessSecurity {
+  if (!privileged) return sec.process;
+  return { ...sec.process, capabilities: ociCapabilities(ownBoundingSet()) };
 }
 
 /**
@@ -84,10 +88,14 @@ export async function execInContainer(
   if (!view.running) throw new ContainerError(`container ${id} is not running`, { exitCode: 1 });
   const p = rec.config.process;
   const spec: ExecSpec = {
+    id,
     pid: view.pid,
     pidStartTime: (rec.state as LiveState).pidStartTime,
-    cgroupProcs: cgroupProcs(id),
+    cgroupProcs: cgroupProcs(openCgroups().open(cgroupName(id))),
     hostname: rec.config.hostname,
+    security: execSecurity(rec.config.security, opts.privileged ?? false),
+    seccomp: rec.config.security.linux.seccomp &&
+      cachedSeccomp(ctx.paths, rec.config.security.linux.seccomp),
     process: {
       ...p,
       args: opts.cmd,
@@ -98,37 +106,71 @@ export async function execInContainer(
     },
     detach: opts.detach,
   };
+  return await runExecHelper(ctx.self, ctx.paths.root, spec, {
+    stdin: opts.detach || opts.tty || !opts.interactive ? "null" : "inherit",
+    stdout: opts.detach || opts.tty ? "null" : "inherit",
+    stderr: opts.detach ? "null" : "inherit",
+    onPty: (master) => startTtyRelay(master, opts.interactive),
+  });
+}
+
+/** How the exec helper is connected. */
+export interface HelperIo {
+  stdin: "inherit" | "null";
+  stdout: "inherit" | "null";
+  stderr: "inherit" | "null";
+  /** The pty master arrived (`-t`): relay it, or hand it on (runc's --console-socket). */
+  onPty?: (master: number) => TtyRelay | undefined;
+  /** The command runs, with this host pid (runc's --pid-file). */
+  onStarted?: (pid: number) => void;
+}
+
+/**
+ * Start the `__exec` helper for `spec` and follow it: the pty, the start,
+ * signals forwarded to the command; returns its exit code (0 at once when
+ * `spec.detach`).
+ * @throws {TsboxError} the command could not be started (126/127/125).
+ */
+export async function runExecHelper(
+  self: string[],
+  root: string,
+  spec: ExecSpec,
+  io: HelperIo,
+): Promise<number> {
   const [parentEnd, childEnd] = seqpacketPair();
   setCloexec(parentEnd);
   let child: Deno.ChildProcess | undefined;
   let relay: TtyRelay | undefined;
   const forwarders: [Deno.Signal, () => void][] = [];
   try {
-    const cmd = new Deno.Command(ctx.self[0], {
-      args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__exec"],
+    const cmd = new Deno.Command(self[0], {
+      args: [...self.slice(1), "--root", root, "__exec"],
       env: { [EXEC_FD_ENV]: String(childEnd) },
-      stdin: opts.detach || opts.tty || !opts.interactive ? "null" : "inherit",
-      stdout: opts.detach || opts.tty ? "null" : "inherit",
-      stderr: opts.detach ? "null" : "inherit",
+      stdin: io.stdin,
+      stdout: io.stdout,
+      stderr: io.stderr,
     });
-    child = spawnInPidNsOf(ctx.kernel, view.pid, () => cmd.spawn());
+    child = cmd.spawn();
     closeFd(childEnd);
     sendMsg(parentEnd, new TextEncoder().encode(JSON.stringify({ type: "spec", spec })));
     const first = await recvFd(parentEnd);
     const ready = decode(first.data);
-    if (ready?.type === "ready" && ready.pty) relay = startTtyRelay(first.fd, opts.interactive);
-    // after exec the socket closes (close-on-exec); an exec failure still reports
+    if (ready?.type === "ready" && ready.pty) relay = io.onPty?.(first.fd);
+    // then "started" once the command runs, or the error that kept it from running
     const late = ready?.type === "ready" ? decode((await recvFd(parentEnd)).data) : ready;
     if (late?.type === "error") {
       throw new TsboxError(late.message, { exitCode: late.code });
     }
-    if (!ready) throw new ContainerError(`exec helper exited before starting the command`);
-    if (opts.detach) {
+    if (late?.type !== "started") {
+      throw new ContainerError(`exec helper exited before starting the command`);
+    }
+    io.onStarted?.(late.pid);
+    if (spec.detach) {
       child.unref();
       child = undefined;
       return 0;
     }
-    const pid = child.pid;
+    const pid = late.pid; // the command itself: the helper only waits for it
     for (const sig of FORWARDED) {
       const h = () => kill(pid, signalNumber(sig));
       Deno.addSignalListener(sig, h);

@@ -1,34 +1,45 @@
 /**
  * What the parent hands the init (over the init socket, never argv) and the
  * messages both sides exchange. JSON, one message per SEQPACKET datagram.
+ * The container is described by its OCI runtime spec; beside it travel only
+ * what OCI has no field for (tsbox's overlay root, volume copy-up) and what
+ * the parent prepared (the compiled seccomp filter, the cgroup dirs).
  * @module
  */
 
-import type { ProcessSpec } from "./types.ts";
+import type { Spec } from "../oci/spec.ts";
+import type { EncodedSeccomp } from "../seccomp/cache.ts";
+import type { OverlayRoot } from "../init/rootfs_plan.ts";
 
 /** Everything the init needs to build the container and exec the command. */
 export interface InitSpec {
   id: string;
-  /** Where the overlay is mounted (`containers/<id>/merged`). */
-  rootfs: string;
-  /** Image layer dirs, BOTTOM first. */
-  lowerDirs: string[];
-  upperDir: string;
-  workDir: string;
-  hostname: string;
-  /** Host files bind-mounted over /etc/hosts, /etc/resolv.conf, /etc/hostname. */
-  etcFiles: { hosts: string; resolvConf: string; hostname: string };
-  /** Unshare a network namespace (false for `--network host`). */
-  newNetns: boolean;
-  /** Volume mounts, applied by volumes/mount.ts (opaque here). */
-  mounts: unknown[];
-  /** The command. uid/gid are resolved by the init from the image's /etc/passwd when `user` is a name. */
-  process: ProcessSpec;
+  /** The OCI spec; `root.path` is absolute. */
+  spec: Spec;
+  /** The bundle dir (relative bind sources and hooks are relative to it). */
+  bundle: string;
+  /** tsbox images: mount this overlay at `root.path` instead of binding it onto itself. */
+  overlay?: OverlayRoot;
+  /** Volumes to fill from the image before their bind (docker's copy-up). */
+  copyUps: { target: string; volumeDir: string; dataDir: string }[];
+  /** The container's cgroup dirs, shown at these paths by a `cgroup` mount. */
+  cgroupMounts: { source: string; target: string }[];
+  /** `linux.seccomp` compiled by the parent (absent: unconfined). */
+  seccomp?: EncodedSeccomp;
+  /** tsbox run: the init dies with its supervisor (PR_SET_PDEATHSIG). */
+  supervised: boolean;
+  /** runc mode: after "go", block writing this fifo until `start` reads it. */
+  startGate?: string;
+  /** runc mode: after "ns", wait for "ns-done" (the parent runs prestart/createRuntime hooks). */
+  holdAfterNs?: boolean;
+  /** `--preserve-fds N`: fds 3 … 3+N-1 stay open for the command. */
+  preserveFds?: number;
 }
 
 /** Parent → init. */
 export type ToInit =
   | { type: "spec"; spec: InitSpec }
+  | { type: "ns-done"; state: string } // runc mode: hooks ran; the state JSON for the init's hooks
   | { type: "go" };
 
 /** Init → parent. */

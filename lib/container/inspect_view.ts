@@ -1,3 +1,10 @@
+/** `--device HOST[:CTR][:PERMS]` as docker's inspect shows it. */
+function deviceView(d: string) {
+  const parts = d.split(":");
+  const perms = parts.length > 1 && /^[rwm]+$/.test(parts[parts.length - 1]) ? parts.pop()! : "rwm";
+  return { PathOnHost: parts[0], PathInContainer: parts[1] ?? parts[0], CgroupPermissions: perms };
+}
+
 /**
  * `inspect`: the docker-shaped JSON of a container (ContainerJSON), built
  * from config.json, the live state and the image config. Only reads.
@@ -134,7 +141,22 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       Init: c.init ?? null,
       Dns: net.opts.dns ?? [],
       ExtraHosts: (net.opts.extraHosts ?? []).map((h) => `${h.name}:${h.ip}`),
-      Privileged: false,
+      Privileged: c.security.privileged,
+      CapAdd: c.security.capAdd.length ? c.security.capAdd : null,
+      CapDrop: c.security.capDrop.length ? c.security.capDrop : null,
+      SecurityOpt: c.security.securityOpt.length ? c.security.securityOpt : null,
+      ReadonlyRootfs: c.security.readonlyRootfs,
+      CgroupnsMode: c.security.cgroupns,
+      Ulimits: c.security.process.rlimits.length
+        ? c.security.process.rlimits.map((l) => ({
+          Name: l.type.replace(/^RLIMIT_/, "").toLowerCase(),
+          Soft: l.soft,
+          Hard: l.hard,
+        }))
+        : null,
+      Sysctls: Object.keys(c.security.linux.sysctl).length ? c.security.linux.sysctl : null,
+      OomScoreAdj: c.security.process.oomScoreAdj ?? 0,
+      Devices: (c.spec.security?.devices ?? []).map(deviceView),
       Tmpfs: spec.tmpfs.length ? spec.tmpfs : null,
       Memory: r.memory ?? 0,
       MemorySwap: r.memorySwap ?? 0,

@@ -25,3 +25,20 @@ export function spawnInNewPidNs<T>(kernel: Kernel, spawn: () => T): T {
     closeFd(own);
   }
 }
+
+/** Run `spawn` with pid_for_children set to the PID namespace at `path` (restored at once). */
+export function spawnInPidNsAt<T>(kernel: Kernel, path: string, spawn: () => T): T {
+  const target = openNsFd(path);
+  const own = openNsFd("/proc/self/ns/pid");
+  try {
+    kernel.setns(target, CLONE_NEWPID);
+    try {
+      return spawn();
+    } finally {
+      kernel.setns(own, CLONE_NEWPID);
+    }
+  } finally {
+    closeFd(target);
+    closeFd(own);
+  }
+}

@@ -33,6 +33,10 @@ import type { NetworkRecord } from "./create.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
 import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
+import { cachedSeccomp } from "../seccomp/cache.ts";
+import { containerSpec } from "../specgen/container_spec.ts";
+import { cgroupViewMounts } from "../cgroup/mounts.ts";
+import type { PreparedMount } from "../../volumes/types.ts";
 import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
@@ -73,6 +77,15 @@ export async function teardownContainer(
   const cg = openCgroups().open(cgroupName(config.id));
   if (cg) await cg.destroy();
   return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
+}
+
+/** The volumes to fill from the image before they are bound (docker's copy-up). */
+function copyUps(mounts: PreparedMount[]): InitSpec["copyUps"] {
+  return mounts.filter((m) => m.volume?.copyUp).map((m) => ({
+    target: m.target,
+    volumeDir: m.volume!.dir,
+    dataDir: m.source,
+  }));
 }
 
 /** The init's error, without the `tsbox: ` its formatError put in front. */
@@ -141,23 +154,32 @@ export async function startContainer(
   const [parentEnd, childEnd] = seqpacketPair();
   setCloexec(parentEnd);
   try {
-    cgroup = openCgroups().create(cgroupName(id), config.resources as ResourceLimits);
+    const cgroups = openCgroups();
+    cgroup = cgroups.create(cgroupName(id), config.resources as ResourceLimits);
     const etc = writeEtcFiles(dir, {
       hostname: config.hostname,
       opts: net.opts as never,
       containerName: config.name,
     });
+    const oci = containerSpec(config, {
+      rootfs: `${dir}/merged`,
+      etcFiles: etc,
+      cgroupsPath: `/${cgroupName(id)}`,
+      netns: mode === "host" ? null : undefined,
+    });
     const spec: InitSpec = {
       id,
-      rootfs: `${dir}/merged`,
-      lowerDirs: config.image.layerDirs,
-      upperDir: `${dir}/upper`,
-      workDir: `${dir}/work`,
-      hostname: config.hostname,
-      etcFiles: etc,
-      newNetns: mode !== "host",
-      mounts: config.mounts,
-      process: p,
+      spec: oci,
+      bundle: dir,
+      overlay: {
+        lowerDirs: config.image.layerDirs,
+        upperDir: `${dir}/upper`,
+        workDir: `${dir}/work`,
+      },
+      copyUps: copyUps(config.mounts as PreparedMount[]),
+      cgroupMounts: cgroupViewMounts(cgroups.version, cgroup),
+      seccomp: oci.linux?.seccomp && cachedSeccomp(ctx.paths, oci.linux.seccomp),
+      supervised: true,
     };
     const cmd = new Deno.Command(ctx.self[0], {
       args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__init"],

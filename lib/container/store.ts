@@ -15,6 +15,7 @@ import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
 import type { LogConfig } from "./log_config.ts";
 import type { RestartPolicy } from "./restart_policy.ts";
 import type { Healthcheck } from "./health_config.ts";
+import type { SecuritySettings } from "../security/types.ts";
 
 /** `config.json`: what the container is. */
 export interface ContainerConfig {
@@ -54,6 +55,8 @@ export interface ContainerConfig {
   init?: boolean;
   /** Labels: the image's, overridden by `--label`/`--label-file` (absent in old records). */
   labels?: Record<string, string>;
+  /** Capabilities, seccomp, masks, devices… as OCI fields (lib/security). */
+  security: SecuritySettings;
 }
 
 /** A container as listed: config plus current state. */

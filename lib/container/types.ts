@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { SecurityFlags } from "../security/settings.ts";
+
 /** The run request, after flag parsing, before the image is merged in. */
 export interface ContainerSpec {
   /** Image reference as typed by the user. */
@@ -69,6 +71,8 @@ export interface ContainerSpec {
   health?: HealthFlags;
   /** `--init`: run docker-init (tini) as PID 1. */
   init?: boolean;
+  /** Security flags, raw (lib/security validates them). */
+  security: SecurityFlags;
 }
 
 import type { HealthFlags } from "./health_config.ts";

@@ -37,13 +37,29 @@ export function readRecords(layout: StoreLayout): ImageRecord[] {
   return out;
 }
 
+/**
+ * Results of `build` steps (`build-cache/*.json`: an image id and its
+ * layers); GC keeps their content so a rebuild finds it.
+ */
+function readBuildCache(layout: StoreLayout): Pick<ImageRecord, "id" | "layers">[] {
+  const out: Pick<ImageRecord, "id" | "layers">[] = [];
+  for (const name of listNames(layout.buildCacheDir)) {
+    if (!name.endsWith(".json") || name.startsWith(".")) continue;
+    const r = readJsonIfExists<Pick<ImageRecord, "id" | "layers">>(
+      join(layout.buildCacheDir, name),
+    );
+    if (r && typeof r.id === "string" && Array.isArray(r.layers)) out.push(r);
+  }
+  return out;
+}
+
 /** Collect garbage. Caller holds the store lock. */
 export function collectGarbage(layout: StoreLayout, opts: GcOptions = {}): GcResult {
   const blobNames = listNames(layout.blobDir);
   const layerNames = listNames(layout.layerDir);
   const dbNames = listNames(layout.layerDbDir);
   const keep = leasedDigests(layout);
-  for (const r of readRecords(layout)) {
+  for (const r of [...readRecords(layout), ...readBuildCache(layout)]) {
     keep.add(r.id);
     for (const l of r.layers) {
       keep.add(l.digest);

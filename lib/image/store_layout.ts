@@ -44,6 +44,10 @@ export class StoreLayout {
   get leaseDir(): string {
     return join(this.root, "leases");
   }
+  /** `build-cache/<key>.json`: results of `build` steps (kept by GC, see build/cache.ts). */
+  get buildCacheDir(): string {
+    return join(this.root, "build-cache");
+  }
   /** Directory of partial downloads. */
   get partialDir(): string {
     return join(this.root, "partial");

@@ -4,10 +4,10 @@
  * @module
  */
 
-import { dirname, relative } from "node:path";
+import { relative } from "node:path";
 import type { Kernel } from "../kernel.ts";
 import type { Step } from "./rootfs_plan.ts";
-import { makedev } from "../../ffi/consts.ts";
+import { makedev, MS_BIND, MS_RDONLY } from "../../ffi/consts.ts";
 import { SyscallError, TsboxError } from "../errors.ts";
 
 /**
@@ -41,18 +41,28 @@ export function applySteps(kernel: Kernel, rootfs: string, steps: Step[]): void 
         assertNoSymlinkBelow(rootfs, s.path);
         Deno.mkdirSync(s.path, { recursive: true, mode: s.mode });
         break;
-      case "touch":
-        assertNoSymlinkBelow(rootfs, s.path);
-        Deno.mkdirSync(dirname(s.path), { recursive: true });
-        Deno.writeFileSync(s.path, new Uint8Array(), { append: true, create: true, mode: 0o644 });
-        break;
       case "chdir":
         kernel.chdir(s.path);
         break;
       case "symlink":
-        Deno.symlinkSync(s.target, s.path);
+        try {
+          Deno.symlinkSync(s.target, s.path);
+        } catch (err) {
+          // a bind-mounted /dev (or the image) has it already: keep what is there, as runc does
+          if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+        }
+        break;
+      case "chown":
+        kernel.lchown(s.path, s.uid, s.gid);
+        break;
+      case "write":
+        kernel.writeFile(s.path, s.data);
+        break;
+      case "mask":
+        mask(kernel, rootfs, s.path);
         break;
       case "mknod":
+        if (existsNoFollow(s.path)) break; // a bind-mounted /dev already has it
         kernel.mknod(s.path, s.mode, makedev(s.major, s.minor));
         // mknod honours the umask: set the real mode explicitly
         Deno.chmodSync(s.path, s.mode & 0o7777);
@@ -71,5 +81,29 @@ export function applySteps(kernel: Kernel, rootfs: string, steps: Step[]): void 
         }
         break;
     }
+  }
+}
+
+/** Hide `path` (runc's maskPath): dir → empty read-only tmpfs, anything else → /dev/null bind. */
+function mask(kernel: Kernel, rootfs: string, path: string): void {
+  assertNoSymlinkBelow(rootfs, path);
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return; // this kernel has no such file
+    throw err;
+  }
+  if (st.isDirectory) kernel.mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0");
+  else kernel.mount("/dev/null", path, null, MS_BIND, null);
+}
+
+function existsNoFollow(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // the usual case: a fresh /dev tmpfs
+    throw err;
   }
 }

@@ -18,17 +18,17 @@ import { sendMsg, setCloexec } from "../../ffi/fds.ts";
 export function hiddenEntry(
   name: string,
   fdEnv: string,
-  run: (kernel: Kernel, fd: number) => number,
+  run: (kernel: Kernel, fd: number) => number | Promise<number>,
   render: (err: unknown) => string = formatError,
 ): Command {
-  return (_args, ctx) => {
+  return async (_args, ctx) => {
     const fd = Number(Deno.env.get(fdEnv));
     if (!Number.isInteger(fd) || fd < 3) {
-      return Promise.reject(new TsboxError(`${name} is internal to tsbox`));
+      throw new TsboxError(`${name} is internal to tsbox`);
     }
     setCloexec(fd);
     try {
-      return Promise.resolve(run(ctx.kernel, fd));
+      return await run(ctx.kernel, fd);
     } catch (err) {
       const code = exitCodeOf(err);
       try {
@@ -40,7 +40,7 @@ export function hiddenEntry(
         // the waiting tsbox is gone; stderr is all that is left
         console.error(formatError(err), formatError(sendErr));
       }
-      return Promise.resolve(code);
+      return code;
     }
   };
 }

@@ -1,76 +1,73 @@
 /**
- * Hidden `__exec`: the helper `tsbox exec` re-executes. It is spawned
- * already inside the container's PID namespace (the CLI set its
- * pid_for_children), joins the other namespaces with setns() on its main
- * thread — ipc, uts, net, then mnt, which needs unshare(CLONE_FS) first and
- * leaves root and cwd at the container's root — joins the cgroup at the last
- * moment (Deno's own memory is not charged to the container) and execve()s.
+ * Hidden `__exec`: the helper `tsbox exec` re-executes, in the HOST's PID
+ * namespace. runc's nsexec shape: it makes itself non-dumpable, joins the
+ * container's ipc, uts, net, cgroup and mount namespaces (mount needs
+ * unshare(CLONE_FS) first and leaves root and cwd at the container's root),
+ * points its pid_for_children at the container's PID namespace, joins the
+ * cgroup, applies the shared process tail (credentials, capabilities,
+ * no_new_privs, seccomp) to its main thread and posix_spawns the command
+ * from that thread. So nothing of tsbox is ever inside the container's PID
+ * namespace: the only new member is the command, born with the container's
+ * credentials. The helper reports the command's host pid (the CLI forwards
+ * signals to it), waits for it and exits with its status.
  *
- * Everything here is synchronous: after setns() only this thread is in the
- * container; async ops would run on threads with the host's view.
+ * Everything before the spawn is synchronous: after setns() only this
+ * thread is in the container; async ops would run on threads with the
+ * host's view.
  * @module
  */
 
 import type { Command } from "../cli/context.ts";
 import type { Kernel } from "../kernel.ts";
 import { EXEC_FD_ENV, type ExecSpec, type FromExec, type ToExec } from "../container/exec_spec.ts";
-import { cloexecFrom, closeFd, recvMsgSync, sendFd, sendMsg } from "../../ffi/fds.ts";
+import { closeFd, recvMsgSync, sendFd, sendMsg } from "../../ffi/fds.ts";
 import { openNsFd } from "../../ffi/ns.ts";
 import {
   CLONE_FS,
+  CLONE_NEWCGROUP,
   CLONE_NEWIPC,
   CLONE_NEWNET,
   CLONE_NEWNS,
+  CLONE_NEWPID,
   CLONE_NEWUTS,
 } from "../../ffi/consts.ts";
 import { formatError, TsboxError } from "../errors.ts";
-import { resolveUser } from "./user.ts";
-import { findExecutable } from "./exec_path.ts";
-import { execve, setCredentials, setsid, umask } from "../../ffi/process.ts";
-import { dup2, openPty, openRdwr, setControllingTty } from "../../ffi/pty.ts";
+import { umask } from "../../ffi/process.ts";
+import { capLastCap } from "../../ffi/caps.ts";
+import { waitChildSync } from "../../ffi/spawn.ts";
+import { openPty } from "../../ffi/pty.ts";
 import { pidStartTime } from "../container/proc.ts";
 import { hiddenEntry } from "./entry.ts";
+import { resolveProcess } from "./process_setup.ts";
+import { finalizeProcess } from "./process_tail.ts";
+import { decodeSeccomp } from "../seccomp/cache.ts";
 
 const enc = new TextEncoder();
+const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
 function send(fd: number, m: FromExec): void {
   sendMsg(fd, enc.encode(JSON.stringify(m)));
 }
 
-function readIfExists(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return ""; // images without /etc/passwd are fine
-    throw err;
-  }
-}
+/** The namespaces joined, in order (mnt last but one, pid only for children). */
+const ORDER: [string, number][] = [
+  ["ipc", CLONE_NEWIPC],
+  ["uts", CLONE_NEWUTS],
+  ["net", CLONE_NEWNET],
+  ["cgroup", CLONE_NEWCGROUP],
+  ["mnt", CLONE_NEWNS],
+  ["pid", CLONE_NEWPID],
+];
 
-/** HOME / HOSTNAME / TERM defaults, as docker exec sets them. */
-function finalEnv(env: string[], home: string, hostname: string, tty: boolean): string[] {
-  const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
-  const out = [...env];
-  if (!has("HOSTNAME")) out.push(`HOSTNAME=${hostname}`);
-  if (!has("HOME")) out.push(`HOME=${home}`);
-  if (tty && !has("TERM")) out.push("TERM=xterm");
-  return out;
-}
-
-/** setns() into the container's ipc, uts, net and mount namespaces. */
+/** setns() into the container's namespaces. */
 function joinNamespaces(kernel: Kernel, spec: ExecSpec): void {
-  const order: [string, number][] = [
-    ["ipc", CLONE_NEWIPC],
-    ["uts", CLONE_NEWUTS],
-    ["net", CLONE_NEWNET],
-    ["mnt", CLONE_NEWNS],
-  ];
-  const fds = order.map(([n]) => openNsFd(`/proc/${spec.pid}/ns/${n}`));
+  const fds = ORDER.map(([n]) => openNsFd(`/proc/${spec.pid}/ns/${n}`));
   try {
     // the fds were opened from this pid: if it is still the same process, they are its namespaces
     if (pidStartTime(spec.pid) !== spec.pidStartTime) {
       throw new TsboxError(`container ${spec.pid} is not running`, { exitCode: 1 });
     }
-    order.forEach(([, t], i) => {
+    ORDER.forEach(([, t], i) => {
       if (t === CLONE_NEWNS) kernel.unshare(CLONE_FS); // setns(mnt) refuses a shared fs struct
       kernel.setns(fds[i], t);
     });
@@ -79,25 +76,22 @@ function joinNamespaces(kernel: Kernel, spec: ExecSpec): void {
   }
 }
 
-function runExec(kernel: Kernel, fd: number): never {
+function runExec(kernel: Kernel, fd: number): number {
+  kernel.setDumpable(false); // first: no one may ptrace us or open our /proc entries
+  // The CLI forwards signals to the command itself; we must just survive them (a ^C to the
+  // process group) and keep waiting. Registered now: once pid_for_children is the container's,
+  // this thread can start no threads (clone(CLONE_THREAD) fails with EINVAL).
+  for (const sig of FORWARDED) Deno.addSignalListener(sig, () => {});
   const first = JSON.parse(new TextDecoder().decode(recvMsgSync(fd)) || "null") as ToExec | null;
   if (first?.type !== "spec") throw new TsboxError("exec: no spec received from tsbox");
   const spec = first.spec;
   const p = spec.process;
-  // opened while /sys/fs/cgroup is still the host's; written just before execve
+  // opened while /sys/fs/cgroup is still the host's; written just before the spawn
   const procs = spec.cgroupProcs.map((path) => Deno.openSync(path, { write: true }));
 
   joinNamespaces(kernel, spec);
-  const creds = resolveUser(p.user, readIfExists("/etc/passwd"), readIfExists("/etc/group"));
-  const env = finalEnv(p.env, creds.home, spec.hostname, p.tty);
-  if (!p.cwd.startsWith("/")) {
-    throw new TsboxError(
-      `the working directory '${p.cwd}' is invalid, it needs to be an absolute path`,
-    );
-  }
+  const proc = resolveProcess(p, spec.hostname);
   kernel.chdir(p.cwd);
-  if (p.args.length === 0) throw new TsboxError("no command specified");
-  const exe = findExecutable(p.args[0], env);
 
   let slavePath: string | undefined;
   if (p.tty) {
@@ -107,22 +101,28 @@ function runExec(kernel: Kernel, fd: number): never {
     closeFd(pty.master);
   } else send(fd, { type: "ready", pty: false });
 
-  // "0" is the writer itself: our pid differs between the host and the container
+  // "0" is the writing thread (v1 tasks) or process (v2): the spawned command inherits it
   for (const f of procs) {
     f.writeSync(enc.encode("0"));
     f.close();
   }
   umask(0o022);
-  if (slavePath) {
-    setsid();
-    const slave = openRdwr(slavePath);
-    setControllingTty(slave);
-    for (const n of [0, 1, 2]) dup2(slave, n);
-    if (slave > 2) closeFd(slave);
-  } else if (spec.detach) setsid();
-  setCredentials(creds.uid, creds.gid, creds.groups);
-  cloexecFrom(3); // nothing of tsbox's leaks into the command
-  execve(exe, p.args, env);
+  // the container's session keyring (joined by name, as runc's setns init), never the caller's
+  kernel.joinSessionKeyring(`_ses.${spec.id}`);
+  finalizeProcess(kernel, {
+    creds: proc.creds,
+    security: spec.security,
+    seccomp: spec.seccomp && decodeSeccomp(spec.seccomp),
+    capLastCap: capLastCap(),
+  });
+  const child = kernel.spawn(proc.exe, p.args, proc.env, {
+    setsid: Boolean(slavePath) || spec.detach,
+    tty: slavePath,
+  });
+  send(fd, { type: "started", pid: child });
+  if (spec.detach) return 0; // the command is reparented to the container's init
+  const st = waitChildSync(child); // sync: see the signal listeners above
+  return st.code ?? 128 + st.signal;
 }
 
 /** Hidden `__exec` entry. */

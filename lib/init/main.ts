@@ -18,25 +18,44 @@ import {
   type InitSpec,
   type ToInit,
 } from "../container/init_spec.ts";
-import { cloexecFrom, recvMsgSync, sendFd, sendMsg } from "../../ffi/fds.ts";
+import { closeFd, recvMsgSync, sendFd, sendMsg, writeAll } from "../../ffi/fds.ts";
+import { O_PATH, openPath, openWriteOnly } from "../../ffi/openat.ts";
+import { runHooksSync } from "../oci/hooks.ts";
 import { TsboxError } from "../errors.ts";
 import {
+  CLONE_FS,
+  CLONE_NEWCGROUP,
   CLONE_NEWIPC,
   CLONE_NEWNET,
   CLONE_NEWNS,
   CLONE_NEWUTS,
   MNT_DETACH,
+  MS_BIND,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SHARED,
+  MS_SLAVE,
+  MS_UNBINDABLE,
 } from "../../ffi/consts.ts";
 import type { Kernel } from "../kernel.ts";
-import { rootfsPlan } from "./rootfs_plan.ts";
+import { devPlan, maskPlan, rootPlan } from "./rootfs_plan.ts";
+import { ociMountPlan } from "./oci_mounts.ts";
+import type { LinuxNamespace } from "../oci/spec.ts";
+import type { TargetKind } from "../../volumes/types.ts";
+import { USER_ANNOTATION } from "../specgen/container_spec.ts";
+import { openNsFd } from "../../ffi/ns.ts";
 import { applySteps } from "./apply_plan.ts";
+import { applyMountPlan, realMountEnv } from "../../volumes/mount.ts";
 import { interfaceUp } from "../../ffi/netif.ts";
-import { resolveUser } from "./user.ts";
-import { findExecutable } from "./exec_path.ts";
-import { execve, setCredentials, setParentDeathSignal, setsid, umask } from "../../ffi/process.ts";
+import { setsid, umask } from "../../ffi/process.ts";
+import { capLastCap } from "../../ffi/caps.ts";
 import { dup2, openPty, openRdwr, setControllingTty } from "../../ffi/pty.ts";
-import { applyVolumeMounts } from "./volumes_hook.ts";
 import { hiddenEntry } from "./entry.ts";
+import { resolveOciProcess } from "./process_setup.ts";
+import { finalizeProcess } from "./process_tail.ts";
+import { decodeSeccomp } from "../seccomp/cache.ts";
 
 const SIGKILL = 9;
 
@@ -48,69 +67,177 @@ function recv(fd: number): ToInit | undefined {
   return decodeMsg<ToInit>(recvMsgSync(fd));
 }
 
-function readIfExists(path: string): string {
+/** `linux.rootfsPropagation` values. */
+const PROPAGATION: Record<string, number> = {
+  private: MS_PRIVATE,
+  rprivate: MS_REC | MS_PRIVATE,
+  shared: MS_SHARED,
+  rshared: MS_REC | MS_SHARED,
+  slave: MS_SLAVE,
+  rslave: MS_REC | MS_SLAVE,
+  unbindable: MS_UNBINDABLE,
+  runbindable: MS_REC | MS_UNBINDABLE,
+};
+
+const NS_FLAGS: Record<string, number> = {
+  ipc: CLONE_NEWIPC,
+  uts: CLONE_NEWUTS,
+  network: CLONE_NEWNET,
+  mount: CLONE_NEWNS,
+};
+
+/** What setupNamespaces leaves for later. */
+interface NamespaceResult {
+  /** The container has a network namespace of its own making (lo goes up). */
+  newNet: boolean;
+  /** A cgroup namespace to join by path after the cgroup join. */
+  cgroupFd?: number;
+}
+
+/**
+ * Create or join the spec's namespaces (pid was made or joined by the
+ * parent's spawn; cgroup comes after the cgroup join). A `path` is joined
+ * with setns — ipc, uts, net, then mnt (which needs unshare(CLONE_FS)) —
+ * the rest unshared. A mount namespace is always made when none is joined:
+ * the rootfs mounts must never reach the host's.
+ */
+function setupNamespaces(kernel: Kernel, namespaces: LinuxNamespace[]): NamespaceResult {
+  let unshare = 0;
+  const join: [number, number][] = [];
+  let cgroupFd: number | undefined;
+  for (const ns of namespaces) {
+    if (ns.type === "cgroup" && ns.path) cgroupFd = openNsFd(ns.path);
+    const flag = NS_FLAGS[ns.type];
+    if (flag === undefined) continue;
+    if (ns.path) join.push([openNsFd(ns.path), flag]);
+    else unshare |= flag;
+  }
+  const joinsMount = join.some(([, f]) => f === CLONE_NEWNS);
+  if (!joinsMount) unshare |= CLONE_NEWNS;
+  join.sort((a, b) => Number(a[1] === CLONE_NEWNS) - Number(b[1] === CLONE_NEWNS));
   try {
-    return Deno.readTextFileSync(path);
+    for (const [fd, flag] of join) {
+      if (flag === CLONE_NEWNS) kernel.unshare(CLONE_FS); // setns(mnt) refuses a shared fs struct
+      kernel.setns(fd, flag);
+    }
+  } finally {
+    for (const [fd] of join) closeFd(fd);
+  }
+  kernel.unshare(unshare);
+  return { newNet: (unshare & CLONE_NEWNET) !== 0, cgroupFd };
+}
+
+/** Whether a bind source is a file (gets a file target) or a directory. */
+function sourceKind(path: string): TargetKind {
+  try {
+    return Deno.statSync(path).isDirectory ? "dir" : "file";
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return ""; // images without /etc/passwd are fine
+    if (err instanceof Deno.errors.NotFound) return "dir"; // the mount itself will report it
     throw err;
   }
 }
 
-/** Build the container's filesystem and switch into it (bubblewrap-style timeline). */
-function setupFilesystem(kernel: Kernel, spec: InitSpec): void {
-  const { base, etc, masks } = rootfsPlan(spec);
-  applySteps(kernel, spec.rootfs, base);
-  applyVolumeMounts(kernel, spec.rootfs, spec.mounts);
-  applySteps(kernel, spec.rootfs, etc);
-  applySteps(kernel, spec.rootfs, masks);
+/**
+ * Build the container's filesystem and switch into it (bubblewrap-style timeline).
+ * `beforePivot` runs with every mount in place (createContainer hooks).
+ */
+function setupFilesystem(kernel: Kernel, init: InitSpec, beforePivot: () => void): void {
+  const spec = init.spec;
+  const lin = spec.linux ?? {};
+  const rootfs = spec.root!.path;
+  const propagation = lin.rootfsPropagation ? PROPAGATION[lin.rootfsPropagation] : undefined;
+  if (lin.rootfsPropagation && propagation === undefined) {
+    throw new TsboxError(`invalid linux.rootfsPropagation "${lin.rootfsPropagation}"`);
+  }
+  const inp = {
+    rootfs,
+    overlay: init.overlay,
+    // runc: a shared (or unbindable) root starts as a slave of the host's — the rootfs must
+    // still be bound onto itself — and gets its mode after pivot_root
+    propagation: propagation && (propagation & (MS_SHARED | MS_UNBINDABLE))
+      ? MS_REC | MS_SLAVE
+      : propagation,
+    devices: lin.devices ?? [],
+    maskedPaths: lin.maskedPaths ?? [],
+    readonlyPaths: lin.readonlyPaths ?? [],
+    sysctl: lin.sysctl ?? {},
+  };
+  applySteps(kernel, rootfs, rootPlan(inp));
+  const mounts = ociMountPlan(spec.mounts ?? [], {
+    bundle: init.bundle,
+    cgroupMounts: init.cgroupMounts,
+    copyUps: init.copyUps,
+    sourceKind,
+  });
+  applyMountPlan(kernel, mounts, realMountEnv(kernel, rootfs));
+  applySteps(kernel, rootfs, devPlan(inp));
+  applySteps(kernel, rootfs, maskPlan(inp));
+  beforePivot();
   // pivot_root(".", ".") stacks the old root under the new one; detach it at once
-  kernel.chdir(spec.rootfs);
+  kernel.chdir(rootfs);
   kernel.pivotRoot(".", ".");
   kernel.umount2(".", MNT_DETACH);
   kernel.chdir("/");
+  if (propagation !== undefined) kernel.mount(null, "/", null, propagation, null);
+  if (spec.root?.readonly) {
+    // only the root mount: volumes, tmpfs and the /etc binds stay writable, as in docker
+    kernel.mount(null, "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY, null);
+  }
 }
 
-/** Environment with HOME and HOSTNAME defaults, as docker sets them. */
-function finalEnv(env: string[], home: string, hostname: string, tty: boolean): string[] {
-  const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
-  const out = [...env];
-  if (!has("HOSTNAME")) out.push(`HOSTNAME=${hostname}`);
-  if (!has("HOME")) out.push(`HOME=${home}`);
-  if (tty && !has("TERM")) out.push("TERM=xterm");
-  return out;
+/**
+ * runc's exec.fifo: opening it for writing blocks until `start` opens it for
+ * reading; one byte says "released". Through /proc/self/fd: the path is not
+ * visible after pivot_root.
+ */
+function waitAtGate(gate: number): void {
+  const w = openWriteOnly(`/proc/self/fd/${gate}`);
+  try {
+    writeAll(w, new Uint8Array([0x30]));
+  } finally {
+    closeFd(w);
+    closeFd(gate);
+  }
 }
 
 function runInit(kernel: Kernel, fd: number): never | number {
-  // the container dies with its supervisor (a SIGKILLed monitor or foreground
-  // tsbox must not leave an unsupervised container); if the parent is already
-  // gone, the recv below sees EOF
-  setParentDeathSignal(SIGKILL);
+  // nothing in the container may ptrace us or open our /proc entries while we hold host state
+  kernel.setDumpable(false);
   const first = recv(fd);
   if (first?.type !== "spec") throw new TsboxError("init: no spec received from the parent");
-  const spec = first.spec;
-  const p = spec.process;
+  const init = first.spec;
+  const spec = init.spec;
+  const p = spec.process!;
+  const namespaces = spec.linux?.namespaces ?? [];
+  // tsbox run: the container dies with its supervisor (a SIGKILLed monitor or
+  // foreground tsbox must not leave an unsupervised container); if the parent
+  // is already gone, the next recv sees EOF. runc mode: create exits, we stay.
+  if (init.supervised) kernel.setParentDeathSignal(SIGKILL);
+  // the start gate lives in the runtime root: held now, reopened after pivot_root
+  const gate = init.startGate ? openPath(init.startGate, O_PATH) : undefined;
 
-  kernel.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (spec.newNetns ? CLONE_NEWNET : 0));
+  const { newNet, cgroupFd } = setupNamespaces(kernel, namespaces);
   send(fd, { type: "ns" });
-
-  setupFilesystem(kernel, spec);
-  kernel.sethostname(spec.hostname);
-  if (spec.newNetns) interfaceUp("lo");
-
-  const creds = resolveUser(p.user, readIfExists("/etc/passwd"), readIfExists("/etc/group"));
-  const env = finalEnv(p.env, creds.home, spec.hostname, p.tty);
-  if (!p.cwd.startsWith("/")) {
-    throw new TsboxError(
-      `the working directory '${p.cwd}' is invalid, it needs to be an absolute path`,
-    );
+  let state = "{}";
+  if (init.holdAfterNs) {
+    const done = recv(fd);
+    if (done?.type !== "ns-done") return 125; // the runtime went away or a hook failed
+    state = done.state;
   }
+
+  setupFilesystem(
+    kernel,
+    init,
+    () => runHooksSync(kernel, "createContainer", spec.hooks?.createContainer, state),
+  );
+  if (spec.hostname !== undefined) kernel.sethostname(spec.hostname);
+  if (newNet) interfaceUp("lo");
+
+  const proc = resolveOciProcess(p, spec.annotations?.[USER_ANNOTATION]);
   Deno.mkdirSync(p.cwd, { recursive: true, mode: 0o755 });
-  if (p.args.length === 0) throw new TsboxError("no command specified");
-  const exe = findExecutable(p.args[0], env);
 
   let slavePath: string | undefined;
-  if (p.tty) {
+  if (p.terminal) {
     const pty = openPty("/dev/ptmx");
     slavePath = pty.slavePath;
     sendFd(fd, pty.master, encodeMsg({ type: "ready", pty: true }));
@@ -118,8 +245,16 @@ function runInit(kernel: Kernel, fd: number): never | number {
 
   const go = recv(fd);
   if (go?.type !== "go") return 125; // parent went away or refused: do not start the command
+  if (gate !== undefined) waitAtGate(gate);
+  runHooksSync(kernel, "startContainer", spec.hooks?.startContainer, state);
 
-  umask(0o022);
+  // the parent has put us in the container's cgroup: that becomes the namespace's root
+  if (cgroupFd !== undefined) {
+    kernel.setns(cgroupFd, CLONE_NEWCGROUP);
+    closeFd(cgroupFd);
+  } else if (namespaces.some((n) => n.type === "cgroup")) kernel.unshare(CLONE_NEWCGROUP);
+  kernel.joinSessionKeyring(`_ses.${init.id}`);
+  umask(p.user.umask ?? 0o022);
   if (slavePath) {
     setsid();
     const slave = openRdwr(slavePath);
@@ -127,10 +262,20 @@ function runInit(kernel: Kernel, fd: number): never | number {
     for (const n of [0, 1, 2]) dup2(slave, n);
   }
   kernel.chdir(p.cwd);
-  // before setuid: a non-root, non-dumpable process can no longer list /proc/self/fd
-  cloexecFrom(3); // nothing of tsbox's leaks into the command
-  setCredentials(creds.uid, creds.gid, creds.groups);
-  execve(exe, p.args, env);
+  finalizeProcess(kernel, {
+    creds: proc.creds,
+    security: {
+      capabilities: p.capabilities ?? {},
+      noNewPrivileges: p.noNewPrivileges ?? false,
+      rlimits: p.rlimits ?? [],
+      oomScoreAdj: p.oomScoreAdj,
+    },
+    seccomp: init.seccomp && decodeSeccomp(init.seccomp),
+    capLastCap: capLastCap(),
+    keepFdsBelow: 3 + (init.preserveFds ?? 0),
+    parentDeathSignal: init.supervised ? SIGKILL : undefined,
+  });
+  kernel.execve(proc.exe, p.args!, proc.env);
 }
 
 /** Hidden `__init` entry. */

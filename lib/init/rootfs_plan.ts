@@ -1,27 +1,29 @@
 /**
- * The container's filesystem as a plan: a pure function turns the init spec
- * into an ordered list of steps (mounts, device nodes, symlinks), so order
- * and flags are unit-tested without root; `apply_plan.ts` executes it.
+ * The container's root filesystem around the OCI mounts, as plans: pure
+ * functions turn the init spec into ordered steps, so order and flags are
+ * unit-tested without root; `apply_plan.ts` executes them.
  *
- * Order (as runc/bubblewrap): make `/` rprivate so nothing propagates to
- * the host → overlay root → /proc → /dev (+ nodes, pts, shm, mqueue) →
- * /sys → (volumes, applied by volumes/) → /etc binds → masks → pivot_root.
+ * Timeline (runc/bubblewrap): make `/` rprivate so nothing propagates to
+ * the host → the root (tsbox's overlay, or a bind of `root.path` onto
+ * itself so it can be pivoted to) → [spec.mounts through the mount engine,
+ * oci_mounts.ts] → device nodes and /dev symlinks → sysctls → masked and
+ * read-only paths → pivot_root.
  * @module
  */
 
 import { basename, dirname, join } from "node:path";
 import {
   MS_BIND,
-  MS_NODEV,
-  MS_NOEXEC,
-  MS_NOSUID,
   MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
   MS_REMOUNT,
-  MS_STRICTATIME,
+  S_IFBLK,
   S_IFCHR,
+  S_IFIFO,
 } from "../../ffi/consts.ts";
+import type { LinuxDevice } from "../oci/spec.ts";
+import { DEFAULT_DEVICES } from "../oci/defaults.ts";
 
 /** One setup step. Paths are absolute in the init's (pre-pivot) view. */
 export type Step =
@@ -37,40 +39,37 @@ export type Step =
   | { op: "mkdir"; path: string; mode: number }
   | { op: "mknod"; path: string; mode: number; major: number; minor: number }
   | { op: "symlink"; target: string; path: string }
-  | { op: "touch"; path: string }
-  | { op: "chdir"; path: string };
+  | { op: "chown"; path: string; uid: number; gid: number }
+  | { op: "chdir"; path: string }
+  /** Write a procfs knob (sysctl). */
+  | { op: "write"; path: string; data: string }
+  /** Hide `path`: a dir behind an empty read-only tmpfs, a file behind /dev/null; absent: skip. */
+  | { op: "mask"; path: string };
 
-/** Inputs of the plan. */
-export interface RootfsInput {
-  rootfs: string;
+/** tsbox's overlay root: image layers (BOTTOM first), the container's upper and work dirs. */
+export interface OverlayRoot {
   lowerDirs: string[];
   upperDir: string;
   workDir: string;
-  etcFiles: { hosts: string; resolvConf: string; hostname: string };
 }
 
-/** Device nodes every container gets (name, major, minor), mode 0666. */
-export const DEVICES: [string, number, number][] = [
-  ["null", 1, 3],
-  ["zero", 1, 5],
-  ["full", 1, 7],
-  ["random", 1, 8],
-  ["urandom", 1, 9],
-  ["tty", 5, 0],
-];
-
-/** /proc files hidden behind /dev/null (docker's default masked paths). */
-const MASKED_FILES = [
-  "/proc/kcore",
-  "/proc/keys",
-  "/proc/timer_list",
-  "/proc/sched_debug",
-  "/proc/latency_stats",
-];
-/** Dirs hidden behind an empty read-only tmpfs. */
-const MASKED_DIRS = ["/proc/acpi", "/proc/scsi", "/sys/firmware"];
-/** /proc paths made read-only. */
-const READONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+/** Inputs of the plans. */
+export interface RootfsInput {
+  /** Where the root is (the overlay mountpoint, or the bundle's `root.path`). */
+  rootfs: string;
+  /** Mount an overlay at `rootfs` (tsbox's images) instead of binding it onto itself. */
+  overlay?: OverlayRoot;
+  /** `linux.rootfsPropagation` (default rprivate). */
+  propagation?: number;
+  /** `linux.devices`, created besides the default ones. */
+  devices: LinuxDevice[];
+  /** `linux.maskedPaths`. */
+  maskedPaths: string[];
+  /** `linux.readonlyPaths`. */
+  readonlyPaths: string[];
+  /** `linux.sysctl`, written into the container's own /proc/sys. */
+  sysctl: Record<string, string>;
+}
 
 /**
  * Overlay options; lowerdir lists the TOP layer first (overlayfs order).
@@ -88,114 +87,76 @@ export function layersParent(lowerDirs: string[]): string | undefined {
   return parents.size === 1 ? [...parents][0] : undefined;
 }
 
-/** The ordered setup steps up to (not including) volumes and pivot_root. */
-export function rootfsPlan(inp: RootfsInput): { base: Step[]; etc: Step[]; masks: Step[] } {
-  const r = (p: string) => join(inp.rootfs, p);
-  const nodevExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  const parent = layersParent(inp.lowerDirs);
-  const lowers = parent ? inp.lowerDirs.map((d) => basename(d)) : inp.lowerDirs;
-  const base: Step[] = [
-    { op: "mount", source: null, target: "/", fstype: null, flags: MS_REC | MS_PRIVATE },
-    ...(parent ? [{ op: "chdir", path: parent } as Step] : []),
+/** Private propagation for `/`, then the root mount. Pure. */
+export function rootPlan(inp: RootfsInput): Step[] {
+  const steps: Step[] = [
     {
       op: "mount",
-      source: "overlay",
+      source: null,
+      target: "/",
+      fstype: null,
+      flags: inp.propagation ?? (MS_REC | MS_PRIVATE),
+    },
+  ];
+  const o = inp.overlay;
+  if (!o) {
+    // pivot_root needs a mount point: the bundle's rootfs bound onto itself
+    steps.push({
+      op: "mount",
+      source: inp.rootfs,
       target: inp.rootfs,
-      fstype: "overlay",
-      flags: 0,
-      data: overlayData(lowers, inp.upperDir, inp.workDir),
-    },
-    { op: "mkdir", path: r("proc"), mode: 0o555 },
-    { op: "mount", source: "proc", target: r("proc"), fstype: "proc", flags: nodevExec },
+      fstype: null,
+      flags: MS_BIND | MS_REC,
+    });
+    return steps;
+  }
+  const parent = layersParent(o.lowerDirs);
+  const lowers = parent ? o.lowerDirs.map((d) => basename(d)) : o.lowerDirs;
+  if (parent) steps.push({ op: "chdir", path: parent });
+  steps.push({
+    op: "mount",
+    source: "overlay",
+    target: inp.rootfs,
+    fstype: "overlay",
+    flags: 0,
+    data: overlayData(lowers, o.upperDir, o.workDir),
+  });
+  return steps;
+}
+
+/** The default devices plus the spec's (the spec wins for the same path). Pure. */
+export function allDevices(spec: LinuxDevice[]): LinuxDevice[] {
+  const byPath = new Map<string, LinuxDevice>();
+  for (const d of [...DEFAULT_DEVICES, ...spec]) byPath.set(d.path, d);
+  return [...byPath.values()];
+}
+
+/** Device nodes and the /dev symlinks, after the mounts (/dev is a fresh tmpfs). Pure. */
+export function devPlan(inp: RootfsInput): Step[] {
+  const r = (p: string) => join(inp.rootfs, p);
+  return [
     { op: "mkdir", path: r("dev"), mode: 0o755 },
-    {
-      op: "mount",
-      source: "tmpfs",
-      target: r("dev"),
-      fstype: "tmpfs",
-      flags: MS_NOSUID | MS_STRICTATIME,
-      data: "mode=755,size=65536k",
-    },
-    ...DEVICES.map(([name, major, minor]): Step => ({
-      op: "mknod",
-      path: r(`dev/${name}`),
-      mode: S_IFCHR | 0o666,
-      major,
-      minor,
-    })),
+    ...allDevices(inp.devices).flatMap((d) => deviceSteps(r(d.path), d)),
     { op: "symlink", target: "/proc/self/fd", path: r("dev/fd") },
     { op: "symlink", target: "/proc/self/fd/0", path: r("dev/stdin") },
     { op: "symlink", target: "/proc/self/fd/1", path: r("dev/stdout") },
     { op: "symlink", target: "/proc/self/fd/2", path: r("dev/stderr") },
     { op: "symlink", target: "/proc/kcore", path: r("dev/core") },
-    { op: "mkdir", path: r("dev/pts"), mode: 0o755 },
-    {
-      op: "mount",
-      source: "devpts",
-      target: r("dev/pts"),
-      fstype: "devpts",
-      flags: MS_NOSUID | MS_NOEXEC,
-      data: "newinstance,ptmxmode=0666,mode=0620,gid=5",
-    },
     { op: "symlink", target: "pts/ptmx", path: r("dev/ptmx") },
-    { op: "mkdir", path: r("dev/shm"), mode: 0o1777 },
-    {
-      op: "mount",
-      source: "shm",
-      target: r("dev/shm"),
-      fstype: "tmpfs",
-      flags: nodevExec,
-      data: "mode=1777,size=65536k",
-    },
-    { op: "mkdir", path: r("dev/mqueue"), mode: 0o755 },
-    {
-      op: "mount",
-      source: "mqueue",
-      target: r("dev/mqueue"),
-      fstype: "mqueue",
-      flags: nodevExec,
-      optional: true,
-    },
-    { op: "mkdir", path: r("sys"), mode: 0o555 },
-    {
-      op: "mount",
-      source: "sysfs",
-      target: r("sys"),
-      fstype: "sysfs",
-      flags: nodevExec | MS_RDONLY,
-    },
   ];
-  // after the volumes: a volume over /etc must not hide (or copy up) the generated files
-  const etc: Step[] = [
-    { op: "mkdir", path: r("etc"), mode: 0o755 },
-    ...([["hosts", inp.etcFiles.hosts], ["resolv.conf", inp.etcFiles.resolvConf], [
-      "hostname",
-      inp.etcFiles.hostname,
-    ]] as const)
-      .flatMap(([name, src]): Step[] => [
-        { op: "touch", path: r(`etc/${name}`) },
-        { op: "mount", source: src, target: r(`etc/${name}`), fstype: null, flags: MS_BIND },
-      ]),
-  ];
-  const masks: Step[] = [
-    ...MASKED_FILES.map((p): Step => ({
-      op: "mount",
-      source: "/dev/null",
-      target: r(p),
-      fstype: null,
-      flags: MS_BIND,
-      optional: true,
+}
+
+/** sysctls first (/proc/sys becomes read-only), then masked and read-only paths. Pure. */
+export function maskPlan(inp: RootfsInput): Step[] {
+  const r = (p: string) => join(inp.rootfs, p);
+  return [
+    ...Object.entries(inp.sysctl).map(([k, v]): Step => ({
+      op: "write",
+      path: r(`proc/sys/${k.replaceAll(".", "/")}`),
+      data: v,
     })),
-    ...MASKED_DIRS.map((p): Step => ({
-      op: "mount",
-      source: "tmpfs",
-      target: r(p),
-      fstype: "tmpfs",
-      flags: MS_RDONLY,
-      data: "size=0",
-      optional: true,
-    })),
-    ...READONLY.flatMap((p): Step[] => [
+    ...inp.maskedPaths.map((p): Step => ({ op: "mask", path: r(p) })),
+    ...inp.readonlyPaths.flatMap((p): Step[] => [
       {
         op: "mount",
         source: r(p),
@@ -214,5 +175,22 @@ export function rootfsPlan(inp: RootfsInput): { base: Step[]; etc: Step[]; masks
       },
     ]),
   ];
-  return { base, etc, masks };
+}
+
+/** mkdir of a nested parent (e.g. /dev/net), mknod, then owner. */
+function deviceSteps(path: string, d: LinuxDevice): Step[] {
+  return [
+    ...(dirname(path).endsWith("/dev")
+      ? []
+      : [{ op: "mkdir", path: dirname(path), mode: 0o755 }] as Step[]),
+    {
+      op: "mknod",
+      path,
+      mode: (d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR) |
+        (d.fileMode ?? 0o666),
+      major: d.major,
+      minor: d.minor,
+    },
+    { op: "chown", path, uid: d.uid ?? 0, gid: d.gid ?? 0 },
+  ];
 }

@@ -16,7 +16,7 @@ export interface Credentials {
   home: string;
 }
 
-interface PasswdEntry {
+export interface PasswdEntry {
   name: string;
   uid: number;
   gid: number;

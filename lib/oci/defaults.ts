@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { LinuxDevice, LinuxDeviceCgroup } from "./spec.ts";
+import type { LinuxDevice, LinuxDeviceCgroup, Mount } from "./spec.ts";
 
 /** Every capability the kernel knows, by number (linux/capability.h, up to CAP_LAST_CAP 40). */
 export const CAPABILITIES: readonly string[] = [
@@ -107,9 +107,14 @@ export const DEFAULT_DEVICES: readonly LinuxDevice[] = [
 ];
 
 /**
- * The device-cgroup rules of an unprivileged container: deny everything,
- * allow mknod of any node, and rwm on the default devices, the console, the
- * pty multiplexer and the ptys (runc's `AllowedDevices`, docker's defaults).
+ * The device-cgroup rules of an unprivileged container, as docker ends up
+ * with them: moby's `DefaultLinuxSpec` (deny all; rwm on null, zero,
+ * urandom, random, tty, console) followed by what runc appends
+ * (`specconv.AllowedDevices`: mknod of any char/block node; rwm on null,
+ * random, full, tty, zero, urandom, the ptys 136:*, ptmx 5:2 and
+ * /dev/net/tun 10:200). moby's explicit deny of /dev/fuse (10:229) is left
+ * out: after "deny all" nothing re-allows it, so it changes nothing.
+ * Later rules win (cgroup v1 semantics, `lib/cgroup/device_rules.ts`).
  */
 export const DEFAULT_DEVICE_RULES: readonly LinuxDeviceCgroup[] = [
   { allow: false, access: "rwm" },
@@ -124,4 +129,47 @@ export const DEFAULT_DEVICE_RULES: readonly LinuxDeviceCgroup[] = [
   { allow: true, type: "c", major: 5, minor: 1, access: "rwm" },
   { allow: true, type: "c", major: 5, minor: 2, access: "rwm" },
   { allow: true, type: "c", major: 136, minor: -1, access: "rwm" },
+  // runc dropped tun in 1.2.0-rc1 and restored it (runc#3468): docker containers have it
+  { allow: true, type: "c", major: 10, minor: 200, access: "rwm" },
+];
+
+/** The mounts every container gets, in order (docker's `oci.DefaultSpec`, with /sys/fs/cgroup). */
+export const DEFAULT_MOUNTS: readonly Mount[] = [
+  { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+  {
+    destination: "/dev",
+    type: "tmpfs",
+    source: "tmpfs",
+    options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+  },
+  {
+    destination: "/dev/pts",
+    type: "devpts",
+    source: "devpts",
+    options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+  },
+  {
+    destination: "/sys",
+    type: "sysfs",
+    source: "sysfs",
+    options: ["nosuid", "noexec", "nodev", "ro"],
+  },
+  {
+    destination: "/sys/fs/cgroup",
+    type: "cgroup",
+    source: "cgroup",
+    options: ["ro", "nosuid", "noexec", "nodev"],
+  },
+  {
+    destination: "/dev/mqueue",
+    type: "mqueue",
+    source: "mqueue",
+    options: ["nosuid", "noexec", "nodev"],
+  },
+  {
+    destination: "/dev/shm",
+    type: "tmpfs",
+    source: "shm",
+    options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+  },
 ];

@@ -35,6 +35,18 @@ export interface ClientOptions {
   onRetry?: (what: string, err: unknown, attempt: number, delayMs: number) => void;
   /** Time allowed until response headers arrive (default 30 s). */
   headerTimeoutMs?: number;
+  /** Ask for push access too (token scope `pull,push`; errors say "push access denied"). */
+  push?: boolean;
+  /** Other repositories of this registry to ask pull access for (cross-repository mounts). */
+  mountFrom?: string[];
+}
+
+/** What `request` sends: a method other than GET, headers and a body. */
+export interface RequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  signal?: AbortSignal;
 }
 
 /** A fetched manifest: raw bytes (hashed as served), content type and digest. */
@@ -170,6 +182,28 @@ export class RegistryClient {
     return res;
   }
 
+  /**
+   * One authenticated exchange with the registry (`url` absolute or a path
+   * below the base). Redirects are followed for GET and HEAD only. One
+   * attempt: the caller retries.
+   */
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    return await this.#request(new URL(url, this.endpoint.base).href, init);
+  }
+
+  /**
+   * Throw for a non-2xx answer: {@link TransientError} on 5xx/429,
+   * {@link ImageError} (unauthorized or the registry's message) otherwise.
+   */
+  async throwUnlessOk(res: Response, what: string): Promise<void> {
+    await this.#throwUnlessOk(res, what);
+  }
+
+  /** Wrap network failures (after retries) as one ImageError line. */
+  unreachable(err: unknown): unknown {
+    return this.#unreachable(err);
+  }
+
   async #throwUnlessOk(res: Response, what: string): Promise<void> {
     if (res.ok) return;
     const summary = await errorSummary(res, res.statusText);
@@ -183,10 +217,7 @@ export class RegistryClient {
   }
 
   /** Authenticated request: ping once, attach auth, re-authenticate once on 401. */
-  async #request(
-    url: string,
-    init: { headers?: Record<string, string>; signal?: AbortSignal },
-  ): Promise<Response> {
+  async #request(url: string, init: RequestInit): Promise<Response> {
     if (!this.#pinged) await this.ping();
     let res = await this.#send(url, init);
     if (res.status === 401 && this.#challenge?.scheme !== "basic") {
@@ -215,7 +246,10 @@ export class RegistryClient {
         `${this.endpoint.domain}: unsupported authentication scheme "${ch.scheme}"`,
       );
     }
-    const scope = scopeFromChallenge ?? `repository:${this.repo}:pull`;
+    const scope = scopeFromChallenge
+      ? [scopeFromChallenge]
+      : [`repository:${this.repo}:${this.#opts.push ? "pull,push" : "pull"}`];
+    for (const from of this.#opts.mountFrom ?? []) scope.push(`repository:${from}:pull`);
     const token = await withRetry(
       this.retryPolicy,
       () =>
@@ -250,7 +284,9 @@ export class RegistryClient {
     const host = this.endpoint.domain;
     if (!this.#opts.credentials) {
       return new ImageError(
-        `pull access denied for ${host}/${this.repo}, repository does not exist or may require 'tsbox login'${
+        `${
+          this.#opts.push ? "push" : "pull"
+        } access denied for ${host}/${this.repo}, repository does not exist or may require 'tsbox login'${
           detail ? `: ${detail}` : ""
         }`,
         { hint: `tsbox login ${host}` },
@@ -269,10 +305,7 @@ export class RegistryClient {
    * registry's own origin). The header timeout aborts only until headers
    * arrive; afterwards only the caller's signal can abort the body.
    */
-  async #send(
-    url: string,
-    init: { headers?: Record<string, string>; signal?: AbortSignal },
-  ): Promise<Response> {
+  async #send(url: string, init: RequestInit): Promise<Response> {
     const origin = new URL(this.endpoint.base).origin;
     let current = new URL(url);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -288,11 +321,18 @@ export class RegistryClient {
       );
       let res: Response;
       try {
-        res = await fetch(current, { headers, redirect: "manual", signal: ctl.signal });
+        res = await fetch(current, {
+          method: init.method ?? "GET",
+          headers,
+          body: init.body as Uint8Array<ArrayBuffer> | undefined,
+          redirect: "manual",
+          signal: ctl.signal,
+        });
       } finally {
         clearTimeout(timer);
       }
-      if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
+      const follows = !init.method || init.method === "GET" || init.method === "HEAD";
+      if (follows && res.status >= 300 && res.status < 400 && res.headers.get("location")) {
         await res.body?.cancel();
         init.signal?.removeEventListener("abort", forward);
         current = new URL(res.headers.get("location")!, current);

@@ -69,18 +69,18 @@ export class PullProgress {
     const row = this.#row(digest);
     if (row.status === status && total === undefined) return;
     row.status = status;
-    row.showBar = status === "Downloading";
+    row.showBar = status === "Downloading" || status === "Pushing";
     if (total !== undefined) row.total = total;
     if (this.mode === "plain") this.#write(`${row.id}: ${status}\n`);
     else if (this.mode === "tty") this.#redraw(true);
   }
 
-  /** Bytes of a layer received so far (including a resumed part). */
-  bytes(digest: string, done: number): void {
+  /** Bytes of a layer moved so far (including a resumed part); `active` is the status shown. */
+  bytes(digest: string, done: number, active = "Downloading"): void {
     const row = this.#row(digest);
     this.#bytesNow += done - row.done;
     row.done = done;
-    if (row.status !== "Downloading") this.status(digest, "Downloading");
+    if (row.status !== active) this.status(digest, active);
     if (this.mode === "tty") this.#redraw(false);
   }
 

@@ -23,7 +23,7 @@ export function basicAuth(c: Credentials): string {
 export async function fetchToken(
   realm: string,
   service: string | undefined,
-  scope: string | undefined,
+  scope: string | string[] | undefined,
   creds: Credentials | undefined,
   registry: string,
 ): Promise<string> {
@@ -41,7 +41,9 @@ export async function fetchToken(
     throw new ImageError(`${registry}: invalid token realm "${realm}"`);
   }
   if (service) url.searchParams.set("service", service);
-  if (scope) url.searchParams.set("scope", scope);
+  for (const sc of typeof scope === "string" ? [scope] : scope ?? []) {
+    url.searchParams.append("scope", sc);
+  }
   const headers: Record<string, string> = { "user-agent": "tsbox/0.1" };
   if (creds) {
     headers.authorization = basicAuth(creds);

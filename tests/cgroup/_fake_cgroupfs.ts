@@ -3,7 +3,9 @@
  * where the driver can tell: control files appear on mkdir (per the
  * parent's cgroup.subtree_control), subtree_control takes `+ctrl` words
  * and lists the enabled set, writes never create files, rmdir refuses a
- * cgroup with processes, and one chosen write can be made to fail.
+ * cgroup with processes or children, one chosen write can be made to
+ * fail, cgroup.freeze is reflected in cgroup.events (after `freezeLag`
+ * reads, as a kernel takes a moment), and cgroup.kill empties the subtree.
  * @module
  */
 
@@ -18,6 +20,12 @@ export interface FakeOptions {
   enabled?: string[];
   /** Kernel accounts swap: memory.swap.max appears (default true). */
   swap?: boolean;
+  /** Reads of cgroup.events that still say `frozen 0` after a freeze (default 0). */
+  freezeLag?: number;
+  /** The kernel has cgroup.kill (Linux ≥ 5.14; default true). */
+  cgroupKill?: boolean;
+  /** The io controller has io.bfq.weight (BFQ scheduler; default false). */
+  bfq?: boolean;
 }
 
 const ORDER = ["cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc"];
@@ -34,11 +42,14 @@ const CONTROLLER_FILES: Record<string, Record<string, string>> = {
   memory: {
     "memory.max": "max",
     "memory.low": "0",
+    "memory.high": "max",
     "memory.current": "0",
     "memory.stat": "anon 0\nfile 0\ninactive_file 0\n",
     "memory.events": "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
   },
   pids: { "pids.max": "max", "pids.current": "0" },
+  io: { "io.weight": "default 100", "io.max": "" },
+  hugetlb: { "hugetlb.2MB.max": "max", "hugetlb.1GB.max": "max", "hugetlb.2MB.current": "0" },
 };
 
 /** The fake; `root` is the temp dir standing for /sys/fs/cgroup. */
@@ -47,8 +58,17 @@ export class FakeCgroupFs implements CgroupFs {
   readonly writes: CgroupWrite[] = [];
   /** Basename of a file whose next write fails with EINVAL. */
   failWrite?: string;
+  /** Reads of cgroup.events left per directory before a freeze shows. */
+  readonly #lag = new Map<string, number>();
 
-  private constructor(readonly root: string, readonly swap: boolean) {}
+  private constructor(readonly root: string, readonly opts: FakeOptions) {}
+
+  get swap(): boolean {
+    return this.opts.swap ?? true;
+  }
+
+  /** Reads of each cgroup.events file so far (to see that the driver waited). */
+  readonly eventReads = new Map<string, number>();
 
   /** Build a root cgroup tree in a new temp dir. */
   static create(opts: FakeOptions = {}): FakeCgroupFs {
@@ -62,7 +82,7 @@ export class FakeCgroupFs implements CgroupFs {
       "cpu.stat": "usage_usec 0\nuser_usec 0\nsystem_usec 0\n",
     };
     for (const [f, v] of Object.entries(files)) Deno.writeTextFileSync(join(root, f), v);
-    return new FakeCgroupFs(root, opts.swap ?? true);
+    return new FakeCgroupFs(root, opts);
   }
 
   /** Remove the whole fake tree. */
@@ -81,11 +101,41 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   read(path: string): string {
-    return Deno.readTextFileSync(path);
+    const dir = dirname(path);
+    if (basename(path) === "cgroup.controllers" && dir !== this.root && this.exists(path)) {
+      // like the kernel: a child offers what its parent enables now, not at its mkdir
+      return this.read(join(dirname(dir), "cgroup.subtree_control"));
+    }
+    const text = Deno.readTextFileSync(path);
+    if (basename(path) !== "cgroup.events") return text;
+    this.eventReads.set(dir, (this.eventReads.get(dir) ?? 0) + 1);
+    const left = this.#lag.get(dir) ?? 0;
+    if (left <= 0) return text;
+    this.#lag.set(dir, left - 1);
+    return text.replace(/^frozen 1$/m, "frozen 0");
+  }
+
+  /** Simulate a process `pid` in `dir` (what the kernel lists in cgroup.procs). */
+  addPid(dir: string, pid: number): void {
+    Deno.writeTextFileSync(join(dir, "cgroup.procs"), `${pid}\n`, { append: true });
+  }
+
+  /** Remove `pid` from every cgroup.procs below the root (the process exited). */
+  removePid(pid: number, dir = this.root): void {
+    const procs = join(dir, "cgroup.procs");
+    const left = this.read(procs).split("\n").filter((l) => l && Number(l) !== pid);
+    Deno.writeTextFileSync(procs, left.map((l) => l + "\n").join(""));
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isDirectory) this.removePid(pid, join(dir, e.name));
+    }
   }
 
   realPath(path: string): string {
     return Deno.realPathSync(path);
+  }
+
+  subdirs(path: string): string[] {
+    return [...Deno.readDirSync(path)].filter((e) => e.isDirectory).map((e) => e.name);
   }
 
   write(path: string, value: string): void {
@@ -100,6 +150,11 @@ export class FakeCgroupFs implements CgroupFs {
     if (name === "cgroup.subtree_control") {
       const offered = this.read(join(dirname(path), "cgroup.controllers")).split(/\s+/);
       const set = new Set(this.read(path).split(/\s+/).filter(Boolean));
+      const cg = dirname(path);
+      if (cg !== this.root && this.read(join(cg, "cgroup.procs")).trim()) {
+        // "no internal processes": only the root may have both tasks and controllers
+        throw new Deno.errors.Busy(`Device or resource busy (os error 16): write '${path}'`);
+      }
       for (const word of value.split(/\s+/).filter(Boolean)) {
         const c = word.slice(1);
         if (!offered.includes(c)) {
@@ -112,6 +167,17 @@ export class FakeCgroupFs implements CgroupFs {
       Deno.writeTextFileSync(path, list.length ? list.join(" ") + "\n" : "");
     } else if (name === "cgroup.procs") {
       Deno.writeTextFileSync(path, value + "\n", { append: true });
+    } else if (name === "cgroup.freeze") {
+      Deno.writeTextFileSync(path, value);
+      const events = join(dirname(path), "cgroup.events");
+      const text = Deno.readTextFileSync(events).replace(
+        /^frozen \d$/m,
+        `frozen ${value === "1" ? 1 : 0}`,
+      );
+      Deno.writeTextFileSync(events, text);
+      this.#lag.set(dirname(path), value === "1" ? this.opts.freezeLag ?? 0 : 0);
+    } else if (name === "cgroup.kill") {
+      for (const pid of this.#pidsBelow(dirname(path))) this.removePid(pid, dirname(path));
     } else {
       Deno.writeTextFileSync(path, value);
     }
@@ -128,11 +194,23 @@ export class FakeCgroupFs implements CgroupFs {
       "cgroup.controllers": enabled.join(" ") + (enabled.length ? "\n" : ""),
       "cgroup.subtree_control": "",
       "cgroup.events": "populated 0\nfrozen 0\n",
+      "cgroup.freeze": "0",
+      "cgroup.type": "domain\n", // not on the root
       "cpu.stat": "usage_usec 0\nuser_usec 0\nsystem_usec 0\n",
     };
+    if (this.opts.cgroupKill ?? true) files["cgroup.kill"] = "";
     for (const c of enabled) Object.assign(files, CONTROLLER_FILES[c] ?? {});
+    if (enabled.includes("io") && this.opts.bfq) files["io.bfq.weight"] = "default 100";
     if (enabled.includes("memory") && this.swap) files["memory.swap.max"] = "max";
     for (const [f, v] of Object.entries(files)) Deno.writeTextFileSync(join(path, f), v);
+  }
+
+  #pidsBelow(dir: string): number[] {
+    const own = this.read(join(dir, "cgroup.procs")).split("\n").filter(Boolean).map(Number);
+    const sub = [...Deno.readDirSync(dir)].filter((e) => e.isDirectory).flatMap((e) =>
+      this.#pidsBelow(join(dir, e.name))
+    );
+    return [...own, ...sub];
   }
 
   rmdir(path: string): void {

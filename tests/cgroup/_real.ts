@@ -7,6 +7,7 @@
 
 import { join } from "node:path";
 import type { ContainerCgroup } from "../../lib/cgroup/mod.ts";
+import { tsboxCgroups } from "../helpers/cgroup_leaks.ts";
 
 /** Where the host mounts cgroup filesystems. */
 export const CGROUP_ROOT = "/sys/fs/cgroup";
@@ -22,25 +23,9 @@ export function testName(): string {
   return "tsbox-" + [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-/** Directories named `name` in any hierarchy under /sys/fs/cgroup (v1, unified, named). */
+/** Directories named `name` in any cgroup hierarchy, at any depth (v1, hybrid or pure v2). */
 export function leftovers(name: string): string[] {
-  const found: string[] = [];
-  for (const e of Deno.readDirSync(CGROUP_ROOT)) {
-    const p = join(CGROUP_ROOT, e.name, name);
-    try {
-      Deno.statSync(p);
-      found.push(p);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err; // absent is the good case
-    }
-  }
-  try {
-    Deno.statSync(join(CGROUP_ROOT, name)); // pure v2 host
-    found.push(join(CGROUP_ROOT, name));
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  return found;
+  return tsboxCgroups((n) => n === name);
 }
 
 /** A busybox shell that runs `script` only after `release()`. */

@@ -256,3 +256,65 @@ Deno.test("V2Driver.create: a name with a slash is refused before any write", as
     assert.equal(fake.writes.length, 0);
   });
 });
+
+Deno.test("V2Driver.createAt a nested path: levels made, controllers enabled at each", async () => {
+  await withFake({}, (fake) => {
+    const limits = parseResourceFlags({ memory: "64m", "pids-limit": "9" }, HOST);
+    const cg = openCgroups({ root: fake.root, fs: fake }).createAt(`/outer/inner/${NAME}`, limits);
+    const dir = join(fake.root, "outer", "inner", NAME);
+    assert.deepEqual(cg.paths, [dir]);
+    for (const level of ["", "outer", "outer/inner"]) {
+      const on = Deno.readTextFileSync(join(fake.root, level, "cgroup.subtree_control"));
+      assert.equal(on.trim(), "cpuset cpu memory pids", level);
+    }
+    assert.equal(Deno.readTextFileSync(join(dir, "pids.max")), "9");
+    assert.deepEqual(
+      openCgroups({ root: fake.root, fs: fake }).openAt(`/outer/inner/${NAME}`)?.paths,
+      [dir],
+    );
+    assert.equal(openCgroups({ root: fake.root, fs: fake }).open(NAME), undefined);
+  });
+});
+
+Deno.test("V2Driver.createAt under a parent that has processes: one-line error, nothing made", async () => {
+  await withFake({ enabled: ["cpuset", "cpu", "memory", "pids"] }, (fake) => {
+    const driver = openCgroups({ root: fake.root, fs: fake });
+    fake.mkdir(join(fake.root, "busy"));
+    fake.write(join(fake.root, "busy", "cgroup.procs"), "4242");
+    assert.throws(
+      () => driver.createAt(`/busy/inner/${NAME}`, parseResourceFlags({ memory: "64m" }, HOST)),
+      (e: unknown) =>
+        e instanceof CgroupError && /in \S+\/busy: it has processes of its own/.test(e.message) &&
+        !e.message.includes("\n"),
+    );
+    assert.equal(fake.exists(join(fake.root, "busy", "inner")), false);
+  });
+});
+
+Deno.test("V2Driver: a path with .. or an empty name is refused", async () => {
+  await withFake({}, (fake) => {
+    const d = openCgroups({ root: fake.root, fs: fake });
+    assert.throws(() => d.createAt("../x", {}), CgroupError);
+    assert.throws(() => d.createAt("a/../../b", {}), CgroupError);
+  });
+});
+
+Deno.test("ContainerCgroup.destroy: sub-cgroups the container made are removed first", async () => {
+  await withFake({}, async (fake) => {
+    const cg = openCgroups({ root: fake.root, fs: fake }).create(NAME, {});
+    fake.mkdir(join(cg.paths[0], "payload"));
+    fake.mkdir(join(cg.paths[0], "payload", "inner"));
+    await cg.destroy();
+    assert.equal(fake.exists(cg.paths[0]), false);
+  });
+});
+
+Deno.test("V2Driver.create under a parent with processes, no limits: created, parent untouched", async () => {
+  await withFake({ enabled: ["cpuset", "cpu", "memory", "pids"] }, (fake) => {
+    fake.mkdir(join(fake.root, "busy"));
+    fake.write(join(fake.root, "busy", "cgroup.procs"), "4242");
+    const cg = openCgroups({ root: fake.root, fs: fake }).createAt(`/busy/${NAME}`, {});
+    assert.deepEqual(cg.paths, [join(fake.root, "busy", NAME)]);
+    assert.equal(Deno.readTextFileSync(join(fake.root, "busy", "cgroup.subtree_control")), "");
+  });
+});

@@ -8,8 +8,9 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { type RunResult, tsbox, withRoot } from "../helpers/tsbox.ts";
 import { seedBusybox } from "../helpers/image_fixture.ts";
 import { isSameProcess } from "../../lib/container/proc.ts";
+import { cgroupsOf } from "../helpers/cgroup_leaks.ts";
 
-export { assert, assertEquals };
+export { assert, assertEquals, cgroupsOf };
 
 /** Run the CLI; throws with its output when the exit code is not `code`. */
 export async function ok(root: string, args: string[], code = 0): Promise<RunResult> {
@@ -36,21 +37,6 @@ export async function until(what: string, fn: () => boolean | Promise<boolean>, 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** cgroup dirs of container `id` still present. */
-export function cgroupsOf(id: string): string[] {
-  const out: string[] = [];
-  for (const h of Deno.readDirSync("/sys/fs/cgroup")) {
-    const d = `/sys/fs/cgroup/${h.name}/tsbox-${id}`;
-    try {
-      Deno.statSync(d);
-      out.push(d);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-  }
-  return out;
 }
 
 /** Live (non-zombie) processes whose command line mentions `root` (monitors, inits). */

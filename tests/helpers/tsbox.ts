@@ -5,6 +5,13 @@
  */
 
 import { fromFileUrl } from "../../lib/url.ts";
+import { selfCommand } from "../../lib/self.ts";
+
+/**
+ * The deno running the tests (`Deno.execPath()` panics where /proc is not
+ * mounted; `selfCommand` reads /proc/self/exe itself and falls back to PATH).
+ */
+export const DENO = selfCommand(Deno.env.get("PATH") ?? "")[0];
 
 /** Absolute path of main.ts. */
 export const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
@@ -39,7 +46,7 @@ export async function tsbox(
   args: string[],
   opts: TsboxOptions = {},
 ): Promise<RunResult> {
-  const cmd = new Deno.Command(Deno.execPath(), {
+  const cmd = new Deno.Command(DENO, {
     args: tsboxArgv(root, args),
     stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",

@@ -16,6 +16,15 @@ export interface CutProxy {
   mode: "pass" | "cut" | "refuse";
   /** Bytes (server → client, per connection) after which `cut` mode closes. */
   cutAfter: number;
+  /**
+   * Drop (never forward) the request whose head matches this, closing its
+   * connection, then switch to `refuse` (the registry never sees it).
+   */
+  dropRequest?: RegExp;
+  /** In `refuse` mode: go back to `pass` after refusing this many more connections/requests (0 = never). */
+  refuseLeft: number;
+  /** Connections cut or requests dropped so far. */
+  cuts: number;
   /** Request heads seen (for asserting `Range:` requests). */
   requests: string[];
   stop(): Promise<void>;
@@ -32,6 +41,8 @@ export function startCutProxy(targetPort: number, cutAfter: number): CutProxy {
     port,
     mode: "pass",
     cutAfter,
+    refuseLeft: 0,
+    cuts: 0,
     requests: [],
     stop: async () => {
       listener.close();
@@ -39,8 +50,14 @@ export function startCutProxy(targetPort: number, cutAfter: number): CutProxy {
       await Promise.allSettled([...tasks]);
     },
   };
+  const refused = () => {
+    if (proxy.refuseLeft > 0 && --proxy.refuseLeft === 0) proxy.mode = "pass";
+  };
   const handle = async (client: Deno.Conn) => {
-    if (proxy.mode === "refuse") return closeQuietly(client);
+    if (proxy.mode === "refuse") {
+      refused();
+      return closeQuietly(client);
+    }
     const upstream = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
     conns.add(client);
     conns.add(upstream);
@@ -51,8 +68,18 @@ export function startCutProxy(targetPort: number, cutAfter: number): CutProxy {
         const n = await readQuietly(client, buf);
         if (n === null) break;
         // "down": requests on kept-alive connections fail too, not only new connections
-        if (proxy.mode === "refuse") break;
-        proxy.requests.push(dec.decode(buf.subarray(0, n)).split("\r\n\r\n")[0]);
+        if (proxy.mode === "refuse") {
+          refused();
+          break;
+        }
+        const head = dec.decode(buf.subarray(0, n)).split("\r\n\r\n")[0];
+        if (proxy.dropRequest?.test(head)) {
+          proxy.dropRequest = undefined;
+          proxy.cuts++;
+          proxy.mode = "refuse";
+          break;
+        }
+        proxy.requests.push(head);
         if (!(await writeAll(upstream, buf.subarray(0, n)))) break;
       }
       closeQuietly(upstream);
@@ -70,6 +97,7 @@ export function startCutProxy(targetPort: number, cutAfter: number): CutProxy {
         if (!(await writeAll(client, chunk))) break;
         sent += chunk.length;
         if (cutting) {
+          proxy.cuts++;
           proxy.mode = "refuse";
           break;
         }

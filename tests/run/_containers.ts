@@ -3,6 +3,8 @@
  * @module
  */
 
+import { cgroupsOf, removeCgroups } from "../helpers/cgroup_leaks.ts";
+
 /** Poll `root` until container `name` (or the only container) records a running pid. */
 export async function waitRunning(
   root: string,
@@ -70,8 +72,5 @@ export async function forceCleanup(id: string, pid: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   if (!id) return;
-  for (const h of Deno.readDirSync("/sys/fs/cgroup")) {
-    const dir = `/sys/fs/cgroup/${h.name}/tsbox-${id}`;
-    if (pathExists(dir)) Deno.removeSync(dir);
-  }
+  removeCgroups(cgroupsOf(id)); // v1 hierarchies, hybrid's unified or pure v2, any depth
 }

@@ -8,14 +8,20 @@
 import { join } from "node:path";
 import type { CgroupWrite, ResourceLimits } from "../types.ts";
 
-/** Writes for the cpuset hierarchy; always both files (see module doc). */
+/**
+ * Writes for the cpuset hierarchy: both files, unset ones from `parent`
+ * (see module doc); without `parent` (an update of a live cgroup) only
+ * the values given.
+ */
 export function planCpuset(
   l: ResourceLimits,
   dir: string,
-  parent: { cpus: string; mems: string },
+  parent: { cpus: string; mems: string } | undefined,
 ): CgroupWrite[] {
+  const cpus = l.cpusetCpus ?? parent?.cpus;
+  const mems = l.cpusetMems ?? parent?.mems;
   return [
-    { path: join(dir, "cpuset.cpus"), value: l.cpusetCpus ?? parent.cpus },
-    { path: join(dir, "cpuset.mems"), value: l.cpusetMems ?? parent.mems },
+    ...(cpus === undefined ? [] : [{ path: join(dir, "cpuset.cpus"), value: cpus }]),
+    ...(mems === undefined ? [] : [{ path: join(dir, "cpuset.mems"), value: mems }]),
   ];
 }

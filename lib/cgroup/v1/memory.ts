@@ -12,20 +12,36 @@ import type { CgroupWrite, ResourceLimits } from "../types.ts";
 const UNLIMITED_ABOVE = 2 ** 60;
 
 /**
- * Writes for the memory hierarchy. memory.limit_in_bytes goes before
- * memsw (the kernel requires memsw ≥ limit at every step); memsw only when
- * the kernel does swap accounting (`swapAccounting`: the file exists).
+ * Writes for the memory hierarchy. The kernel requires memsw ≥ limit at
+ * every step, so memory.limit_in_bytes goes first unless the new limit is
+ * above the current memsw (`currentMemsw`, known on update), then memsw
+ * first. memsw only when the kernel does swap accounting (`swapAccounting`:
+ * the file exists) and with a memory limit. -1 means unlimited.
  */
-export function planMemory(l: ResourceLimits, dir: string, swapAccounting: boolean): CgroupWrite[] {
+export function planMemory(
+  l: ResourceLimits,
+  dir: string,
+  swapAccounting: boolean,
+  currentMemsw?: number,
+): CgroupWrite[] {
   const w: CgroupWrite[] = [];
-  if (l.memory !== undefined) {
-    w.push({ path: join(dir, "memory.limit_in_bytes"), value: String(l.memory) });
-  }
-  if (l.memorySwap !== undefined && swapAccounting && l.memory !== undefined) {
-    w.push({ path: join(dir, "memory.memsw.limit_in_bytes"), value: String(l.memorySwap) });
-  }
+  const limit = l.memory !== undefined &&
+    { path: join(dir, "memory.limit_in_bytes"), value: String(l.memory) };
+  const memsw = l.memorySwap !== undefined && swapAccounting && l.memory !== undefined &&
+    { path: join(dir, "memory.memsw.limit_in_bytes"), value: String(l.memorySwap) };
+  const raise = currentMemsw !== undefined && currentMemsw >= 0 &&
+    (l.memory === -1 || (l.memory ?? 0) > currentMemsw);
+  if (memsw && raise) w.push(memsw);
+  if (limit) w.push(limit);
+  if (memsw && !raise) w.push(memsw);
   if (l.memoryReservation !== undefined) {
     w.push({ path: join(dir, "memory.soft_limit_in_bytes"), value: String(l.memoryReservation) });
+  }
+  if (l.memorySwappiness !== undefined) {
+    w.push({ path: join(dir, "memory.swappiness"), value: String(l.memorySwappiness) });
+  }
+  if (l.oomKillDisable !== undefined) {
+    w.push({ path: join(dir, "memory.oom_control"), value: l.oomKillDisable ? "1" : "0" });
   }
   return w;
 }

@@ -13,17 +13,19 @@ import type { CgroupWrite, ResourceLimits } from "../types.ts";
  * Writes for memory.max, memory.swap.max (= docker's memory+swap − memory,
  * `max` for -1; only with a memory limit and when the kernel accounts
  * swap: `swap`) and
- * memory.low (the reservation).
+ * memory.low (the reservation); -1 is `max`. Swappiness and the OOM
+ * killer switch have no v2 file and are ignored, as runc does.
  */
 export function planMemoryV2(l: ResourceLimits, dir: string, swap: boolean): CgroupWrite[] {
   const w: CgroupWrite[] = [];
-  if (l.memory !== undefined) w.push({ path: join(dir, "memory.max"), value: String(l.memory) });
+  const num = (n: number) => (n < 0 ? "max" : String(n));
+  if (l.memory !== undefined) w.push({ path: join(dir, "memory.max"), value: num(l.memory) });
   if (l.memorySwap !== undefined && swap && l.memory !== undefined) {
-    const v = l.memorySwap === -1 ? "max" : String(l.memorySwap - l.memory);
+    const v = l.memorySwap === -1 || l.memory === -1 ? "max" : String(l.memorySwap - l.memory);
     w.push({ path: join(dir, "memory.swap.max"), value: v });
   }
   if (l.memoryReservation !== undefined) {
-    w.push({ path: join(dir, "memory.low"), value: String(l.memoryReservation) });
+    w.push({ path: join(dir, "memory.low"), value: num(l.memoryReservation) });
   }
   return w;
 }

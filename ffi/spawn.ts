@@ -1,0 +1,138 @@
+/**
+ * posix_spawn(3) from the calling thread, and waitpid on a worker thread.
+ *
+ * `tsbox exec` uses this for the last step: glibc's posix_spawn clones with
+ * CLONE_VM|CLONE_VFORK from the CALLING thread and runs only C code until
+ * execve, so the child gets exactly that thread's namespaces (the
+ * container's mount namespace, its pid_for_children), credentials,
+ * capabilities, no_new_privs and seccomp filter — which Deno.Command cannot
+ * promise. An execve failure comes back as posix_spawn's error number.
+ * @module
+ */
+
+import { libc } from "./libc.ts";
+import { cstr, cstrArray } from "./cstring.ts";
+import { syscallError } from "./syscall.ts";
+import { errno } from "./libc.ts";
+import { writeAll } from "./fds.ts";
+import {
+  MFD_CLOEXEC,
+  O_RDWR,
+  POSIX_SPAWN_SETSID,
+  POSIX_SPAWN_SETSIGDEF,
+  POSIX_SPAWN_SETSIGMASK,
+} from "./consts.ts";
+
+/** What the child gets besides argv/env. */
+export interface SpawnOptions {
+  /** New session; with `tty`, the tty becomes its controlling terminal. */
+  setsid: boolean;
+  /** Open this tty as fds 0, 1, 2 in the child (after setsid, so it becomes the controlling tty). */
+  tty?: string;
+  /** This fd becomes the child's stdin (hooks read the state JSON there). */
+  stdinFd?: number;
+}
+
+// glibc x86_64/aarch64 sizes are 80 (file actions), 336 (attr), 128 (sigset_t); over-allocate
+const FA_SIZE = 256;
+const ATTR_SIZE = 512;
+const SIGSET_SIZE = 128;
+const EINTR = 4;
+
+function ok(call: string, rc: number, path?: string): void {
+  if (rc !== 0) throw syscallError(call, rc, path);
+}
+
+/**
+ * Spawn `path` with `argv`/`env`; returns the child's pid.
+ * All signals are reset to their default action and unblocked in the child.
+ * @throws {SyscallError} the spawn or the child's execve failed (ENOENT, EACCES, ...).
+ */
+export function posixSpawn(
+  path: string,
+  argv: string[],
+  env: string[],
+  opts: SpawnOptions,
+): number {
+  const fa = new Uint8Array(FA_SIZE);
+  const attr = new Uint8Array(ATTR_SIZE);
+  ok("posix_spawn_file_actions_init", libc().posix_spawn_file_actions_init(fa));
+  ok("posix_spawnattr_init", libc().posix_spawnattr_init(attr));
+  try {
+    const all = new Uint8Array(SIGSET_SIZE).fill(0xff);
+    const none = new Uint8Array(SIGSET_SIZE);
+    ok("posix_spawnattr_setsigdefault", libc().posix_spawnattr_setsigdefault(attr, all));
+    ok("posix_spawnattr_setsigmask", libc().posix_spawnattr_setsigmask(attr, none));
+    let flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+    if (opts.setsid) flags |= POSIX_SPAWN_SETSID;
+    ok("posix_spawnattr_setflags", libc().posix_spawnattr_setflags(attr, flags));
+    const ttyPath = opts.tty ? cstr(opts.tty) : undefined;
+    if (ttyPath) {
+      // no O_NOCTTY: opened by a session leader, the tty becomes its controlling terminal
+      ok(
+        "posix_spawn_file_actions_addopen",
+        libc().posix_spawn_file_actions_addopen(fa, 0, ttyPath, O_RDWR, 0),
+      );
+      ok("posix_spawn_file_actions_adddup2", libc().posix_spawn_file_actions_adddup2(fa, 0, 1));
+      ok("posix_spawn_file_actions_adddup2", libc().posix_spawn_file_actions_adddup2(fa, 0, 2));
+    }
+    if (opts.stdinFd !== undefined) {
+      ok(
+        "posix_spawn_file_actions_adddup2",
+        libc().posix_spawn_file_actions_adddup2(fa, opts.stdinFd, 0),
+      );
+    }
+    const a = cstrArray(argv);
+    const e = cstrArray(env);
+    const pid = new Int32Array(1);
+    const rc = libc().posix_spawn(
+      new Uint8Array(pid.buffer),
+      cstr(path),
+      fa,
+      attr,
+      new Uint8Array(a.array.buffer),
+      new Uint8Array(e.array.buffer),
+    );
+    void a.keep, e.keep, ttyPath; // alive until after the call
+    if (rc !== 0) throw syscallError("execve", rc, path);
+    return pid[0];
+  } finally {
+    libc().posix_spawn_file_actions_destroy(fa);
+    libc().posix_spawnattr_destroy(attr);
+  }
+}
+
+/** How a child ended. */
+export type WaitStatus = { code: number; signal?: undefined } | {
+  code?: undefined;
+  signal: number;
+};
+
+function decodeStatus(s: number): WaitStatus {
+  if ((s & 0x7f) === 0) return { code: (s >> 8) & 0xff };
+  return { signal: s & 0x7f };
+}
+
+/**
+ * Wait for child `pid` on the calling thread (blocking). For a thread whose
+ * pid_for_children was changed with setns(): it cannot start threads, so
+ * nothing that needs a worker thread may run there.
+ */
+export function waitChildSync(pid: number): WaitStatus {
+  const st = new Int32Array(1);
+  for (;;) {
+    if (libc().waitpid(pid, new Uint8Array(st.buffer), 0) === pid) return decodeStatus(st[0]);
+    const e = errno();
+    if (e !== EINTR) throw syscallError("waitpid", e, String(pid));
+  }
+}
+
+/** A memfd holding `text`, positioned at 0 (close-on-exec; dup2 makes a child's copy). */
+export function memfdWithText(name: string, text: string): number {
+  const fd = libc().memfd_create(cstr(name), MFD_CLOEXEC);
+  if (fd < 0) throw syscallError("memfd_create", errno());
+  const b = new TextEncoder().encode(text);
+  writeAll(fd, b);
+  if (Number(libc().lseek(fd, 0n, 0)) < 0) throw syscallError("lseek", errno());
+  return fd;
+}

@@ -1,0 +1,83 @@
+/**
+ * What the init and `exec` both do to turn a `ProcessSpec` into something
+ * to execve, once inside the container's mount namespace: resolve the user
+ * in the image's /etc/passwd and /etc/group, complete the environment
+ * (HOSTNAME, HOME, TERM, as docker sets them), check the working directory
+ * and find the executable on PATH. Sync only.
+ * @module
+ */
+
+import type { ProcessSpec } from "../container/types.ts";
+import type { Process } from "../oci/spec.ts";
+import { TsboxError } from "../errors.ts";
+import { type Credentials, parsePasswd, resolveUser } from "./user.ts";
+import { findExecutable } from "./exec_path.ts";
+
+/** The process, resolved. */
+export interface ResolvedProcess {
+  creds: Credentials;
+  env: string[];
+  exe: string;
+}
+
+function readIfExists(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return ""; // images without /etc/passwd are fine
+    throw err;
+  }
+}
+
+/** HOSTNAME / HOME / TERM defaults, as docker sets them. Pure. */
+export function finalEnv(env: string[], home: string, hostname: string, tty: boolean): string[] {
+  const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
+  const out = [...env];
+  if (!has("HOSTNAME")) out.push(`HOSTNAME=${hostname}`);
+  if (!has("HOME")) out.push(`HOME=${home}`);
+  if (tty && !has("TERM")) out.push("TERM=xterm");
+  return out;
+}
+
+/**
+ * Resolve `p` against the filesystem now at `/` (the container's).
+ * @throws {TsboxError} unknown user (126 as docker exec / 125 run), relative cwd,
+ *   no command (125), command not found (127) or not executable (126).
+ */
+export function resolveProcess(p: ProcessSpec, hostname: string): ResolvedProcess {
+  const creds = resolveUser(p.user, readIfExists("/etc/passwd"), readIfExists("/etc/group"));
+  const env = finalEnv(p.env, creds.home, hostname, p.tty);
+  if (!p.cwd.startsWith("/")) {
+    throw new TsboxError(
+      `the working directory '${p.cwd}' is invalid, it needs to be an absolute path`,
+    );
+  }
+  if (p.args.length === 0) throw new TsboxError("no command specified");
+  return { creds, env, exe: findExecutable(p.args[0], env) };
+}
+
+/**
+ * Resolve an OCI `process` against the filesystem now at `/`: numeric
+ * `user`, or `userName` (tsbox's `-u name`) looked up in the image; HOME
+ * from /etc/passwd when the env has none (as runc does).
+ * @throws {TsboxError} as `resolveProcess`.
+ */
+export function resolveOciProcess(p: Process, userName?: string): ResolvedProcess {
+  const passwd = readIfExists("/etc/passwd");
+  let creds: Credentials;
+  if (userName) creds = resolveUser(userName, passwd, readIfExists("/etc/group"));
+  else {
+    const home = parsePasswd(passwd).find((e) => e.uid === p.user.uid)?.home ?? "/";
+    creds = { uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], home };
+  }
+  const env = [...(p.env ?? [])];
+  if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${creds.home}`);
+  if (!p.cwd.startsWith("/")) {
+    throw new TsboxError(
+      `the working directory '${p.cwd}' is invalid, it needs to be an absolute path`,
+    );
+  }
+  const args = p.args ?? [];
+  if (args.length === 0) throw new TsboxError("no command specified");
+  return { creds, env, exe: findExecutable(args[0], env) };
+}

@@ -1,0 +1,52 @@
+import { assertEquals, assertThrows } from "../helpers/assert.ts";
+import { dirname } from "node:path";
+import { selfCommand } from "../../lib/self.ts";
+import { TsboxError } from "../../lib/errors.ts";
+import { fromFileUrl } from "../../lib/url.ts";
+import { MAIN } from "../helpers/tsbox.ts";
+
+const exe = Deno.readLinkSync("/proc/self/exe");
+const main = fromFileUrl(Deno.mainModule);
+const run = (deno: string) => [deno, "run", "-A", "--quiet", "--no-prompt", main];
+
+Deno.test("selfCommand: with /proc, deno run -A of the main module", () => {
+  assertEquals(selfCommand(""), run(exe));
+});
+
+Deno.test("selfCommand: without /proc/self/exe, the deno on PATH runs the main module", () => {
+  assertEquals(selfCommand(`/nonexistent:${dirname(exe)}`, "/nonexistent/proc/self/exe"), run(exe));
+});
+
+Deno.test("selfCommand: without /proc/self/exe and no deno on PATH, a one-line error (no panic)", () => {
+  const err = assertThrows(
+    () => selfCommand("/nonexistent", "/nonexistent/proc/self/exe"),
+    TsboxError,
+  );
+  assertEquals(
+    err.message,
+    "cannot find tsbox's own executable: /nonexistent/proc/self/exe is unreadable",
+  );
+});
+
+Deno.test({
+  name: "main: without /proc mounted the CLI runs (no Deno.execPath panic)",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const root = Deno.makeTempDirSync({ prefix: "tsbox-test-noproc-" });
+    try {
+      // a private mount namespace whose /proc is gone, as in a bare chroot
+      const script = `umount -l /proc && exec "$0" run -A --quiet "$1" --root "$2" ps -a`;
+      const out = await new Deno.Command("unshare", {
+        args: ["-m", "--propagation", "private", "sh", "-c", script, exe, MAIN, root],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assertEquals(text.includes("panicked"), false, text);
+      assertEquals(out.code, 0, text);
+      assertEquals(text.trim().split("\n")[0].startsWith("CONTAINER ID"), true, text);
+    } finally {
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
