@@ -55,11 +55,23 @@ Deno.test("update: a running container's cgroup gets the new limits; inspect and
 
 Deno.test("update: a stopped container keeps the limits for its next start", () =>
   withSeededRoot(async (root) => {
-    const id = (await ok(root, cli("create --network none --name later busybox sleep 300"))).stdout
-      .trim();
+    const id = (await ok(
+      root,
+      [...cli("create --network none --name later --device-cgroup-rule", "c 42:7 rm"), "busybox"]
+        .concat("sleep", "300"),
+    )).stdout.trim();
     await ok(root, cli("update --pids-limit 42 -m 48m later"));
     await ok(root, cli("start later"));
     await waitRunning(root, "later");
     assertEquals(pidsMax(id), "42");
     assertEquals(memLimit(id), String(48 * 1024 * 1024));
+    // the device rules of the security flags are kept through the update (v1: devices.list)
+    const rules = `/sys/fs/cgroup/devices/tsbox-${id}/devices.list`;
+    let list: string | undefined;
+    try {
+      list = Deno.readTextFileSync(rules);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err; // v2: a BPF program, not readable
+    }
+    if (list !== undefined) assertMatch(list, /^c 42:7 rm$/m);
   }));
