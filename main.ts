@@ -9,12 +9,11 @@
 
 import { COMMANDS, HIDDEN } from "./lib/cli/commands.ts";
 import type { CliContext } from "./lib/cli/context.ts";
-import { exitCodeOf, formatError, UsageError } from "./lib/errors.ts";
+import { commandExitCode, formatError, UsageError } from "./lib/errors.ts";
 import { DEFAULT_ROOT, pathsFor } from "./lib/paths.ts";
 import { LinuxKernel } from "./ffi/kernel.ts";
 import { selfCommand } from "./lib/self.ts";
-
-const VERSION = "0.1.0";
+import { VERSION } from "./lib/version.ts";
 
 function usage(): string {
   const lines = [
@@ -30,9 +29,20 @@ function usage(): string {
     "  --debug      print stack traces and timings",
     "  --version    print the version",
     "",
+    "List and inspect commands take --format (table, json, or a Go template such as",
+    "'{{.Names}} {{.Label \"k\"}}') and --filter KEY=VALUE; run/create take -l/--label and",
+    "--label-file. Exit status: 125 for run/create/start failures and bad flags, 1 otherwise.",
+    "",
     "Run 'tsbox COMMAND --help' for more on a command.",
   ];
   return lines.join("\n");
+}
+
+/** The command word of `argv` after global flags (`container X` → `X`), for exit codes. */
+function verbOf(argv: string[]): string | undefined {
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith("-")) i += argv[i] === "--root" ? 2 : 1;
+  return argv[i] === "container" ? argv[i + 1] : argv[i];
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -85,7 +95,7 @@ if (import.meta.main) {
   } catch (err) {
     console.error(formatError(err));
     if (Deno.env.get("TSBOX_DEBUG") === "1" || Deno.args.includes("--debug")) console.error(err);
-    code = exitCodeOf(err);
+    code = commandExitCode(verbOf(Deno.args), err);
   }
   Deno.exit(code);
 }

@@ -49,6 +49,29 @@ export class UsageError extends TsboxError {
   }
 }
 
+/**
+ * A flag that is unknown or lacks/has a bad value: docker's CLI exits 125
+ * for these in every command (its flag-error hook), unlike other failures.
+ */
+export class FlagError extends UsageError {
+  constructor(message: string, opts: TsboxErrorOptions = {}) {
+    super(message, opts);
+    this.name = "FlagError";
+  }
+}
+
+/**
+ * Exit code of a failed command as docker's CLI gives it: run/create/start
+ * keep tsbox's own 125, flag errors are 125 everywhere, explicit codes
+ * (126, 127, 1, 64 …) stand, and any other failure of any other command is 1.
+ * @param verb the command (`container run` counts as `run`).
+ */
+export function commandExitCode(verb: string | undefined, err: unknown): number {
+  const code = exitCodeOf(err);
+  if (code !== EXIT_TSBOX || err instanceof FlagError) return code;
+  return verb === "run" || verb === "create" || verb === "start" ? code : 1;
+}
+
 /** Image store / archive / registry problems. */
 export class ImageError extends TsboxError {
   constructor(message: string, opts: TsboxErrorOptions = {}) {
@@ -89,15 +112,47 @@ export class ContainerError extends TsboxError {
   }
 }
 
+/**
+ * A `--format` template that does not parse or fails to execute, or a
+ * `--filter` docker refuses: the command exits 1, as docker's CLI does.
+ */
+export class TemplateError extends TsboxError {
+  constructor(message: string, opts: TsboxErrorOptions = {}) {
+    super(message, { exitCode: 1, ...opts });
+    this.name = "TemplateError";
+  }
+}
+
+/** A `--filter` with an unknown key or a bad value (docker: exit 1). */
+export class FilterError extends TsboxError {
+  constructor(message: string, opts: TsboxErrorOptions = {}) {
+    super(message, { exitCode: 1, ...opts });
+    this.name = "FilterError";
+  }
+}
+
+/**
+ * True when `err`'s message already tells what `cause` says, so the line is
+ * not doubled ("open X: no such file or directory: No such file or
+ * directory (os error 2): readfile 'X'"): Deno's text without its
+ * "(os error N): op 'path'" tail, or the errno class in plain words.
+ */
+function saysAlready(err: Error, cause: Error): boolean {
+  const msg = err.message.toLowerCase();
+  const core = cause.message.replace(/\s*\(os error \d+\)[\s\S]*$/, "").toLowerCase();
+  if (msg.includes(cause.message.toLowerCase()) || (core !== "" && msg.includes(core))) return true;
+  if (cause instanceof Deno.errors.NotFound) return msg.includes("no such file");
+  if (cause instanceof Deno.errors.PermissionDenied) return msg.includes("permission denied");
+  if (cause instanceof Deno.errors.AlreadyExists) return msg.includes("exists");
+  return false;
+}
+
 /** Render any thrown value as the one user-facing line (plus hint line). */
 export function formatError(err: unknown): string {
   if (err instanceof TsboxError) {
     let line = `tsbox: ${err.message}`;
     const cause = err.cause;
-    if (
-      cause instanceof Error && !(cause instanceof TsboxError) &&
-      !err.message.includes(cause.message)
-    ) {
+    if (cause instanceof Error && !(cause instanceof TsboxError) && !saysAlready(err, cause)) {
       line += `: ${cause.message}`;
     }
     return err.hint ? `${line}\nhint: ${err.hint}` : line;

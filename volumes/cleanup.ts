@@ -18,7 +18,7 @@ import {
 import { listVolumes } from "./store.ts";
 import { treeSize } from "./size.ts";
 import { volumeUsers } from "./usage.ts";
-import { isPreparedMount } from "./types.ts";
+import { isPreparedMount, type VolumeInfo } from "./types.ts";
 
 /**
  * Remove the anonymous volumes among a container's mounts, unless another
@@ -89,11 +89,15 @@ export function removeVolume(paths: Paths, name: string, force = false): boolean
 
 /**
  * `volume prune`: remove unused anonymous volumes (all unused ones with
- * `all`). Also clears leftovers of interrupted creates/removals.
- * Requires root.
+ * `all`), of those `select` accepts when given (`--filter`). Also clears
+ * leftovers of interrupted creates/removals. Requires root.
  * @returns removed names and the bytes their data took.
  */
-export function pruneVolumes(paths: Paths, all: boolean): { removed: string[]; reclaimed: number } {
+export function pruneVolumes(
+  paths: Paths,
+  all: boolean,
+  select?: (v: VolumeInfo) => boolean,
+): { removed: string[]; reclaimed: number } {
   return withVolumesLock(paths, () => {
     sweepLeftoversLocked(paths);
     const users = volumeUsers(paths);
@@ -101,6 +105,7 @@ export function pruneVolumes(paths: Paths, all: boolean): { removed: string[]; r
     let reclaimed = 0;
     for (const v of listVolumes(paths)) {
       if (users.has(v.meta.Name) || (!all && !v.meta.Anonymous)) continue;
+      if (select && !select(v)) continue; // prune --filter: what it does not select is kept
       const size = treeSize(v.mountpoint);
       deleteVolumeLocked(paths, v.meta.Name);
       removed.push(v.meta.Name);

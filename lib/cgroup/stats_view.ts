@@ -1,11 +1,13 @@
 /**
  * What `tsbox stats` shows, computed and formatted (pure): CPU % from two
  * samples, memory usage against the limit (or the host's RAM when
- * unlimited, as docker does), pids; a docker-like table or JSON lines.
+ * unlimited, as docker does), pids; shown through docker's `--format`.
  * @module
  */
 
 import type { CgroupStats } from "./types.ts";
+import { formatList } from "../template/format.ts";
+import { humanSize } from "../image/format.ts";
 
 /** One reading of a container's cgroup, with when it was taken. */
 export interface StatsSample {
@@ -13,6 +15,8 @@ export interface StatsSample {
   at: number;
   /** Counters; undefined when the container has no cgroup (not running). */
   stats?: CgroupStats;
+  /** Network bytes of its namespace (none: no network of its own). */
+  net?: { rx: number; tx: number };
 }
 
 /** One line of the display. */
@@ -27,6 +31,9 @@ export interface StatsRow {
   memLimit: number;
   memPercent: number;
   pids: number;
+  /** Bytes received / sent by its network namespace. */
+  netRx: number;
+  netTx: number;
 }
 
 /**
@@ -41,7 +48,21 @@ export function statsRow(
   hostMem: number,
 ): StatsRow {
   const s = cur.stats;
-  if (!s) return { id, name, cpuPercent: 0, memUsage: 0, memLimit: 0, memPercent: 0, pids: 0 };
+  const netRx = cur.net?.rx ?? 0;
+  const netTx = cur.net?.tx ?? 0;
+  if (!s) {
+    return {
+      id,
+      name,
+      cpuPercent: 0,
+      memUsage: 0,
+      memLimit: 0,
+      memPercent: 0,
+      pids: 0,
+      netRx,
+      netTx,
+    };
+  }
   let cpuPercent = 0;
   if (prev?.stats && cur.at > prev.at) {
     const cpuNs = s.cpuUsageNs - prev.stats.cpuUsageNs;
@@ -58,6 +79,8 @@ export function statsRow(
     memLimit,
     memPercent: memLimit > 0 ? (s.memoryUsage / memLimit) * 100 : 0,
     pids: s.pids,
+    netRx,
+    netTx,
   };
 }
 
@@ -82,43 +105,54 @@ export function rowFields(r: StatsRow, truncate = true): Record<string, string> 
     CPUPerc: `${r.cpuPercent.toFixed(2)}%`,
     MemUsage: `${formatBytes(r.memUsage)} / ${formatBytes(r.memLimit)}`,
     MemPerc: `${r.memPercent.toFixed(2)}%`,
+    NetIO: `${humanSize(r.netRx)} / ${humanSize(r.netTx)}`,
     PIDs: String(r.pids),
   };
 }
 
-const COLUMNS: [string, string][] = [
-  ["CONTAINER ID", "ID"],
-  ["NAME", "Name"],
-  ["CPU %", "CPUPerc"],
-  ["MEM USAGE / LIMIT", "MemUsage"],
-  ["MEM %", "MemPerc"],
-  ["PIDS", "PIDs"],
-];
+const HEADERS = {
+  Container: "CONTAINER",
+  ID: "CONTAINER ID",
+  Name: "NAME",
+  CPUPerc: "CPU %",
+  MemUsage: "MEM USAGE / LIMIT",
+  MemPerc: "MEM %",
+  NetIO: "NET I/O",
+  PIDs: "PIDS",
+};
 
-/** The docker-like table (columns padded, three spaces apart), no trailing newline. */
-export function formatTable(rows: StatsRow[], truncate = true): string {
-  const cells = [
-    COLUMNS.map(([h]) => h),
-    ...rows.map((r) => {
-      const f = rowFields(r, truncate);
-      return COLUMNS.map(([, k]) => f[k]);
-    }),
-  ];
-  const widths = COLUMNS.map((_, c) => Math.max(...cells.map((row) => row[c].length)));
-  return cells.map((row) =>
-    row.map((v, c) => c === row.length - 1 ? v : v.padEnd(widths[c] + 3)).join("")
-  )
-    .join("\n");
-}
+const DEFAULT_TABLE =
+  "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.PIDs}}";
 
-/** One JSON object per row and line (docker's `--format json`); `container` is the name asked for. */
-export function formatJsonLines(
+/**
+ * The rows through `--format` (undefined: docker's table; `json`: one object
+ * per line; or a Go template). `asked` maps ids to the name given on the
+ * command line (the `Container` field).
+ * @throws {TemplateError} a bad template.
+ */
+export function formatStats(
+  format: string | undefined,
   rows: StatsRow[],
   truncate = true,
   asked?: Map<string, string>,
 ): string {
-  return rows.map((r) =>
-    JSON.stringify({ Container: asked?.get(r.id) ?? r.id.slice(0, 12), ...rowFields(r, truncate) })
-  )
-    .join("\n");
+  const data = rows.map((r) => {
+    const f = rowFields(r, truncate);
+    // keys in docker's --format json order (alphabetical, a Go map)
+    return {
+      CPUPerc: f.CPUPerc,
+      Container: asked?.get(r.id) ?? r.id.slice(0, 12),
+      ID: f.ID,
+      MemPerc: f.MemPerc,
+      MemUsage: f.MemUsage,
+      Name: f.Name,
+      NetIO: f.NetIO,
+      PIDs: f.PIDs,
+    };
+  });
+  return formatList(format, data, {
+    defaultTable: DEFAULT_TABLE,
+    headers: HEADERS,
+    typeName: "*formatter.statsContext",
+  });
 }

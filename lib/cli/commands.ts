@@ -19,6 +19,10 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   exec: { load: () => import("./exec.ts"), help: "Run a command in a running container" },
   stop: { load: () => import("./stop.ts"), help: "Stop running containers" },
   kill: { load: () => import("./kill.ts"), help: "Send a signal to running containers" },
+  restart: { load: () => import("./restart.ts"), help: "Restart containers (stop, then start)" },
+  pause: { load: () => import("./pause.ts"), help: "Pause all processes of containers" },
+  update: { load: () => import("./update.ts"), help: "Update limits and restart policy" },
+  unpause: { load: () => import("./unpause.ts"), help: "Unpause paused containers" },
   rm: { load: () => import("./rm.ts"), help: "Remove containers" },
   inspect: { load: () => import("./inspect.ts"), help: "Show low-level information as JSON" },
   wait: { load: () => import("./wait.ts"), help: "Wait for containers to exit" },
@@ -49,7 +53,13 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   logout: { load: () => import("./logout.ts"), help: "Log out from a registry" },
   volume: { load: () => import("./volume.ts"), help: "Manage volumes" },
   network: { load: () => import("./network.ts"), help: "Manage networks" },
-  system: { load: () => import("./system.ts"), help: "System-wide commands (prune)" },
+  port: { load: () => import("./port.ts"), help: "List port mappings of a container" },
+  system: {
+    load: () => import("./system.ts"),
+    help: "System-wide commands (boot, df, info, prune)",
+  },
+  info: { load: () => import("./info.ts"), help: "Display system-wide information" },
+  version: { load: () => import("./version.ts"), help: "Show the tsbox version information" },
 };
 
 /** Hidden commands used when tsbox re-executes itself. */

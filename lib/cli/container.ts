@@ -5,7 +5,10 @@
  */
 
 import type { CliContext, Command } from "./context.ts";
-import { bool, parseFlags } from "./flags.ts";
+import { bool, list, parseFlags } from "./flags.ts";
+import { matchLabels, matchNotLabels, parseFilters, parseUntil } from "../filters.ts";
+import { containerLabels } from "../container/ps_view.ts";
+import type { ContainerRecord } from "../container/store.ts";
 import { UsageError } from "../errors.ts";
 import { humanSize } from "../image/format.ts";
 import { pruneContainers } from "../container/prune.ts";
@@ -22,14 +25,22 @@ Commands:
   kill      Kill one or more running containers
   logs      Fetch the logs of a container
   ls        List containers (also: list, ps)
-  prune     Remove all stopped containers
+  pause     Pause all processes within one or more containers
+  port      List port mappings or a specific mapping for the container
+  prune     Remove stopped containers (--filter label=…, label!=…, until=…)
   rename    Rename a container
+  restart   Restart one or more containers
   rm        Remove one or more containers (also: remove)
   run       Create and run a new container
   start     Start one or more stopped containers
+  stats     Display a live stream of container resource usage
   stop      Stop one or more running containers
   top       Display the running processes of a container
-  wait      Block until one or more containers stop, then print their exit codes`;
+  unpause   Unpause all processes within one or more containers
+  update    Update the limits and restart policy of one or more containers
+  wait      Block until one or more containers stop, then print their exit codes
+
+Run 'tsbox container COMMAND --help' for the options of a command.`;
 
 type Loader = () => Promise<{ main: Command }>;
 
@@ -50,22 +61,34 @@ const ALIASES: Record<string, Loader> = {
   top: () => import("./top.ts"),
   wait: () => import("./wait.ts"),
   stats: () => import("./stats.ts"),
+  port: () => import("./port.ts"),
+  restart: () => import("./restart.ts"),
+  pause: () => import("./pause.ts"),
+  unpause: () => import("./unpause.ts"),
+  update: () => import("./update.ts"),
 };
 
-/** `container prune [-f]`. */
+/** `container prune [-f] [--filter label=…|label!=…|until=…]`. */
 export async function prune(args: string[], ctx: CliContext): Promise<number> {
   const p = parseFlags(args, [
     { name: "force", short: "f", type: "bool" },
     { name: "filter", type: "list" },
   ]);
   if (p.positionals.length) throw new UsageError(`"container prune" accepts no arguments`);
+  const f = parseFilters(list(p, "filter"), ["label", "label!", "until"]);
+  const until = f.get("until")?.map((v) => parseUntil(v));
+  const select = (rec: ContainerRecord) => {
+    const labels = containerLabels(rec);
+    return matchLabels(labels, f.get("label")) && matchNotLabels(labels, f.get("label!")) &&
+      (!until || until.every((t) => Date.parse(rec.config.created) < t));
+  };
   if (!bool(p, "force")) {
     const ok = await confirm(
       "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
     );
     if (!ok) return 0;
   }
-  const r = await pruneContainers(ctx);
+  const r = await pruneContainers(ctx, select);
   if (r.deleted.length) console.log(["Deleted Containers:", ...r.deleted, ""].join("\n"));
   console.log(`Total reclaimed space: ${humanSize(r.reclaimed)}`);
   return 0;

@@ -9,6 +9,7 @@ import { parseFlags } from "./flags.ts";
 import { UsageError } from "../errors.ts";
 import { parseRunArgs, RUN_FLAGS, RUN_USAGE } from "./run_flags.ts";
 import { createContainer } from "../container/create.ts";
+import { checkCidfile, writeCidfile } from "./cidfile.ts";
 
 /** `tsbox create`. */
 export const main: Command = async (args, ctx) => {
@@ -23,12 +24,14 @@ export const main: Command = async (args, ctx) => {
     });
   }
   const r = parseRunArgs(args, ctx.env);
+  checkCidfile(r.cidfile);
   // -d means nothing to create; `start` decides how the container runs
   const config = await createContainer(ctx, { ...r.spec, detach: false }, {
     pull: r.pull,
     platform: r.platform,
     quiet: r.quiet,
   });
+  writeCidfile(r.cidfile, config.id);
   console.log(config.id);
   return 0;
 };

@@ -5,7 +5,9 @@
 
 import type { Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
-import { UsageError } from "../errors.ts";
+import { ContainerError, EXIT_CANNOT_EXEC, TsboxError, UsageError } from "../errors.ts";
+import { requireTerminal } from "./tty_check.ts";
+import { isPaused } from "../container/pause.ts";
 import { expandEnv, parseEnvFile } from "./run_flags.ts";
 import { findContainer } from "../container/lookup.ts";
 import { execInContainer } from "../container/exec.ts";
@@ -21,9 +23,12 @@ Options:
       --env-file FILE    read environment variables from a file
   -i, --interactive      keep STDIN open
       --privileged       give the command every capability
-  -t, --tty              allocate a pseudo-TTY
+  -t, --tty              allocate a pseudo-TTY (-it needs a terminal on stdin)
   -u, --user USER        user name or uid (format: <name|uid>[:<group|gid>])
-  -w, --workdir DIR      working directory inside the container`;
+  -w, --workdir DIR      working directory inside the container
+
+Exit status: the command's; 126 when it cannot be started (not found, not
+executable, unknown user), as docker; 1 when the container is not running.`;
 
 /** `tsbox exec`. */
 export const main: Command = async (args, ctx) => {
@@ -55,16 +60,34 @@ export const main: Command = async (args, ctx) => {
     }
     return parseEnvFile(text, f);
   });
-  return await daemonError(async () =>
-    await execInContainer(ctx, findContainer(ctx.paths, ref), {
-      cmd,
-      env: expandEnv([...fromFiles, ...list(p, "env")], ctx.env),
-      workdir: str(p, "workdir"),
-      user: str(p, "user"),
-      tty: bool(p, "tty"),
-      interactive: bool(p, "interactive"),
-      detach: bool(p, "detach"),
-      privileged: bool(p, "privileged"),
-    })
-  );
+  if (bool(p, "tty") && bool(p, "interactive") && !bool(p, "detach")) requireTerminal();
+  return await daemonError(async () => {
+    const rec = findContainer(ctx.paths, ref);
+    if (isPaused(rec)) {
+      throw new ContainerError(
+        `Container ${rec.config.id} is paused, unpause the container before exec`,
+        { exitCode: 1 },
+      );
+    }
+    try {
+      return await execInContainer(ctx, rec, {
+        cmd,
+        env: expandEnv([...fromFiles, ...list(p, "env")], ctx.env),
+        workdir: str(p, "workdir"),
+        user: str(p, "user"),
+        tty: bool(p, "tty"),
+        interactive: bool(p, "interactive"),
+        detach: bool(p, "detach"),
+        privileged: bool(p, "privileged"),
+      });
+    } catch (err) {
+      // the command could not be started (not found, not executable, unknown
+      // user, bad workdir): docker records exit code 126 for any such exec
+      // (the helper's error carries the init's code; 1 = the container stopped)
+      if (err instanceof TsboxError && !(err instanceof ContainerError) && err.exitCode !== 1) {
+        throw new TsboxError(err.message, { exitCode: EXIT_CANNOT_EXEC, hint: err.hint });
+      }
+      throw err;
+    }
+  });
 };

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { UsageError } from "../errors.ts";
+import { FlagError } from "../errors.ts";
 
 /** Definition of one flag. */
 export interface FlagDef {
@@ -29,7 +29,7 @@ export interface ParsedFlags {
 /**
  * Parse `args` against `defs`.
  * @param stopAtPositional when true, the first positional and everything after it are positionals.
- * @throws {UsageError} unknown flag or missing value.
+ * @throws {FlagError} unknown flag or missing value (exit 125, as docker).
  */
 export function parseFlags(args: string[], defs: FlagDef[], stopAtPositional = false): ParsedFlags {
   const byLong = new Map<string, FlagDef>();
@@ -47,7 +47,7 @@ export function parseFlags(args: string[], defs: FlagDef[], stopAtPositional = f
   };
   let i = 0;
   const need = (shown: string): string => {
-    if (i + 1 >= args.length) throw new UsageError(`flag needs an argument: ${shown}`);
+    if (i + 1 >= args.length) throw new FlagError(`flag needs an argument: ${shown}`);
     return args[++i];
   };
   for (; i < args.length; i++) {
@@ -60,11 +60,11 @@ export function parseFlags(args: string[], defs: FlagDef[], stopAtPositional = f
       const eq = a.indexOf("=");
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
       const d = byLong.get(name);
-      if (!d) throw new UsageError(`unknown flag: --${name}`, { hint: "see 'tsbox --help'" });
+      if (!d) throw new FlagError(`unknown flag: --${name}`, { hint: "see 'tsbox --help'" });
       if (d.type === "bool") {
         const v = eq < 0 ? "true" : a.slice(eq + 1);
         if (v !== "true" && v !== "false") {
-          throw new UsageError(`invalid value "${v}" for flag --${name}: expected true or false`);
+          throw new FlagError(`invalid value "${v}" for flag --${name}: expected true or false`);
         }
         set(d, v === "true");
       } else set(d, eq < 0 ? need(`--${name}`) : a.slice(eq + 1));
@@ -75,11 +75,20 @@ export function parseFlags(args: string[], defs: FlagDef[], stopAtPositional = f
       for (let j = 1; j < a.length; j++) {
         const d = byShort.get(a[j]);
         if (!d) {
-          throw new UsageError(`unknown shorthand flag: '${a[j]}' in ${a}`, {
+          throw new FlagError(`unknown shorthand flag: '${a[j]}' in ${a}`, {
             hint: "see 'tsbox --help'",
           });
         }
         if (d.type === "bool") {
+          // -H=false, as pflag accepts for a boolean shorthand
+          if (a[j + 1] === "=") {
+            const v = a.slice(j + 2);
+            if (v !== "true" && v !== "false") {
+              throw new FlagError(`invalid value "${v}" for flag -${a[j]}: expected true or false`);
+            }
+            set(d, v === "true");
+            break;
+          }
           set(d, true);
           continue;
         }

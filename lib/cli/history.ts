@@ -1,8 +1,7 @@
 /**
- * `tsbox history [-H=false] [--no-trunc] [-q] [--format T] IMAGE`: show an
- * image's history as docker does. `--format` takes `{{json .}}` and
- * `{{.Field}}` forms (ID, CreatedAt, CreatedSince, CreatedBy, Size, Comment)
- * and `table …`. Errors exit 1.
+ * `tsbox history [-H] [-q] [--no-trunc] [--format F] IMAGE` (also `image
+ * history`): the image config's history, newest first, with the size of
+ * the layer each non-empty step made, as docker prints it. Reads only.
  * @module
  */
 
@@ -10,20 +9,30 @@ import type { Command } from "./context.ts";
 import { bool, parseFlags, str } from "./flags.ts";
 import { UsageError } from "../errors.ts";
 import { ImageStore, noSuchImage } from "../image/store.ts";
-import { historyRows, truncateCommand } from "../image/history_view.ts";
-import { humanSize, renderTemplate, since, table } from "../image/format.ts";
 import { shortId } from "../image/digest.ts";
-import { exitOne } from "./exit_one.ts";
+import { humanSize, since } from "../image/format.ts";
+import { historyRows, truncateCommand } from "../image/history_view.ts";
+import { formatList, writeOut } from "../template/format.ts";
 
 const USAGE = `Usage: tsbox history [OPTIONS] IMAGE
 
 Show the history of an image
 
 Options:
-      --format string   Format output using a template ({{json .}}, {{.Field}}, table …)
-  -H, --human           Print sizes and dates in human readable format (default true)
-      --no-trunc        Don't truncate output
-  -q, --quiet           Only show image IDs`;
+      --format FORMAT   "table", "json", "table TEMPLATE" or a Go template
+                        ({{.ID}} {{.CreatedSince}} {{.CreatedBy}} {{.Size}} {{.Comment}})
+  -H, --human           print sizes and dates in human readable format (default true)
+      --no-trunc        don't truncate output
+  -q, --quiet           only show image IDs`;
+
+const HEADERS = {
+  ID: "IMAGE",
+  CreatedSince: "CREATED",
+  CreatedAt: "CREATED AT",
+  CreatedBy: "CREATED BY",
+  Size: "SIZE",
+  Comment: "COMMENT",
+};
 
 /** `tsbox history`. */
 export const main: Command = (args, ctx) => {
@@ -38,49 +47,41 @@ export const main: Command = (args, ctx) => {
     console.log(USAGE);
     return Promise.resolve(0);
   }
-  try {
-    if (p.positionals.length !== 1) {
-      throw new UsageError(`"tsbox history" requires exactly 1 argument`, {
-        hint: "Usage: tsbox history [OPTIONS] IMAGE",
-      });
-    }
-    const ref = p.positionals[0];
-    const store = new ImageStore(ctx.paths);
-    const record = store.record(ref);
-    if (!record) throw noSuchImage(ref);
-    const rows = historyRows(record, store.configOf(record.id));
-    const human = p.values.human !== false;
-    const noTrunc = bool(p, "no-trunc");
-    const id = (v: string) => v === "<missing>" || noTrunc ? v : shortId(v);
-    for (const r of rows) r.CreatedSince = since(r.CreatedAt);
-    const out: string[] = [];
-    if (bool(p, "quiet")) {
-      for (const r of rows) out.push(id(r.ID));
-    } else if (str(p, "format") !== undefined && !str(p, "format")!.startsWith("table")) {
-      for (const r of rows) out.push(renderTemplate(str(p, "format")!, { ...r }));
-    } else {
-      const head = ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"];
-      const lines = rows.map((r) => [
-        id(r.ID),
-        human ? r.CreatedSince! : r.CreatedAt,
-        noTrunc ? r.CreatedBy : truncateCommand(r.CreatedBy),
-        human ? humanSize(r.Size) : String(r.Size),
-        r.Comment,
-      ]);
-      const fmt = str(p, "format");
-      if (fmt) {
-        out.push(renderTemplate(
-          fmt.replace(/^table\s*/, ""),
-          Object.fromEntries(
-            ["ID", "CreatedSince", "CreatedBy", "Size", "Comment"].map((k) => [k, k.toUpperCase()]),
-          ),
-        ));
-        for (const r of rows) out.push(renderTemplate(fmt.replace(/^table\s*/, ""), { ...r }));
-      } else out.push(table([head, ...lines]));
-    }
-    console.log(out.join("\n"));
-    return Promise.resolve(0);
-  } catch (err) {
-    throw exitOne(err);
+  if (p.positionals.length !== 1) {
+    throw new UsageError('"history" requires exactly 1 argument', { hint: USAGE.split("\n")[0] });
   }
+  const human = p.values.human !== false; // -H defaults to true; --human=false prints raw
+  const noTrunc = bool(p, "no-trunc");
+  const store = new ImageStore(ctx.paths);
+  let rows;
+  try {
+    const ref = p.positionals[0];
+    const rec = store.record(ref);
+    if (!rec) throw noSuchImage(ref);
+    rows = historyRows(rec, store.configOf(rec.id)).map((r) => {
+      const createdBy = r.CreatedBy.replaceAll("\t", " ");
+      return {
+        Comment: r.Comment,
+        CreatedAt: r.CreatedAt,
+        CreatedBy: noTrunc ? createdBy : truncateCommand(createdBy),
+        CreatedSince: human ? since(r.CreatedAt) : r.CreatedAt,
+        // docker knows only the top image's id; the steps below it are <missing>
+        ID: r.ID === "<missing>" || noTrunc ? r.ID : shortId(r.ID),
+        Size: human ? humanSize(r.Size) : String(r.Size),
+      };
+    });
+  } finally {
+    store.close();
+  }
+  const fmt = str(p, "format");
+  if (bool(p, "quiet") && (fmt === undefined || fmt.trim() === "table")) {
+    writeOut(rows.map((r) => r.ID + "\n").join(""));
+    return Promise.resolve(0);
+  }
+  writeOut(formatList(fmt, rows, {
+    defaultTable: "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+    headers: HEADERS,
+    typeName: "*formatter.historyContext",
+  }));
+  return Promise.resolve(0);
 };

@@ -5,11 +5,13 @@
  */
 
 import type { CliContext, Command } from "./context.ts";
-import { bool, parseFlags, str } from "./flags.ts";
-import { TsboxError, UsageError } from "../errors.ts";
+import { bool, list, parseFlags, str } from "./flags.ts";
+import { parseFilters } from "../filters.ts";
+import { FilterError, TsboxError, UsageError } from "../errors.ts";
 import { ImageStore } from "../image/store.ts";
 import { inspectImage } from "../image/inspect.ts";
-import { humanSize, renderTemplate } from "../image/format.ts";
+import { humanSize } from "../image/format.ts";
+import { formatInspect, writeOut } from "../template/format.ts";
 import { familiarName, parseReference } from "../image/reference.ts";
 import { confirm } from "../container/confirm.ts";
 
@@ -19,9 +21,10 @@ Manage images
 
 Commands:
   ls        List images (same as 'tsbox images')
+  history   Show the history of an image
   inspect   Display detailed information on one or more images
   rm        Remove one or more images (same as 'tsbox rmi')
-  prune     Remove unused images
+  prune     Remove unused images (-a: all unused; --filter is refused, not ignored)
   tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   save      Save one or more images to a tar archive
   load      Load an image from a tar archive or STDIN
@@ -61,11 +64,25 @@ function inspect(args: string[], ctx: CliContext): number {
       failure ??= err;
     }
   }
-  const fmt = str(p, "format");
-  if (fmt !== undefined) { for (const f of found) console.log(renderTemplate(fmt, f)); }
-  else console.log(JSON.stringify(found, null, 4));
+  const out = formatInspect(str(p, "format"), found);
+  writeOut(out.text);
+  if (out.errors.length) console.error(out.errors.map((e) => `tsbox: ${e}`).join("\n"));
   if (failure) throw failure;
-  return 0;
+  return out.errors.length ? 1 : 0;
+}
+
+/**
+ * Image prune filters are refused, never ignored: the store's prune cannot
+ * select by label or age yet, and ignoring them would delete what they keep.
+ * @throws {FilterError} any filter (exit 1); unknown keys get docker's wording.
+ */
+export function refuseImagePruneFilters(filters: string[], what: string): void {
+  const f = parseFilters(filters, ["dangling", "label", "label!", "until"]);
+  if (f.size) {
+    throw new FilterError(`${what}: --filter ${[...f.keys()].join(", ")} is not supported yet`, {
+      hint: "nothing was removed",
+    });
+  }
 }
 
 async function prune(args: string[], ctx: CliContext): Promise<number> {
@@ -75,6 +92,7 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
     { name: "filter", type: "list" },
   ]);
   if (p.positionals.length) throw new UsageError(`"image prune" accepts no arguments`);
+  refuseImagePruneFilters(list(p, "filter"), "image prune");
   const all = bool(p, "all");
   if (!bool(p, "force")) {
     const warning = all

@@ -6,10 +6,12 @@
 
 import type { Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
-import { UsageError } from "../errors.ts";
+import { FilterError, ImageError, UsageError } from "../errors.ts";
+import { anyOf, boolFilter, type Filters, matchLabels, parseFilters } from "../filters.ts";
+import { formatList, writeOut } from "../template/format.ts";
 import { ImageStore } from "../image/store.ts";
 import { familiarName, parseReference, repositoryOf } from "../image/reference.ts";
-import { humanSize, renderTemplate, since, table } from "../image/format.ts";
+import { humanSize, since } from "../image/format.ts";
 import { shortId } from "../image/digest.ts";
 import type { ImageSummary } from "../image/types.ts";
 
@@ -20,8 +22,10 @@ List images
 Options:
   -a, --all             Show all images (no intermediate images exist in tsbox)
       --digests         Show digests
-  -f, --filter FILTER   dangling=true|false, reference=PATTERN
-      --format FORMAT   "json", or a template like '{{.Repository}}:{{.Tag}}'
+  -f, --filter FILTER   dangling=true|false, reference=PATTERN, label=k[=v],
+                        before=IMAGE, since=IMAGE
+      --format FORMAT   "table", "json", "table TEMPLATE" or a Go template
+                        like '{{.Repository}}:{{.Tag}}'
       --no-trunc        Don't truncate output
   -q, --quiet           Only show image IDs`;
 
@@ -80,25 +84,28 @@ function rowsOf(images: ImageSummary[], noTrunc: boolean): Row[] {
   return rows;
 }
 
+const IMAGE_FILTER_KEYS = ["dangling", "reference", "label", "before", "since"] as const;
+
 function matchFilters(
   row: Row,
   img: ImageSummary | undefined,
-  filters: string[],
+  f: Filters,
+  ctx: { labels: (id: string) => Record<string, string>; before?: number; since?: number },
   positional?: string,
 ): boolean {
-  for (const f of filters) {
-    const eq = f.indexOf("=");
-    const key = f.slice(0, eq);
-    const value = f.slice(eq + 1);
-    if (key === "dangling") {
-      const dangling = !img?.tags.length && !img?.repoDigests.length;
-      if ((value === "true") !== dangling) return false;
-    } else if (key === "reference") {
-      if (!globMatch(value, `${row.Repository}:${row.Tag}`) && !globMatch(value, row.Repository)) {
-        return false;
-      }
-    }
-  }
+  const dangling = !img?.tags.length && !img?.repoDigests.length;
+  const created = Date.parse(img?.created ?? "");
+  if (!anyOf(f, "dangling", (v) => boolFilter("dangling", v) === dangling)) return false;
+  if (
+    !anyOf(
+      f,
+      "reference",
+      (v) => globMatch(v, `${row.Repository}:${row.Tag}`) || globMatch(v, row.Repository),
+    )
+  ) return false;
+  if (f.has("label") && !matchLabels(ctx.labels(row.fullId), f.get("label"))) return false;
+  if (ctx.before !== undefined && !(created < ctx.before)) return false;
+  if (ctx.since !== undefined && !(created > ctx.since)) return false;
   if (positional) {
     const hasTag = /:[^/]*$/.test(positional);
     const r = parseReference(positional);
@@ -116,19 +123,27 @@ function globMatch(pattern: string, s: string): boolean {
   return re.test(s);
 }
 
-function validateFilters(filters: string[]): void {
-  for (const f of filters) {
-    const [k, v] = [f.slice(0, f.indexOf("=")), f.slice(f.indexOf("=") + 1)];
-    if (!f.includes("=") || !["dangling", "reference"].includes(k)) {
-      throw new UsageError(`invalid filter "${f}"`, {
-        hint: "supported: dangling=true|false, reference=PATTERN",
-      });
-    }
-    if (k === "dangling" && v !== "true" && v !== "false") {
-      throw new UsageError(`invalid filter "${f}": dangling takes true or false`);
-    }
-  }
+/** Creation time of the image `ref` names, for before/since. */
+function imageTime(store: ImageStore, ref: string, key: string): number {
+  const rec = store.record(ref);
+  if (!rec) throw new FilterError(`invalid filter '${key}=${ref}': No such image: ${ref}`);
+  const t = Date.parse(store.configOf(rec.id).created ?? "");
+  return Number.isNaN(t) ? 0 : t;
 }
+
+const HEADERS = {
+  Containers: "CONTAINERS",
+  CreatedAt: "CREATED AT",
+  CreatedSince: "CREATED",
+  Digest: "DIGEST",
+  ID: "IMAGE ID",
+  Repository: "REPOSITORY",
+  SharedSize: "SHARED SIZE",
+  Size: "SIZE",
+  Tag: "TAG",
+  UniqueSize: "UNIQUE SIZE",
+  VirtualSize: "VIRTUAL SIZE",
+};
 
 /** List images. */
 export const main: Command = (args, ctx) => {
@@ -148,52 +163,53 @@ export const main: Command = (args, ctx) => {
   if (p.positionals.length > 1) {
     throw new UsageError('"images" accepts at most 1 argument', { hint: HELP.split("\n")[0] });
   }
-  const filters = list(p, "filter");
-  validateFilters(filters);
+  const filters = parseFilters(list(p, "filter"), IMAGE_FILTER_KEYS);
+  for (const v of filters.get("dangling") ?? []) boolFilter("dangling", v);
   const positional = p.positionals[0];
   if (positional) parseReference(positional); // a bad reference is a usage error before anything is read
-  const images = new ImageStore(ctx.paths).list();
+  const store = new ImageStore(ctx.paths);
+  const images = store.list();
   const byId = new Map(images.map((i) => [i.id, i]));
-  const rows = rowsOf(images, bool(p, "no-trunc")).filter((r) =>
-    matchFilters(r, byId.get(r.fullId), filters, positional)
-  );
-  const out: string[] = [];
-  if (bool(p, "quiet")) {
-    for (const id of new Set(rows.map((r) => r.ID))) out.push(id);
-  } else if (str(p, "format") !== undefined) {
-    const fmt = str(p, "format")!;
-    for (const r of rows) {
-      const { fullId: _, ...fields } = r;
-      const docker = {
-        Containers: "N/A",
-        SharedSize: "N/A",
-        UniqueSize: "N/A",
-        VirtualSize: r.Size,
-        ...fields,
-      };
-      out.push(fmt === "json" ? JSON.stringify(docker) : renderTemplate(fmt, docker));
+  const labels = (id: string): Record<string, string> => {
+    try {
+      return store.configOf(id).config?.Labels ?? {};
+    } catch (err) {
+      // a record whose config went missing has no labels to match
+      if (!(err instanceof ImageError)) throw err;
+      return {};
     }
-  } else {
-    const head = [
-      "REPOSITORY",
-      "TAG",
-      ...(bool(p, "digests") ? ["DIGEST"] : []),
-      "IMAGE ID",
-      "CREATED",
-      "SIZE",
-    ];
-    const body = rows.map((
-      r,
-    ) => [
-      r.Repository,
-      r.Tag,
-      ...(bool(p, "digests") ? [r.Digest] : []),
-      r.ID,
-      r.CreatedSince,
-      r.Size,
-    ]);
-    out.push(table([head, ...body]));
+  };
+  const at = (key: string) => {
+    const ts = (filters.get(key) ?? []).map((r) => imageTime(store, r, key));
+    return ts.length ? (key === "before" ? Math.min(...ts) : Math.max(...ts)) : undefined;
+  };
+  const fctx = { labels, before: at("before"), since: at("since") };
+  const rows = rowsOf(images, bool(p, "no-trunc")).filter((r) =>
+    matchFilters(r, byId.get(r.fullId), filters, fctx, positional)
+  );
+  if (bool(p, "quiet")) {
+    writeOut([...new Set(rows.map((r) => r.ID))].map((id) => id + "\n").join(""));
+    return Promise.resolve(0);
   }
-  if (out.length) console.log(out.join("\n"));
+  const docker = rows.map(({ fullId: _, ...r }) => ({
+    Containers: "N/A",
+    CreatedAt: r.CreatedAt,
+    CreatedSince: r.CreatedSince,
+    Digest: r.Digest,
+    ID: r.ID,
+    Repository: r.Repository,
+    SharedSize: "N/A",
+    Size: r.Size,
+    Tag: r.Tag,
+    UniqueSize: "N/A",
+    VirtualSize: r.Size,
+  }));
+  const digests = bool(p, "digests") ? "\t{{.Digest}}" : "";
+  writeOut(formatList(str(p, "format"), docker, {
+    defaultTable:
+      `table {{.Repository}}\t{{.Tag}}${digests}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`,
+    headers: HEADERS,
+    typeName: "*formatter.imageContext",
+  }));
   return Promise.resolve(0);
 };

@@ -63,7 +63,7 @@ export const main: Command = async (args, ctx) => {
       src = Deno.openSync(source).readable;
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
-        throw new ImageError(`import: ${source}: no such file`, { cause: err });
+        throw new ImageError(`open ${source}: no such file or directory`, { cause: err });
       }
       throw err;
     }

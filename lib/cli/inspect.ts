@@ -10,7 +10,8 @@ import { bool, parseFlags, str } from "./flags.ts";
 import { TsboxError, UsageError } from "../errors.ts";
 import { findContainer, NoSuchContainer } from "../container/lookup.ts";
 import { inspectContainer } from "../container/inspect_view.ts";
-import { renderTemplate } from "../container/template.ts";
+import { formatInspect, writeOut } from "../template/format.ts";
+import { containerSize, imageSizes } from "../container/size.ts";
 import { errorLine } from "../container/cli_report.ts";
 import { ImageStore } from "../image/store.ts";
 import { inspectImage } from "../image/inspect.ts";
@@ -20,19 +21,28 @@ const USAGE = `Usage: tsbox inspect [OPTIONS] NAME|ID [NAME|ID...]
 Return low-level information on containers and images
 
 Options:
-  -f, --format FORMAT   format the output using a Go template ({{.State.Status}}, {{json .Config}})
-  -s, --size            display total file sizes (ignored)
-      --type TYPE       only look for this type (container or image)`;
+  -f, --format FORMAT   'json' (one line) or a Go template: {{.State.Status}}, {{json .Config}},
+                        {{index .Config.Labels "k"}}, {{range .Mounts}}…{{end}}, printf, …
+  -s, --size            add SizeRw and SizeRootFs (bytes) to containers
+      --type TYPE       only look for this type (container or image)
+
+Exit status: 1 when a name is not found or the template fails on an object,
+64 when the template does not parse (as docker).`;
 
 /** One object by name, per `type`; undefined when there is none. */
 function lookup(
   ctx: Parameters<Command>[1],
   ref: string,
   type: string | undefined,
+  sizes: Map<string, number> | undefined,
 ): Record<string, unknown> | undefined {
   if (type !== "image") {
     try {
-      return inspectContainer(ctx.paths, findContainer(ctx.paths, ref));
+      const rec = findContainer(ctx.paths, ref);
+      const obj = inspectContainer(ctx.paths, rec);
+      if (!sizes) return obj;
+      const s = containerSize(rec, sizes);
+      return { ...obj, SizeRw: s.rw, SizeRootFs: s.rootFs };
     } catch (err) {
       if (!(err instanceof NoSuchContainer)) throw err;
     }
@@ -65,9 +75,10 @@ export const main: Command = (args, ctx) => {
   }
   const found: Record<string, unknown>[] = [];
   const errors: string[] = [];
+  const sizes = bool(p, "size") ? imageSizes(ctx.paths) : undefined;
   for (const ref of p.positionals) {
     try {
-      const obj = lookup(ctx, ref, type);
+      const obj = lookup(ctx, ref, type, sizes);
       if (obj) found.push(obj);
       else errors.push(`Error: No such ${type ?? "object"}: ${ref}`);
     } catch (err) {
@@ -76,11 +87,9 @@ export const main: Command = (args, ctx) => {
       errors.push(errorLine(err, "Error: "));
     }
   }
-  const fmt = str(p, "format");
-  if (fmt !== undefined) {
-    const lines = found.map((o) => renderTemplate(fmt, o));
-    if (lines.length) console.log(lines.join("\n"));
-  } else console.log(JSON.stringify(found, null, 4));
+  const out = formatInspect(str(p, "format"), found);
+  writeOut(out.text);
+  errors.push(...out.errors.map((e) => `tsbox: ${e}`));
   if (errors.length) console.error(errors.join("\n"));
   return Promise.resolve(errors.length ? 1 : 0);
 };

@@ -10,6 +10,8 @@ import { parseSignal } from "../signals.ts";
 import { findContainer } from "../container/lookup.ts";
 import { killContainer } from "../container/stop.ts";
 import { forEachRef } from "../container/cli_report.ts";
+import { markManualStop } from "../container/restart_state.ts";
+import { liveView } from "../container/live.ts";
 
 const USAGE = `Usage: tsbox kill [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -33,8 +35,12 @@ export const main: Command = async (args, ctx) => {
   }
   const signal = str(p, "signal") ?? "KILL";
   parseSignal(signal); // a bad signal is a usage error before any container is touched
+  const fatal = [9, 15, 2].includes(parseSignal(signal)); // KILL, TERM, INT end it
   return await forEachRef(p.positionals, (ref) => {
-    killContainer(findContainer(ctx.paths, ref), ref, signal);
+    const rec = findContainer(ctx.paths, ref);
+    // docker: a container the user killed is not brought back by its restart policy
+    if (fatal && liveView(rec).running) markManualStop(ctx.paths, rec);
+    killContainer(rec, ref, signal);
     return Promise.resolve(ref);
   });
 };

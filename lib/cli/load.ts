@@ -19,7 +19,7 @@ Load an image from a tar archive (docker-archive or OCI layout) or STDIN
 
 Options:
   -i, --input FILE   Read from tar archive file, instead of STDIN
-  -q, --quiet        Suppress the load output`;
+  -q, --quiet        Suppress the load progress (the loaded names are still printed)`;
 
 /** Open the input: a file, or stdin (refused when it is a terminal). */
 function openInput(path: string | undefined): { src: AsyncIterable<Uint8Array>; what: string } {
@@ -36,7 +36,7 @@ function openInput(path: string | undefined): { src: AsyncIterable<Uint8Array>; 
     file = Deno.openSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new ImageError(`load: ${path}: no such file`, { cause: err });
+      throw new ImageError(`open ${path}: no such file or directory`, { cause: err });
     }
     throw err;
   }
@@ -63,11 +63,10 @@ export const main: Command = async (args, ctx) => {
     .catch((err) => {
       throw namedArchiveError(what, err);
     });
-  if (!bool(p, "quiet")) {
-    for (const img of loaded) {
-      if (!img.names.length) console.log(`Loaded image ID: ${img.id}`);
-      for (const n of img.names) console.log(`Loaded image: ${familiarName(parseReference(n))}`);
-    }
+  // docker's -q only silences progress: what was loaded is always printed
+  for (const img of loaded) {
+    if (!img.names.length) console.log(`Loaded image ID: ${img.id}`);
+    for (const n of img.names) console.log(`Loaded image: ${familiarName(parseReference(n))}`);
   }
   return 0;
 };

@@ -5,7 +5,7 @@
 
 import type { Command } from "./context.ts";
 import { bool, parseFlags, str } from "./flags.ts";
-import { UsageError } from "../errors.ts";
+import { ContainerError, UsageError } from "../errors.ts";
 import { findContainer } from "../container/lookup.ts";
 import { parseTimeArg, showLogs } from "../container/logs.ts";
 import { daemonError } from "../container/cli_report.ts";
@@ -57,6 +57,11 @@ export const main: Command = async (args, ctx) => {
   };
   return await daemonError(async () => {
     const rec = findContainer(ctx.paths, p.positionals[0]);
+    if (rec.config.logConfig?.Type === "none") {
+      throw new ContainerError("configured logging driver does not support reading", {
+        exitCode: 1,
+      });
+    }
     await showLogs(ctx.paths, rec.config.id, opts);
     return 0;
   });

@@ -8,7 +8,21 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { CliContext, Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
-import { exitCodeOf, formatError, NetworkError, UsageError } from "../errors.ts";
+import { FilterError, formatError, NetworkError, UsageError } from "../errors.ts";
+import {
+  anyOf,
+  boolFilter,
+  type Filters,
+  matchLabels,
+  matchNotLabels,
+  matchPattern,
+  parseFilters,
+  parseUntil,
+} from "../filters.ts";
+import { formatInspect, formatList, writeOut } from "../template/format.ts";
+import { goTime } from "../container/ps_view.ts";
+import { confirm } from "../container/confirm.ts";
+import { parseLabels } from "./labels.ts";
 import { type Conflist, networkInfoOf } from "../net/conflist.ts";
 import { listRecords } from "../net/records.ts";
 import {
@@ -27,11 +41,14 @@ const HELP = `Usage: tsbox network COMMAND
 Manage networks
 
 Commands:
-  create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V] NAME
-  ls [-q] [--format json]       List networks
-  inspect NAME...               Show networks as JSON (with attached containers)
+  create [--subnet CIDR] [--gateway IP] [--internal] [-d bridge] [--label K=V]... NAME
+  ls [-q] [--no-trunc] [--format F] [-f K=V]...
+                                List networks (filters: dangling, driver, id, label, name, scope, type)
+  inspect [-f FORMAT] NAME...   Show networks as JSON (with attached containers)
   rm NAME...                    Remove networks (refused while containers use them)
-  prune [-f]                    Remove all unused user networks`;
+  prune [-f] [--filter K=V]...  Remove all unused user networks (filters: label, label!, until)
+
+--format: "table", "json", "table TEMPLATE" or a Go template ({{.Name}}, {{.Label "k"}}, …).`;
 
 /** Built-in pseudo networks (no CNI config). */
 function builtin(name: "host" | "none"): NetworkInfo {
@@ -75,13 +92,7 @@ async function create(args: string[], ctx: CliContext): Promise<number> {
   if (driver !== "bridge") {
     throw new UsageError(`unsupported network driver "${driver}": only bridge`);
   }
-  const labels: Record<string, string> = {};
-  for (const l of list(p, "label")) {
-    const eq = l.indexOf("=");
-    if (eq === 0) throw new UsageError(`invalid label "${l}": expected KEY=VALUE`);
-    if (eq < 0) labels[l] = "";
-    else labels[l.slice(0, eq)] = l.slice(eq + 1);
-  }
+  const labels = parseLabels(list(p, "label"));
   const conf = await createNetwork(ctx.paths, {
     name: p.positionals[0],
     subnet: str(p, "subnet"),
@@ -93,44 +104,77 @@ async function create(args: string[], ctx: CliContext): Promise<number> {
   return 0;
 }
 
+const LS_FILTER_KEYS = ["dangling", "driver", "id", "label", "name", "scope", "type"] as const;
+
+/** The `network ls` row (docker's networkContext fields, JSON keys in its order). */
+function row(i: NetworkInfo, noTrunc: boolean) {
+  return {
+    CreatedAt: i.created ? goTime(i.created) : "",
+    Driver: i.driver,
+    ID: noTrunc ? i.id : i.id.slice(0, 12),
+    IPv4: "true",
+    IPv6: "false",
+    Internal: String(i.internal),
+    Label: (name: string) => i.labels[name] ?? "",
+    Labels: Object.entries(i.labels).map(([k, v]) => `${k}=${v}`).sort().join(","),
+    Name: i.name,
+    Scope: "local",
+  };
+}
+
+const HEADERS = {
+  CreatedAt: "CREATED",
+  Driver: "DRIVER",
+  ID: "NETWORK ID",
+  IPv4: "IPV4",
+  IPv6: "IPV6",
+  Internal: "INTERNAL",
+  Label: (_k: string) => "LABEL",
+  Labels: "LABELS",
+  Name: "NAME",
+  Scope: "SCOPE",
+};
+
+function matchNetwork(ctx: CliContext, i: NetworkInfo, f: Filters): boolean {
+  const builtinNet = i.name === "host" || i.name === "none" || i.name === DEFAULT_NETWORK;
+  // docker: a dangling network is a user network no container uses
+  const dangling = () => !builtinNet && networkUsers(ctx.paths, i.name).length === 0;
+  return anyOf(f, "dangling", (v) => boolFilter("dangling", v) === dangling()) &&
+    anyOf(f, "driver", (v) => v === i.driver) &&
+    anyOf(f, "id", (v) => i.id.startsWith(v)) &&
+    anyOf(f, "name", (v) => matchPattern(v, i.name)) &&
+    anyOf(f, "scope", (v) => v === "local") &&
+    anyOf(f, "type", (v) => v === (builtinNet ? "builtin" : "custom")) &&
+    matchLabels(i.labels, f.get("label"));
+}
+
 function ls(args: string[], ctx: CliContext): number {
   const p = parseFlags(args, [
     { name: "quiet", short: "q", type: "bool" },
     { name: "format", type: "string" },
     { name: "no-trunc", type: "bool" },
+    { name: "filter", short: "f", type: "list" },
   ]);
-  const format = str(p, "format");
-  if (format !== undefined && format !== "json" && format !== "table") {
-    throw new UsageError(`unsupported --format "${format}": json or table`);
-  }
-  const infos = allInfos(ctx);
-  const id = (i: NetworkInfo) => (bool(p, "no-trunc") ? i.id : i.id.slice(0, 12));
-  if (bool(p, "quiet")) {
-    for (const i of infos) console.log(id(i));
-  } else if (format === "json") {
-    for (const i of infos) {
-      console.log(JSON.stringify({
-        ID: id(i),
-        Name: i.name,
-        Driver: i.driver,
-        Scope: "local",
-        Subnet: i.subnet,
-        Gateway: i.gateway,
-        Internal: i.internal,
-        Labels: i.labels,
-        CreatedAt: i.created,
-      }));
-    }
-  } else {
-    const rows = [
-      ["NETWORK ID", "NAME", "DRIVER", "SCOPE", "SUBNET"],
-      ...infos.map((i) => [id(i), i.name, i.driver, "local", i.subnet]),
-    ];
-    const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    for (const r of rows) {
-      console.log(r.map((v, c) => (c < r.length - 1 ? v.padEnd(w[c] + 3) : v)).join(""));
+  if (p.positionals.length) throw new UsageError('"network ls" accepts no arguments');
+  const f = parseFilters(list(p, "filter"), LS_FILTER_KEYS);
+  for (const v of f.get("type") ?? []) {
+    if (v !== "custom" && v !== "builtin") {
+      throw new FilterError(`invalid filter: 'type'='${v}'`);
     }
   }
+  for (const v of f.get("dangling") ?? []) boolFilter("dangling", v);
+  const infos = allInfos(ctx).filter((i) => matchNetwork(ctx, i, f));
+  const rows = infos.map((i) => row(i, bool(p, "no-trunc")));
+  const fmt = str(p, "format");
+  if (bool(p, "quiet") && (fmt === undefined || fmt.trim() === "table")) {
+    writeOut(rows.map((r) => r.ID + "\n").join(""));
+    return 0;
+  }
+  writeOut(formatList(fmt, rows, {
+    defaultTable: "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+    headers: HEADERS,
+    typeName: "*formatter.networkContext",
+  }));
   return 0;
 }
 
@@ -138,8 +182,17 @@ function inspect(args: string[], ctx: CliContext): number {
   const p = parseFlags(args, [{ name: "format", short: "f", type: "string" }]);
   if (!p.positionals.length) throw new UsageError('"network inspect" requires at least 1 argument');
   const records = listRecords(netDirs(ctx.paths).attachments);
-  const out = p.positionals.map((name) => {
-    const i = findInfo(ctx, name);
+  const errors: string[] = [];
+  const out = p.positionals.flatMap((name) => {
+    let i: NetworkInfo;
+    try {
+      i = findInfo(ctx, name);
+    } catch (err) {
+      // docker prints what it found and reports the rest
+      if (!(err instanceof NetworkError)) throw err;
+      errors.push(formatError(err));
+      return [];
+    }
     const containers: Record<string, unknown> = {};
     for (const { attachment: a, state } of records) {
       if (a.network !== i.name) continue;
@@ -151,7 +204,7 @@ function inspect(args: string[], ctx: CliContext): number {
         State: state,
       };
     }
-    return {
+    return [{
       Name: i.name,
       Id: i.id,
       Created: i.created,
@@ -166,10 +219,13 @@ function inspect(args: string[], ctx: CliContext): number {
       Labels: i.labels,
       Containers: containers,
       ConfigFile: i.subnet ? join(ctx.paths.networks, `${i.name}.conflist`) : "",
-    };
+    }];
   });
-  console.log(JSON.stringify(out, null, 4));
-  return 0;
+  const res = formatInspect(str(p, "format"), out);
+  writeOut(res.text);
+  errors.push(...res.errors.map((e) => `tsbox: ${e}`));
+  if (errors.length) console.error(errors.join("\n"));
+  return errors.length ? 1 : 0;
 }
 
 async function rm(args: string[], ctx: CliContext): Promise<number> {
@@ -187,7 +243,7 @@ async function rm(args: string[], ctx: CliContext): Promise<number> {
       // docker goes on with the other names and fails at the end
       if (p.positionals.length === 1) throw err;
       console.error(formatError(err));
-      code ||= exitCodeOf(err);
+      code = 1; // docker: any failed name makes the command exit 1
     }
   }
   return code;
@@ -198,21 +254,27 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
     { name: "force", short: "f", type: "bool" },
     { name: "filter", type: "list" },
   ]);
-  if (p.positionals.length) {
-    throw new UsageError(`"network prune" accepts no arguments`, {
-      hint: "Usage: tsbox network prune [-f]",
-    });
-  }
-  if (list(p, "filter").length) {
-    throw new UsageError("network prune: --filter is not supported"); // pruning all instead would be worse
+  if (p.positionals.length) throw new UsageError('"network prune" accepts no arguments');
+  const f = parseFilters(list(p, "filter"), ["label", "label!", "until"]);
+  const until = f.get("until")?.map((v) => parseUntil(v));
+  if (!bool(p, "force")) {
+    const ok = await confirm(
+      "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?",
+    );
+    if (!ok) return 0;
   }
   const removed: string[] = [];
   for (const l of listNetworks(ctx.paths)) {
     if (l.name === DEFAULT_NETWORK || networkUsers(ctx.paths, l.name).length) continue;
+    const i = networkInfoOf(l);
+    if (!matchLabels(i.labels, f.get("label")) || !matchNotLabels(i.labels, f.get("label!"))) {
+      continue;
+    }
+    if (until && !until.every((t) => Date.parse(i.created) < t)) continue;
     await removeNetwork(ctx.paths, l.name);
     removed.push(l.name);
   }
-  if (removed.length) console.log(["Deleted Networks:", ...removed].join("\n"));
+  if (removed.length) console.log(["Deleted Networks:", ...removed, ""].join("\n"));
   return 0;
 }
 

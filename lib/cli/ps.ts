@@ -6,18 +6,19 @@
 
 import type { Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
-import { UsageError } from "../errors.ts";
-import { table } from "../image/format.ts";
+import { FlagError, UsageError } from "../errors.ts";
 import { scanContainers } from "../container/store.ts";
 import {
   brokenRow,
+  createdBounds,
   HEADERS,
   matchFilters,
   parseFilters,
-  type PsRow,
   psRow,
 } from "../container/ps_view.ts";
-import { renderTemplate } from "../container/template.ts";
+import { formatList, writeOut } from "../template/format.ts";
+import { containerSize, imageSizes } from "../container/size.ts";
+import { humanSize } from "../image/format.ts";
 
 const USAGE = `Usage: tsbox ps [OPTIONS]
 
@@ -25,13 +26,17 @@ List containers
 
 Options:
   -a, --all             show all containers (default shows just running)
-  -f, --filter k=v      filter: id, name, status, exited, ancestor
+  -f, --filter k=v      filter: id, name (regex), label=k[=v], status, exited, ancestor,
+                        volume, network, before, since, health, publish, expose
       --format FORMAT   'table', 'json', 'table TEMPLATE' or a Go template
+                        ({{.Names}}, {{.Label "k"}}, {{json .}}, range, if, printf, …)
   -n, --last N          show the N last created containers (includes all states)
   -l, --latest          show the latest created container (includes all states)
       --no-trunc        do not truncate output
   -q, --quiet           only display container IDs
-  -s, --size            display total file sizes (always 0B)`;
+  -s, --size            display sizes: writable layer (virtual: with the image)
+
+Exit status: 1 for a bad --format template or --filter.`;
 
 const DEFAULT_TABLE =
   "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
@@ -62,7 +67,7 @@ export const main: Command = (args, ctx) => {
     const text = str(p, "last")!;
     last = Number(text);
     if (!/^-?[0-9]+$/.test(text) || !Number.isSafeInteger(last)) {
-      throw new UsageError(`invalid argument "${str(p, "last")}" for "-n, --last"`);
+      throw new FlagError(`invalid argument "${str(p, "last")}" for "-n, --last" flag`);
     }
   }
   // a status filter, -n and -l look at every container, as docker's do
@@ -70,33 +75,42 @@ export const main: Command = (args, ctx) => {
   const noTrunc = bool(p, "no-trunc");
   const now = Date.now();
   const scan = scanContainers(ctx.paths);
-  let rows: { row: PsRow }[] = scan.records
+  const records = scan.records;
+  const bounds = createdBounds(filters, records);
+  let rows = records
     .sort((a, b) => Date.parse(b.config.created) - Date.parse(a.config.created))
     .map((rec) => ({ rec, row: psRow(rec, noTrunc, now) }))
-    .filter(({ rec, row }) => (all || row.State === "running") && matchFilters(rec, row, filters));
+    .filter(({ rec, row }) =>
+      (all || ["running", "restarting", "paused"].includes(row.State)) &&
+      matchFilters(rec, row, filters, bounds)
+    );
   if (last > 0) rows = rows.slice(0, last);
   // a record that cannot be read is listed as such (with the bad file) by -a, and by id filters
-  const broken = scan.broken.map((b) => ({ b, row: brokenRow(b, noTrunc) })).filter(({ b, row }) =>
-    all && last <= 0 && [...filters.keys()].every((k) => k === "id" || k === "status") &&
-    (filters.get("id") ?? [""]).some((v) => b.id.includes(v)) &&
-    (filters.get("status") ?? [row.State]).includes(row.State)
+  const broken = scan.broken.map((b) => ({ rec: undefined, row: brokenRow(b, noTrunc) })).filter(
+    ({ row }, i) =>
+      all && last <= 0 && [...filters.keys()].every((k) => k === "id" || k === "status") &&
+      (filters.get("id") ?? [""]).some((v) => scan.broken[i].id.includes(v)) &&
+      (filters.get("status") ?? [row.State]).includes(row.State),
   );
-  rows = [...rows, ...broken];
 
-  const out: string[] = [];
   const fmt = str(p, "format");
-  if (bool(p, "quiet")) {
-    for (const { row } of rows) out.push(row.ID);
-  } else if (fmt === "json") {
-    for (const { row } of rows) out.push(JSON.stringify(row));
-  } else if (fmt !== undefined && !fmt.startsWith("table")) {
-    for (const { row } of rows) out.push(renderTemplate(fmt, row));
-  } else {
-    const tpl = fmt === undefined || fmt.trim() === "table" ? DEFAULT_TABLE : fmt;
-    const body = tpl.replace(/^table\s*/, "");
-    const head = renderTemplate(body, HEADERS).split("\t");
-    out.push(table([head, ...rows.map(({ row }) => renderTemplate(body, row).split("\t"))]));
+  const allRows = [...rows.map(({ row }) => row), ...broken.map(({ row }) => row)];
+  if (bool(p, "quiet") && (fmt === undefined || fmt.trim() === "table")) {
+    writeOut(allRows.map((row) => row.ID + "\n").join(""));
+    return Promise.resolve(0);
   }
-  if (out.length) console.log(out.join("\n"));
+  const defaultTable = bool(p, "size") ? `${DEFAULT_TABLE}\t{{.Size}}` : DEFAULT_TABLE;
+  if (bool(p, "size")) {
+    const images = imageSizes(ctx.paths);
+    for (const r of rows) {
+      const s = containerSize(r.rec, images);
+      r.row.Size = `${humanSize(s.rw)} (virtual ${humanSize(s.rootFs)})`;
+    }
+  }
+  writeOut(formatList(fmt, allRows, {
+    defaultTable,
+    headers: { ...HEADERS, Label: (_k: string) => "LABEL" },
+    typeName: "*formatter.ContainerContext",
+  }));
   return Promise.resolve(0);
 };

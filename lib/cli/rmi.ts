@@ -6,7 +6,7 @@
 
 import type { Command } from "./context.ts";
 import { bool, parseFlags } from "./flags.ts";
-import { exitCodeOf, formatError, TsboxError, UsageError } from "../errors.ts";
+import { formatError, TsboxError, UsageError } from "../errors.ts";
 import { ImageStore } from "../image/store.ts";
 import { familiarName, parseReference } from "../image/reference.ts";
 
@@ -43,7 +43,7 @@ export const main: Command = async (args, ctx) => {
       // docker goes on with the other images and fails at the end
       if (!(err instanceof TsboxError)) throw err;
       console.error(formatError(err));
-      code ||= exitCodeOf(err);
+      code = 1; // docker: any failed name makes the command exit 1
     }
   }
   return code;

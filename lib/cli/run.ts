@@ -11,6 +11,9 @@ import { startContainer } from "../container/runner.ts";
 import { readContainer } from "../container/store.ts";
 import { removeContainer } from "../container/remove.ts";
 import { startDetached } from "../container/detach.ts";
+import { requireTerminal } from "./tty_check.ts";
+import { UsageError } from "../errors.ts";
+import { checkCidfile, writeCidfile } from "./cidfile.ts";
 
 /** `tsbox run`. */
 export const main: Command = async (args, ctx) => {
@@ -20,11 +23,19 @@ export const main: Command = async (args, ctx) => {
     console.log(RUN_USAGE);
     return 0;
   }
+  // docker checks before creating anything: -it needs a terminal to attach
+  if (r.spec.tty && r.spec.interactive && !r.spec.detach) requireTerminal();
+  if (r.spec.restart && r.spec.restart !== "no" && !r.spec.detach) {
+    // the supervisor that restarts is the detached monitor; a foreground run has none
+    throw new UsageError("--restart needs -d in tsbox (or create, then start)");
+  }
+  checkCidfile(r.cidfile);
   const config = await createContainer(ctx, r.spec, {
     pull: r.pull,
     platform: r.platform,
     quiet: r.quiet,
   });
+  writeCidfile(r.cidfile, config.id);
   const t1 = performance.now();
   if (r.spec.detach) {
     await startDetached(ctx, config.id);

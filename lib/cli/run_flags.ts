@@ -6,9 +6,12 @@
  */
 
 import { bool, type FlagDef, list, parseFlags, str } from "./flags.ts";
-import { UsageError } from "../errors.ts";
+import { FlagError, UsageError } from "../errors.ts";
+import { parseSignal } from "../signals.ts";
 import type { ContainerSpec } from "../container/types.ts";
 import { RESOURCE_FLAG_NAMES } from "../cgroup/parse.ts";
+import { parseLabels } from "./labels.ts";
+import { absoluteBindSource } from "./bind_source.ts";
 
 /** Flags of `run` (and `create`, which ignores -d and --rm semantics of attach). */
 export const RUN_FLAGS: FlagDef[] = [
@@ -43,6 +46,24 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "pull", type: "string" },
   { name: "platform", type: "string" },
   { name: "quiet", short: "q", type: "bool" },
+  { name: "label", short: "l", type: "list" },
+  { name: "label-file", type: "list" },
+  { name: "stop-signal", type: "string" },
+  { name: "stop-timeout", type: "string" },
+  { name: "cidfile", type: "string" },
+  { name: "expose", type: "list" },
+  { name: "publish-all", short: "P", type: "bool" },
+  { name: "volumes-from", type: "list" },
+  { name: "log-driver", type: "string" },
+  { name: "log-opt", type: "list" },
+  { name: "restart", type: "string" },
+  { name: "health-cmd", type: "string" },
+  { name: "health-interval", type: "string" },
+  { name: "health-timeout", type: "string" },
+  { name: "health-retries", type: "string" },
+  { name: "health-start-period", type: "string" },
+  { name: "no-healthcheck", type: "bool" },
+  { name: "init", type: "bool" },
   { name: "cap-add", type: "list" },
   { name: "cap-drop", type: "list" },
   { name: "privileged", type: "bool" },
@@ -67,15 +88,32 @@ Options:
   -i, --interactive          keep STDIN open
   -t, --tty                  allocate a pseudo-TTY
       --rm                   remove the container (and its anonymous volumes) when it exits
-      --name NAME            assign a name
+      --init                 run an init (tini) as PID 1: reaps zombies, forwards signals
+      --restart POLICY       no | on-failure[:N] | always | unless-stopped (needs -d, or
+                             create + start; stop and kill are never undone)
+      --health-cmd CMD       command to check health (run by the monitor of a -d container)
+      --health-interval D    time between checks (default 30s; Go durations: 500ms, 1m30s)
+      --health-timeout D     a check running longer fails (default 30s)
+      --health-retries N     failures in a row that make it unhealthy (default 3)
+      --health-start-period D  failures in this first period do not count (default 0s)
+      --no-healthcheck       disable the image's HEALTHCHECK
+      --name NAME            assign a name ("" generates one)
+  -l, --label K=V            set a label (repeatable; K alone: empty value)
+      --label-file FILE      read labels from a file (K=V lines, # comments)
+      --stop-signal SIG      signal \`stop\` sends (default: the image's StopSignal, else SIGTERM)
+      --stop-timeout S       seconds \`stop\` waits before SIGKILL (default 10, -1 forever)
+      --cidfile FILE         write the container ID to FILE (refused if it exists)
+      --log-driver D         json-file (default), local (rotated: 20m x 5) or none
+      --log-opt K=V          max-size=10k|20m|1g, max-file=N (rotation; logs reads all files)
   -e, --env K=V              set an environment variable (repeatable)
       --env-file FILE        read environment variables from a file
   -w, --workdir DIR          working directory inside the container
   -u, --user USER[:GROUP]    user name or uid (and group)
   -h, --hostname NAME        container hostname
       --entrypoint CMD       override the image's entrypoint ("" clears it)
-  -v, --volume SPEC          bind mount or volume (HOST:CTR[:OPTS], NAME:CTR[:OPTS], CTR)
+  -v, --volume SPEC          bind mount or volume (HOST:CTR[:OPTS], ./REL:CTR, NAME:CTR[:OPTS], CTR)
       --mount SPEC           type=bind|volume|tmpfs,source=…,target=…[,readonly]
+      --volumes-from C[:ro|rw]  mount the volumes and binds of container C at the same paths
       --tmpfs PATH[:OPTS]    mount a tmpfs
   -m, --memory BYTES         memory limit (b, k, m, g)
       --memory-swap BYTES    memory+swap limit (-1 unlimited)
@@ -88,6 +126,8 @@ Options:
       --pids-limit N         process limit (-1 unlimited)
       --network MODE         none | host | bridge (default) | NAME
   -p, --publish SPEC         publish a port ([IP:]HOST:CTR[/proto])
+  -P, --publish-all          publish every exposed port (image EXPOSE, --expose) to a random host port
+      --expose PORT[/PROTO]  expose a port or a range (8000-8010/tcp) without publishing it
       --dns IP               DNS server
       --add-host NAME:IP     add a line to /etc/hosts
       --pull POLICY          missing (default) | always | never
@@ -142,6 +182,30 @@ export interface RunArgs {
   platform?: string;
   quiet: boolean;
   help: boolean;
+  /** `--cidfile`: where to write the new container's id. */
+  cidfile?: string;
+}
+
+/**
+ * `--stop-signal` / `--stop-timeout`, checked as docker does.
+ * @throws {UsageError} an unknown signal (run/create: 125); {FlagError} a non-integer timeout.
+ */
+function stopOptions(
+  signal: string | undefined,
+  timeout: string | undefined,
+): { stopSignal?: string; stopTimeout?: number } {
+  const out: { stopSignal?: string; stopTimeout?: number } = {};
+  if (signal !== undefined) {
+    parseSignal(signal);
+    out.stopSignal = signal;
+  }
+  if (timeout !== undefined) {
+    if (!/^-?[0-9]+$/.test(timeout)) {
+      throw new FlagError(`invalid argument "${timeout}" for "--stop-timeout" flag`);
+    }
+    out.stopTimeout = Number(timeout);
+  }
+  return out;
 }
 
 /**
@@ -193,12 +257,12 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     workdir: str(p, "workdir"),
     user: str(p, "user"),
     hostname: str(p, "hostname"),
-    name: name === undefined ? undefined : name.replace(/^\//, ""),
+    name: name ? name.replace(/^\//, "") : undefined, // --name "" generates one, as docker
     tty: bool(p, "tty"),
     interactive: bool(p, "interactive"),
     autoRemove: bool(p, "rm"),
     detach: bool(p, "detach"),
-    volumes: list(p, "volume"),
+    volumes: list(p, "volume").map((v) => absoluteBindSource(v, Deno.cwd())),
     mounts: list(p, "mount"),
     tmpfs: list(p, "tmpfs"),
     resources,
@@ -219,6 +283,30 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
       devices: list(p, "device"),
       deviceCgroupRules: list(p, "device-cgroup-rule"),
     },
+    labels: parseLabels(list(p, "label"), list(p, "label-file")),
+    ...stopOptions(str(p, "stop-signal"), str(p, "stop-timeout")),
+    expose: list(p, "expose"),
+    publishAll: bool(p, "publish-all"),
+    volumesFrom: list(p, "volumes-from"),
+    logDriver: str(p, "log-driver"),
+    logOpts: list(p, "log-opt").flatMap((o) => o.split(",")),
+    restart: str(p, "restart"),
+    health: {
+      cmd: str(p, "health-cmd"),
+      interval: str(p, "health-interval"),
+      timeout: str(p, "health-timeout"),
+      retries: str(p, "health-retries"),
+      startPeriod: str(p, "health-start-period"),
+      none: bool(p, "no-healthcheck"),
+    },
+    init: bool(p, "init"),
   };
-  return { spec, pull, platform: str(p, "platform"), quiet: bool(p, "quiet"), help: false };
+  return {
+    spec,
+    pull,
+    platform: str(p, "platform"),
+    quiet: bool(p, "quiet"),
+    help: false,
+    cidfile: str(p, "cidfile"),
+  };
 }

@@ -15,6 +15,7 @@ import { startContainer } from "../container/runner.ts";
 import { removeContainer } from "../container/remove.ts";
 import { type ContainerRecord, readContainer } from "../container/store.ts";
 import { daemonError, forEachRef } from "../container/cli_report.ts";
+import { requireTerminal } from "./tty_check.ts";
 
 const USAGE = `Usage: tsbox start [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -55,6 +56,12 @@ export const main: Command = async (args, ctx) => {
     return await daemonError(async () => {
       const rec = startable(findContainer(ctx.paths, p.positionals[0]));
       if (liveView(rec).running) return 0; // docker: attaching to a running one; we only report
+      if (bool(p, "interactive") && rec.config.spec.tty) requireTerminal();
+      if (rec.config.restartPolicy && rec.config.restartPolicy.Name !== "no") {
+        throw new UsageError("start -a of a container with a restart policy is not supported", {
+          hint: "start it without -a (its monitor restarts it), then tsbox logs -f",
+        });
+      }
       const id = rec.config.id;
       try {
         return await startContainer(ctx, id, { interactive: bool(p, "interactive") });
@@ -66,10 +73,15 @@ export const main: Command = async (args, ctx) => {
       }
     });
   }
-  return await forEachRef(p.positionals, async (ref) => {
-    const rec = startable(findContainer(ctx.paths, ref));
-    const v = liveView(rec);
-    if (!v.running && !v.starting) await startDetached(ctx, rec.config.id);
-    return ref;
-  });
+  return await forEachRef(
+    p.positionals,
+    async (ref) => {
+      const rec = startable(findContainer(ctx.paths, ref));
+      const v = liveView(rec);
+      if (!v.running && !v.starting) await startDetached(ctx, rec.config.id);
+      return ref;
+    },
+    undefined,
+    "start",
+  );
 };

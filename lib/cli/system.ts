@@ -1,5 +1,5 @@
 /**
- * `tsbox system prune [-a] [-f] [--volumes]`: stopped containers, unused
+ * `tsbox system df|info|prune`. `prune [-a] [-f] [--volumes]`: stopped containers, unused
  * networks, dangling (with -a: unused) images, and with --volumes unused
  * anonymous volumes — in that order, so what the containers held is free.
  * @module
@@ -20,7 +20,11 @@ const HELP = `Usage: tsbox system COMMAND
 Manage tsbox
 
 Commands:
-  prune   Remove unused data (-a: all unused images, -f: no prompt, --volumes: anonymous volumes too)`;
+  boot    Start the containers their restart policy keeps up (always, unless-stopped); at boot
+  df      Show disk usage (-v: per image, container and volume; --format)
+  info    Display system-wide information (same as 'tsbox info')
+  prune   Remove unused data (-a: all unused images, -f: no prompt, --volumes: anonymous volumes too;
+          --filter is refused: tsbox cannot apply it to images yet)`;
 
 function warning(all: boolean, volumes: boolean): string {
   return [
@@ -44,9 +48,8 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
     { name: "filter", type: "list" },
   ]);
   if (p.positionals.length) throw new UsageError(`"system prune" accepts no arguments`);
-  if (list(p, "filter").length) {
-    throw new UsageError("system prune: --filter is not supported"); // pruning all instead would be worse
-  }
+  // before any prompt or removal: a filter tsbox cannot apply to images is refused
+  (await import("./image.ts")).refuseImagePruneFilters(list(p, "filter"), "system prune");
   const all = bool(p, "all");
   const volumes = bool(p, "volumes");
   if (!bool(p, "force") && !(await confirm(warning(all, volumes)))) return 0;
@@ -86,5 +89,8 @@ export const main: Command = async (args, ctx) => {
     return 0;
   }
   if (sub === "prune") return await prune(rest, ctx);
+  if (sub === "df") return (await import("./system_df.ts")).systemDf(rest, ctx);
+  if (sub === "boot") return await (await import("./system_boot.ts")).systemBoot(rest, ctx);
+  if (sub === "info") return await (await import("./info.ts")).main(rest, ctx);
   throw new UsageError(`unknown system command "${sub}"`, { hint: "see 'tsbox system --help'" });
 };

@@ -16,6 +16,17 @@ import { validateVolumeOptions } from "../../volumes/volume_options.ts";
 import { splitKeyValue } from "../../volumes/spec_common.ts";
 import type { VolumeInfo } from "../../volumes/types.ts";
 import { confirm } from "../container/confirm.ts";
+import { parseLabels } from "./labels.ts";
+import {
+  anyOf,
+  boolFilter,
+  type Filters,
+  matchLabels,
+  matchNotLabels,
+  matchPattern,
+  parseFilters,
+} from "../filters.ts";
+import { formatInspect, formatList, writeOut } from "../template/format.ts";
 
 const HELP = `Usage: tsbox volume COMMAND
 
@@ -23,10 +34,13 @@ Manage volumes
 
 Commands:
   create [--label K=V]... [--opt K=V]... [NAME]   Create a volume (prints its name)
-  ls [-q] [--format json] [--filter K=V]...       List volumes (filters: dangling, name, label, driver)
-  inspect NAME...                                 Show volumes as JSON
+  ls [-q] [--format F] [-f K=V]...                List volumes (filters: dangling, name, label, driver)
+  inspect [-f FORMAT] NAME...                     Show volumes as JSON, or through a Go template
   rm [-f] NAME...                                 Remove volumes (refused while a container uses them)
-  prune [-f] [-a]                                 Remove unused anonymous volumes (-a: all unused)`;
+  prune [-f] [-a] [--filter K=V]...               Remove unused anonymous volumes (-a: all unused;
+                                                  filters: label, label!, all)
+
+--format: "table", "json", "table TEMPLATE" or a Go template ({{.Name}}, {{.Label "k"}}, …).`;
 
 function keyValues(items: string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -67,41 +81,51 @@ function create(args: string[], ctx: CliContext): number {
   if (problem) throw new UsageError(problem);
   const { info } = createVolume(ctx.paths, {
     name,
-    labels: keyValues(list(p, "label"), "label"),
+    labels: parseLabels(list(p, "label")),
     options,
   });
   console.log(info.meta.Name);
   return 0;
 }
 
-type Filter = (v: VolumeInfo, used: boolean) => boolean;
+const LS_FILTER_KEYS = ["dangling", "driver", "label", "name"] as const;
 
-function parseFilter(f: string): Filter {
-  const [k, val] = splitKeyValue(f);
-  switch (k) {
-    case "dangling": {
-      const want = ["true", "1"].includes(val)
-        ? true
-        : ["false", "0"].includes(val)
-        ? false
-        : undefined;
-      if (want === undefined) {
-        throw new UsageError(`invalid filter 'dangling=${val}': expected true or false`);
-      }
-      return (_v, used) => used !== want;
-    }
-    case "name":
-      return (v) => v.meta.Name.includes(val);
-    case "driver":
-      return () => val === "local";
-    case "label": {
-      const [lk, lv] = splitKeyValue(val);
-      const hasValue = val.includes("=");
-      return (v) => Object.hasOwn(v.meta.Labels, lk) && (!hasValue || v.meta.Labels[lk] === lv);
-    }
-    default:
-      throw new UsageError(`invalid filter '${k}' (valid: dangling, name, label, driver)`);
-  }
+/** The `volume ls` row (docker's volumeContext; JSON keys in its order). */
+function row(v: VolumeInfo, links: number) {
+  return {
+    Availability: "N/A",
+    Driver: "local",
+    Group: "N/A",
+    Label: (name: string) => v.meta.Labels[name] ?? "",
+    Labels: Object.entries(v.meta.Labels).map(([k, val]) => `${k}=${val}`).sort().join(","),
+    Links: String(links),
+    Mountpoint: v.mountpoint,
+    Name: v.meta.Name,
+    Scope: "local",
+    Size: "N/A",
+    Status: "N/A",
+  };
+}
+
+const HEADERS = {
+  Availability: "AVAILABILITY",
+  Driver: "DRIVER",
+  Group: "GROUP",
+  Label: (_k: string) => "LABEL",
+  Labels: "LABELS",
+  Links: "LINKS",
+  Mountpoint: "MOUNTPOINT",
+  Name: "VOLUME NAME",
+  Scope: "SCOPE",
+  Size: "SIZE",
+  Status: "STATUS",
+};
+
+function matchVolume(v: VolumeInfo, used: boolean, f: Filters): boolean {
+  return anyOf(f, "dangling", (val) => boolFilter("dangling", val) === !used) &&
+    anyOf(f, "driver", (val) => val === "local") &&
+    anyOf(f, "name", (val) => matchPattern(val, v.meta.Name)) &&
+    matchLabels(v.meta.Labels, f.get("label"));
 }
 
 function ls(args: string[], ctx: CliContext): number {
@@ -111,54 +135,33 @@ function ls(args: string[], ctx: CliContext): number {
     { name: "filter", short: "f", type: "list" },
   ]);
   if (p.positionals.length) throw new UsageError('"volume ls" accepts no arguments');
-  const format = str(p, "format");
-  if (format !== undefined && format !== "json" && format !== "table") {
-    throw new UsageError(`unsupported --format "${format}": json or table`);
-  }
-  const filters = list(p, "filter").map(parseFilter);
+  const f = parseFilters(list(p, "filter"), LS_FILTER_KEYS);
+  for (const v of f.get("dangling") ?? []) boolFilter("dangling", v);
   const users = volumeUsers(ctx.paths);
-  const vols = listVolumes(ctx.paths).filter((v) =>
-    filters.every((f) => f(v, users.has(v.meta.Name)))
-  );
-  if (bool(p, "quiet")) {
-    for (const v of vols) console.log(v.meta.Name);
-  } else if (format === "json") {
-    for (const v of vols) {
-      console.log(JSON.stringify({
-        Availability: "N/A",
-        Driver: "local",
-        Group: "N/A",
-        Labels: Object.entries(v.meta.Labels).map(([k, val]) => `${k}=${val}`).join(","),
-        Links: String(users.get(v.meta.Name)?.length ?? 0),
-        Mountpoint: v.mountpoint,
-        Name: v.meta.Name,
-        Scope: "local",
-        Size: "N/A",
-        Status: "N/A",
-      }));
-    }
-  } else {
-    // docker's tabwriter: min width 10, padding 3
-    console.log(`${"DRIVER".padEnd(10)}VOLUME NAME`);
-    for (const v of vols) console.log(`${"local".padEnd(10)}${v.meta.Name}`);
+  const vols = listVolumes(ctx.paths).filter((v) => matchVolume(v, users.has(v.meta.Name), f));
+  const fmt = str(p, "format");
+  if (bool(p, "quiet") && (fmt === undefined || fmt.trim() === "table")) {
+    writeOut(vols.map((v) => v.meta.Name + "\n").join(""));
+    return 0;
   }
+  const rows = vols.map((v) => row(v, users.get(v.meta.Name)?.length ?? 0));
+  writeOut(formatList(fmt, rows, {
+    defaultTable: "table {{.Driver}}\t{{.Name}}",
+    headers: HEADERS,
+    typeName: "*formatter.volumeContext",
+  }));
   return 0;
 }
 
 function inspect(args: string[], ctx: CliContext): number {
   const p = parseFlags(args, [{ name: "format", short: "f", type: "string" }]);
   if (!p.positionals.length) throw new UsageError('"volume inspect" requires at least 1 argument');
-  const format = str(p, "format");
-  if (format !== undefined && format !== "json") {
-    throw new UsageError(`unsupported --format "${format}": json`);
-  }
   const out: unknown[] = [];
-  let code = 0;
+  const errors: string[] = [];
   for (const name of p.positionals) {
     const v = readVolume(ctx.paths, name);
     if (!v) {
-      console.error(formatError(new VolumeError(`No such volume: ${name}`)));
-      code = 1;
+      errors.push(formatError(new VolumeError(`No such volume: ${name}`)));
       continue;
     }
     out.push({
@@ -171,8 +174,11 @@ function inspect(args: string[], ctx: CliContext): number {
       Scope: "local",
     });
   }
-  console.log(JSON.stringify(out, null, 4));
-  return code;
+  const res = formatInspect(str(p, "format"), out);
+  writeOut(res.text);
+  errors.push(...res.errors.map((e) => `tsbox: ${e}`));
+  if (errors.length) console.error(errors.join("\n"));
+  return errors.length ? 1 : 0;
 }
 
 function rm(args: string[], ctx: CliContext): number {
@@ -196,9 +202,13 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
   const p = parseFlags(args, [
     { name: "force", short: "f", type: "bool" },
     { name: "all", short: "a", type: "bool" },
+    { name: "filter", type: "list" },
   ]);
   if (p.positionals.length) throw new UsageError('"volume prune" accepts no arguments');
-  const all = bool(p, "all");
+  const f = parseFilters(list(p, "filter"), ["label", "label!", "all"]);
+  const all = bool(p, "all") || (f.get("all") ?? []).some((v) => boolFilter("all", v));
+  const select = (v: VolumeInfo) =>
+    matchLabels(v.meta.Labels, f.get("label")) && matchNotLabels(v.meta.Labels, f.get("label!"));
   if (!bool(p, "force")) {
     const which = all ? "all local volumes" : "anonymous local volumes";
     if (
@@ -209,7 +219,7 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
       return 0;
     }
   }
-  const { removed, reclaimed } = pruneVolumes(ctx.paths, all);
+  const { removed, reclaimed } = pruneVolumes(ctx.paths, all, select);
   if (removed.length) console.log(["Deleted Volumes:", ...removed, ""].join("\n"));
   console.log(`Total reclaimed space: ${humanSize(reclaimed)}`);
   return 0;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ContainerError, exitCodeOf, formatError } from "../errors.ts";
+import { commandExitCode, ContainerError, formatError } from "../errors.ts";
 
 /** The line docker prints for `err` (without a trailing newline). */
 export function errorLine(err: unknown, prefix = "Error response from daemon: "): string {
@@ -30,11 +30,13 @@ export async function daemonError(fn: () => Promise<number>): Promise<number> {
  * Apply `fn` to each ref in order; print what it returns (a line per
  * success, as docker echoes the name), then the errors; exit 1 on any.
  * @param ignore errors to print without failing (`rm -f` of a missing one).
+ * @param verb the command, for docker's exit code (`start` keeps 125, others 1).
  */
 export async function forEachRef(
   refs: string[],
   fn: (ref: string) => Promise<string | undefined>,
   ignore: (err: unknown) => boolean = () => false,
+  verb?: string,
 ): Promise<number> {
   const errors: string[] = [];
   let code = 0;
@@ -48,7 +50,9 @@ export async function forEachRef(
         continue;
       }
       errors.push(errorLine(err));
-      code = err instanceof ContainerError && err.exitCode === 1 ? (code || 1) : exitCodeOf(err);
+      code = err instanceof ContainerError && err.exitCode === 1
+        ? (code || 1)
+        : commandExitCode(verb, err);
     }
   }
   if (errors.length) console.error(errors.join("\n"));

@@ -25,6 +25,12 @@ import { generateName, newId, validateName } from "./names.ts";
 import { type ContainerConfig, listContainers, STAGING_PREFIX } from "./store.ts";
 import type { ContainerSpec } from "./types.ts";
 import { withLock, writeJsonAtomic } from "../fsutil.ts";
+import { exposedPorts, parseExpose } from "./expose.ts";
+import { volumesFromFlags } from "./volumes_from.ts";
+import { parseLogConfig } from "./log_config.ts";
+import { parseRestartPolicy } from "./restart_policy.ts";
+import { type Healthcheck, resolveHealthcheck } from "./health_config.ts";
+import { initMount, withInit } from "./init_process.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 import { containerSecurity } from "../security/container.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
@@ -80,17 +86,34 @@ export async function createContainer(
     throw new UsageError(`invalid hostname format: ${spec.hostname}`);
   }
   const cgroups = openCgroups();
-  const mountSpecs = parseMountFlags({
-    volume: spec.volumes,
+  const volumes = spec.init ? [...spec.volumes, initMount()] : spec.volumes;
+  let mountSpecs = parseMountFlags({
+    volume: volumes,
     mount: spec.mounts,
     tmpfs: spec.tmpfs,
   });
-  const netOpts = parseNetworkFlags({
+  if (spec.volumesFrom?.length) {
+    const own = new Set(mountSpecs.map((m) => m.target));
+    mountSpecs = parseMountFlags({
+      volume: [...volumes, ...volumesFromFlags(ctx.paths, spec.volumesFrom, own)],
+      mount: spec.mounts,
+      tmpfs: spec.tmpfs,
+    });
+  }
+  let netOpts = parseNetworkFlags({
     network: spec.network,
     publish: spec.publish,
     dns: spec.dns,
     addHost: spec.addHost,
   });
+  const expose = parseExpose(spec.expose ?? []);
+  const logConfig = parseLogConfig(spec.logDriver, spec.logOpts ?? []);
+  const restartPolicy = parseRestartPolicy(spec.restart);
+  const healthFlags = spec.health ?? { none: false };
+  resolveHealthcheck(healthFlags, undefined); // flag errors before the image is fetched
+  if (restartPolicy.Name !== "no" && spec.autoRemove) {
+    throw new UsageError("Conflicting options: --restart and --rm");
+  }
   const security = containerSecurity(spec.security, {
     ownNetns: netOpts.mode !== "host",
     cgroupV2: cgroups.version === 2,
@@ -105,8 +128,25 @@ export async function createContainer(
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);
+  const exposed = exposedPorts(image.config.ExposedPorts, expose, netOpts.ports);
+  const healthcheck = resolveHealthcheck(
+    healthFlags,
+    image.config.Healthcheck as Healthcheck | undefined,
+  );
+  if (spec.publishAll && netOpts.mode === "bridge") {
+    // -P: every exposed port not already published gets a random host port
+    const taken = new Set(netOpts.ports.map((p) => `${p.containerPort}/${p.protocol}`));
+    const extra = exposed.filter((e) => !taken.has(e) && /\/(tcp|udp)$/.test(e));
+    netOpts = parseNetworkFlags({
+      network: spec.network,
+      publish: [...spec.publish, ...extra],
+      dns: spec.dns,
+      addHost: spec.addHost,
+    });
+  }
   assertLayersPresent(image.ref, image.layerDirs);
-  const process = buildProcess(spec, image.config);
+  const built = buildProcess(spec, image.config);
+  const process = spec.init ? withInit(built) : built;
   const specs = withImageVolumes(mountSpecs, Object.keys(image.config.Volumes ?? {}));
   await prepareNetwork(ctx.paths, netOpts);
 
@@ -145,7 +185,14 @@ export async function createContainer(
         mounts,
         resources,
         network: { opts: netOpts } satisfies NetworkRecord,
-        stopSignal: image.config.StopSignal,
+        stopSignal: spec.stopSignal ?? image.config.StopSignal,
+        ...(spec.stopTimeout !== undefined ? { stopTimeout: spec.stopTimeout } : {}),
+        labels: { ...(image.config.Labels ?? {}), ...(spec.labels ?? {}) },
+        ...(exposed.length ? { exposedPorts: exposed } : {}),
+        logConfig,
+        ...(restartPolicy.Name !== "no" ? { restartPolicy } : {}),
+        ...(healthcheck ? { healthcheck } : {}),
+        ...(spec.init ? { init: true } : {}),
         security,
       };
       writeJsonAtomic(join(staging, "state.json"), { status: "created", pid: 0 });

@@ -23,6 +23,11 @@ import type { NetworkRecord } from "./create.ts";
 import { liveView } from "./live.ts";
 import { logPath } from "./log_file.ts";
 import { exists } from "../fsutil.ts";
+import { NO_RESTART } from "./restart_policy.ts";
+import { readRestartState } from "./restart_state.ts";
+import { healthIn, STARTING } from "./health_state.ts";
+import { isPaused } from "./pause.ts";
+import { userArgs } from "./init_process.ts";
 
 /** Go's zero time, which docker prints for "never". */
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -85,6 +90,8 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     : img.Entrypoint ?? null;
   const cmd = spec.cmd.length ? spec.cmd : spec.entrypoint !== undefined ? null : img.Cmd ?? null;
   const log = logPath(paths, c.id);
+  const restarts = readRestartState(paths, c.id);
+  const paused = v.running && isPaused(rec);
   const endpoint = {
     IPAddress: att?.ip ?? "",
     IPPrefixLen: att?.prefixLen ?? 0,
@@ -94,13 +101,13 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
   return {
     Id: c.id,
     Created: c.created,
-    Path: c.process.args[0] ?? "",
-    Args: c.process.args.slice(1),
+    Path: userArgs(c.process.args, c.init)[0] ?? "",
+    Args: userArgs(c.process.args, c.init).slice(1),
     State: {
-      Status: v.status,
+      Status: paused ? "paused" : v.status,
       Running: v.running,
-      Paused: false,
-      Restarting: false,
+      Paused: paused,
+      Restarting: restarts.restarting && v.starting,
       OOMKilled: v.oomKilled,
       Dead: false,
       Pid: v.pid,
@@ -108,6 +115,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       Error: v.error,
       StartedAt: v.startedAt ?? ZERO_TIME,
       FinishedAt: v.running ? ZERO_TIME : v.finishedAt ?? ZERO_TIME,
+      ...(c.healthcheck ? { Health: healthIn(rec.dir) ?? STARTING } : {}),
     },
     Image: c.image.id,
     ResolvConfPath: join(rec.dir, "resolv.conf"),
@@ -115,7 +123,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     HostsPath: join(rec.dir, "hosts"),
     LogPath: exists(log) ? log : "",
     Name: `/${c.name}`,
-    RestartCount: 0,
+    RestartCount: restarts.restartCount,
     Driver: "overlay2",
     Platform: "linux",
     MountLabel: "",
@@ -124,11 +132,13 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     ExecIDs: null,
     HostConfig: {
       Binds: spec.volumes.length ? spec.volumes : null,
-      LogConfig: { Type: "json-file", Config: {} },
+      VolumesFrom: spec.volumesFrom?.length ? spec.volumesFrom : null,
+      LogConfig: c.logConfig ?? { Type: "json-file", Config: {} },
       NetworkMode: netName,
       PortBindings: portMap(net.opts.ports ?? []),
-      RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+      RestartPolicy: c.restartPolicy ?? NO_RESTART,
       AutoRemove: spec.autoRemove,
+      Init: c.init ?? null,
       Dns: net.opts.dns ?? [],
       ExtraHosts: (net.opts.extraHosts ?? []).map((h) => `${h.name}:${h.ip}`),
       Privileged: c.security.privileged,
@@ -176,7 +186,9 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       AttachStdin: spec.interactive && !spec.detach,
       AttachStdout: !spec.detach,
       AttachStderr: !spec.detach,
-      ExposedPorts: img.ExposedPorts ?? undefined,
+      ExposedPorts: c.exposedPorts
+        ? Object.fromEntries(c.exposedPorts.map((k) => [k, {}]))
+        : img.ExposedPorts ?? undefined,
       Tty: spec.tty,
       OpenStdin: spec.interactive,
       StdinOnce: spec.interactive && !spec.detach,
@@ -186,8 +198,10 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       Volumes: img.Volumes ?? null,
       WorkingDir: spec.workdir ?? img.WorkingDir ?? "",
       Entrypoint: entrypoint,
-      Labels: img.Labels ?? {},
+      Labels: c.labels ?? img.Labels ?? {},
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
+      ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
+      ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
     },
     NetworkSettings: {
       Bridge: "",

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
+import type { LogRotation } from "./log_config.ts";
 
 /** One log entry. */
 export interface LogEntry {
@@ -29,6 +30,26 @@ const MAX_LINE = 16 * 1024;
 const enc = new TextEncoder();
 
 /**
+ * The log files of container `id`, oldest first: rotated ones
+ * (`<log>.N` … `<log>.1`) then the current one; only those that exist.
+ */
+export function logFiles(paths: Paths, id: string): string[] {
+  const base = logPath(paths, id);
+  const rotated: [number, string][] = [];
+  try {
+    for (const e of Deno.readDirSync(containerDir(paths, id))) {
+      const m = /\.(\d+)$/.exec(e.name);
+      if (m && e.name === `${id}-json.log.${m[1]}`) {
+        rotated.push([Number(m[1]), join(containerDir(paths, id), e.name)]);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return [...rotated.sort((a, b) => b[0] - a[0]).map(([, p]) => p), base];
+}
+
+/**
  * Appends entries to a log file; one writer per container run. A write
  * error (a full disk) never escapes: the entry is dropped, the first error
  * is kept in `failure`, and writing resumes when the disk has room again
@@ -41,14 +62,20 @@ export class JsonLogWriter {
   failure?: string;
   /** Entries dropped because they could not be written. */
   dropped = 0;
+  #path: string;
+  #rotation?: LogRotation;
+  #size: number;
   #pending: Record<LogEntry["stream"], Uint8Array[]> = { stdout: [], stderr: [] };
   #pendingLen: Record<LogEntry["stream"], number> = { stdout: 0, stderr: 0 };
   #dec = new TextDecoder();
   #closed = false;
 
-  /** Open (create/append) `path`. */
-  constructor(path: string) {
+  /** Open (create/append) `path`; with `rotation`, roll it over at `maxSize` bytes. */
+  constructor(path: string, rotation?: LogRotation) {
+    this.#path = path;
+    this.#rotation = rotation;
     this.#file = Deno.openSync(path, { create: true, append: true, mode: 0o640 });
+    this.#size = this.#file.statSync().size;
   }
 
   /** Add bytes read from `stream`; complete lines are written at once. */
@@ -103,6 +130,8 @@ export class JsonLogWriter {
     // O_APPEND: one write per entry keeps lines whole even with a concurrent reader
     let n = 0;
     try {
+      const r = this.#rotation;
+      if (r && this.#size > 0 && this.#size + line.length > r.maxSize) this.#rotate(r);
       while (n < line.length) n += this.#file.writeSync(line.subarray(n));
       this.#torn = false;
     } catch (err) {
@@ -111,6 +140,36 @@ export class JsonLogWriter {
       this.failure ??= `writing the log failed: ${(err as Error).message ?? err}`;
       if (n > 0) this.#torn = true;
     }
+    this.#size += n;
+  }
+
+  /**
+   * docker's json-file rotation: `log.N-1` → `log.N` … `log` → `log.1`, the
+   * oldest beyond max-file dropped; with max-file 1 the file starts over.
+   */
+  #rotate(r: LogRotation): void {
+    this.#file.close();
+    const p = this.#path;
+    if (r.maxFile <= 1) {
+      this.#file = Deno.openSync(p, { write: true, truncate: true, mode: 0o640 });
+      this.#file.close();
+    } else {
+      try {
+        Deno.removeSync(`${p}.${r.maxFile - 1}`);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err; // fewer files so far
+      }
+      for (let i = r.maxFile - 2; i >= 1; i--) {
+        try {
+          Deno.renameSync(`${p}.${i}`, `${p}.${i + 1}`);
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err; // not rotated that far yet
+        }
+      }
+      Deno.renameSync(p, `${p}.1`);
+    }
+    this.#file = Deno.openSync(p, { create: true, append: true, mode: 0o640 });
+    this.#size = 0;
   }
 }
 

@@ -7,7 +7,7 @@
 
 import type { Paths } from "../paths.ts";
 import { UsageError } from "../errors.ts";
-import { type LogEntry, logPath, parseLogLines } from "./log_file.ts";
+import { type LogEntry, logFiles, logPath, parseLogLines } from "./log_file.ts";
 import { readContainer } from "./store.ts";
 import { type LiveState, monitorAlive } from "./live.ts";
 import { isSameProcess } from "./proc.ts";
@@ -112,19 +112,45 @@ function mayGrow(paths: Paths, id: string): boolean {
   return isSameProcess(s.pid, s.pidStartTime) || monitorAlive(s);
 }
 
-/** Print container `id`'s logs; with `follow`, until it stops. */
+/** Inode and size of `path` (zeros when missing): a rotation replaces or truncates the file. */
+function fileId(path: string): { ino: number; size: number } {
+  try {
+    const st = Deno.statSync(path);
+    return { ino: st.ino ?? 0, size: st.size };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { ino: 0, size: 0 };
+    throw err;
+  }
+}
+
+/**
+ * Print container `id`'s logs — across rotated files, oldest first; with
+ * `follow`, until it stops (a rotation while following is picked up).
+ */
 export async function showLogs(paths: Paths, id: string, opts: LogsOptions): Promise<void> {
   const path = logPath(paths, id);
   const dec = new TextDecoder();
+  const older = logFiles(paths, id).slice(0, -1).flatMap((f) =>
+    parseLogLines(dec.decode(readFrom(f, 0)))
+  );
+  let ino = fileId(path).ino;
   const first = readFrom(path, 0);
   // only whole lines: a line being written is picked up by the next read
   let offset = first.lastIndexOf(0x0a) + 1;
-  for (const e of selectEntries(parseLogLines(dec.decode(first.subarray(0, offset))), opts)) {
-    emit(e, opts.timestamps);
-  }
+  const current = parseLogLines(dec.decode(first.subarray(0, offset)));
+  for (const e of selectEntries([...older, ...current], opts)) emit(e, opts.timestamps);
   if (!opts.follow) return;
   for (;;) {
     const more = mayGrow(paths, id);
+    const now = fileId(path);
+    if (now.ino !== ino) {
+      // rotated: finish the file we were reading (now <log>.1), then start the new one
+      const rest = readFrom(`${path}.1`, offset);
+      const whole = rest.subarray(0, rest.lastIndexOf(0x0a) + 1);
+      for (const e of parseLogLines(dec.decode(whole))) emit(e, opts.timestamps);
+      ino = now.ino;
+      offset = 0;
+    } else if (now.size < offset) offset = 0; // max-file=1: the file started over
     const chunk = readFrom(path, offset);
     const end = chunk.lastIndexOf(0x0a) + 1;
     if (end > 0) {

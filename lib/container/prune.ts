@@ -8,7 +8,7 @@
 
 import type { CliContext } from "../cli/context.ts";
 import { treeSize } from "../../volumes/size.ts";
-import { scanContainers } from "./store.ts";
+import { type ContainerRecord, scanContainers } from "./store.ts";
 import { liveView, removerAlive } from "./live.ts";
 import { removeBroken, removeContainer } from "./remove.ts";
 import { NoSuchContainer } from "./lookup.ts";
@@ -27,8 +27,14 @@ function notOurs(err: unknown): boolean {
   return err instanceof NoSuchContainer || err instanceof ContainerError && err.exitCode === 1;
 }
 
-/** Remove all stopped containers. Requires root. */
-export async function pruneContainers(ctx: CliContext): Promise<PruneResult> {
+/**
+ * Remove all stopped containers (of those `select` accepts, when given:
+ * `--filter`; a corrupt record is only pruned without a filter). Requires root.
+ */
+export async function pruneContainers(
+  ctx: CliContext,
+  select?: (rec: ContainerRecord) => boolean,
+): Promise<PruneResult> {
   await sweepStaging(ctx);
   const deleted: string[] = [];
   let reclaimed = 0;
@@ -36,6 +42,7 @@ export async function pruneContainers(ctx: CliContext): Promise<PruneResult> {
   for (const rec of records) {
     const v = liveView(rec);
     if (v.running || v.starting || v.status === "removing") continue;
+    if (select && !select(rec)) continue; // prune --filter: what it does not select is kept
     const size = treeSize(`${rec.dir}/upper`);
     try {
       await removeContainer(ctx, rec, { force: false, volumes: false });
@@ -46,7 +53,7 @@ export async function pruneContainers(ctx: CliContext): Promise<PruneResult> {
     deleted.push(rec.config.id);
     reclaimed += size;
   }
-  for (const b of broken) {
+  for (const b of select ? [] : broken) {
     if (b.remover && removerAlive(b.remover)) continue;
     const size = treeSize(`${b.dir}/upper`);
     try {

@@ -14,6 +14,7 @@
  */
 
 import { join } from "node:path";
+import { thawAfterKill } from "./pause.ts";
 import type { CliContext } from "../cli/context.ts";
 import { ContainerError } from "../errors.ts";
 import { kill } from "../../ffi/process.ts";
@@ -81,6 +82,7 @@ async function stopForRemoval(
     ? [state.pid, state.pidStartTime]
     : [state.monitorPid!, state.monitorStartTime];
   kill(pid, 9);
+  thawAfterKill(id); // a paused container only dies once thawed
   if (!(await waitGone(pid, start, 10_000))) {
     throw new ContainerError(`container ${id.slice(0, 12)} did not die after SIGKILL`);
   }

@@ -40,6 +40,7 @@ import type { PreparedMount } from "../../volumes/types.ts";
 import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
+import { rotationOf } from "./log_config.ts";
 import { drain, pumpPty, pumpStream } from "./log_pump.ts";
 import { assertLayersPresent } from "./layer_check.ts";
 
@@ -154,7 +155,9 @@ export async function startContainer(
   const net = (config.network ?? { opts: { mode: "none" } }) as NetworkRecord;
   const mode = (net.opts as { mode: string }).mode;
   const p = config.process;
-  const log = stdio.log ? new JsonLogWriter(logPath(ctx.paths, id)) : undefined;
+  // --log-driver none still drains the output (a full pty would block the container)
+  const logTo = config.logConfig?.Type === "none" ? "/dev/null" : logPath(ctx.paths, id);
+  const log = stdio.log ? new JsonLogWriter(logTo, rotationOf(config.logConfig)) : undefined;
   let started = false;
   const reportStart = (failure?: StartFailure) => {
     if (started) return;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { thawAfterKill } from "./pause.ts";
 import type { Paths } from "../paths.ts";
 import { ContainerError } from "../errors.ts";
 import { kill } from "../../ffi/process.ts";
@@ -70,6 +71,7 @@ export async function stopContainer(
     const graceMs = opts.timeoutSec < 0 ? Infinity : opts.timeoutSec * 1000;
     if (!(await waitGone(s.pid, s.pidStartTime, graceMs))) {
       kill(s.pid, 9);
+      thawAfterKill(rec.config.id); // paused: the signals wait for a thaw
       if (!(await waitGone(s.pid, s.pidStartTime, 10_000))) {
         throw new ContainerError(
           `container ${rec.config.id.slice(0, 12)} did not die after SIGKILL`,
@@ -96,4 +98,5 @@ export function killContainer(rec: ContainerRecord, ref: string, signal = "KILL"
   }
   const s = rec.state as LiveState;
   kill(s.pid, sig);
+  if (sig === 9) thawAfterKill(rec.config.id); // docker: SIGKILL unpauses a paused container
 }

@@ -16,6 +16,9 @@ import type { ContainerSpec, ContainerState, ProcessSpec } from "./types.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
 import { ContainerError } from "../errors.ts";
 import type { SecuritySettings } from "../security/types.ts";
+import type { LogConfig } from "./log_config.ts";
+import type { RestartPolicy } from "./restart_policy.ts";
+import type { Healthcheck } from "./health_config.ts";
 
 /** `config.json`: what the container is. */
 export interface ContainerConfig {
@@ -39,8 +42,22 @@ export interface ContainerConfig {
   resources?: unknown;
   /** Network attachment options/result (lib/net owns the shape). */
   network?: unknown;
-  /** Image StopSignal, if any. */
+  /** `--stop-signal`, else the image's StopSignal, if any. */
   stopSignal?: string;
+  /** `--stop-timeout` seconds, if given. */
+  stopTimeout?: number;
+  /** Exposed ports (`80/tcp`): the image's, `--expose` and `-p` ones. */
+  exposedPorts?: string[];
+  /** `--log-driver` / `--log-opt` (absent: json-file without rotation). */
+  logConfig?: LogConfig;
+  /** `--restart` (absent: no). */
+  restartPolicy?: RestartPolicy;
+  /** The effective health check (flags over the image's HEALTHCHECK), if any. */
+  healthcheck?: Healthcheck;
+  /** `--init`: process.args start with the injected docker-init. */
+  init?: boolean;
+  /** Labels: the image's, overridden by `--label`/`--label-file` (absent in old records). */
+  labels?: Record<string, string>;
   /** Capabilities, seccomp, masks, devices… as OCI fields (lib/security). */
   security: SecuritySettings;
 }

@@ -49,9 +49,33 @@ export interface ContainerSpec {
   dns: string[];
   /** `--add-host`. */
   addHost: string[];
+  /** `--label` / `--label-file`, parsed (later values win). */
+  labels?: Record<string, string>;
+  /** `--stop-signal` (overrides the image's StopSignal). */
+  stopSignal?: string;
+  /** `--stop-timeout` seconds (default for `stop -t`). */
+  stopTimeout?: number;
+  /** Raw `--expose` values (`80`, `8000-8010/udp`). */
+  expose?: string[];
+  /** `-P`: publish every exposed port to a random host port. */
+  publishAll?: boolean;
+  /** `--volumes-from CONTAINER[:ro|rw]`. */
+  volumesFrom?: string[];
+  /** `--log-driver`. */
+  logDriver?: string;
+  /** Raw `--log-opt K=V` values. */
+  logOpts?: string[];
+  /** `--restart` as typed. */
+  restart?: string;
+  /** `--health-*` / `--no-healthcheck` as typed. */
+  health?: HealthFlags;
+  /** `--init`: run docker-init (tini) as PID 1. */
+  init?: boolean;
   /** Security flags, raw (lib/security validates them). */
   security: SecurityFlags;
 }
+
+import type { HealthFlags } from "./health_config.ts";
 
 /** The process the init will execve, fully resolved. */
 export interface ProcessSpec {

@@ -1,11 +1,9 @@
 /**
  * Human-readable output as docker prints it: sizes (`4.26MB`), ages
- * (`2 weeks ago`), space-padded tables and a small subset of Go templates
- * for `--format`. Pure.
+ * (`2 weeks ago`) and space-padded tables (`--format` templates are
+ * lib/template/). Pure.
  * @module
  */
-
-import { UsageError } from "../errors.ts";
 
 /** Size with 3 significant digits in decimal units, like docker's units.HumanSize. */
 export function humanSize(bytes: number): string {
@@ -51,42 +49,4 @@ export function table(rows: string[][]): string {
   return rows.map((r) =>
     r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join("")
   ).join("\n");
-}
-
-/**
- * Render the `--format` template subset: `{{.A.B}}`, `{{json .A}}`,
- * `{{json .}}`, with `\t`/`\n` escapes. Values print as Go prints them
- * (`[a b]`, `map[k:v]`, `<no value>` for a missing key).
- * @throws {UsageError} an unknown top-level field or an unsupported action.
- */
-export function renderTemplate(tpl: string, data: Record<string, unknown>): string {
-  const out = tpl.replace(/\{\{-?\s*(.*?)\s*-?\}\}/g, (_, action: string) => {
-    const m = /^(json\s+)?\.((?:[A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)*)?$/.exec(action);
-    if (!m) {
-      throw new UsageError(`template: unsupported action "{{${action}}}"`, {
-        hint: "use {{.Field}} or {{json .Field}}",
-      });
-    }
-    const path = m[2] ? m[2].split(".") : [];
-    if (path.length && !(path[0] in data)) {
-      throw new UsageError(`template: can't evaluate field ${path[0]}`);
-    }
-    let v: unknown = data;
-    for (const k of path) {
-      v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
-    }
-    return m[1] ? JSON.stringify(v ?? null) : goString(v);
-  });
-  return out.replace(/\\t/g, "\t").replace(/\\n/g, "\n");
-}
-
-function goString(v: unknown): string {
-  if (v === undefined) return "<no value>";
-  if (v === null) return "<nil>";
-  if (Array.isArray(v)) return `[${v.map(goString).join(" ")}]`;
-  if (typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `map[${Object.keys(o).sort().map((k) => `${k}:${goString(o[k])}`).join(" ")}]`;
-  }
-  return String(v);
 }

@@ -1,6 +1,7 @@
 /**
  * Bounded retries with exponential backoff for transient registry failures:
- * connection refused/reset, timeouts, HTTP 5xx and 429.
+ * connection reset, timeouts, HTTP 5xx and 429 (a refused connection is
+ * final, as in docker).
  * @module
  */
 
@@ -50,6 +51,17 @@ export function isNetworkError(err: unknown): boolean {
 }
 
 /**
+ * A connection the registry's host refused (nothing listens on the port):
+ * final, as docker treats it — it fails in milliseconds, retrying only
+ * delays the error by seconds.
+ */
+export function isConnectionRefused(err: unknown): boolean {
+  if (err instanceof Deno.errors.ConnectionRefused) return true;
+  const text = (e: unknown): string => e instanceof Error ? `${e.message} ${text(e.cause)}` : "";
+  return /connection refused|os error 111\b|ECONNREFUSED/i.test(text(err));
+}
+
+/**
  * A registry host name that does not resolve: final, as docker treats it
  * (retrying only delays the error on an offline machine).
  */
@@ -90,7 +102,8 @@ export async function withRetry<T>(
     try {
       return await fn(attempt);
     } catch (err) {
-      const transient = err instanceof TransientError || isNetworkError(err);
+      const transient = err instanceof TransientError ||
+        (isNetworkError(err) && !isConnectionRefused(err));
       if (!transient || attempt >= policy.attempts) throw err;
       const delay = backoffDelay(
         policy,

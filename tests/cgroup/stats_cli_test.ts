@@ -109,10 +109,16 @@ Deno.test({
         const table = await tsbox(root, ["stats", "--no-stream", "-a"]);
         assert.equal(table.code, 0, table.stderr);
         const [head, ...rows] = table.stdout.trim().split("\n");
-        assert.match(head, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS$/);
+        assert.match(
+          head,
+          /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+PIDS$/,
+        );
         assert.equal(rows.length, 2);
         assert.ok(rows.some((r) => r.startsWith(id.slice(0, 12)) && r.includes("busy_one")));
-        assert.match(rows.find((r) => r.includes("old_one"))!, /0\.00%\s+0B \/ 0B\s+0\.00%\s+0$/);
+        assert.match(
+          rows.find((r) => r.includes("old_one"))!,
+          /0\.00%\s+0B \/ 0B\s+0\.00%\s+0B \/ 0B\s+0$/,
+        );
 
         // by name and by id prefix
         const named = await tsbox(root, [
@@ -145,10 +151,10 @@ Deno.test({
 Deno.test("tsbox stats: an unknown container or format is an error", async () => {
   await withRoot(async (root) => {
     const r = await tsbox(root, ["stats", "--no-stream", "nosuch"]);
-    assert.equal(r.code, 125);
+    assert.equal(r.code, 1);
     assert.match(r.stderr, /No such container: nosuch/);
-    const f = await tsbox(root, ["stats", "--no-stream", "--format", "{{.ID}}"]);
-    assert.equal(f.code, 125);
-    assert.match(f.stderr, /unsupported --format/);
+    const f = await tsbox(root, ["stats", "--no-stream", "--format", "{{.ID"]);
+    assert.equal(f.code, 1);
+    assert.match(f.stderr, /template parsing error: template: :1: unclosed action/);
   });
 });

@@ -1,13 +1,9 @@
 /** `tsbox stats` display math and formatting (pure). */
 
 import assert from "node:assert/strict";
-import {
-  formatBytes,
-  formatJsonLines,
-  formatTable,
-  statsRow,
-} from "../../lib/cgroup/stats_view.ts";
+import { formatBytes, formatStats, statsRow } from "../../lib/cgroup/stats_view.ts";
 import type { CgroupStats } from "../../lib/cgroup/mod.ts";
+import { parseNetDev } from "../../lib/container/net_io.ts";
 
 const ID = "0123456789ab" + "c".repeat(52);
 const GiB = 1024 ** 3;
@@ -63,27 +59,37 @@ Deno.test("statsRow: unlimited memory shows the host's RAM; no cgroup shows zero
     memLimit: 0,
     memPercent: 0,
     pids: 0,
+    netRx: 0,
+    netTx: 0,
   });
 });
 
-Deno.test("formatTable: docker's columns, ids truncated to 12", () => {
+Deno.test("formatStats: docker's table columns (tabwriter min width 10), ids truncated to 12", () => {
   const row = statsRow(
     ID,
     "web",
     { at: 0, stats: st(0) },
-    { at: 1000, stats: st(12_345_678) },
+    { at: 1000, stats: st(12_345_678), net: { rx: 1450, tx: 0 } },
     8 * GiB,
   );
-  const lines = formatTable([row]).split("\n");
-  assert.equal(lines.length, 2);
-  assert.match(lines[0], /^CONTAINER ID {3}NAME {3}CPU % {3}MEM USAGE \/ LIMIT {3}MEM % {3}PIDS$/);
-  assert.match(lines[1], /^0123456789ab {3}web {4}1\.23% {3}1\.5MiB \/ 64MiB {6}2\.34% {3}3$/);
-  assert.ok(formatTable([row], false).includes(ID));
+  const lines = formatStats(undefined, [row]).split("\n");
+  assert.equal(lines.length, 3);
+  assert.equal(lines[2], "");
+  assert.match(
+    lines[0],
+    /^CONTAINER ID {3}NAME {6}CPU % {5}MEM USAGE \/ LIMIT {3}MEM % {5}NET I\/O {7}PIDS$/,
+  );
+  assert.match(
+    lines[1],
+    /^0123456789ab {3}web {7}1\.23% {5}1\.5MiB \/ 64MiB {6}2\.34% {5}1\.45kB \/ 0B {3}3$/,
+  );
+  assert.ok(formatStats(undefined, [row], false).includes(ID));
+  assert.equal(formatStats("{{.Name}}:{{.PIDs}}", [row]), "web:3\n");
 });
 
-Deno.test("formatJsonLines: one object per container with docker's keys", () => {
+Deno.test("formatStats: json is one object per container with docker's keys", () => {
   const row = statsRow(ID, "web", undefined, { at: 0, stats: st(0) }, 8 * GiB);
-  const obj = JSON.parse(formatJsonLines([row], true, new Map([[ID, "web"]])));
+  const obj = JSON.parse(formatStats("json", [row], true, new Map([[ID, "web"]])));
   assert.deepEqual(obj, {
     Container: "web",
     ID: "0123456789ab",
@@ -91,6 +97,18 @@ Deno.test("formatJsonLines: one object per container with docker's keys", () => 
     CPUPerc: "0.00%",
     MemUsage: "1.5MiB / 64MiB",
     MemPerc: "2.34%",
+    NetIO: "0B / 0B",
     PIDs: "3",
   });
+});
+
+Deno.test("parseNetDev: sums every interface but lo", () => {
+  const text = [
+    "Inter-|   Receive                                                |  Transmit",
+    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs",
+    "    lo:  100 1 0 0 0 0 0 0  100 1 0 0 0 0 0 0",
+    "  eth0: 1450 10 0 0 0 0 0 0  350 4 0 0 0 0 0 0",
+    "  eth1:   50  1 0 0 0 0 0 0   50 1 0 0 0 0 0 0",
+  ].join("\n");
+  assert.deepEqual(parseNetDev(text), { rx: 1500, tx: 400 });
 });

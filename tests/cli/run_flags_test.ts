@@ -1,5 +1,11 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../helpers/assert.ts";
-import { expandEnv, parseEnvFile, parseRunArgs } from "../../lib/cli/run_flags.ts";
+import {
+  expandEnv,
+  parseEnvFile,
+  parseRunArgs,
+  RUN_FLAGS,
+  RUN_USAGE,
+} from "../../lib/cli/run_flags.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { buildProcess } from "../../lib/container/process.ts";
 
@@ -88,4 +94,10 @@ Deno.test("buildProcess: docker's entrypoint/cmd/env/workdir merge", () => {
   assertEquals(buildProcess(base, img).user, "u");
   assertThrows(() => buildProcess(base, {}), UsageError); // no command at all
   assertThrows(() => buildProcess({ ...base, workdir: "rel" }, img), UsageError);
+});
+
+Deno.test("RUN_USAGE: run/create --help lists every flag they accept", () => {
+  for (const f of RUN_FLAGS) {
+    if (f.name !== "help") assertStringIncludes(RUN_USAGE, `--${f.name}`, f.name);
+  }
 });

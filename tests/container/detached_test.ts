@@ -58,8 +58,16 @@ Deno.test("exec: joins the container's pid, uts and mount namespaces and its cgr
     assert(Number(cgroups) >= 1, `exec'd process outside the container cgroup: ${r.stdout}`);
     assertEquals((await tsbox(root, cli("exec ex sh -c", "exit 7"))).code, 7);
     const missing = await tsbox(root, cli("exec ex nosuchcmd"));
-    assertEquals(missing.code, 127);
+    assertEquals(missing.code, 126); // docker: an exec that cannot start is 126, not 127
     assertStringIncludes(missing.stderr, "executable file not found");
+    const user = await tsbox(root, cli("exec -u nosuchuser ex true"));
+    assertEquals(user.code, 126);
+    assertStringIncludes(user.stderr, "unable to find user nosuchuser");
+    const tty = await tsbox(root, cli("exec -it ex true")); // stdin is /dev/null
+    assertEquals([tty.code, tty.stderr.split("\n")[0]], [
+      1,
+      "tsbox: the input device is not a TTY",
+    ]);
     const pid = stateOf(root, id).pid as number;
     await ok(root, cli("rm -f ex"));
     assertNoLeaks(root, [id], [pid]);

@@ -100,13 +100,25 @@ Deno.test("history: newest first, sizes, -q, --no-trunc, --format", async () => 
     assert.deepEqual(q, [id.slice(7, 19), "<missing>"]);
     const full = mustPass(await tsbox(root, ["history", "--no-trunc", "-q", "hist:1"])).stdout;
     assert.equal(full.split("\n")[0], id);
-    const json = mustPass(await tsbox(root, ["history", "--format", "{{json .}}", "hist:1"]))
+    // as docker's history context: --format values are truncated and human unless told otherwise
+    const short = mustPass(await tsbox(root, ["history", "--format", "{{json .}}", "hist:1"]))
       .stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(short[0].ID, id.slice(7, 19));
+    assert.match(short[0].Size, /^\d+(\.\d+)?kB$/);
+    const json = mustPass(
+      await tsbox(root, ["history", "--no-trunc", "-H=false", "--format", "{{json .}}", "hist:1"]),
+    ).stdout.trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(json[0].ID, id);
     assert.equal(json[0].Comment, "step two");
-    assert.ok(json[0].Size >= 1024, "the new layer's tar size");
+    assert.ok(Number(json[0].Size) >= 1024, "the new layer's tar size");
     const fields = mustPass(
-      await tsbox(root, ["history", "--format", "{{.Comment}}|{{.CreatedBy}}", "hist:1"]),
+      await tsbox(root, [
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.Comment}}|{{.CreatedBy}}",
+        "hist:1",
+      ]),
     ).stdout.split("\n")[0];
     assert.equal(
       fields,

@@ -6,11 +6,10 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { JsonLogWriter, parseLogLines } from "../../lib/container/log_file.ts";
 import { parseTimeArg, selectEntries } from "../../lib/container/logs.ts";
-import { renderTemplate } from "../../lib/container/template.ts";
 import { ellipsis, goTime, parseFilters, statusText } from "../../lib/container/ps_view.ts";
 import { findContainer, NoSuchContainer } from "../../lib/container/lookup.ts";
 import { pathsFor } from "../../lib/paths.ts";
-import { ContainerError, UsageError } from "../../lib/errors.ts";
+import { ContainerError, FilterError, FlagError, UsageError } from "../../lib/errors.ts";
 import type { LiveView } from "../../lib/container/live.ts";
 
 const enc = new TextEncoder();
@@ -84,23 +83,6 @@ Deno.test("selectEntries: since/until then tail", () => {
   assertEquals(selectEntries(all, { follow: false, timestamps: false, tail: 0 }), []);
 });
 
-Deno.test("renderTemplate: nested fields, json, Go printing of lists and maps", () => {
-  const data = {
-    State: { Status: "running", Pid: 7 },
-    Args: ["-c", "x"],
-    Labels: { b: "2", a: "1" },
-  };
-  assertEquals(renderTemplate("{{.State.Status}}/{{ .State.Pid }}", data), "running/7");
-  assertEquals(renderTemplate("{{json .Args}}", data), '["-c","x"]');
-  assertEquals(renderTemplate("{{.Args}} {{.Labels}}", data), "[-c x] map[a:1 b:2]");
-  assertEquals(
-    renderTemplate("{{.State.Status}}\\t{{upper .State.Status}}", data),
-    "running\tRUNNING",
-  );
-  assertThrows(() => renderTemplate("{{.Nope}}", data), UsageError);
-  assertThrows(() => renderTemplate("{{range .Args}}x{{end}}", data), UsageError);
-});
-
 Deno.test("ps columns: ellipsis, Go time, status text", () => {
   assertEquals(ellipsis("sh -c 'echo hello world'", 20), "sh -c 'echo hello w…");
   assertEquals(ellipsis("short", 20), "short");
@@ -127,9 +109,10 @@ Deno.test("ps columns: ellipsis, Go time, status text", () => {
 Deno.test("parseFilters: docker's keys; bad keys and statuses are refused", () => {
   const f = parseFilters(["status=exited", "name=web", "status=created"]);
   assertEquals(f.get("status"), ["exited", "created"]);
-  assertThrows(() => parseFilters(["color=red"]), UsageError, "invalid filter 'color'");
-  assertThrows(() => parseFilters(["status=sleeping"]), UsageError);
-  assertThrows(() => parseFilters(["exited=x"]), UsageError);
+  assertThrows(() => parseFilters(["color=red"]), FilterError, "invalid filter 'color'");
+  assertThrows(() => parseFilters(["status=sleeping"]), FilterError);
+  assertThrows(() => parseFilters(["exited=x"]), FilterError);
+  assertThrows(() => parseFilters(["noequals"]), FlagError, "bad format of filter");
 });
 
 Deno.test("findContainer: id, name, unique prefix; ambiguous and unknown fail with exit 1", () => {

@@ -36,6 +36,8 @@ export interface TsboxOptions {
   env?: Record<string, string>;
   /** Kill after this many ms (default 120 s) so a hung test cannot hang CI. */
   timeoutMs?: number;
+  /** Working directory of the CLI (default: the test's). */
+  cwd?: string;
 }
 
 /** Run `tsbox --root <root> ...args` and collect its output. */
@@ -50,6 +52,7 @@ export async function tsbox(
     stdout: "piped",
     stderr: "piped",
     env: opts.env,
+    cwd: opts.cwd,
   });
   const child = cmd.spawn();
   const timer = setTimeout(() => {

@@ -1,8 +1,7 @@
-/** Output helpers: docker's size/age wording and the --format template subset. */
+/** Output helpers: docker's size/age wording and padded tables. */
 
-import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { humanDuration, humanSize, renderTemplate, since, table } from "../../lib/image/format.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { assertEquals } from "../helpers/assert.ts";
+import { humanDuration, humanSize, since, table } from "../../lib/image/format.ts";
 
 Deno.test("humanSize: 3 significant digits, decimal units", () => {
   assertEquals([0, 999, 1000, 4_261_234, 1_234_567_890].map(humanSize), [
@@ -21,18 +20,6 @@ Deno.test("humanDuration/since: docker's wording", () => {
   assertEquals(humanDuration(15 * 86_400_000), "2 weeks");
   assertEquals(since("2024-01-01T00:00:00Z", Date.parse("2024-01-04T00:00:00Z")), "3 days ago");
   assertEquals(since(undefined), "N/A");
-});
-
-Deno.test("renderTemplate: fields, nested paths, json, Go printing, errors", () => {
-  const d = { Id: "x", Config: { Cmd: ["sh", "-c"], Env: null }, Tags: { a: 1 } };
-  assertEquals(renderTemplate("{{.Id}}\\t{{.Config.Cmd}}", d), "x\t[sh -c]");
-  assertEquals(
-    renderTemplate("{{json .Config}} {{.Config.Env}} {{.Config.Nope}}", d),
-    '{"Cmd":["sh","-c"],"Env":null} <nil> <no value>',
-  );
-  assertEquals(renderTemplate("{{ .Tags }}", d), "map[a:1]");
-  assertThrows(() => renderTemplate("{{.Missing}}", d), UsageError, "Missing");
-  assertThrows(() => renderTemplate("{{range .Tags}}{{end}}", d), UsageError, "unsupported action");
 });
 
 Deno.test("table: pads every column but the last by 3 spaces", () => {

@@ -99,7 +99,8 @@ Deno.test("load: OCI layout from stdin, named by annotation, layers shared with 
     const img = await makeImage();
     const docker = join(root, "d.tar");
     Deno.writeFileSync(docker, await dockerArchive(img, ["first:1"]));
-    assertEquals((await tsbox(root, ["load", "-q", "-i", docker])).code, 0);
+    const quiet = await tsbox(root, ["load", "-q", "-i", docker]);
+    assertEquals([quiet.code, quiet.stdout], [0, "Loaded image: first:1\n"]); // docker: -q still names it
     const oci = await ociArchive(img, {
       "io.containerd.image.name": "registry.local:5000/team/app:2",
       "org.opencontainers.image.ref.name": "2",

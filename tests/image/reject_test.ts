@@ -1,6 +1,6 @@
 /**
  * Bad input through the CLI: malicious layers, digest and diff id
- * mismatches, junk archives, bad references. Each must fail with exit 125
+ * mismatches, junk archives, bad references. Each must fail with exit 1
  * and one clear line, write nothing outside the store and leave no image
  * and no stored content behind. Runs as root.
  */
@@ -60,7 +60,7 @@ for (const [label, make] of MALICIOUS) {
       const file = join(root, "bad.tar");
       Deno.writeFileSync(file, await dockerArchive(img, ["evil:1"]));
       const r = await tsbox(root, ["load", "-i", file]);
-      assertEquals(r.code, 125, r.stdout + r.stderr);
+      assertEquals(r.code, 1, r.stdout + r.stderr);
       assertStringIncludes(r.stderr, "refusing tar entry");
       assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
       assertEquals(contentOf(outside), []);
@@ -80,7 +80,7 @@ Deno.test("load: OCI blob whose content does not match its digest is rejected", 
       blobs.set(digest, evil);
     });
     const r = await tsbox(root, ["load"], { stdin: archive });
-    assertEquals(r.code, 125);
+    assertEquals(r.code, 1);
     assertStringIncludes(r.stderr, "digest mismatch");
     await assertEmptyStore(root);
   });
@@ -91,13 +91,13 @@ Deno.test("load: a layer that does not match the config's diff_ids is rejected",
     const other = sha256(json("something else"));
     const img = await makeImage(undefined, [other, other, other]);
     const r = await tsbox(root, ["load"], { stdin: await dockerArchive(img, ["x:1"]) });
-    assertEquals(r.code, 125);
+    assertEquals(r.code, 1);
     assertStringIncludes(r.stderr, "does not match its config");
     await assertEmptyStore(root);
   });
 });
 
-Deno.test("load: junk, empty input and a missing file fail with exit 125", async () => {
+Deno.test("load: junk, empty input and a missing file fail with exit 1", async () => {
   await withRoot(async (root) => {
     for (
       const [stdin, msg] of [[
@@ -106,22 +106,22 @@ Deno.test("load: junk, empty input and a missing file fail with exit 125", async
       ], [new Uint8Array(), "empty"]] as const
     ) {
       const r = await tsbox(root, ["load"], { stdin });
-      assertEquals(r.code, 125);
+      assertEquals(r.code, 1);
       assertStringIncludes(r.stderr, msg);
     }
     const none = await tsbox(root, ["load", "-i", join(root, "nope.tar")]);
-    assertEquals(none.code, 125);
+    assertEquals(none.code, 1);
     assertStringIncludes(none.stderr, "no such file");
     const neither = await tsbox(root, ["load"], {
       stdin: await buildTar([{ name: "hello.txt", data: "hi" }]),
     });
-    assertEquals(neither.code, 125);
+    assertEquals(neither.code, 1);
     assertStringIncludes(neither.stderr, "not a docker-archive or OCI image layout");
     await assertEmptyStore(root);
   });
 });
 
-Deno.test("import, tag, rmi, save: bad references exit 125 and change nothing", async () => {
+Deno.test("import, tag, rmi, save: bad references exit 1 and change nothing", async () => {
   await withRoot(async (root) => {
     const tar = join(root, "r.tar");
     Deno.writeFileSync(tar, await buildTar([{ name: "f", data: "x" }]));
@@ -135,7 +135,7 @@ Deno.test("import, tag, rmi, save: bad references exit 125 and change nothing", 
       ]
     ) {
       const r = await tsbox(root, args);
-      assertEquals(r.code, 125, `${args.join(" ")}: ${r.stderr}`);
+      assertEquals(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
       assert(r.stderr.startsWith("tsbox: "), r.stderr);
     }
     assert(!contentOf(root).includes("o.tar"));
@@ -152,7 +152,7 @@ Deno.test("import: an unsafe rootfs tar is rejected without a trace", async () =
       data: "evil",
     }]);
     const r = await tsbox(root, ["import", "-", "evil:1"], { stdin: tar });
-    assertEquals(r.code, 125);
+    assertEquals(r.code, 1);
     assertStringIncludes(r.stderr, 'refusing tar entry "x/pwn"');
     assertEquals(contentOf(outside), []);
     await assertEmptyStore(root);

@@ -27,14 +27,14 @@ Deno.test("login: Basic-auth registry works after login, fails clearly without i
     await withRoot(async (root) => {
       const ref = `${reg.host}/private/img:v1`;
       const denied = await tsbox(root, ["pull", ref]);
-      assert.equal(denied.code, 125);
+      assert.equal(denied.code, 1);
       assert.match(denied.stderr, /pull access denied for 127\.0\.0\.1:\d+\/private\/img/);
       assert.match(denied.stderr, new RegExp(`hint: tsbox login ${reg.host}`));
 
       const wrong = await tsbox(root, ["login", "-u", "alice", "--password-stdin", reg.host], {
         stdin: "nope\n",
       });
-      assert.equal(wrong.code, 125);
+      assert.equal(wrong.code, 1);
       assert.match(wrong.stderr, /incorrect username or password/);
       assert.throws(
         () => Deno.statSync(join(root, "auth.json")),
@@ -61,7 +61,7 @@ Deno.test("login: Basic-auth registry works after login, fails clearly without i
       assert.match(out.stdout, new RegExp(`Removing login credentials for ${reg.host}`));
       assert.deepEqual(JSON.parse(Deno.readTextFileSync(join(root, "auth.json"))).auths, {});
       const again = await tsbox(root, ["pull", `${reg.host}/private/img:v1`]);
-      assert.equal(again.code, 125, "credentials are gone");
+      assert.equal(again.code, 1, "credentials are gone");
       assert.match((await tsbox(root, ["logout", reg.host])).stdout, /Not logged in/);
     });
   } finally {
@@ -69,7 +69,7 @@ Deno.test("login: Basic-auth registry works after login, fails clearly without i
   }
 });
 
-Deno.test("login: bad usage exits 125 without saving anything", async () => {
+Deno.test("login: bad usage exits 1 without saving anything", async () => {
   await withRoot(async (root) => {
     const cases: [string[], RegExp, string?][] = [
       [["login", "--password-stdin", "localhost:5000"], /must provide --username/, "x"],
@@ -84,7 +84,7 @@ Deno.test("login: bad usage exits 125 without saving anything", async () => {
     ];
     for (const [args, re, stdin] of cases) {
       const r = await tsbox(root, args, stdin === undefined ? {} : { stdin });
-      assert.equal(r.code, 125, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, re, args.join(" "));
     }
     assert.deepEqual([...Deno.readDirSync(root)], []);
@@ -167,13 +167,13 @@ Deno.test("pull: Bearer token auth, anonymous for public repos and with login fo
       );
 
       const priv = await tsbox(root, ["pull", `${front.host}/private/img:v1`]);
-      assert.equal(priv.code, 125);
+      assert.equal(priv.code, 1);
       assert.match(priv.stderr, /pull access denied/);
 
       const bad = await tsbox(root, ["login", "-u", "alice", "--password-stdin", front.host], {
         stdin: "wrong",
       });
-      assert.equal(bad.code, 125);
+      assert.equal(bad.code, 1);
       assert.match(bad.stderr, /incorrect username or password/);
       const login = await tsbox(root, ["login", "-u", "alice", "--password-stdin", front.host], {
         stdin: "pw",

@@ -53,7 +53,7 @@ Deno.test("pull: a corrupted blob fails naming its digest and leaves the store u
       await withRoot(async (root) => {
         const before = storeContent(root);
         const r = await tsbox(root, ["pull", `${reg.host}/test/corrupt:v1`]);
-        assert.equal(r.code, 125, r.stderr);
+        assert.equal(r.code, 1, r.stderr);
         assert.ok(r.stderr.includes(bad), `error names ${bad}: ${r.stderr}`);
         assert.match(r.stderr, /failed to verify/);
         assert.deepEqual(storeContent(root), before, "no new blobs, layers or images");
@@ -92,7 +92,7 @@ Deno.test("pull: a connection cut mid-download fails clearly; the next pull resu
       await withRoot(async (root) => {
         proxy!.mode = "cut";
         const r = await tsbox(root, ["pull", ref]);
-        assert.equal(r.code, 125, r.stdout + r.stderr);
+        assert.equal(r.code, 1, r.stdout + r.stderr);
         assert.ok(r.stderr.includes(big.digest), `error names the blob: ${r.stderr}`);
         assert.match(r.stderr, /failed to download/);
         assert.equal(r.stderr.trim().split("\n").length, 2, `one line + hint: ${r.stderr}`);

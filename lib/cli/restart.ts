@@ -1,0 +1,70 @@
+/**
+ * `tsbox restart [-t S] [-s SIG] CONTAINER...` (also `container restart`):
+ * stop (as `stop` does, with the container's stop signal and timeout)
+ * then start detached; a stopped container is just started. Prints each
+ * name, as docker does; exit 1 if any fails.
+ * @module
+ */
+
+import type { Command } from "./context.ts";
+import { bool, parseFlags, str } from "./flags.ts";
+import { ContainerError, FlagError, UsageError } from "../errors.ts";
+import { findContainer } from "../container/lookup.ts";
+import { stopContainer } from "../container/stop.ts";
+import { startDetached } from "../container/detach.ts";
+import { type LiveState, monitorAlive } from "../container/live.ts";
+import { readContainer } from "../container/store.ts";
+import { forEachRef } from "../container/cli_report.ts";
+import { markManualStop } from "../container/restart_state.ts";
+
+const USAGE = `Usage: tsbox restart [OPTIONS] CONTAINER [CONTAINER...]
+
+Restart one or more containers
+
+Options:
+  -s, --signal SIG     signal to stop with (default: its --stop-signal, the image's, else SIGTERM)
+  -t, --time SECONDS   seconds to wait before killing (default: its --stop-timeout, else 10)
+
+A container started with --rm is refused: stopping it removes it.`;
+
+/** `tsbox restart`. */
+export const main: Command = async (args, ctx) => {
+  const p = parseFlags(args, [
+    { name: "time", short: "t", type: "string", aliases: ["timeout"] },
+    { name: "signal", short: "s", type: "string" },
+    { name: "help", type: "bool" },
+  ]);
+  if (bool(p, "help")) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!p.positionals.length) {
+    throw new UsageError(`"restart" requires at least 1 argument`, { hint: USAGE.split("\n")[0] });
+  }
+  const t = str(p, "time");
+  if (t !== undefined && !/^-?[0-9]+$/.test(t)) {
+    throw new FlagError(`invalid argument "${t}" for "-t, --time" flag`);
+  }
+  return await forEachRef(p.positionals, async (ref) => {
+    const rec = findContainer(ctx.paths, ref);
+    if (rec.config.spec.autoRemove) {
+      throw new ContainerError(
+        `cannot restart container ${ref}: it was started with --rm (stopping it removes it)`,
+        { exitCode: 1 },
+      );
+    }
+    markManualStop(ctx.paths, rec); // the old supervisor must not restart it on its own
+    await stopContainer(ctx.paths, rec, {
+      timeoutSec: t !== undefined ? Number(t) : rec.config.stopTimeout ?? 10,
+      signal: str(p, "signal"),
+    });
+    // the old supervisor finishes its teardown (network, cgroup) before the new one starts
+    for (let i = 0; i < 500; i++) {
+      const now = readContainer(ctx.paths, rec.config.id);
+      if (!now || !monitorAlive(now.state as LiveState)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await startDetached(ctx, rec.config.id);
+    return ref;
+  });
+};
