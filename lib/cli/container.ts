@@ -77,7 +77,8 @@ export async function prune(args: string[], ctx: CliContext): Promise<number> {
   if (p.positionals.length) throw new UsageError(`"container prune" accepts no arguments`);
   const f = parseFilters(list(p, "filter"), ["label", "label!", "until"]);
   const until = f.get("until")?.map((v) => parseUntil(v));
-  const select = (rec: ContainerRecord) => {
+  // no filter: everything stopped, corrupt records too
+  const select = list(p, "filter").length === 0 ? undefined : (rec: ContainerRecord) => {
     const labels = containerLabels(rec);
     return matchLabels(labels, f.get("label")) && matchNotLabels(labels, f.get("label!")) &&
       (!until || until.every((t) => Date.parse(rec.config.created) < t));

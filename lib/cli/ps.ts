@@ -17,7 +17,6 @@ import {
   psRow,
 } from "../container/ps_view.ts";
 import { formatList, writeOut } from "../template/format.ts";
-import { containerSize, imageSizes } from "../container/size.ts";
 import { humanSize } from "../image/format.ts";
 
 const USAGE = `Usage: tsbox ps [OPTIONS]
@@ -42,7 +41,7 @@ const DEFAULT_TABLE =
   "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
 
 /** `tsbox ps`. */
-export const main: Command = (args, ctx) => {
+export const main: Command = async (args, ctx) => {
   const p = parseFlags(args, [
     { name: "all", short: "a", type: "bool" },
     { name: "quiet", short: "q", type: "bool" },
@@ -56,7 +55,7 @@ export const main: Command = (args, ctx) => {
   ]);
   if (bool(p, "help")) {
     console.log(USAGE);
-    return Promise.resolve(0);
+    return 0;
   }
   if (p.positionals.length) {
     throw new UsageError(`"ps" accepts no arguments`, { hint: USAGE.split("\n")[0] });
@@ -97,10 +96,12 @@ export const main: Command = (args, ctx) => {
   const allRows = [...rows.map(({ row }) => row), ...broken.map(({ row }) => row)];
   if (bool(p, "quiet") && (fmt === undefined || fmt.trim() === "table")) {
     writeOut(allRows.map((row) => row.ID + "\n").join(""));
-    return Promise.resolve(0);
+    return 0;
   }
   const defaultTable = bool(p, "size") ? `${DEFAULT_TABLE}\t{{.Size}}` : DEFAULT_TABLE;
   if (bool(p, "size")) {
+    // loaded only for -s: sizes walk the image store (its npm tar code is not needed to list)
+    const { containerSize, imageSizes } = await import("../container/size.ts");
     const images = imageSizes(ctx.paths);
     for (const r of rows) {
       const s = containerSize(r.rec, images);
@@ -112,5 +113,5 @@ export const main: Command = (args, ctx) => {
     headers: { ...HEADERS, Label: (_k: string) => "LABEL" },
     typeName: "*formatter.ContainerContext",
   }));
-  return Promise.resolve(0);
+  return 0;
 };
