@@ -317,9 +317,70 @@ Deno.test({
   },
 });
 
-// TODO(v2 devices): the v2 device BPF program (another helper's work) gets its test here:
-// `run --device`/default device rules enforced by the program attached to the container's
-// cgroup (e.g. `head -c1 /dev/sda` refused, /dev/null allowed), checked with bpftool-free
-// probes from inside the container.
-// TODO(cgroupns): the cgroup namespace (the lead's work) gets its test here: inside the
-// container /proc/self/cgroup reads `0::/` and /sys/fs/cgroup is the container's own cgroup.
+Deno.test({
+  name: "v2 device program: default devices open, a mknod'ed disallowed node and --device",
+  ignore,
+  fn: () =>
+    withBusybox(async (root) => {
+      // the program is attached to the container's cgroup: mknod is allowed, open is not
+      const r = await tsbox(root, [
+        "run",
+        "--rm",
+        ...NONE,
+        "busybox",
+        "sh",
+        "-c",
+        "head -c1 /dev/zero >/dev/null && echo zero-ok; mknod /tmp/k c 1 11 && echo mknod-ok; " +
+        "head -c1 /tmp/k; echo kmsg=$?",
+      ]);
+      assertStringIncludes(r.stdout, "zero-ok\nmknod-ok\n");
+      assertStringIncludes(r.stdout, "kmsg=1");
+      assertStringIncludes(r.stderr, "Operation not permitted");
+      const dev = await tsbox(root, [
+        "run",
+        "--rm",
+        ...NONE,
+        "--device",
+        "/dev/kmsg:/dev/kmsg:r",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c1 /dev/kmsg >/dev/null && echo passthrough-ok",
+      ]);
+      assertEquals(dev.stdout, "passthrough-ok\n", dev.stderr);
+    }),
+});
+
+Deno.test({
+  name: "cgroupns: private by default on v2, the container's cgroup is its root",
+  ignore,
+  fn: () =>
+    withBusybox(async (root) => {
+      const r = await tsbox(root, [
+        "run",
+        "--rm",
+        ...NONE,
+        "-m",
+        "64m",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /proc/self/cgroup; cat /sys/fs/cgroup/memory.max; touch /sys/fs/cgroup/x; echo rw=$?",
+      ]);
+      const [cg, max] = r.stdout.split("\n");
+      assertEquals(cg, "0::/", r.stderr);
+      assertEquals(max, String(64 << 20));
+      assertStringIncludes(r.stdout, "rw=1", "read-only");
+      const host = await tsbox(root, [
+        "run",
+        "--rm",
+        ...NONE,
+        "--cgroupns",
+        "host",
+        "busybox",
+        "cat",
+        "/proc/self/cgroup",
+      ]);
+      assert(/^0::\/tsbox-[0-9a-f]{64}$/m.test(host.stdout), host.stdout);
+    }),
+});
