@@ -284,7 +284,8 @@ Deno.test({
         assertEquals(limited.code, 125, limited.stdout + limited.stderr);
         assertStringIncludes(limited.stderr, "it has processes of its own");
         const plain = await tsboxInCgroupns(root, outer, [
-          ...["run", "--rm", ...NONE, "busybox", "cat", "/proc/self/cgroup"],
+          // host cgroupns (private is v2's default) to see where the container was placed
+          ...["run", "--rm", ...NONE, "--cgroupns", "host", "busybox", "cat", "/proc/self/cgroup"],
         ]);
         assertEquals(plain.code, 0, plain.stderr);
         assertStringIncludes(plain.stdout, "/tsbox-"); // placed below the namespace's root
