@@ -31,7 +31,6 @@ import {
   CLONE_NEWUTS,
   MNT_DETACH,
   MS_BIND,
-  MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
   MS_REMOUNT,
@@ -41,7 +40,7 @@ import {
 } from "../../ffi/consts.ts";
 import type { Kernel } from "../kernel.ts";
 import { devPlan, maskPlan, rootPlan } from "./rootfs_plan.ts";
-import { ociMountPlan } from "./oci_mounts.ts";
+import { ociMountPlan, PROPAGATION } from "./oci_mounts.ts";
 import type { LinuxNamespace } from "../oci/spec.ts";
 import type { TargetKind } from "../../volumes/types.ts";
 import { USER_ANNOTATION } from "../specgen/container_spec.ts";
@@ -66,18 +65,6 @@ function send(fd: number, m: FromInit): void {
 function recv(fd: number): ToInit | undefined {
   return decodeMsg<ToInit>(recvMsgSync(fd));
 }
-
-/** `linux.rootfsPropagation` values. */
-const PROPAGATION: Record<string, number> = {
-  private: MS_PRIVATE,
-  rprivate: MS_REC | MS_PRIVATE,
-  shared: MS_SHARED,
-  rshared: MS_REC | MS_SHARED,
-  slave: MS_SLAVE,
-  rslave: MS_REC | MS_SLAVE,
-  unbindable: MS_UNBINDABLE,
-  runbindable: MS_REC | MS_UNBINDABLE,
-};
 
 const NS_FLAGS: Record<string, number> = {
   ipc: CLONE_NEWIPC,

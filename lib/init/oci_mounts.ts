@@ -32,7 +32,8 @@ import {
   MS_UNBINDABLE,
 } from "../../ffi/consts.ts";
 
-const PROPAGATION: Record<string, number> = {
+/** Propagation option names (mount options and `linux.rootfsPropagation`) → MS_* flags. */
+export const PROPAGATION: Record<string, number> = {
   private: MS_PRIVATE,
   rprivate: MS_REC | MS_PRIVATE,
   shared: MS_SHARED,
