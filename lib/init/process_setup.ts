@@ -46,14 +46,18 @@ export function finalEnv(env: string[], home: string, hostname: string, tty: boo
  */
 export function resolveProcess(p: ProcessSpec, hostname: string): ResolvedProcess {
   const creds = resolveUser(p.user, readIfExists("/etc/passwd"), readIfExists("/etc/group"));
-  const env = finalEnv(p.env, creds.home, hostname, p.tty);
-  if (!p.cwd.startsWith("/")) {
+  return resolved(creds, finalEnv(p.env, creds.home, hostname, p.tty), p.cwd, p.args);
+}
+
+/** The checks both resolutions end with: absolute cwd, a command, found on PATH. */
+function resolved(creds: Credentials, env: string[], cwd: string, args: string[]): ResolvedProcess {
+  if (!cwd.startsWith("/")) {
     throw new TsboxError(
-      `the working directory '${p.cwd}' is invalid, it needs to be an absolute path`,
+      `the working directory '${cwd}' is invalid, it needs to be an absolute path`,
     );
   }
-  if (p.args.length === 0) throw new TsboxError("no command specified");
-  return { creds, env, exe: findExecutable(p.args[0], env) };
+  if (args.length === 0) throw new TsboxError("no command specified");
+  return { creds, env, exe: findExecutable(args[0], env) };
 }
 
 /**
@@ -72,12 +76,5 @@ export function resolveOciProcess(p: Process, userName?: string): ResolvedProces
   }
   const env = [...(p.env ?? [])];
   if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${creds.home}`);
-  if (!p.cwd.startsWith("/")) {
-    throw new TsboxError(
-      `the working directory '${p.cwd}' is invalid, it needs to be an absolute path`,
-    );
-  }
-  const args = p.args ?? [];
-  if (args.length === 0) throw new TsboxError("no command specified");
-  return { creds, env, exe: findExecutable(args[0], env) };
+  return resolved(creds, env, p.cwd, p.args ?? []);
 }
