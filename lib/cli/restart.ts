@@ -7,8 +7,8 @@
  */
 
 import type { Command } from "./context.ts";
-import { bool, parseFlags, str } from "./flags.ts";
-import { ContainerError, FlagError, UsageError } from "../errors.ts";
+import { ContainerError } from "../errors.ts";
+import { parseStopArgs } from "./stop.ts";
 import { findContainer } from "../container/lookup.ts";
 import { stopContainer } from "../container/stop.ts";
 import { startDetached } from "../container/detach.ts";
@@ -29,23 +29,12 @@ A container started with --rm is refused: stopping it removes it.`;
 
 /** `tsbox restart`. */
 export const main: Command = async (args, ctx) => {
-  const p = parseFlags(args, [
-    { name: "time", short: "t", type: "string", aliases: ["timeout"] },
-    { name: "signal", short: "s", type: "string" },
-    { name: "help", type: "bool" },
-  ]);
-  if (bool(p, "help")) {
+  const a = parseStopArgs(args, "restart", USAGE);
+  if (a.help) {
     console.log(USAGE);
     return 0;
   }
-  if (!p.positionals.length) {
-    throw new UsageError(`"restart" requires at least 1 argument`, { hint: USAGE.split("\n")[0] });
-  }
-  const t = str(p, "time");
-  if (t !== undefined && !/^-?[0-9]+$/.test(t)) {
-    throw new FlagError(`invalid argument "${t}" for "-t, --time" flag`);
-  }
-  return await forEachRef(p.positionals, async (ref) => {
+  return await forEachRef(a.refs, async (ref) => {
     const rec = findContainer(ctx.paths, ref);
     if (rec.config.spec.autoRemove) {
       throw new ContainerError(
@@ -54,10 +43,7 @@ export const main: Command = async (args, ctx) => {
       );
     }
     markManualStop(ctx.paths, rec); // the old supervisor must not restart it on its own
-    await stopContainer(ctx.paths, rec, {
-      timeoutSec: t !== undefined ? Number(t) : rec.config.stopTimeout ?? 10,
-      signal: str(p, "signal"),
-    });
+    await stopContainer(ctx.paths, rec, a.options(rec));
     // the old supervisor finishes its teardown (network, cgroup) before the new one starts
     for (let i = 0; i < 500; i++) {
       const now = readContainer(ctx.paths, rec.config.id);
