@@ -11,6 +11,7 @@
 import type { CliContext } from "../cli/context.ts";
 import { ContainerError, TsboxError } from "../errors.ts";
 import { cgroupName, type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
+import { exists } from "../fsutil.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { kill } from "../../ffi/process.ts";
 import { signalNumber } from "../signals.ts";
@@ -54,17 +55,8 @@ export function cgroupProcs(cg: ContainerCgroup | undefined): string[] {
   const dirs = [...cg.paths].sort((a, b) =>
     Number(b.includes("/cpuset/")) - Number(a.includes("/cpuset/"))
   );
+  // a v2 cgroup has no tasks file
   return dirs.map((d) => exists(`${d}/tasks`) ? `${d}/tasks` : `${d}/cgroup.procs`);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false; // a v2 cgroup has no tasks file
-    throw err;
-  }
 }
 
 /** The container's process settings, widened to every capability by `exec --privileged`. */
