@@ -21,6 +21,7 @@ import {
 } from "./consts.ts";
 
 const EINTR = 4;
+const MSG_CMSG_CLOEXEC = 0x40000000;
 
 /** A SOCK_SEQPACKET pair (message boundaries are kept). Neither end is close-on-exec. */
 export function seqpacketPair(): [number, number] {
@@ -157,6 +158,29 @@ export async function recvFd(sock: number): Promise<{ fd: number; data: Uint8Arr
   const hasFd = controlLen >= 20 && dv.getInt32(8, true) === SOL_SOCKET &&
     dv.getInt32(12, true) === SCM_RIGHTS;
   return { fd: hasFd ? dv.getInt32(16, true) : -1, data: payload.slice(0, n) };
+}
+
+/**
+ * `recvFd` on the calling thread (blocking; the init after unshare). A
+ * received fd is close-on-exec (MSG_CMSG_CLOEXEC).
+ */
+export function recvFdSync(sock: number): { fd: number; data: Uint8Array } {
+  const payload = new Uint8Array(1 << 20);
+  const iov = new BigUint64Array(2);
+  iov[0] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(payload)));
+  iov[1] = BigInt(payload.length);
+  const control = new Uint8Array(24);
+  const hdr = msghdr(iov, control);
+  for (;;) {
+    const n = Number(libc().recvmsg(sock, hdr, MSG_CMSG_CLOEXEC));
+    if (n === -1 && errno() === EINTR) continue;
+    checkBig("recvmsg", n);
+    const dv = new DataView(control.buffer);
+    const controlLen = Number(new DataView(hdr.buffer).getBigUint64(40, true));
+    const hasFd = controlLen >= 20 && dv.getInt32(8, true) === SOL_SOCKET &&
+      dv.getInt32(12, true) === SCM_RIGHTS;
+    return { fd: hasFd ? dv.getInt32(16, true) : -1, data: payload.slice(0, n) };
+  }
 }
 
 /**

@@ -21,7 +21,8 @@ import {
   setRlimit,
 } from "./caps.ts";
 import { execve, setCredentials, setParentDeathSignal } from "./process.ts";
-import { cloexecFrom } from "./fds.ts";
+import { cloexecFrom, closeFd } from "./fds.ts";
+import { mountSetattrIdmap, moveMount, openTreeClone } from "./mount_api.ts";
 import { posixSpawn, type SpawnOptions } from "./spawn.ts";
 import { installSeccompProgram, type SeccompProgram } from "./seccomp_program.ts";
 
@@ -131,6 +132,19 @@ export class LinuxKernel implements Kernel {
   }
   execve(path: string, argv: string[], env: string[]): never {
     return execve(path, argv, env);
+  }
+  idmappedTree(path: string, usernsFd: number): number {
+    const fd = openTreeClone(path);
+    try {
+      mountSetattrIdmap(fd, usernsFd);
+    } catch (err) {
+      closeFd(fd);
+      throw err;
+    }
+    return fd;
+  }
+  moveMount(fd: number, target: string): void {
+    moveMount(fd, target);
   }
   spawn(path: string, argv: string[], env: string[], opts: SpawnOptions): number {
     return posixSpawn(path, argv, env, opts);

@@ -149,6 +149,13 @@ const SYMBOLS = {
   posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
   /** pid_t waitpid(pid_t pid, int *status, int options) — blocking, on the caller's thread */
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** waitpid on a worker thread (returns a Promise): a child reparented to us (subreaper) */
+  waitpid_async: {
+    name: "waitpid",
+    parameters: ["i32", "buffer", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
   /** int close_range(unsigned int first, unsigned int last, int flags) (glibc 2.34, Linux 5.9) */
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
   /** off_t lseek(int fd, off_t offset, int whence) */

@@ -12,7 +12,7 @@
 
 import { libc } from "./libc.ts";
 import { cstr, cstrArray } from "./cstring.ts";
-import { syscallError } from "./syscall.ts";
+import { check, syscallError } from "./syscall.ts";
 import { errno } from "./libc.ts";
 import { writeAll } from "./fds.ts";
 import {
@@ -21,6 +21,7 @@ import {
   POSIX_SPAWN_SETSID,
   POSIX_SPAWN_SETSIGDEF,
   POSIX_SPAWN_SETSIGMASK,
+  PR_SET_CHILD_SUBREAPER,
 } from "./consts.ts";
 
 /** What the child gets besides argv/env. */
@@ -125,6 +126,40 @@ export function waitChildSync(pid: number): WaitStatus {
     const e = errno();
     if (e !== EINTR) throw syscallError("waitpid", e, String(pid));
   }
+}
+
+/**
+ * Wait for child `pid` on a worker thread (the event loop keeps running):
+ * for a process Deno did not spawn itself, e.g. a container init that a
+ * forking stage left to us as its subreaper.
+ */
+export async function waitChild(pid: number): Promise<WaitStatus> {
+  const st = new Int32Array(1);
+  for (;;) {
+    const r = await libc().waitpid_async(pid, new Uint8Array(st.buffer), __WALL);
+    if (r === pid) return decodeStatus(st[0]);
+    // errno of the worker thread is not readable here: EINTR is the only retryable failure,
+    // ECHILD (not our child, or already reaped) ends the wait
+    if (!childExists(pid)) throw syscallError("waitpid", 10, String(pid));
+  }
+}
+
+/** Whether `pid` is still a (possibly zombie) process. */
+function childExists(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // reaped
+    throw err;
+  }
+}
+
+const __WALL = 0x40000000;
+
+/** prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are reparented to this process. */
+export function becomeSubreaper(): void {
+  check("prctl(PR_SET_CHILD_SUBREAPER)", libc().prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n));
 }
 
 /** A memfd holding `text`, positioned at 0 (close-on-exec; dup2 makes a child's copy). */

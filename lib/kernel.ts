@@ -72,6 +72,14 @@ export interface Kernel {
   seccompInstall(p: SeccompProgram): void;
   /** execve(2): only returns by throwing. */
   execve(path: string, argv: string[], env: string[]): never;
+  /**
+   * A detached copy of the tree at `path` whose owners show through the id
+   * maps of the user namespace `usernsFd` (open_tree + mount_setattr
+   * MOUNT_ATTR_IDMAP); returns the mount's fd. Needs CAP_SYS_ADMIN.
+   */
+  idmappedTree(path: string, usernsFd: number): number;
+  /** move_mount(2) of the detached mount `fd` onto `target`. */
+  moveMount(fd: number, target: string): void;
   /** posix_spawn(3) from the calling thread; returns the child's pid. */
   spawn(path: string, argv: string[], env: string[], opts: SpawnOptions): number;
 }

@@ -171,6 +171,16 @@ export class FakeKernel implements Kernel {
     this.#record("execve", [path, argv, env]);
     throw new FakeExec(path);
   }
+  /** Records the call and returns `this.nextFd`. */
+  idmappedTree(path: string, usernsFd: number): number {
+    this.#record("idmappedTree", [path, usernsFd]);
+    return this.nextFd;
+  }
+  moveMount(fd: number, target: string): void {
+    this.#record("moveMount", [fd, target]);
+  }
+  /** Fd `idmappedTree` returns. */
+  nextFd = 99;
   /** Records the call and returns `this.nextPid`. */
   spawn(path: string, argv: string[], env: string[], opts: SpawnOptions): number {
     this.#record("spawn", [path, argv, env, opts]);

@@ -75,6 +75,9 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "oom-score-adj", type: "string" },
   { name: "device", type: "list" },
   { name: "device-cgroup-rule", type: "list" },
+  { name: "userns", type: "string" },
+  { name: "uidmap", type: "list" },
+  { name: "gidmap", type: "list" },
   { name: "help", type: "bool" },
 ];
 
@@ -145,7 +148,11 @@ Options:
       --cgroupns MODE        private | host (default: private on cgroup v2, host on v1)
       --oom-score-adj N      OOM killer preference (-1000 … 1000)
       --device H[:C[:rwm]]   give the container a host device
-      --device-cgroup-rule R allow a device class, e.g. 'c 10:229 rwm'`;
+      --device-cgroup-rule R allow a device class, e.g. 'c 10:229 rwm'
+      --userns MODE          host | auto[:size=N]: root inside is a subordinate id outside
+                             (default: host, or $TSBOX_USERNS)
+      --uidmap C:H:N         map container uids C… to host uids H… (N of them)
+      --gidmap C:H:N         the same for gids (default: as --uidmap)`;
 
 /** Parse one `--env-file`: `K=V` lines, `K` alone passes the host value, # comments. */
 export function parseEnvFile(text: string, file: string): string[] {
@@ -300,6 +307,7 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
       none: bool(p, "no-healthcheck"),
     },
     init: bool(p, "init"),
+    userns: { userns: str(p, "userns"), uidmap: list(p, "uidmap"), gidmap: list(p, "gidmap") },
   };
   return {
     spec,

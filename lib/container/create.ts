@@ -33,6 +33,10 @@ import { type Healthcheck, resolveHealthcheck } from "./health_config.ts";
 import { initMount, withInit } from "./init_process.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 import { containerSecurity } from "../security/container.ts";
+import { parseUserns } from "../userns/maps.ts";
+import { hostRanges, resolveUserns, tsboxRanges } from "../userns/allocate.ts";
+import type { IdRange } from "../userns/subid.ts";
+import { ownForUserns } from "../userns/ownership.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
 
 /** What `config.network` holds. */
@@ -114,6 +118,7 @@ export async function createContainer(
   if (restartPolicy.Name !== "no" && spec.autoRemove) {
     throw new UsageError("Conflicting options: --restart and --rm");
   }
+  const usernsReq = parseUserns(spec.userns ?? { uidmap: [], gidmap: [] }, ctx.env.TSBOX_USERNS);
   const security = containerSecurity(spec.security, {
     ownNetns: netOpts.mode !== "host",
     cgroupV2: cgroups.version === 2,
@@ -164,6 +169,7 @@ export async function createContainer(
       );
     }
     const name = spec.name ?? generateName(taken);
+    const userns = resolveUserns(usernsReq, usedIds(ctx.paths), () => tsboxRanges());
     let mounts: unknown[] = [];
     try {
       Deno.mkdirSync(ctx.paths.containers, { recursive: true, mode: 0o700 });
@@ -174,6 +180,7 @@ export async function createContainer(
         Deno.chmodSync(join(staging, d), 0o755);
       }
       mounts = prepareMounts(ctx.paths, id, specs);
+      if (userns) ownForUserns(ctx.paths, staging, image.layerDirs.length, mounts, userns);
       const config: ContainerConfig = {
         id,
         name,
@@ -194,6 +201,7 @@ export async function createContainer(
         ...(healthcheck ? { healthcheck } : {}),
         ...(spec.init ? { init: true } : {}),
         security,
+        ...(userns ? { userns } : {}),
       };
       writeJsonAtomic(join(staging, "state.json"), { status: "created", pid: 0 });
       writeJsonAtomic(join(staging, "config.json"), config);
@@ -205,6 +213,15 @@ export async function createContainer(
       throw err;
     }
   });
+}
+
+/** Host ids held by existing containers' user namespaces (under the names lock). */
+function usedIds(paths: Paths): { uid: IdRange[]; gid: IdRange[] } {
+  const recs = listContainers(paths).map((c) => c.config.userns).filter((u) => u !== undefined);
+  return {
+    uid: recs.flatMap((u) => hostRanges(u.uidMappings)),
+    gid: recs.flatMap((u) => hostRanges(u.gidMappings)),
+  };
 }
 
 /** The lock every create holds while it builds a container (names stay unique). */

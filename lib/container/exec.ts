@@ -12,6 +12,7 @@ import type { CliContext } from "../cli/context.ts";
 import { ContainerError, TsboxError } from "../errors.ts";
 import { cgroupName, type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
 import { exists } from "../fsutil.ts";
+import { utilLinux } from "./init_stage.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { kill } from "../../ffi/process.ts";
 import { signalNumber } from "../signals.ts";
@@ -99,6 +100,7 @@ export async function execInContainer(
     detach: opts.detach,
   };
   return await runExecHelper(ctx.self, ctx.paths.root, spec, {
+    ...(rec.config.userns ? { userns: `/proc/${view.pid}/ns/user` } : {}),
     stdin: opts.detach || opts.tty || !opts.interactive ? "null" : "inherit",
     stdout: opts.detach || opts.tty ? "null" : "inherit",
     stderr: opts.detach ? "null" : "inherit",
@@ -115,6 +117,12 @@ export interface HelperIo {
   onPty?: (master: number) => TtyRelay | undefined;
   /** The command runs, with this host pid (runc's --pid-file). */
   onStarted?: (pid: number) => void;
+  /**
+   * The container's user namespace: the helper is started in it (nsenter,
+   * single-threaded, before Deno) as its root, and we put it in the
+   * container's cgroup (its files are not the mapped root's to write).
+   */
+  userns?: string;
 }
 
 /**
@@ -135,8 +143,15 @@ export async function runExecHelper(
   let relay: TtyRelay | undefined;
   const forwarders: [Deno.Signal, () => void][] = [];
   try {
-    const cmd = new Deno.Command(self[0], {
-      args: [...self.slice(1), "--root", root, "__exec"],
+    const argv = [
+      ...(io.userns ? [utilLinux("nsenter"), `--user=${io.userns}`, "--"] : []),
+      ...self,
+      "--root",
+      root,
+      "__exec",
+    ];
+    const cmd = new Deno.Command(argv[0], {
+      args: argv.slice(1),
       env: { [EXEC_FD_ENV]: String(childEnd) },
       stdin: io.stdin,
       stdout: io.stdout,
@@ -144,6 +159,11 @@ export async function runExecHelper(
     });
     child = cmd.spawn();
     closeFd(childEnd);
+    if (io.userns) {
+      // the pid is the helper's main thread too (v1 tasks): the thread that spawns the command
+      for (const f of spec.cgroupProcs) Deno.writeTextFileSync(f, String(child.pid));
+      spec = { ...spec, cgroupProcs: [] };
+    }
     sendMsg(parentEnd, new TextEncoder().encode(JSON.stringify({ type: "spec", spec })));
     const first = await recvFd(parentEnd);
     const ready = decode(first.data);

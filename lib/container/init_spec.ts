@@ -32,6 +32,12 @@ export interface InitSpec {
   startGate?: string;
   /** runc mode: after "ns", wait for "ns-done" (the parent runs prestart/createRuntime hooks). */
   holdAfterNs?: boolean;
+  /**
+   * The init is in a user namespace (made by the stage, init_stage.ts): it
+   * reports its pid, waits for "userns-done" (maps, idmapped layers), then
+   * becomes the namespace's root.
+   */
+  userns?: boolean;
   /** `--preserve-fds N`: fds 3 … 3+N-1 stay open for the command. */
   preserveFds?: number;
 }
@@ -40,10 +46,13 @@ export interface InitSpec {
 export type ToInit =
   | { type: "spec"; spec: InitSpec }
   | { type: "ns-done"; state: string } // runc mode: hooks ran; the state JSON for the init's hooks
+  | { type: "lower" } // carries one idmapped image layer (BOTTOM first)
+  | { type: "userns-done" } // id maps written, all layers sent
   | { type: "go" };
 
 /** Init → parent. */
 export type FromInit =
+  | { type: "userns"; pid: number } // in the user namespace, waiting for maps; pid in the host's view
   | { type: "ns" } // namespaces exist (netns can be configured)
   | { type: "ready"; pty: boolean } // about to exec; carries the pty master fd when pty
   | { type: "error"; message: string; code: number };

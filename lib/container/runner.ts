@@ -25,8 +25,8 @@ import {
 } from "../cgroup/mod.ts";
 import { attachNetwork, detachContainer, detachNetwork, writeEtcFiles } from "../net/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
-import { kill } from "../../ffi/process.ts";
-import { spawnInNewPidNs } from "./pidns.ts";
+import { completeUserns, type InitChild, spawnInit } from "./init_child.ts";
+import { lowerMountpoint, ownEtcFiles } from "../userns/ownership.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
 import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
@@ -99,11 +99,11 @@ function fromInit(m: { message: string; code: number }): StartFailure {
  * before (its messages stay queued on the socket), if any.
  */
 async function errorReportedBy(
-  child: Deno.ChildProcess,
+  child: InitChild,
   fd: number,
 ): Promise<StartFailure | undefined> {
-  kill(child.pid, 9);
-  await child.status;
+  child.kill(9);
+  await child.status();
   for (;;) {
     const got = await recvFd(fd);
     if (got.fd >= 0) closeFd(got.fd); // a pty master sent with "ready": unused now
@@ -165,7 +165,7 @@ export async function startContainer(
     stdio.onStarted?.(failure);
   };
   let cgroup: ContainerCgroup | undefined;
-  let child: Deno.ChildProcess | undefined;
+  let child: InitChild | undefined;
   let initError: StartFailure | undefined;
   let relay: TtyRelay | undefined;
   const pumps: Promise<void>[] = [];
@@ -188,34 +188,39 @@ export async function startContainer(
       cgroupsPath: `/${cgroupName(id)}`,
       netns: mode === "host" ? null : undefined,
     });
+    const userns = config.userns;
+    if (userns) ownEtcFiles([etc.hosts, etc.resolvConf, etc.hostname], userns);
+    const layerDirs = config.image.layerDirs;
     const spec: InitSpec = {
       id,
       spec: oci,
       bundle: dir,
       overlay: {
-        lowerDirs: config.image.layerDirs,
+        // remapped: the layers are attached idmapped at the container's own mountpoints
+        lowerDirs: userns ? layerDirs.map((_, i) => lowerMountpoint(dir, i)) : layerDirs,
         upperDir: `${dir}/upper`,
         workDir: `${dir}/work`,
+        ...(userns ? { userxattr: true } : {}),
       },
       copyUps: copyUps(config.mounts as PreparedMount[]),
       cgroupMounts: cgroupViewMounts(cgroups.version, cgroup),
       seccomp: oci.linux?.seccomp && cachedSeccomp(ctx.paths, oci.linux.seccomp),
       supervised: true,
+      ...(userns ? { userns: true } : {}),
     };
-    const cmd = new Deno.Command(ctx.self[0], {
-      args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__init"],
+    child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
+      argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
       stdin: p.tty || !stdio.interactive ? "null" : log ? "piped" : "inherit",
       stdout: log && !p.tty ? "piped" : p.tty ? "null" : "inherit",
       stderr: log ? "piped" : "inherit",
     });
-    child = spawnInNewPidNs(ctx.kernel, () => cmd.spawn());
     closeFd(childEnd);
-    const pid = child.pid;
+    const init = child;
     if (log && !p.tty) pumps.push(pumpStream(child.stdout, "stdout", log));
     if (log) pumps.push(pumpStream(child.stderr, "stderr", log));
     for (const sig of FORWARDED) {
-      const h = () => kill(pid, signalNumber(sig));
+      const h = () => init.kill(signalNumber(sig));
       Deno.addSignalListener(sig, h);
       forwarders.push([sig, h]);
     }
@@ -231,19 +236,26 @@ export async function startContainer(
         initError = fromInit(msg);
         break;
       }
+      if (msg.type === "userns") {
+        await init.adopt(msg.pid);
+        completeUserns(ctx.kernel, parentEnd, init, {
+          uid: userns?.uidMappings ?? [],
+          gid: userns?.gidMappings ?? [],
+        }, userns ? layerDirs : []);
+      }
       if (msg.type === "ns" && mode === "bridge") {
         try {
           net.attachment = await attachNetwork(ctx.paths, {
             containerId: id,
             containerName: config.name,
             hostname: config.hostname,
-            netnsPath: `/proc/${pid}/ns/net`,
+            netnsPath: `/proc/${init.pid}/ns/net`,
             opts: net.opts,
             kernel: ctx.kernel,
           });
         } catch (err) {
           // the init may have failed meanwhile, taking its netns with it: its own error wins
-          initError = await errorReportedBy(child, parentEnd);
+          initError = await errorReportedBy(init, parentEnd);
           if (!initError) throw err;
           break;
         }
@@ -261,6 +273,7 @@ export async function startContainer(
       if (msg.type === "ready") {
         if (msg.pty && log) pumps.push(pumpPty(fd, log));
         else if (msg.pty) relay = startTtyRelay(fd, stdio.interactive);
+        const pid = init.pid!;
         cgroup.addProcess(pid); // joined at the last moment: the init's own memory is not charged
         const startTime = pidStartTime(pid);
         await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
@@ -274,17 +287,13 @@ export async function startContainer(
     reportStart(
       initError ?? (ready ? undefined : { message: "container init exited before starting", code }),
     );
-    const status = await child.status;
+    const status = await init.status();
     child = undefined;
     await relay?.stop();
     relay = undefined;
     await drain(pumps);
     oom = cgroup.oomKilled();
-    code = initError
-      ? initError.code
-      : status.signal
-      ? 128 + signalNumber(status.signal)
-      : status.code;
+    code = initError ? initError.code : status.code;
     if (initError && !stdio.onStarted) console.error(`tsbox: ${initError.message}`);
     return code;
   } catch (err) {
@@ -299,8 +308,8 @@ export async function startContainer(
     for (const [sig, h] of forwarders) Deno.removeSignalListener(sig, h);
     if (child) {
       // setup failed after the spawn: the container must not outlive it
-      kill(child.pid, 9);
-      await child.status;
+      child.kill(9);
+      await child.status();
     }
     await relay?.stop();
     await drain(pumps);

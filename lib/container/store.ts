@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { UsernsRecord } from "../userns/maps.ts";
 import { join } from "node:path";
 import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
@@ -60,6 +61,8 @@ export interface ContainerConfig {
   labels?: Record<string, string>;
   /** Capabilities, seccomp, masks, devices… as OCI fields (lib/security). */
   security: SecuritySettings;
+  /** The container's own user namespace (absent: the host's, root is root). */
+  userns?: UsernsRecord;
 }
 
 /** The process removing a container (from its trash name). */

@@ -73,6 +73,8 @@ export interface ContainerSpec {
   init?: boolean;
   /** Security flags, raw (lib/security validates them). */
   security: SecurityFlags;
+  /** `--userns` / `--uidmap` / `--gidmap`, raw (lib/userns checks them; absent in old records). */
+  userns?: { userns?: string; uidmap: string[]; gidmap: string[] };
 }
 
 import type { HealthFlags } from "./health_config.ts";

@@ -52,6 +52,14 @@ export function applySteps(kernel: Kernel, rootfs: string, steps: Step[]): void 
           if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
         }
         break;
+      case "attach":
+        assertNoSymlinkBelow(rootfs, s.target);
+        kernel.moveMount(s.fd, s.target);
+        break;
+      case "touch":
+        assertNoSymlinkBelow(rootfs, s.path);
+        if (!existsNoFollow(s.path)) Deno.writeFileSync(s.path, new Uint8Array(), { mode: 0o644 });
+        break;
       case "chown":
         kernel.lchown(s.path, s.uid, s.gid);
         break;

@@ -61,19 +61,29 @@ const ORDER: [string, number][] = [
 
 /** setns() into the container's namespaces. */
 function joinNamespaces(kernel: Kernel, spec: ExecSpec): void {
-  const fds = ORDER.map(([n]) => openNsFd(`/proc/${spec.pid}/ns/${n}`));
+  // the namespaces we share already (the host's, e.g. --network host) are skipped: in a user
+  // namespace we could not setns into the host's again (runc skips them too)
+  const order = ORDER.filter(([n]) =>
+    !sameNamespace(`/proc/self/ns/${n}`, `/proc/${spec.pid}/ns/${n}`)
+  );
+  const fds = order.map(([n]) => openNsFd(`/proc/${spec.pid}/ns/${n}`));
   try {
     // the fds were opened from this pid: if it is still the same process, they are its namespaces
     if (pidStartTime(spec.pid) !== spec.pidStartTime) {
       throw new TsboxError(`container ${spec.pid} is not running`, { exitCode: 1 });
     }
-    ORDER.forEach(([, t], i) => {
+    order.forEach(([, t], i) => {
       if (t === CLONE_NEWNS) kernel.unshare(CLONE_FS); // setns(mnt) refuses a shared fs struct
       kernel.setns(fds[i], t);
     });
   } finally {
     for (const fd of fds) closeFd(fd);
   }
+}
+
+/** Whether two namespace links name the same namespace. */
+function sameNamespace(a: string, b: string): boolean {
+  return Deno.readLinkSync(a) === Deno.readLinkSync(b);
 }
 
 function runExec(kernel: Kernel, fd: number): number {

@@ -18,7 +18,7 @@ import {
   type InitSpec,
   type ToInit,
 } from "../container/init_spec.ts";
-import { closeFd, recvMsgSync, sendFd, sendMsg, writeAll } from "../../ffi/fds.ts";
+import { closeFd, recvFdSync, recvMsgSync, sendFd, sendMsg, writeAll } from "../../ffi/fds.ts";
 import { O_PATH, openPath, openWriteOnly } from "../../ffi/openat.ts";
 import { runHooksSync } from "../oci/hooks.ts";
 import { TsboxError } from "../errors.ts";
@@ -128,7 +128,12 @@ function sourceKind(path: string): TargetKind {
  * Build the container's filesystem and switch into it (bubblewrap-style timeline).
  * `beforePivot` runs with every mount in place (createContainer hooks).
  */
-function setupFilesystem(kernel: Kernel, init: InitSpec, beforePivot: () => void): void {
+function setupFilesystem(
+  kernel: Kernel,
+  init: InitSpec,
+  lowerMounts: number[],
+  beforePivot: () => void,
+): void {
   const spec = init.spec;
   const lin = spec.linux ?? {};
   const rootfs = spec.root!.path;
@@ -148,8 +153,11 @@ function setupFilesystem(kernel: Kernel, init: InitSpec, beforePivot: () => void
     maskedPaths: lin.maskedPaths ?? [],
     readonlyPaths: lin.readonlyPaths ?? [],
     sysctl: lin.sysctl ?? {},
+    lowerMounts,
+    bindDevices: init.userns,
   };
   applySteps(kernel, rootfs, rootPlan(inp));
+  for (const fd of lowerMounts) closeFd(fd);
   const mounts = ociMountPlan(spec.mounts ?? [], {
     bundle: init.bundle,
     cgroupMounts: init.cgroupMounts,
@@ -187,6 +195,30 @@ function waitAtGate(gate: number): void {
   }
 }
 
+/**
+ * The init's half of the "userns" step: report our pid (in the host's
+ * view: /proc is still the host's), take the idmapped layers, and once the
+ * parent wrote the maps become the namespace's root — a change of
+ * credentials, which clears the parent-death signal: arm it now.
+ * @returns the layer mounts' fds (BOTTOM first).
+ * @throws {TsboxError} the parent went away.
+ */
+function enterUserns(kernel: Kernel, fd: number, supervised: boolean): number[] {
+  send(fd, { type: "userns", pid: Number(Deno.readLinkSync("/proc/self")) });
+  const lowers: number[] = [];
+  for (;;) {
+    const got = recvFdSync(fd);
+    const msg = decodeMsg<ToInit>(got.data);
+    if (msg?.type === "lower" && got.fd >= 0) lowers.push(got.fd);
+    else if (msg?.type === "userns-done") break;
+    else throw new TsboxError("init: the parent did not complete the user namespace");
+  }
+  kernel.setCredentials(0, 0, [0]);
+  kernel.setDumpable(false); // a change of credentials resets it
+  if (supervised) kernel.setParentDeathSignal(SIGKILL);
+  return lowers;
+}
+
 function runInit(kernel: Kernel, fd: number): never | number {
   // nothing in the container may ptrace us or open our /proc entries while we hold host state
   kernel.setDumpable(false);
@@ -199,9 +231,12 @@ function runInit(kernel: Kernel, fd: number): never | number {
   // tsbox run: the container dies with its supervisor (a SIGKILLed monitor or
   // foreground tsbox must not leave an unsupervised container); if the parent
   // is already gone, the next recv sees EOF. runc mode: create exits, we stay.
-  if (init.supervised) kernel.setParentDeathSignal(SIGKILL);
-  // the start gate lives in the runtime root: held now, reopened after pivot_root
+  // Behind the user namespace stage: armed once the stage has handed us over.
+  if (init.supervised && !init.userns) kernel.setParentDeathSignal(SIGKILL);
+  // the start gate lives in the runtime root: held now (before a user namespace makes
+  // us an ordinary host uid), reopened after pivot_root
   const gate = init.startGate ? openPath(init.startGate, O_PATH) : undefined;
+  const lowerMounts = init.userns ? enterUserns(kernel, fd, init.supervised) : [];
 
   const { newNet, cgroupFd } = setupNamespaces(kernel, namespaces);
   send(fd, { type: "ns" });
@@ -215,6 +250,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
   setupFilesystem(
     kernel,
     init,
+    lowerMounts,
     () => runHooksSync(kernel, "createContainer", spec.hooks?.createContainer, state),
   );
   if (spec.hostname !== undefined) kernel.sethostname(spec.hostname);

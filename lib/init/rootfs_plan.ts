@@ -41,6 +41,10 @@ export type Step =
   | { op: "symlink"; target: string; path: string }
   | { op: "chown"; path: string; uid: number; gid: number }
   | { op: "chdir"; path: string }
+  /** Attach the detached (idmapped) mount `fd` at `target` (move_mount). */
+  | { op: "attach"; fd: number; target: string }
+  /** An empty file to bind a device node onto. */
+  | { op: "touch"; path: string }
   /** Write a procfs knob (sysctl). */
   | { op: "write"; path: string; data: string }
   /** Hide `path`: a dir behind an empty read-only tmpfs, a file behind /dev/null; absent: skip. */
@@ -51,6 +55,8 @@ export interface OverlayRoot {
   lowerDirs: string[];
   upperDir: string;
   workDir: string;
+  /** Overlay xattrs in the user.* namespace (a mount inside a user namespace). */
+  userxattr?: boolean;
 }
 
 /** Inputs of the plans. */
@@ -69,6 +75,10 @@ export interface RootfsInput {
   readonlyPaths: string[];
   /** `linux.sysctl`, written into the container's own /proc/sys. */
   sysctl: Record<string, string>;
+  /** Idmapped layer mounts (fds, BOTTOM first) to attach at `overlay.lowerDirs` first. */
+  lowerMounts?: number[];
+  /** In a user namespace: bind the host's device nodes (mknod is refused there), as runc. */
+  bindDevices?: boolean;
 }
 
 /**
@@ -76,9 +86,16 @@ export interface RootfsInput {
  * Relative names are used when the caller chdirs into the layers' parent,
  * keeping the option string under the kernel's one-page limit.
  */
-export function overlayData(lowerDirs: string[], upperDir: string, workDir: string): string {
+export function overlayData(
+  lowerDirs: string[],
+  upperDir: string,
+  workDir: string,
+  userxattr = false,
+): string {
   const lower = [...lowerDirs].reverse().join(":");
-  return `lowerdir=${lower},upperdir=${upperDir},workdir=${workDir}`;
+  return `lowerdir=${lower},upperdir=${upperDir},workdir=${workDir}${
+    userxattr ? ",userxattr" : ""
+  }`;
 }
 
 /** Common parent of all layer dirs (to shorten the overlay options), if any. */
@@ -110,6 +127,9 @@ export function rootPlan(inp: RootfsInput): Step[] {
     });
     return steps;
   }
+  (inp.lowerMounts ?? []).forEach((fd, i) => {
+    steps.push({ op: "attach", fd, target: o.lowerDirs[i] });
+  });
   const parent = layersParent(o.lowerDirs);
   const lowers = parent ? o.lowerDirs.map((d) => basename(d)) : o.lowerDirs;
   if (parent) steps.push({ op: "chdir", path: parent });
@@ -119,7 +139,7 @@ export function rootPlan(inp: RootfsInput): Step[] {
     target: inp.rootfs,
     fstype: "overlay",
     flags: 0,
-    data: overlayData(lowers, o.upperDir, o.workDir),
+    data: overlayData(lowers, o.upperDir, o.workDir, o.userxattr),
   });
   return steps;
 }
@@ -136,7 +156,9 @@ export function devPlan(inp: RootfsInput): Step[] {
   const r = (p: string) => join(inp.rootfs, p);
   return [
     { op: "mkdir", path: r("dev"), mode: 0o755 },
-    ...allDevices(inp.devices).flatMap((d) => deviceSteps(r(d.path), d)),
+    ...allDevices(inp.devices).flatMap((d) =>
+      inp.bindDevices ? bindDeviceSteps(r(d.path), d) : deviceSteps(r(d.path), d)
+    ),
     { op: "symlink", target: "/proc/self/fd", path: r("dev/fd") },
     { op: "symlink", target: "/proc/self/fd/0", path: r("dev/stdin") },
     { op: "symlink", target: "/proc/self/fd/1", path: r("dev/stdout") },
@@ -174,6 +196,17 @@ export function maskPlan(inp: RootfsInput): Step[] {
         optional: true,
       },
     ]),
+  ];
+}
+
+/** A device in a user namespace: the host's node bound onto an empty file (runc's bindDevice). */
+function bindDeviceSteps(path: string, d: LinuxDevice): Step[] {
+  return [
+    ...(dirname(path).endsWith("/dev")
+      ? []
+      : [{ op: "mkdir", path: dirname(path), mode: 0o755 }] as Step[]),
+    { op: "touch", path },
+    { op: "mount", source: d.path, target: path, fstype: null, flags: MS_BIND },
   ];
 }
 

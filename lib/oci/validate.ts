@@ -64,10 +64,16 @@ export function validateSpec(spec: Spec): void {
     if (!NS_TYPES.has(ns.type)) throw bad(`linux.namespaces[${i}].type`, `unknown "${ns.type}"`);
     if (seen.has(ns.type)) throw bad(`linux.namespaces[${i}]`, `duplicate ${ns.type} namespace`);
     seen.add(ns.type);
-    if (ns.type === "user" || ns.type === "time") {
+    if (ns.type === "time") {
       throw bad(`linux.namespaces[${i}]`, `${ns.type} namespaces are not supported yet`);
     }
     if (ns.path) checkNsPath(ns.type, ns.path, `linux.namespaces[${i}].path`);
+  }
+  const userNs = (spec.linux?.namespaces ?? []).find((n) => n.type === "user");
+  if (userNs && !userNs.path) {
+    for (const k of ["uidMappings", "gidMappings"] as const) {
+      if (!spec.linux?.[k]?.length) throw bad(`linux.${k}`, "required with a new user namespace");
+    }
   }
   for (const [i, m] of (spec.mounts ?? []).entries()) {
     if (!m.destination?.startsWith("/")) {

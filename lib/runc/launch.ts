@@ -28,9 +28,10 @@ import {
   INIT_FD_ENV,
   type InitSpec,
 } from "../container/init_spec.ts";
-import { spawnInNewPidNs, spawnInPidNsAt } from "../container/pidns.ts";
+import { completeUserns, type InitChild, spawnInit } from "../container/init_child.ts";
+import { initStage } from "../container/init_stage.ts";
+import { hostIdOf } from "../userns/maps.ts";
 import { pidStartTime } from "../container/proc.ts";
-import { kill } from "../../ffi/process.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
 import { runHooks } from "../oci/hooks.ts";
 import { ociState, type RuntimeRecord } from "./store.ts";
@@ -52,7 +53,7 @@ export interface LaunchRequest {
 /** The created container: its record and the init (a child of this process). */
 export interface Launched {
   record: RuntimeRecord;
-  child: Deno.ChildProcess;
+  child: InitChild;
   cgroup: ContainerCgroup;
 }
 
@@ -101,12 +102,18 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
     }
     throw err;
   }
-  let child: Deno.ChildProcess | undefined;
+  let child: InitChild | undefined;
   let cgroup: ContainerCgroup | undefined;
   const [parentEnd, childEnd] = seqpacketPair();
   setCloexec(parentEnd);
   try {
     ctx.kernel.mknod(ctx.store.fifo(id), S_IFIFO | 0o622, 0n);
+    // runc: the fifo belongs to the container's root (a remapped init reopens it as that uid)
+    const rootUid = hostIdOf(spec.linux?.uidMappings ?? [], 0);
+    const rootGid = hostIdOf(spec.linux?.gidMappings ?? [], 0);
+    if (rootUid !== undefined && rootGid !== undefined) {
+      ctx.kernel.lchown(ctx.store.fifo(id), rootUid, rootGid);
+    }
     cgroup = createCgroup(spec, id);
     const record: RuntimeRecord = {
       id,
@@ -130,9 +137,11 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       startGate: ctx.store.fifo(id),
       holdAfterNs: true,
       preserveFds: req.preserveFds,
+      ...(initStage(spec.linux?.namespaces ?? []).userns ? { userns: true } : {}),
     };
-    const cmd = new Deno.Command(ctx.self[0], {
-      args: [...ctx.self.slice(1), "__init"],
+    const namespaces = spec.linux?.namespaces ?? [];
+    child = spawnInit(ctx.kernel, namespaces, {
+      argv: [...ctx.self, "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
       cwd: req.bundle,
       // with a terminal the pty is the container's stdio: the init must not keep the caller's
@@ -141,22 +150,27 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
         ? { stdin: "null", stdout: "null", stderr: "null" }
         : { stdin: "inherit", stdout: "inherit", stderr: "inherit" }),
     });
-    const pidNs = (spec.linux?.namespaces ?? []).find((n) => n.type === "pid");
-    child = !pidNs
-      ? cmd.spawn()
-      : pidNs.path
-      ? spawnInPidNsAt(ctx.kernel, pidNs.path, () => cmd.spawn())
-      : spawnInNewPidNs(ctx.kernel, () => cmd.spawn());
     closeFd(childEnd);
-    const pid = child.pid;
-    record.pid = pid;
-    record.pidStartTime = pidStartTime(pid);
+    const initChild = child;
+    const adopt = (pid: number) => {
+      record.pid = pid;
+      record.pidStartTime = pidStartTime(pid);
+    };
+    if (initChild.pid !== undefined) adopt(initChild.pid);
     sendMsg(parentEnd, encodeMsg({ type: "spec", spec: init }));
     for (;;) {
       const { fd, data } = await recvFd(parentEnd);
       const msg = decodeMsg<FromInit>(data);
       if (!msg) throw new TsboxError("runc create failed: container init exited", { exitCode: 1 });
       if (msg.type === "error") throw initFailure(msg);
+      if (msg.type === "userns") {
+        await initChild.adopt(msg.pid);
+        adopt(msg.pid);
+        completeUserns(ctx.kernel, parentEnd, initChild, {
+          uid: spec.linux?.uidMappings ?? [],
+          gid: spec.linux?.gidMappings ?? [],
+        }, []);
+      }
       if (msg.type === "ns") {
         ctx.store.write(record);
         const state = ociState(record, "creating");
@@ -177,9 +191,9 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
           }
           toConsoleSocket(req.consoleSocket, fd);
         }
-        cgroup.addProcess(pid);
+        cgroup.addProcess(record.pid);
         ctx.store.write(record);
-        if (req.pidFile) Deno.writeTextFileSync(req.pidFile, String(pid));
+        if (req.pidFile) Deno.writeTextFileSync(req.pidFile, String(record.pid));
         sendMsg(parentEnd, encodeMsg({ type: "go" }));
         const launched = { record, child, cgroup };
         child = undefined; // from here on the container exists: delete removes it
@@ -188,8 +202,8 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
     }
   } catch (err) {
     if (child) {
-      kill(child.pid, 9);
-      await child.status;
+      child.kill(9);
+      await child.status();
     }
     await cgroup?.destroy();
     Deno.removeSync(dir, { recursive: true }); // our own dir: a state file and the fifo, no mounts

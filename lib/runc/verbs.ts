@@ -213,9 +213,9 @@ export const run: RuncCommand = async (args, ctx) => {
     launched.child.unref();
     return 0;
   }
-  const st = await launched.child.status;
+  const st = await launched.child.status();
   if (!bool(p, "keep")) await del([launched.record.id], ctx);
-  return st.signal ? 128 + signalNumber(st.signal) : st.code;
+  return st.code;
 };
 
 /** `list [--format table|json] [-q]`. */

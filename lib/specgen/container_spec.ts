@@ -86,6 +86,22 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
     namespaces.push(inp.netns ? { type: "network", path: inp.netns } : { type: "network" });
   }
   if (sec.cgroupns === "private") namespaces.push({ type: "cgroup" });
+  const u = c.userns;
+  if (u) {
+    namespaces.unshift({ type: "user" });
+    if (inp.netns === null) {
+      // sysfs can only be mounted by the user namespace owning the netns: the host's /sys instead
+      const i = mounts.findIndex((m) => m.type === "sysfs");
+      if (i >= 0) {
+        mounts[i] = {
+          destination: "/sys",
+          type: "bind",
+          source: "/sys",
+          options: ["rbind", "nosuid", "noexec", "nodev", "ro"],
+        };
+      }
+    }
+  }
   return {
     ociVersion: OCI_VERSION,
     process: {
@@ -105,6 +121,7 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
     annotations: { [USER_ANNOTATION]: p.user },
     linux: {
       namespaces,
+      ...(u ? { uidMappings: u.uidMappings, gidMappings: u.gidMappings } : {}),
       cgroupsPath: inp.cgroupsPath,
       resources: { devices: sec.linux.deviceRules },
       devices: sec.linux.devices,

@@ -1,0 +1,179 @@
+/**
+ * The init as a process of ours, however it was started: spawned directly
+ * by Deno (in a new or joined PID namespace), or forked by the user
+ * namespace stage (init_stage.ts) and reparented to us. One handle for its
+ * pid, signals and exit status, and the parent's half of the "userns" step
+ * of the handshake: write the id maps, hand over idmapped image layers.
+ * @module
+ */
+
+import type { Kernel } from "../kernel.ts";
+import type { LinuxIDMapping, LinuxNamespace } from "../oci/spec.ts";
+import { type InitStage, initStage } from "./init_stage.ts";
+import { spawnInNewPidNs, spawnInPidNsAt } from "./pidns.ts";
+import { becomeSubreaper, waitChild } from "../../ffi/spawn.ts";
+import { kill } from "../../ffi/process.ts";
+import { closeFd, sendFd, sendMsg } from "../../ffi/fds.ts";
+import { openNsFd } from "../../ffi/ns.ts";
+import { signalNumber } from "../signals.ts";
+import { TsboxError } from "../errors.ts";
+import { encodeMsg } from "./init_spec.ts";
+
+/** How the init ended. */
+export interface InitStatus {
+  code: number;
+  /** The signal that killed it. */
+  signal?: number;
+}
+
+/** What to run: the init's own argv (tsbox re-executed) and its stdio. */
+export interface InitCommand {
+  argv: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  stdin: "null" | "inherit" | "piped";
+  stdout: "null" | "inherit" | "piped";
+  stderr: "null" | "inherit" | "piped";
+}
+
+/** A started init. */
+export class InitChild {
+  /** The init's pid (known at once, or from its "userns" message behind a forking stage). */
+  pid?: number;
+
+  constructor(readonly child: Deno.ChildProcess, readonly stage: InitStage) {
+    if (!stage.forks) this.pid = child.pid;
+  }
+
+  /** Our direct child's pipes (the init inherits them through the stage). */
+  get stdout(): ReadableStream<Uint8Array> {
+    return this.child.stdout;
+  }
+  get stderr(): ReadableStream<Uint8Array> {
+    return this.child.stderr;
+  }
+
+  /**
+   * The init reported `pid`: after the stage exited (so it is reparented
+   * to us) check that it really is our child.
+   * @throws {TsboxError} the stage failed or the pid is not our child.
+   */
+  async adopt(pid: number): Promise<void> {
+    if (!this.stage.forks) {
+      if (pid !== this.child.pid) throw new TsboxError(`init reported pid ${pid}, not its own`);
+      return;
+    }
+    const st = await this.child.status;
+    if (!st.success) throw new TsboxError(`user namespace stage failed (exit ${st.code})`);
+    const ppid = /^PPid:\s*(\d+)/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`))?.[1];
+    if (Number(ppid) !== Deno.pid) throw new TsboxError(`init pid ${pid} is not our child`);
+    this.pid = pid;
+  }
+
+  /** Let the event loop end while the init runs on (runc mode: it outlives us). */
+  unref(): void {
+    this.child.unref();
+  }
+
+  /** Send `sig` to the init (or, before its pid is known, to the stage). */
+  kill(sig: number): boolean {
+    return kill(this.pid ?? this.child.pid, sig);
+  }
+
+  /** Wait for the init to exit. */
+  async status(): Promise<InitStatus> {
+    if (!this.stage.forks) {
+      const st = await this.child.status;
+      return st.signal
+        ? { code: 128 + signalNumber(st.signal), signal: signalNumber(st.signal) }
+        : {
+          code: st.code,
+        };
+    }
+    const st = await this.child.status;
+    if (this.pid === undefined) {
+      // the init never reported (it failed in Deno's start-up or the stage failed)
+      return { code: st.success ? 125 : st.code };
+    }
+    const w = await waitChild(this.pid);
+    return w.signal !== undefined ? { code: 128 + w.signal, signal: w.signal } : { code: w.code };
+  }
+}
+
+/**
+ * Start the init for `namespaces`: behind the user namespace stage when
+ * there is a user namespace, else directly in a new or joined PID namespace
+ * (or the caller's, when the spec has none).
+ */
+export function spawnInit(
+  kernel: Kernel,
+  namespaces: LinuxNamespace[],
+  cmd: InitCommand,
+): InitChild {
+  const stage = initStage(namespaces);
+  const argv = [...stage.prefix, ...cmd.argv];
+  const command = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env: cmd.env,
+    cwd: cmd.cwd,
+    stdin: cmd.stdin,
+    stdout: cmd.stdout,
+    stderr: cmd.stderr,
+  });
+  if (stage.userns) {
+    if (stage.forks) becomeSubreaper();
+    return new InitChild(command.spawn(), stage);
+  }
+  const pidNs = namespaces.find((n) => n.type === "pid");
+  const child = !pidNs
+    ? command.spawn()
+    : pidNs.path
+    ? spawnInPidNsAt(kernel, pidNs.path, () => command.spawn())
+    : spawnInNewPidNs(kernel, () => command.spawn());
+  return new InitChild(child, stage);
+}
+
+/** "c h s" lines of OCI id mappings. */
+export function idMapText(maps: LinuxIDMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
+}
+
+/**
+ * The parent's half of the "userns" step: for a new user namespace write
+ * its gid_map and uid_map (as root: any host ids), then hand the init one
+ * idmapped mount per image layer (BOTTOM first), then "userns-done".
+ * @throws {TsboxError|SyscallError} a map is refused, or the kernel or
+ *   filesystem cannot idmap a layer.
+ */
+export function completeUserns(
+  kernel: Kernel,
+  sock: number,
+  init: InitChild,
+  maps: { uid: LinuxIDMapping[]; gid: LinuxIDMapping[] },
+  layerDirs: string[],
+): void {
+  const pid = init.pid!;
+  if (init.stage.newUserns) {
+    if (!maps.uid.length || !maps.gid.length) {
+      throw new TsboxError("a new user namespace needs linux.uidMappings and linux.gidMappings");
+    }
+    kernel.writeFile(`/proc/${pid}/gid_map`, idMapText(maps.gid));
+    kernel.writeFile(`/proc/${pid}/uid_map`, idMapText(maps.uid));
+  }
+  if (layerDirs.length) {
+    const userns = openNsFd(`/proc/${pid}/ns/user`);
+    try {
+      for (const dir of layerDirs) {
+        const fd = kernel.idmappedTree(dir, userns);
+        try {
+          sendFd(sock, fd, encodeMsg({ type: "lower" }));
+        } finally {
+          closeFd(fd);
+        }
+      }
+    } finally {
+      closeFd(userns);
+    }
+  }
+  sendMsg(sock, encodeMsg({ type: "userns-done" }));
+}
