@@ -147,6 +147,15 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       SecurityOpt: c.security.securityOpt.length ? c.security.securityOpt : null,
       ReadonlyRootfs: c.security.readonlyRootfs,
       CgroupnsMode: c.security.cgroupns,
+      UsernsMode: c.userns ? (c.spec.userns?.userns || c.userns.mode) : "",
+      // podman's field; Layers says how the image is shown remapped (idmapped mounts)
+      IDMappings: c.userns
+        ? {
+          UidMap: c.userns.uidMappings.map((m) => `${m.containerID}:${m.hostID}:${m.size}`),
+          GidMap: c.userns.gidMappings.map((m) => `${m.containerID}:${m.hostID}:${m.size}`),
+          Layers: "idmapped",
+        }
+        : null,
       Ulimits: c.security.process.rlimits.length
         ? c.security.process.rlimits.map((l) => ({
           Name: l.type.replace(/^RLIMIT_/, "").toLowerCase(),

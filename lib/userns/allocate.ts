@@ -9,7 +9,7 @@
 
 import type { LinuxIDMapping } from "../oci/spec.ts";
 import { UsageError } from "../errors.ts";
-import { type IdRange, parseSubid, readSubidFile } from "./subid.ts";
+import { type IdRange, parseSubid, readSubidFile, withinRanges } from "./subid.ts";
 import type { UsernsRecord, UsernsRequest } from "./maps.ts";
 
 /** The user whose subordinate ranges tsbox allocates from. */
@@ -56,15 +56,30 @@ export function resolveUserns(
   ranges: () => { uid: IdRange[]; gid: IdRange[] },
 ): UsernsRecord | undefined {
   if (req.mode === "host") return undefined;
+  const own = ranges();
   if (req.mode === "map") {
-    for (const [flag, maps] of [["--uidmap", req.uid], ["--gidmap", req.gid]] as const) {
+    const checks = [["--uidmap", req.uid, own.uid, "/etc/subuid"], [
+      "--gidmap",
+      req.gid,
+      own.gid,
+      "/etc/subgid",
+    ]] as const;
+    for (const [flag, maps, mine, file] of checks) {
       if (!maps.some((m) => m.containerID === 0)) {
         throw new UsageError(`${flag} must map container id 0 (the container's root)`);
+      }
+      // only ids delegated to tsbox: container root must never be a real host user
+      const out = maps.find((m) => !withinRanges(m.hostID, m.size, mine));
+      if (out) {
+        throw new UsageError(
+          `${flag} ${out.containerID}:${out.hostID}:${out.size}: host ids ${out.hostID}-${
+            out.hostID + out.size - 1
+          } are not in the subordinate ids of "${SUBID_USER}" (${file})`,
+        );
       }
     }
     return { mode: "map", uidMappings: req.uid, gidMappings: req.gid };
   }
-  const own = ranges();
   if (!own.uid.length || !own.gid.length) {
     throw new UsageError(
       `--userns=auto needs subordinate ids for user "${SUBID_USER}" in /etc/subuid and /etc/subgid`,
