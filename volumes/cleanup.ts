@@ -25,7 +25,7 @@ import { isPreparedMount, type VolumeInfo } from "./types.ts";
  * container uses them too. Named volumes are never touched (checked both in
  * the mount record and in the volume's own metadata). Call when the
  * container is removed; pass its id as `containerId` so its own (still
- * present) config.json does not count as a user. Requires root.
+ * present) container.json does not count as a user. Requires root.
  * @returns the names removed.
  * @throws {VolumeError} after trying all, when some could not be removed.
  */

@@ -177,7 +177,7 @@ function prepareOne(
  * readable), then creates what is missing; on any failure removes what it
  * created and rethrows. Holds the volume store lock throughout.
  * Requires root (writes the state root and host dirs).
- * @returns JSON-serialisable records for config.json and the init, in spec order.
+ * @returns JSON-serialisable records for container.json and the init, in spec order.
  * @throws {VolumeError} a missing bind source, a broken volume dir, or a failed create.
  */
 export function prepareMounts(

@@ -1,7 +1,7 @@
 /**
  * Shapes shared by the volume subsystem: `MountSpec` (what the user asked,
  * after parsing, before anything exists), `PreparedMount` (what the init
- * mounts; JSON, stored in config.json and sent to the init) and the named
+ * mounts; JSON, stored in container.json and sent to the init) and the named
  * volume metadata kept beside `_data`.
  * @module
  */
@@ -62,7 +62,7 @@ export interface PreparedVolume {
 }
 
 /**
- * One mount as the init performs it. Plain JSON: stored in config.json and
+ * One mount as the init performs it. Plain JSON: stored in container.json and
  * sent to the init over the init socket.
  */
 export interface PreparedMount {
@@ -104,7 +104,7 @@ export interface VolumeInfo {
   mountpoint: string;
 }
 
-/** True when `x` looks like a PreparedMount (config.json is read back as `unknown`). */
+/** True when `x` looks like a PreparedMount (container.json is read back as `unknown`). */
 export function isPreparedMount(x: unknown): x is PreparedMount {
   if (typeof x !== "object" || x === null) return false;
   const m = x as Record<string, unknown>;

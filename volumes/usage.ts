@@ -1,5 +1,5 @@
 /**
- * Which containers use a volume: read from every container's config.json
+ * Which containers use a volume: read from every container's container.json
  * (`mounts` holds PreparedMount records), running or stopped, as docker's
  * "volume is in use" counts both. Read-only.
  * @module

@@ -46,7 +46,7 @@ export type {
 } from "./types.ts";
 export type { CgroupFs } from "./fs.ts";
 export { parseResourceFlags, RESOURCE_FLAG_NAMES } from "./parse.ts";
-export { mergeLimits, ociResources } from "./oci_resources.ts";
+export { limitsToOci, mergeLimits, ociResources } from "./oci_resources.ts";
 export { normalizeCgroupsPath, parseCgroupsPath } from "./cgroups_path.ts";
 export { parentDirs } from "./parents.ts";
 export { blkioToIoWeight } from "./v2/io.ts";

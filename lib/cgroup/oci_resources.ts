@@ -171,3 +171,38 @@ export function mergeLimits(base: ResourceLimits, change: ResourceLimits): Resou
   }
   return out;
 }
+
+/**
+ * `ResourceLimits` (what docker's flags parsed into) → OCI `linux.resources`,
+ * the inverse of `ociResources`: converting the result back gives `r`
+ * again, without `cpus` (already folded into quota and period). Empty
+ * groups are left out. Pure.
+ */
+export function limitsToOci(r: ResourceLimits): LinuxResources {
+  const drop = <T extends object>(o: T): T | undefined => {
+    for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+    return Object.keys(o).length ? o : undefined;
+  };
+  const out: LinuxResources = {
+    devices: r.devices,
+    memory: drop({
+      limit: r.memory,
+      reservation: r.memoryReservation,
+      swap: r.memorySwap,
+      swappiness: r.memorySwappiness,
+      disableOOMKiller: r.oomKillDisable || undefined,
+    }),
+    cpu: drop({
+      shares: r.cpuShares,
+      quota: r.cpuQuota,
+      period: r.cpuPeriod,
+      cpus: r.cpusetCpus,
+      mems: r.cpusetMems,
+    }),
+    pids: r.pidsLimit !== undefined ? { limit: r.pidsLimit } : undefined,
+    blockIO: r.blkioWeight !== undefined ? { weight: r.blkioWeight } : undefined,
+    hugepageLimits: r.hugepageLimits?.map((h) => ({ ...h })),
+    unified: r.unified ? { ...r.unified } : undefined,
+  };
+  return drop(out) ?? {};
+}

@@ -2,14 +2,14 @@ import type { LinuxDeviceCgroup } from "../oci/spec.ts";
 
 /**
  * Shapes shared by the cgroup drivers: the parsed limits (stored in a
- * container's config.json, so plain JSON), the stats, the host facts the
+ * container's container.json, so plain JSON), the stats, the host facts the
  * parser checks against, and the driver interface both v1 and v2 implement.
  * @module
  */
 
 /**
  * Resource limits after flag parsing, in kernel units. Absent = not set
- * (the kernel default applies). JSON-safe: it is stored in config.json.
+ * (the kernel default applies). JSON-safe: it is stored in container.json.
  */
 export interface ResourceLimits {
   /** `--memory`: bytes. */

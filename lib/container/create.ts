@@ -22,7 +22,8 @@ import type { NetworkAttachment, NetworkOptions } from "../net/mod.ts";
 import { buildProcess } from "./process.ts";
 import { assertLayersPresent } from "./layer_check.ts";
 import { generateName, newId, validateName } from "./names.ts";
-import { type ContainerConfig, listContainers, STAGING_PREFIX } from "./store.ts";
+import { type ContainerConfig, listContainers, RECORD_FILE, STAGING_PREFIX } from "./store.ts";
+import { bundleSpec, writeBundleConfig } from "./bundle.ts";
 import type { ContainerSpec } from "./types.ts";
 import { withLock, writeJsonAtomic } from "../fsutil.ts";
 import { exposedPorts, parseExpose } from "./expose.ts";
@@ -204,7 +205,8 @@ export async function createContainer(
         ...(userns ? { userns } : {}),
       };
       writeJsonAtomic(join(staging, "state.json"), { status: "created", pid: 0 });
-      writeJsonAtomic(join(staging, "config.json"), config);
+      writeJsonAtomic(join(staging, RECORD_FILE), config);
+      writeBundleConfig(staging, bundleSpec(dir, config)); // the OCI bundle, as start will run it
       Deno.renameSync(staging, dir);
       return config;
     } catch (err) {

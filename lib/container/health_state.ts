@@ -8,6 +8,7 @@
 
 import { join } from "node:path";
 import { exists, readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
+import { RECORD_FILE } from "./store.ts";
 
 /** One probe. */
 export interface HealthLogEntry {
@@ -48,6 +49,6 @@ export function healthIn(dir: string): Health | undefined {
 
 /** Record `h` for the container in `dir` (never re-creating a removed container's dir). */
 export function writeHealth(dir: string, h: Health): void {
-  if (!exists(join(dir, "config.json"))) return;
+  if (!exists(join(dir, RECORD_FILE))) return;
   writeJsonAtomic(join(dir, "health.json"), h);
 }

@@ -7,7 +7,7 @@ function deviceView(d: string) {
 
 /**
  * `inspect`: the docker-shaped JSON of a container (ContainerJSON), built
- * from config.json, the live state and the image config. Only reads.
+ * from container.json, the live state and the image config. Only reads.
  * @module
  */
 
@@ -28,6 +28,7 @@ import { readRestartState } from "./restart_state.ts";
 import { healthIn, STARTING } from "./health_state.ts";
 import { isPaused } from "./pause.ts";
 import { userArgs } from "./init_process.ts";
+import { bundleConfigPath } from "./bundle.ts";
 
 /** Go's zero time, which docker prints for "never". */
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -122,6 +123,9 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     HostnamePath: join(rec.dir, "hostname"),
     HostsPath: join(rec.dir, "hosts"),
     LogPath: exists(log) ? log : "",
+    // podman's fields: the bundle's OCI spec (absent for a container of an older tsbox) and its runtime
+    OCIConfigPath: exists(bundleConfigPath(rec.dir)) ? bundleConfigPath(rec.dir) : "",
+    OCIRuntime: "tsbox",
     Name: `/${c.name}`,
     RestartCount: restarts.restartCount,
     Driver: "overlay2",

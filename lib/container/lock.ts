@@ -1,7 +1,7 @@
 /**
  * Per-container lock: an exclusive flock on the container's directory.
  * Locking the directory itself (not a file in it) means removal needs no
- * extra file and a waiter that wakes up after `rm` finds no config.json and
+ * extra file and a waiter that wakes up after `rm` finds no container.json and
  * reports "No such container" instead of recreating anything.
  *
  * Lock order, to stay deadlock-free: `locks/names.lock` before a container
@@ -10,9 +10,16 @@
  * @module
  */
 
+import { join } from "node:path";
 import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
-import { type ContainerRecord, readContainer, writeState } from "./store.ts";
+import {
+  type ContainerRecord,
+  readContainer,
+  RECORD_FILE,
+  writeConfig,
+  writeState,
+} from "./store.ts";
 import { NoSuchContainer } from "./lookup.ts";
 import type { LiveState } from "./live.ts";
 import { exists } from "../fsutil.ts";
@@ -35,7 +42,9 @@ async function lockDir(dir: string, id: string): Promise<Deno.FsFile> {
 }
 
 /**
- * Run `fn` with container `id` locked and freshly read.
+ * Run `fn` with container `id` locked and freshly read. A record an older
+ * tsbox kept in `config.json` is first written as `container.json` (the
+ * start then replaces `config.json` with the OCI spec).
  * @throws {NoSuchContainer} it does not exist (or was removed while we waited).
  */
 export async function withContainerLock<T>(
@@ -47,6 +56,7 @@ export async function withContainerLock<T>(
   try {
     const rec = readContainer(paths, id);
     if (!rec) throw new NoSuchContainer(id);
+    if (!exists(join(rec.dir, RECORD_FILE))) writeConfig(paths, rec.config);
     return await fn(rec);
   } finally {
     f.close();

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
 import { exists, readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
-import type { ContainerRecord } from "./store.ts";
+import { type ContainerRecord, RECORD_FILE } from "./store.ts";
 
 /** `restart.json`. */
 export interface RestartState {
@@ -56,7 +56,7 @@ export function updateRestartState(
 ): RestartState {
   const next = { ...readRestartState(paths, id), ...change };
   // never re-create the directory of a container removed meanwhile (rm -f)
-  if (!exists(join(containerDir(paths, id), "config.json"))) return next;
+  if (!exists(join(containerDir(paths, id), RECORD_FILE))) return next;
   writeJsonAtomic(file(paths, id), next);
   return next;
 }

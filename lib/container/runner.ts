@@ -35,6 +35,7 @@ import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
 import { containerSpec } from "../specgen/container_spec.ts";
+import { writeBundleConfig } from "./bundle.ts";
 import { cgroupViewMounts } from "../cgroup/mounts.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
 import { updateState, withContainerLock } from "./lock.ts";
@@ -188,6 +189,7 @@ export async function startContainer(
       cgroupsPath: `/${cgroupName(id)}`,
       netns: mode === "host" ? null : undefined,
     });
+    writeBundleConfig(dir, oci); // the bundle's config.json: the spec this start runs
     const userns = config.userns;
     if (userns) ownEtcFiles([etc.hosts, etc.resolvConf, etc.hostname], userns);
     const layerDirs = config.image.layerDirs;

@@ -1,7 +1,9 @@
 /**
  * The container store: one directory per container under
- * `<root>/containers/<id>/` with `config.json` (fixed at create) and
- * `state.json` (rewritten atomically). A container is built under a
+ * `<root>/containers/<id>/` with `container.json` (tsbox's record: name,
+ * image, network, volumes, `--rm`, logs, restart policy) and `state.json`
+ * (rewritten atomically). The directory is also the container's OCI bundle:
+ * its `config.json` is the runtime spec (bundle.ts), not the record. A container is built under a
  * staging name and made visible with one rename (create.ts); `rm` renames
  * it to a trash name carrying the remover's pid before tearing it down
  * (remove.ts), so a listing sees whole containers, containers being
@@ -21,7 +23,7 @@ import type { LogConfig } from "./log_config.ts";
 import type { RestartPolicy } from "./restart_policy.ts";
 import type { Healthcheck } from "./health_config.ts";
 
-/** `config.json`: what the container is. */
+/** `container.json`: what the container is (docker-level; the OCI spec is bundle.ts's). */
 export interface ContainerConfig {
   /** 64 hex chars. */
   id: string;
@@ -132,9 +134,20 @@ export function parseTrashName(name: string): { id: string; remover: Remover } |
   };
 }
 
-/** Path of a container's config.json. */
-export function configPath(paths: Paths, id: string): string {
-  return join(containerDir(paths, id), "config.json");
+/** File name of tsbox's record in a container directory. */
+export const RECORD_FILE = "container.json";
+
+/**
+ * Where tsbox before the OCI bundle kept its record; read when there is no
+ * `container.json` and the file is a record (its `id`), and migrated to
+ * `container.json` under the container lock (lock.ts) before a start
+ * overwrites it with the OCI spec.
+ */
+const LEGACY_RECORD_FILE = "config.json";
+
+/** Path of a container's record (`container.json`). */
+export function recordPath(paths: Paths, id: string): string {
+  return join(containerDir(paths, id), RECORD_FILE);
 }
 
 /** Path of a container's state.json. */
@@ -154,14 +167,19 @@ function readPart<T>(file: string): { value?: T; bad?: string } {
 
 /**
  * Read the record in `dir` (container `id`).
- * @throws {CorruptContainer} config.json or state.json is unreadable, or
- * config.json is missing (also when the directory is gone: callers check).
+ * @throws {CorruptContainer} container.json or state.json is unreadable, or
+ * container.json is missing (also when the directory is gone: callers check).
+ * A record of an older tsbox in `config.json` is read in its place.
  */
 export function readRecordAt(dir: string, id: string, remover?: Remover): ContainerRecord {
   const broken = (file: string, reason: string) =>
     new CorruptContainer({ id, dir, file, reason, remover });
-  const cfgFile = join(dir, "config.json");
-  const cfg = readPart<ContainerConfig>(cfgFile);
+  let cfgFile = join(dir, RECORD_FILE);
+  let cfg = readPart<ContainerConfig>(cfgFile);
+  if (!cfg.bad && cfg.value === undefined) {
+    const legacy = readPart<ContainerConfig>(join(dir, LEGACY_RECORD_FILE));
+    if (legacy.value?.id === id) [cfgFile, cfg] = [join(dir, LEGACY_RECORD_FILE), legacy];
+  }
   if (cfg.bad) throw broken(cfgFile, cfg.bad);
   if (!cfg.value || typeof cfg.value !== "object" || cfg.value.id !== id) {
     throw broken(cfgFile, cfg.value ? "not a container config" : "missing");
@@ -285,7 +303,7 @@ function overwriteInPlace(file: string, text: string): void {
   }
 }
 
-/** Write config.json atomically. */
+/** Write the record (`container.json`) atomically. */
 export function writeConfig(paths: Paths, config: ContainerConfig): void {
-  writeJsonAtomic(configPath(paths, config.id), config);
+  writeJsonAtomic(recordPath(paths, config.id), config);
 }

@@ -1,6 +1,6 @@
 /**
  * Container records as stored under `<root>/containers/<id>/`:
- * `config.json` (what was asked, fixed at create) and `state.json` (what
+ * `container.json` (what was asked, fixed at create) and `state.json` (what
  * is happening, rewritten atomically).
  * @module
  */

@@ -12,6 +12,8 @@
 import type { ContainerConfig } from "../container/store.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
 import { DEFAULT_MOUNTS } from "../oci/defaults.ts";
+import { limitsToOci } from "../cgroup/oci_resources.ts";
+import type { ResourceLimits } from "../cgroup/types.ts";
 import { type LinuxNamespace, type Mount, OCI_VERSION, type Spec } from "../oci/spec.ts";
 
 /** Annotation carrying `-u` / image `User` as typed (a name is resolved in the image). */
@@ -106,7 +108,12 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
     ociVersion: OCI_VERSION,
     process: {
       terminal: p.tty,
-      user: { uid: p.uid, gid: p.gid, additionalGids: p.groups },
+      // the primary gid is a supplementary group too, as dockerd and containerd send it
+      user: {
+        uid: p.uid,
+        gid: p.gid,
+        additionalGids: [p.gid, ...p.groups.filter((g) => g !== p.gid)],
+      },
       args: p.args,
       env,
       cwd: p.cwd,
@@ -123,7 +130,11 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
       namespaces,
       ...(u ? { uidMappings: u.uidMappings, gidMappings: u.gidMappings } : {}),
       cgroupsPath: inp.cgroupsPath,
-      resources: { devices: sec.linux.deviceRules },
+      // the limits as runc would apply them; the device rules are the security settings'
+      resources: {
+        ...limitsToOci((c.resources ?? {}) as ResourceLimits),
+        devices: sec.linux.deviceRules,
+      },
       devices: sec.linux.devices,
       maskedPaths: sec.linux.maskedPaths,
       readonlyPaths: sec.linux.readonlyPaths,

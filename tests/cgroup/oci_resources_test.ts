@@ -1,7 +1,13 @@
 /** OCI linux.resources → ResourceLimits (pure), with the shapes the callers send. */
 
 import assert from "node:assert/strict";
-import { blkioToIoWeight, mergeLimits, ociResources } from "../../lib/cgroup/mod.ts";
+import {
+  blkioToIoWeight,
+  limitsToOci,
+  mergeLimits,
+  ociResources,
+  type ResourceLimits,
+} from "../../lib/cgroup/mod.ts";
 import type { LinuxResources } from "../../lib/oci/spec.ts";
 import { CgroupError } from "../../lib/errors.ts";
 
@@ -126,4 +132,39 @@ Deno.test("blkioToIoWeight: runc's conversion keeps the ends and the default", (
   assert.equal(blkioToIoWeight(10), 1);
   assert.equal(blkioToIoWeight(1000), 10000);
   assert.equal(blkioToIoWeight(500), 4950);
+});
+
+Deno.test("limitsToOci: every limit round-trips through ociResources (cpus folds into quota/period)", () => {
+  const limits: ResourceLimits = {
+    memory: 64 << 20,
+    memorySwap: 128 << 20,
+    memoryReservation: 32 << 20,
+    cpus: 1.5,
+    cpuShares: 512,
+    cpuPeriod: 100000,
+    cpuQuota: 150000,
+    cpusetCpus: "0-1",
+    cpusetMems: "0",
+    pidsLimit: 50,
+    devices: [{ allow: false, access: "rwm" }],
+    memorySwappiness: 10,
+    oomKillDisable: true,
+    blkioWeight: 300,
+    hugepageLimits: [{ pageSize: "2MB", limit: 4 << 20 }],
+    unified: { "memory.high": "max" },
+  };
+  const oci = limitsToOci(limits);
+  assert.equal(oci.memory?.limit, 64 << 20);
+  assert.equal(oci.cpu?.quota, 150000);
+  assert.deepEqual(oci.pids, { limit: 50 });
+  const { cpus: _folded, ...rest } = limits;
+  assert.deepEqual(ociResources(oci), rest);
+});
+
+Deno.test("limitsToOci: no limits give no groups; -1 (unlimited) stays -1", () => {
+  assert.deepEqual(limitsToOci({}), {});
+  assert.deepEqual(limitsToOci({ oomKillDisable: false }), {});
+  const oci = limitsToOci({ memory: 1 << 20, memorySwap: -1, pidsLimit: -1 });
+  assert.deepEqual(oci, { memory: { limit: 1 << 20, swap: -1 }, pids: { limit: -1 } });
+  assert.deepEqual(ociResources(oci), { memory: 1 << 20, memorySwap: -1, pidsLimit: -1 });
 });

@@ -39,7 +39,7 @@ function writeRecord(root: string, id: string, name: string, status: string, pid
     hostname: id.slice(0, 12),
     mounts: [],
   };
-  Deno.writeTextFileSync(join(dir, "config.json"), JSON.stringify(config));
+  Deno.writeTextFileSync(join(dir, "container.json"), JSON.stringify(config));
   Deno.writeTextFileSync(join(dir, "state.json"), JSON.stringify({ status, pid }));
 }
 

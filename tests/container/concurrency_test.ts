@@ -9,7 +9,7 @@ import { assert, assertEquals, assertNoLeaks, ok, withSeededRoot } from "./_life
 
 const N = 20;
 
-/** Read every state.json / config.json while others write: each must parse. */
+/** Read every state.json / container.json / config.json (the OCI spec) while others write: each must parse. */
 function checkStateFiles(root: string): number {
   let n = 0;
   let entries: Deno.DirEntry[];
@@ -20,12 +20,12 @@ function checkStateFiles(root: string): number {
     throw err;
   }
   for (const e of entries) {
-    for (const f of ["state.json", "config.json"]) {
+    for (const f of ["state.json", "container.json", "config.json"]) {
       let text: string;
       try {
         text = Deno.readTextFileSync(`${root}/containers/${e.name}/${f}`);
       } catch (err) {
-        // created or removed right now (a dir without config.json is not listed)
+        // created or removed right now (a dir without container.json is not listed)
         if (err instanceof Deno.errors.NotFound) continue;
         throw err;
       }

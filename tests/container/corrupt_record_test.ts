@@ -1,5 +1,5 @@
 /**
- * A truncated config.json or state.json breaks nothing but its own
+ * A truncated container.json or state.json breaks nothing but its own
  * container: `ps -a` lists it as corrupt with the file's path, other
  * commands skip it with a warning naming the file, and `rm -f ID` or a
  * prune tears it down by id. Requires root.
@@ -25,13 +25,13 @@ function truncate(file: string, n: number): void {
   Deno.truncateSync(file, n);
 }
 
-Deno.test("store: a truncated config.json is listed, named, skipped, and removed by rm -f ID", async () => {
+Deno.test("store: a truncated container.json is listed, named, skipped, and removed by rm -f ID", async () => {
   await withSeededRoot(async (root) => {
     const good = (await ok(root, cli("create --network none --name good busybox true"))).stdout
       .trim();
     const bad = (await ok(root, cli("create --network none --name bad busybox true"))).stdout
       .trim();
-    const file = `${root}/containers/${bad}/config.json`;
+    const file = `${root}/containers/${bad}/container.json`;
     truncate(file, 100);
     const ps = await ok(root, cli("ps -a --no-trunc --format {{.ID}}_{{.Names}}_{{.Status}}"));
     const lines = ps.stdout.trim().split("\n");
@@ -79,10 +79,10 @@ Deno.test("store: a truncated state.json is torn down by container prune (cgroup
   });
 });
 
-Deno.test("store: a container dir with garbage config.json goes with system prune", async () => {
+Deno.test("store: a container dir with garbage container.json goes with system prune", async () => {
   await withSeededRoot(async (root) => {
     const id = (await ok(root, cli("create --network none busybox true"))).stdout.trim();
-    Deno.writeTextFileSync(`${root}/containers/${id}/config.json`, "\u0000\u0000garbage");
+    Deno.writeTextFileSync(`${root}/containers/${id}/container.json`, "\u0000\u0000garbage");
     await ok(root, cli("system prune -f"));
     assertEquals(names(`${root}/containers`), []);
   });

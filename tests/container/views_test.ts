@@ -121,7 +121,10 @@ Deno.test("findContainer: id, name, unique prefix; ambiguous and unknown fail wi
     const paths = pathsFor(root);
     const mk = (id: string, name: string) => {
       Deno.mkdirSync(`${paths.containers}/${id}`, { recursive: true });
-      Deno.writeTextFileSync(`${paths.containers}/${id}/config.json`, JSON.stringify({ id, name }));
+      Deno.writeTextFileSync(
+        `${paths.containers}/${id}/container.json`,
+        JSON.stringify({ id, name }),
+      );
     };
     const a = "ab" + "0".repeat(62);
     const b = "ac" + "1".repeat(62);

@@ -86,7 +86,7 @@ Deno.test("rmi/prune: an image used by a container is refused, -f only untags it
     const cdir = join(root, "containers", cid);
     Deno.mkdirSync(cdir, { recursive: true });
     Deno.writeTextFileSync(
-      join(cdir, "config.json"),
+      join(cdir, "container.json"),
       JSON.stringify({
         id: cid,
         name: "user",

@@ -99,7 +99,7 @@ Deno.test("network rm: refuses while a container record references the network",
     const dir = join(f.root, "containers", id);
     Deno.mkdirSync(dir, { recursive: true });
     Deno.writeTextFileSync(
-      join(dir, "config.json"),
+      join(dir, "container.json"),
       JSON.stringify({ id, name: "webapp", spec: { network: "used" }, image: { id: "x" } }),
     );
     const r = await tsbox(f.root, ["network", "rm", "used"]);

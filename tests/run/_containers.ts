@@ -15,7 +15,7 @@ export async function waitRunning(
   while (Date.now() < end) {
     for (const id of readDirNames(`${root}/containers`)) {
       try {
-        const cfg = JSON.parse(Deno.readTextFileSync(`${root}/containers/${id}/config.json`));
+        const cfg = JSON.parse(Deno.readTextFileSync(`${root}/containers/${id}/container.json`));
         const st = JSON.parse(Deno.readTextFileSync(`${root}/containers/${id}/state.json`));
         if ((name === undefined || cfg.name === name) && st.status === "running" && st.pid > 0) {
           return { id, pid: st.pid };

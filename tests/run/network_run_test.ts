@@ -211,7 +211,7 @@ Deno.test("run: tsbox SIGKILLed during a bridged run, then rm -f → no veth, le
     let pid = 0;
     try {
       ({ id, pid } = await waitRunning(root, "netvictim"));
-      const cfg = JSON.parse(Deno.readTextFileSync(`${root}/containers/${id}/config.json`));
+      const cfg = JSON.parse(Deno.readTextFileSync(`${root}/containers/${id}/container.json`));
       const att = cfg.network.attachment;
       assert(att?.ip, "the container got an address");
       const bridgePorts = () => linksOnBridge(att.bridge);

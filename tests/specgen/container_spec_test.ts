@@ -108,3 +108,32 @@ Deno.test("containerSpec: --privileged gets writable /sys and cgroups, no masks"
   assertEquals(s.linux!.maskedPaths, []);
   assertEquals(s.process!.capabilities!.bounding, ["CAP_CHOWN", "CAP_SYS_ADMIN"]);
 });
+
+Deno.test("containerSpec: -m, --pids-limit, --cpus become linux.resources; the device rules stay the security's", () => {
+  const c = config();
+  c.resources = {
+    memory: 64 << 20,
+    pidsLimit: 20,
+    cpus: 0.5,
+    cpuPeriod: 100000,
+    cpuQuota: 50000,
+    devices: [{ allow: true, access: "rwm" }], // not the security's rules: ignored
+  };
+  const r = containerSpec(c, inputs).linux!.resources!;
+  assertEquals(r.memory, { limit: 64 << 20 });
+  assertEquals(r.pids, { limit: 20 });
+  assertEquals(r.cpu, { quota: 50000, period: 100000 });
+  assertEquals(r.devices, c.security.linux.deviceRules);
+  assertEquals(Object.keys(containerSpec(config(), inputs).linux!.resources!), ["devices"]);
+});
+
+Deno.test("containerSpec: additionalGids start with the primary gid (as dockerd sends 0:0 [0])", () => {
+  assertEquals(containerSpec(config(), inputs).process!.user, {
+    uid: 0,
+    gid: 0,
+    additionalGids: [0],
+  });
+  const c = config();
+  c.process = { ...c.process, uid: 1000, gid: 50, groups: [50, 10] };
+  assertEquals(containerSpec(c, inputs).process!.user.additionalGids, [50, 10]);
+});

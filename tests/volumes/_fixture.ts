@@ -1,6 +1,6 @@
 /**
  * Fixtures for the volume tests: a temp state root, fake container records
- * (config.json holding PreparedMounts, as the run path will write them),
+ * (container.json holding PreparedMounts, as the run path will write them),
  * and a mountinfo leak check.
  * @module
  */

@@ -59,7 +59,7 @@ Deno.test("prepareMounts: creates named and anonymous volumes and missing -v hos
     assert.equal(readVolume(paths, anon.volume!.name)!.meta.Anonymous, true);
     assert.equal(anon.target, "/var/lib/img");
 
-    // JSON round trip: what the lead stores in config.json and sends to the init
+    // JSON round trip: what the lead stores in container.json and sends to the init
     assert.deepEqual(JSON.parse(JSON.stringify(prepared)), prepared);
   }));
 

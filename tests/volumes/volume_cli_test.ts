@@ -1,7 +1,7 @@
 /**
  * `tsbox volume …` through the real CLI (tests/helpers tsbox()) against a
  * temp state root: create/ls/inspect/rm/prune, docker's refusals and exit
- * codes. Containers using a volume are fake config.json records.
+ * codes. Containers using a volume are fake container.json records.
  * @module
  */
 

@@ -1,0 +1,75 @@
+/**
+ * A container's directory is an OCI bundle: `config.json` is the runtime
+ * spec the container runs with, its `root.path` the overlay mountpoint
+ * `merged/` beside it. `create` writes the spec the container will start
+ * with, each start rewrites it with what was actually generated (both
+ * atomically), so `runc run --bundle <dir>` and `inspect`'s
+ * `OCIConfigPath` see a whole file; `update` rewrites its limits. tsbox's
+ * own record is `container.json`.
+ * @module
+ */
+
+import { join } from "node:path";
+import type { Spec } from "../oci/spec.ts";
+import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
+import { cgroupName, limitsToOci, type ResourceLimits } from "../cgroup/mod.ts";
+import { containerSpec } from "../specgen/container_spec.ts";
+import type { ContainerConfig } from "./store.ts";
+import type { NetworkRecord } from "./create.ts";
+
+/** Name of the OCI runtime spec in a bundle (the runtime spec fixes it). */
+export const BUNDLE_CONFIG = "config.json";
+
+/** Path of the OCI runtime spec in container directory `dir`. */
+export function bundleConfigPath(dir: string): string {
+  return join(dir, BUNDLE_CONFIG);
+}
+
+/**
+ * The spec container `c` in directory `dir` starts with, as the runner
+ * generates it (the same rootfs, /etc files, cgroup and namespaces). Pure.
+ */
+export function bundleSpec(dir: string, c: ContainerConfig): Spec {
+  const mode = ((c.network ?? { opts: { mode: "none" } }) as NetworkRecord).opts.mode;
+  return containerSpec(c, {
+    rootfs: join(dir, "merged"),
+    etcFiles: {
+      hosts: join(dir, "hosts"),
+      resolvConf: join(dir, "resolv.conf"),
+      hostname: join(dir, "hostname"),
+    },
+    cgroupsPath: `/${cgroupName(c.id)}`,
+    netns: mode === "host" ? null : undefined,
+  });
+}
+
+/**
+ * Write `spec` as the bundle's `config.json` in `dir`, atomically (temp
+ * file and rename: a reader sees the old spec or the new one, never half).
+ * Needs write access to `dir`, which the caller owns (as for the /etc files).
+ * @throws {Deno.errors.*} I/O errors (ENOSPC: the old spec stays whole).
+ */
+export function writeBundleConfig(dir: string, spec: Spec): void {
+  writeJsonAtomic(bundleConfigPath(dir), spec);
+}
+
+/**
+ * After `update`: the bundle's `linux.resources` get the new `limits`, its
+ * device rules stay. Call under the container lock. A directory without a
+ * readable spec (an older tsbox's; a torn one is rewritten at the next
+ * start) is left alone.
+ * @throws {Deno.errors.*} I/O errors of the write.
+ */
+export function updateBundleLimits(dir: string, limits: ResourceLimits): void {
+  let spec: Spec | undefined;
+  try {
+    spec = readJsonIfExists<Spec>(bundleConfigPath(dir));
+  } catch (err) {
+    if (err instanceof SyntaxError) return; // torn or garbage: the next start writes it whole
+    throw err;
+  }
+  if (!spec?.linux) return;
+  const devices = spec.linux.resources?.devices;
+  const resources = { ...limitsToOci(limits), ...(devices ? { devices } : {}) };
+  writeBundleConfig(dir, { ...spec, linux: { ...spec.linux, resources } });
+}
