@@ -13,6 +13,7 @@ import { commandExitCode, formatError, UsageError } from "./lib/errors.ts";
 import { DEFAULT_ROOT, pathsFor } from "./lib/paths.ts";
 import { LinuxKernel } from "./ffi/kernel.ts";
 import { selfCommand } from "./lib/self.ts";
+import { ROOTLESS_ENV, rootlessRoot, runInRootlessNs } from "./lib/userns/rootless.ts";
 import { VERSION } from "./lib/version.ts";
 
 function usage(): string {
@@ -47,7 +48,7 @@ function verbOf(argv: string[]): string | undefined {
 
 async function main(argv: string[]): Promise<number> {
   const env = Deno.env.toObject();
-  let root = env.TSBOX_ROOT || DEFAULT_ROOT;
+  let root: string | undefined = env.TSBOX_ROOT || undefined;
   let debug = env.TSBOX_DEBUG === "1";
   let i = 0;
   for (; i < argv.length; i++) {
@@ -71,11 +72,26 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return 0;
   }
+  // an ordinary user: tsbox runs rootless, in the user's own user namespace (never a hidden
+  // entry: the init behind a user namespace stage is uid 65534 until its maps exist)
+  const outside = (Deno.uid() ?? 0) !== 0 && !name.startsWith("__");
+  const rootless = outside || env[ROOTLESS_ENV] === "1";
+  root ??= outside ? rootlessRoot(env) : DEFAULT_ROOT;
   if (root === "" || !root.startsWith("/")) {
     throw new UsageError(`--root must be an absolute path, got "${root}"`);
   }
+  if (outside) {
+    // again, inside the namespace, with the root made explicit (uid 0 there)
+    return await runInRootlessNs(
+      selfCommand(env.PATH),
+      ["--root", root, ...(debug ? ["--debug"] : []), name, ...rest],
+      env,
+      Deno.uid()!,
+    );
+  }
   const ctx: CliContext = {
     paths: pathsFor(root),
+    rootless,
     kernel: new LinuxKernel(),
     debug,
     self: selfCommand(env.PATH),

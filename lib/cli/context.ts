@@ -17,6 +17,8 @@ export interface CliContext {
   debug: boolean;
   /** How to re-execute tsbox itself (argv prefix; append the hidden subcommand). */
   self: string[];
+  /** Rootless: inside the user's own user namespace (no cgroups, no bridge, no mknod). */
+  rootless?: boolean;
   /** Environment (for TSBOX_* settings), read once in main. */
   env: Record<string, string>;
 }

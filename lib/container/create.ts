@@ -111,6 +111,11 @@ export async function createContainer(
     dns: spec.dns,
     addHost: spec.addHost,
   });
+  if (ctx.rootless && netOpts.mode === "bridge") {
+    throw new UsageError("rootless: a bridge network needs root", {
+      hint: "use --network none or --network host",
+    });
+  }
   const expose = parseExpose(spec.expose ?? []);
   const logConfig = parseLogConfig(spec.logDriver, spec.logOpts ?? []);
   const restartPolicy = parseRestartPolicy(spec.restart);
@@ -128,7 +133,20 @@ export async function createContainer(
     ...parseResourceFlags(spec.resources, hostInfo()),
     devices: security.linux.deviceRules,
   };
-  cgroups.validate(resources);
+  if (ctx.rootless) {
+    const asked = Object.keys(spec.resources);
+    if (asked.length) {
+      throw new UsageError(
+        `rootless: --${asked[0]} needs a delegated cgroup v2 subtree, and this user has none`,
+        { hint: "run without resource limits, or as root" },
+      );
+    }
+    if (usernsReq.mode !== "host") {
+      throw new UsageError("rootless: the container already runs in your user namespace", {
+        hint: "drop --userns/--uidmap",
+      });
+    }
+  } else cgroups.validate(resources);
   // compiles (and caches) the filter now: a profile libseccomp refuses fails before anything exists
   if (security.linux.seccomp) cachedSeccomp(ctx.paths, security.linux.seccomp);
 

@@ -109,8 +109,9 @@ export function spawnInit(
   kernel: Kernel,
   namespaces: LinuxNamespace[],
   cmd: InitCommand,
+  rootless = false,
 ): InitChild {
-  const stage = initStage(namespaces);
+  const stage = initStage(namespaces, rootless);
   const argv = [...stage.prefix, ...cmd.argv];
   const command = new Deno.Command(argv[0], {
     args: argv.slice(1),

@@ -38,6 +38,8 @@ export interface InitSpec {
    * becomes the namespace's root.
    */
   userns?: boolean;
+  /** Rootless: already in a user namespace (device nodes are bound from the host). */
+  unprivileged?: boolean;
   /** `--preserve-fds N`: fds 3 … 3+N-1 stay open for the command. */
   preserveFds?: number;
 }

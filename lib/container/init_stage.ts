@@ -25,7 +25,10 @@ export interface InitStage {
   prefix: string[];
   /** The stage forks the init (as PID 1) and exits: the init reports its pid, we reap it. */
   forks: boolean;
-  /** The container has a user namespace: the init waits for the parent's "userns-done". */
+  /**
+   * The init reports its pid and waits for the parent's "userns-done" (a
+   * user namespace to complete, or just the pid of a forked init, rootless).
+   */
   userns: boolean;
   /** The user namespace is new: the parent writes its uid_map/gid_map. */
   newUserns: boolean;
@@ -51,11 +54,21 @@ export function utilLinux(name: string): string {
  * The stage for a container's namespaces.
  * @throws {UsageError} a combination util-linux cannot set up (new user ns in a joined PID ns).
  */
-export function initStage(namespaces: LinuxNamespace[]): InitStage {
+export function initStage(namespaces: LinuxNamespace[], rootless = false): InitStage {
   const user = namespaces.find((n) => n.type === "user");
-  if (!user) return { prefix: [], forks: false, userns: false, newUserns: false };
   const pid = namespaces.find((n) => n.type === "pid");
   const fork = [utilLinux("setsid"), "--fork", "--"];
+  if (!user && rootless && pid && !pid.path) {
+    // rootless tsbox is in a user namespace already: it could not set its pid_for_children
+    // back to the host's after unshare(CLONE_NEWPID), so a stage makes the PID namespace
+    return {
+      prefix: [utilLinux("unshare"), "--pid", "--", ...fork],
+      forks: true,
+      userns: true,
+      newUserns: false,
+    };
+  }
+  if (!user) return { prefix: [], forks: false, userns: false, newUserns: false };
   if (!user.path) {
     if (pid?.path) {
       throw new UsageError("a new user namespace cannot be combined with a joined PID namespace");

@@ -177,7 +177,10 @@ export async function startContainer(
   setCloexec(parentEnd);
   try {
     const cgroups = openCgroups();
-    cgroup = cgroups.create(cgroupName(id), config.resources as ResourceLimits);
+    // rootless: no cgroup of our own (create refused any limit), the container stays in ours
+    cgroup = ctx.rootless
+      ? undefined
+      : cgroups.create(cgroupName(id), config.resources as ResourceLimits);
     const etc = writeEtcFiles(dir, {
       hostname: config.hostname,
       opts: net.opts as never,
@@ -188,6 +191,7 @@ export async function startContainer(
       etcFiles: etc,
       cgroupsPath: `/${cgroupName(id)}`,
       netns: mode === "host" ? null : undefined,
+      rootless: ctx.rootless,
     });
     writeBundleConfig(dir, oci); // the bundle's config.json: the spec this start runs
     const userns = config.userns;
@@ -202,13 +206,14 @@ export async function startContainer(
         lowerDirs: userns ? layerDirs.map((_, i) => lowerMountpoint(dir, i)) : layerDirs,
         upperDir: `${dir}/upper`,
         workDir: `${dir}/work`,
-        ...(userns ? { userxattr: true } : {}),
+        ...(userns || ctx.rootless ? { userxattr: true } : {}),
       },
       copyUps: copyUps(config.mounts as PreparedMount[]),
-      cgroupMounts: cgroupViewMounts(cgroups.version, cgroup),
+      cgroupMounts: cgroup ? cgroupViewMounts(cgroups.version, cgroup) : [],
       seccomp: oci.linux?.seccomp && cachedSeccomp(ctx.paths, oci.linux.seccomp),
       supervised: true,
-      ...(userns ? { userns: true } : {}),
+      ...(userns || ctx.rootless ? { userns: true } : {}),
+      ...(ctx.rootless ? { unprivileged: true } : {}),
     };
     child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
       argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
@@ -216,7 +221,7 @@ export async function startContainer(
       stdin: p.tty || !stdio.interactive ? "null" : log ? "piped" : "inherit",
       stdout: log && !p.tty ? "piped" : p.tty ? "null" : "inherit",
       stderr: log ? "piped" : "inherit",
-    });
+    }, ctx.rootless);
     closeFd(childEnd);
     const init = child;
     if (log && !p.tty) pumps.push(pumpStream(child.stdout, "stdout", log));
@@ -276,7 +281,7 @@ export async function startContainer(
         if (msg.pty && log) pumps.push(pumpPty(fd, log));
         else if (msg.pty) relay = startTtyRelay(fd, stdio.interactive);
         const pid = init.pid!;
-        cgroup.addProcess(pid); // joined at the last moment: the init's own memory is not charged
+        cgroup?.addProcess(pid); // joined at the last moment: the init's own memory is not charged
         const startTime = pidStartTime(pid);
         await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
         sendMsg(parentEnd, encodeMsg({ type: "go" }));
@@ -294,7 +299,7 @@ export async function startContainer(
     await relay?.stop();
     relay = undefined;
     await drain(pumps);
-    oom = cgroup.oomKilled();
+    oom = cgroup?.oomKilled() ?? false;
     code = initError ? initError.code : status.code;
     if (initError && !stdio.onStarted) console.error(`tsbox: ${initError.message}`);
     return code;

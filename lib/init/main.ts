@@ -154,7 +154,7 @@ function setupFilesystem(
     readonlyPaths: lin.readonlyPaths ?? [],
     sysctl: lin.sysctl ?? {},
     lowerMounts,
-    bindDevices: init.userns,
+    bindDevices: init.userns || init.unprivileged,
   };
   applySteps(kernel, rootfs, rootPlan(inp));
   for (const fd of lowerMounts) closeFd(fd);

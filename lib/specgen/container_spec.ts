@@ -29,6 +29,8 @@ export interface SpecInputs {
   cgroupsPath: string;
   /** Join this network namespace (`--network container:`) instead of a new one; null: the host's. */
   netns?: string | null;
+  /** Rootless: tsbox runs in a user namespace of its own. */
+  rootless?: boolean;
 }
 
 /** docker's volume/bind/tmpfs mounts as OCI mounts, parents before children. Pure. */
@@ -89,8 +91,8 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
   }
   if (sec.cgroupns === "private") namespaces.push({ type: "cgroup" });
   const u = c.userns;
-  if (u) {
-    namespaces.unshift({ type: "user" });
+  if (u) namespaces.unshift({ type: "user" });
+  if (u || inp.rootless) {
     if (inp.netns === null) {
       // sysfs can only be mounted by the user namespace owning the netns: the host's /sys instead
       const i = mounts.findIndex((m) => m.type === "sysfs");

@@ -1,0 +1,138 @@
+/**
+ * Rootless tsbox: a real unprivileged user (made with useradd, removed
+ * after) runs tsbox without sudo. Container root is the user; the user's
+ * subordinate ids are the rest.
+ */
+
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
+import { makeBusyboxTar } from "../helpers/busybox.ts";
+import { asUser, processesOf, type TestUser, withTestUser } from "./_rootless_user.ts";
+
+const USER = "tsbox-rootless-t";
+
+async function ok(u: TestUser, args: string[]): Promise<string> {
+  const r = await asUser(u, args);
+  assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A busybox image tar the user can read, with a dir of uid 1000. */
+function imageTar(u: TestUser): string {
+  const tar = join(u.home, "busybox.tar");
+  makeBusyboxTar(tar, (dir) => {
+    Deno.mkdirSync(join(dir, "home/user"), { recursive: true });
+    Deno.chownSync(join(dir, "home/user"), 1000, 1000);
+  });
+  Deno.chownSync(tar, u.uid, u.gid);
+  return tar;
+}
+
+Deno.test("rootless: an ordinary user runs containers with volumes, exec, logs, stop, rm", async () => {
+  await withTestUser(USER, async (u) => {
+    await ok(u, ["import", imageTar(u), "busybox"]);
+    const first = await ok(u, [
+      "run",
+      "--network",
+      "none",
+      "-v",
+      "data:/data",
+      "busybox",
+      "sh",
+      "-c",
+      "id; cat /proc/self/uid_map; echo kept > /data/f",
+    ]);
+    const lines = first.trim().split("\n");
+    assertMatch(lines[0], /^uid=0\(root\) gid=0\(root\)/);
+    assertEquals(lines[1].trim().split(/\s+/).map(Number), [0, u.uid, 1]);
+    assertEquals(lines[2].trim().split(/\s+/).map(Number), [1, u.subStart, 65535]);
+    const seen = await ok(u, [
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "-v",
+      "data:/data",
+      "busybox",
+      "cat",
+      "/data/f",
+    ]);
+    assertEquals(seen, "kept\n");
+    // on the host: state in ~/.local/share/tsbox, files of container root are the user's,
+    // and image files of uid 1000 belong to the user's subordinate id 1000-1+start
+    const state = join(u.home, ".local/share/tsbox");
+    assertEquals(Deno.statSync(join(state, "volumes/data/_data/f")).uid, u.uid);
+    const layers = [...Deno.readDirSync(join(state, "image/layers"))].map((e) => e.name);
+    const owners = layers.map((l) => {
+      try {
+        return Deno.statSync(join(state, "image/layers", l, "home/user")).uid;
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return undefined;
+        throw err;
+      }
+    }).filter((x) => x !== undefined);
+    assertEquals(owners, [u.subStart + 999]);
+
+    await ok(u, [
+      "run",
+      "-d",
+      "--name",
+      "web",
+      "--network",
+      "none",
+      "busybox",
+      "sh",
+      "-c",
+      "echo hello; exec sleep 60",
+    ]);
+    const ex = await ok(u, [
+      "exec",
+      "web",
+      "sh",
+      "-c",
+      "id -u; cat /proc/1/cmdline | tr '\\0' ' '",
+    ]);
+    assertEquals(ex, "0\nsleep 60 ");
+    assertStringIncludes(await ok(u, ["logs", "web"]), "hello");
+    const pid = Number((await ok(u, ["inspect", "-f", "{{.State.Pid}}", "web"])).trim());
+    const hostUid = Number(/^Uid:\s+(\d+)/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]);
+    assertEquals(hostUid, u.uid);
+    await ok(u, ["stop", "-t", "1", "web"]);
+    await ok(u, ["rm", "web"]);
+    await ok(u, ["rm", "-f", ...(await ok(u, ["ps", "-aq"])).trim().split("\n").filter(Boolean)]);
+    await ok(u, ["volume", "rm", "data"]);
+    await ok(u, ["rmi", "busybox"]);
+    assertEquals((await ok(u, ["ps", "-aq"])).trim(), "");
+    // the user's images are not root's: root's default store never saw them
+    assert(!processesOf(u.uid).some((p) => p.includes("__init") || p.includes("__monitor")));
+  });
+});
+
+Deno.test("rootless: limits, bridge and --userns are refused with one line; no ranges says what to add", async () => {
+  await withTestUser(USER, async (u) => {
+    await ok(u, ["import", imageTar(u), "busybox"]);
+    for (
+      const [flags, msg] of [
+        [["-m", "10m", "--network", "none"], /rootless: --memory needs a delegated cgroup v2/],
+        [["--pids-limit", "5", "--network", "none"], /rootless: --pids-limit/],
+        [["--network", "bridge"], /rootless: a bridge network needs root/],
+        [["--userns=auto", "--network", "none"], /already runs in your user namespace/],
+      ] as [string[], RegExp][]
+    ) {
+      const r = await asUser(u, ["run", "--rm", ...flags, "busybox", "true"]);
+      assertEquals(r.code, 125, `${flags}: ${r.stderr}`);
+      assertMatch(r.stderr, msg);
+      assertEquals(r.stderr.trim().split("\n").filter((l) => !l.startsWith("hint:")).length, 1);
+    }
+    assertEquals((await ok(u, ["ps", "-aq"])).trim(), "");
+  });
+  await withTestUser(USER, async (u) => {
+    const r = await asUser(u, ["ps"]);
+    assertEquals(r.code, 1, r.stderr);
+    assertStringIncludes(
+      r.stderr,
+      `rootless tsbox needs subordinate ids for ${USER} in /etc/subuid`,
+    );
+    assertStringIncludes(r.stderr, "usermod --add-subuids");
+  }, { ranges: false });
+});
