@@ -160,10 +160,12 @@ export function describeEntry(
   for (const x of llistxattr(full)) {
     const value = lgetxattr(full, x);
     if (value === undefined) continue; // removed between list and get
-    if (x === "trusted.overlay.opaque") {
-      e.opaque = new TextDecoder().decode(value) === "y";
+    // user.* is what a userxattr overlay (user namespaces, rootless) writes
+    if (x === "trusted.overlay.opaque" || x === "user.overlay.opaque") {
+      e.opaque ||= new TextDecoder().decode(value) === "y";
       continue;
     }
+    if (x.startsWith("user.overlay.")) continue; // overlay bookkeeping, never image content
     if (x === "trusted.overlay.redirect" || x === "trusted.overlay.metacopy") {
       throw new ImageError(
         `cannot represent /${path} in a layer: overlayfs ${x.slice(16)} entries are not supported`,

@@ -31,8 +31,10 @@ export function mergedStat(layers: string[], rel: string): Deno.FileInfo | undef
       if (st.isCharDevice && (st.rdev ?? 0) === 0) return undefined; // whiteout
       if (i === comps.length) return st;
       if (!st.isDirectory) return undefined; // a file or symlink replaces the parent
-      const opaque = lgetxattr(p, "trusted.overlay.opaque");
-      if (opaque && new TextDecoder().decode(opaque) === "y") hidden = true;
+      for (const x of ["trusted.overlay.opaque", "user.overlay.opaque"]) {
+        const opaque = lgetxattr(p, x);
+        if (opaque && new TextDecoder().decode(opaque) === "y") hidden = true;
+      }
     }
     if (hidden) return undefined; // an opaque parent hides the layers below
   }

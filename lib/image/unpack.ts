@@ -21,6 +21,22 @@ export type UnpackKernel = Pick<Kernel, "mknod" | "lchown" | "lsetxattr" | "luti
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
 const OPAQUE_XATTR = "trusted.overlay.opaque";
+/** What overlayfs reads instead when mounted with `userxattr` (user namespaces, rootless). */
+const USER_OPAQUE_XATTR = "user.overlay.opaque";
+
+/**
+ * Mark `dir` opaque for both kinds of overlay mount. trusted.* needs
+ * CAP_SYS_ADMIN of the host: rootless, only the user.* mark can be set.
+ */
+function markOpaque(kernel: UnpackKernel, dir: string): void {
+  const y = new TextEncoder().encode("y");
+  try {
+    kernel.lsetxattr(dir, OPAQUE_XATTR, y);
+  } catch (err) {
+    if (!(err instanceof SyscallError && err.errnoName === "EPERM")) throw err; // rootless
+  }
+  kernel.lsetxattr(dir, USER_OPAQUE_XATTR, y);
+}
 
 /**
  * Extract every entry of `entries` into `dest` (an existing empty dir).
@@ -55,9 +71,7 @@ async function applyEntry(
 
   if (base.startsWith(WHITEOUT)) {
     await drainEntry(entry);
-    if (base === OPAQUE) {
-      return kernel.lsetxattr(parent, OPAQUE_XATTR, new TextEncoder().encode("y"));
-    }
+    if (base === OPAQUE) return markOpaque(kernel, parent);
     if (base.startsWith(WHITEOUT + WHITEOUT)) return; // aufs bookkeeping (.wh..wh.plnk…): nothing to apply
     const victim = base.slice(WHITEOUT.length);
     if (!victim || victim === "." || victim === "..") {

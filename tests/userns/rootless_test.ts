@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { makeBusyboxTar } from "../helpers/busybox.ts";
 import { asUser, processesOf, type TestUser, withTestUser } from "./_rootless_user.ts";
+import { startRegistry } from "../helpers/registry.ts";
+import { tsbox, withRoot } from "../helpers/tsbox.ts";
+import { seedLayered } from "./_layers.ts";
 
 const USER = "tsbox-rootless-t";
 
@@ -135,4 +138,46 @@ Deno.test("rootless: limits, bridge and --userns are refused with one line; no r
     );
     assertStringIncludes(r.stderr, "usermod --add-subuids");
   }, { ranges: false });
+});
+
+Deno.test("rootless: pull and load work, and whiteouts and opaque dirs give the rootful tree", async () => {
+  const reg = await startRegistry();
+  try {
+    await withRoot(async (root) => {
+      await seedLayered(root);
+      const ref = `${reg.host}/tsbox/layered:v1`;
+      assertEquals((await tsbox(root, ["tag", "layered", ref])).code, 0);
+      const pushed = await tsbox(root, ["push", ref]);
+      assertEquals(pushed.code, 0, pushed.stderr);
+      const list = "find /d /home /bin/busybox -exec stat -c '%n %u %g %a' {} + | sort";
+      const rootful = await tsbox(root, [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "layered",
+        "sh",
+        "-c",
+        list,
+      ]);
+      assertEquals(rootful.code, 0, rootful.stderr);
+      await withTestUser(USER, async (u) => {
+        const tar = join(u.home, "layered.tar");
+        const saved = await tsbox(root, ["save", "-o", tar, "layered"]);
+        assertEquals(saved.code, 0, saved.stderr);
+        Deno.chownSync(tar, u.uid, u.gid);
+        await ok(u, ["load", "-i", tar]);
+        assertEquals(
+          await ok(u, ["run", "--rm", "--network", "none", "layered", "sh", "-c", list]),
+          rootful.stdout,
+        );
+        await ok(u, ["pull", ref]);
+        const pulled = await ok(u, ["run", "--rm", "--network", "none", ref, "sh", "-c", list]);
+        assertEquals(pulled, rootful.stdout);
+        await ok(u, ["rmi", "layered", ref]);
+      });
+    });
+  } finally {
+    await reg.stop();
+  }
 });
