@@ -133,6 +133,7 @@ if (import.meta.main) {
       ["./monitor_bench.ts", "runMonitorBench"],
       ["./build_bench.ts", "runBuildBench"],
       ["./runc_bench.ts", "runRuncBench"],
+      ["./userns_bench.ts", "runUsernsBench"],
     ] as const
   ) {
     let mod: Record<string, unknown>;

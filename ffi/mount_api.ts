@@ -20,6 +20,8 @@ const OPEN_TREE_CLONE = 1;
 const AT_RECURSIVE = 0x8000;
 const AT_EMPTY_PATH = 0x1000;
 const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+/** Follow a symlink at the target: tsbox's targets are pinned /proc/self/fd/N magic links. */
+const MOVE_MOUNT_T_SYMLINKS = 0x10;
 /** mount_attr.attr_set bit: map the mount's ids through `userns_fd`. */
 export const MOUNT_ATTR_IDMAP = 0x00100000;
 
@@ -75,7 +77,7 @@ export function mountSetattrIdmap(fd: number, usernsFd: number): void {
 }
 
 /**
- * move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH): attach the
+ * move_mount(fd, "", AT_FDCWD, target, F_EMPTY_PATH | T_SYMLINKS): attach the
  * detached mount `fd` at `target` in the caller's mount namespace.
  * Needs CAP_SYS_ADMIN in the user namespace owning that mount namespace.
  * @throws {SyscallError}
@@ -88,7 +90,7 @@ export function moveMount(fd: number, target: string): void {
     ptr(empty),
     BigInt(AT_FDCWD),
     ptr(t),
-    BigInt(MOVE_MOUNT_F_EMPTY_PATH),
+    BigInt(MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS),
   ], target);
   void empty, t;
 }

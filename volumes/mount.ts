@@ -55,6 +55,7 @@ function describe(s: MountStep): string {
   if (s.op === "remount") return `remount ${s.target}`;
   if (s.op === "propagation") return `set propagation of ${s.target}`;
   if (s.op === "copyUp") return `copy image content of ${s.target} into ${s.dataDir}`;
+  if (s.op === "attach") return `attach the idmapped mount on ${s.target}`;
   return `create mount target ${s.target}`;
 }
 
@@ -100,6 +101,10 @@ export function applyMountPlan(kernel: Kernel, steps: MountStep[], env: MountEnv
           break;
         case "mount":
           pinned(s.target, (p) => kernel.mount(s.source, p, s.fstype, s.flags, s.data));
+          mounted.push(at(s.target).path);
+          break;
+        case "attach":
+          pinned(s.target, (p) => kernel.moveMount(s.fd, p));
           mounted.push(at(s.target).path);
           break;
         case "remountRo":

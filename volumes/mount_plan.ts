@@ -23,6 +23,8 @@ export type MountStep =
     data: string | null;
   }
   | { op: "remountRo"; target: string }
+  /** Attach the detached (idmapped) mount `fd` at the target (move_mount): `idmap` binds. */
+  | { op: "attach"; target: string; fd: number }
   /** Remount with these flags: a bind's ro/nosuid/nodev/noexec (`bind`), or a whole fs. */
   | { op: "remount"; target: string; flags: number; bind: boolean }
   | { op: "propagation"; target: string; flags: number };

@@ -53,6 +53,7 @@ export function parseMountFlag(raw: string): MountSpec {
   const labels: Record<string, string> = {};
   const options: Record<string, string> = {};
   let tmpfsSize: number | undefined, tmpfsMode: number | undefined;
+  let idmap = false;
   const used = { bind: false, volume: false, tmpfs: false };
 
   for (const field of fields) {
@@ -70,6 +71,9 @@ export function parseMountFlag(raw: string): MountSpec {
       case "readonly":
       case "ro":
         readOnly = boolVal();
+        continue;
+      case "idmap":
+        idmap = boolVal();
         continue;
       case "volume-nocopy":
         noCopy = boolVal();
@@ -150,6 +154,10 @@ export function parseMountFlag(raw: string): MountSpec {
   const spec = baseSpec(type, `--mount ${raw}`);
   spec.target = cleanPath(target);
   spec.readOnly = readOnly;
+  if (idmap) {
+    if (type === "tmpfs") throw bad("idmap is only valid for bind mounts and volumes");
+    spec.idmap = true;
+  }
   if (type === "bind") {
     if (source === "") throw bad("field Source must not be empty for a bind mount");
     if (!source.startsWith("/")) {

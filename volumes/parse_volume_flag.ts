@@ -18,6 +18,8 @@ const MODE_GROUPS: Record<string, readonly string[]> = {
   label: ["z", "Z"],
   propagation: PROPAGATIONS,
   copy: ["nocopy"],
+  // podman: show the source's owners through the container's id maps (a user namespace)
+  idmap: ["idmap"],
   // docker-for-mac consistency hints, no-ops on Linux in docker too
   consistency: ["consistent", "cached", "delegated"],
 };
@@ -59,7 +61,7 @@ export function parseVolumeFlag(raw: string): MountSpec {
     const g = groupOf(opt);
     if (!g) {
       throw bad(
-        `unknown option "${opt}" (valid: ro, rw, nocopy, ${PROPAGATIONS.join(", ")}, z, Z)`,
+        `unknown option "${opt}" (valid: ro, rw, nocopy, idmap, ${PROPAGATIONS.join(", ")}, z, Z)`,
       );
     }
     const prev = seen.get(g);
@@ -76,6 +78,7 @@ export function parseVolumeFlag(raw: string): MountSpec {
   spec.target = cleanPath(target);
   spec.readOnly = seen.get("access") === "ro";
   spec.noCopy = seen.has("copy");
+  if (seen.has("idmap")) spec.idmap = true;
   const prop = seen.get("propagation") as Propagation | undefined;
   if (isBind) {
     if (spec.noCopy) throw bad('option "nocopy" is only valid for volumes');

@@ -119,6 +119,7 @@ function prepareVolume(
     target: s.target,
     readOnly: s.readOnly,
     propagation: s.propagation,
+    ...(s.idmap ? { idmap: true } : {}),
   };
   const kind = volumeMountKind(info.meta.Options);
   if (!kind) return { ...base, source: info.mountpoint, targetKind: "dir", volume };
@@ -148,7 +149,12 @@ function prepareOne(
   existing: VolumeInfo | undefined,
   undo: Undo[],
 ): PreparedMount {
-  const base = { target: s.target, readOnly: s.readOnly, propagation: s.propagation };
+  const base = {
+    target: s.target,
+    readOnly: s.readOnly,
+    propagation: s.propagation,
+    ...(s.idmap ? { idmap: true } : {}),
+  };
   switch (s.type) {
     case "bind":
       if (s.createSource && !statOrUndefined(s.source)) mkdirRecorded(s.source, undo);

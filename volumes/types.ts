@@ -34,6 +34,8 @@ export interface MountSpec {
   propagation: Propagation;
   /** Volumes: do not copy the image's content into a new/empty volume. */
   noCopy: boolean;
+  /** `idmap`: show the source through the container's id maps (needs a user namespace). */
+  idmap?: boolean;
   /** bind: create a missing source dir (`-v` does, `--mount` refuses). */
   createSource: boolean;
   /** volume: labels for a volume created by this mount. */
@@ -81,6 +83,8 @@ export interface PreparedMount {
   fs?: { type: string; options: string[] };
   /** tmpfs kernel options (flags and data). */
   tmpfsOptions?: string[];
+  /** Bind it idmapped (an `idmap` option). */
+  idmap?: boolean;
 }
 
 /** `<volume dir>/volume.json`: metadata of a named or anonymous volume. */

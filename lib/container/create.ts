@@ -125,6 +125,11 @@ export async function createContainer(
     throw new UsageError("Conflicting options: --restart and --rm");
   }
   const usernsReq = parseUserns(spec.userns ?? { uidmap: [], gidmap: [] }, ctx.env.TSBOX_USERNS);
+  if (usernsReq.mode === "host" && mountSpecs.some((m) => m.idmap)) {
+    throw new UsageError("the idmap mount option needs a user namespace", {
+      hint: "add --userns=auto or --uidmap",
+    });
+  }
   const security = containerSecurity(spec.security, {
     ownNetns: netOpts.mode !== "host",
     cgroupV2: cgroups.version === 2,

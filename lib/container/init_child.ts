@@ -8,7 +8,7 @@
  */
 
 import type { Kernel } from "../kernel.ts";
-import type { LinuxIDMapping, LinuxNamespace } from "../oci/spec.ts";
+import type { LinuxIDMapping, LinuxNamespace, Mount } from "../oci/spec.ts";
 import { type InitStage, initStage } from "./init_stage.ts";
 import { spawnInNewPidNs, spawnInPidNsAt } from "./pidns.ts";
 import { becomeSubreaper, waitChild } from "../../ffi/spawn.ts";
@@ -17,7 +17,9 @@ import { closeFd, sendFd, sendMsg } from "../../ffi/fds.ts";
 import { openNsFd } from "../../ffi/ns.ts";
 import { signalNumber } from "../signals.ts";
 import { TsboxError } from "../errors.ts";
-import { encodeMsg } from "./init_spec.ts";
+import { encodeMsg, type ToInit } from "./init_spec.ts";
+import { IDMAP_OPTIONS } from "../init/oci_mounts.ts";
+import { isAbsolute, join } from "node:path";
 
 /** How the init ended. */
 export interface InitStatus {
@@ -152,6 +154,8 @@ export function completeUserns(
   init: InitChild,
   maps: { uid: LinuxIDMapping[]; gid: LinuxIDMapping[] },
   layerDirs: string[],
+  mounts: Mount[] = [],
+  bundle = "/",
 ): void {
   const pid = init.pid!;
   if (init.stage.newUserns) {
@@ -161,17 +165,24 @@ export function completeUserns(
     kernel.writeFile(`/proc/${pid}/gid_map`, idMapText(maps.gid));
     kernel.writeFile(`/proc/${pid}/uid_map`, idMapText(maps.uid));
   }
-  if (layerDirs.length) {
+  const binds = mounts.flatMap((m, index) =>
+    m.options?.some((o) => IDMAP_OPTIONS.includes(o))
+      ? [{ index, source: isAbsolute(m.source ?? "") ? m.source! : join(bundle, m.source ?? "") }]
+      : []
+  );
+  if (layerDirs.length || binds.length) {
     const userns = openNsFd(`/proc/${pid}/ns/user`);
-    try {
-      for (const dir of layerDirs) {
-        const fd = kernel.idmappedTree(dir, userns);
-        try {
-          sendFd(sock, fd, encodeMsg({ type: "lower" }));
-        } finally {
-          closeFd(fd);
-        }
+    const give = (path: string, msg: ToInit) => {
+      const fd = kernel.idmappedTree(path, userns);
+      try {
+        sendFd(sock, fd, encodeMsg(msg));
+      } finally {
+        closeFd(fd);
       }
+    };
+    try {
+      for (const dir of layerDirs) give(dir, { type: "lower" });
+      for (const b of binds) give(b.source, { type: "idmapped", index: b.index });
     } finally {
       closeFd(userns);
     }

@@ -49,6 +49,7 @@ export type ToInit =
   | { type: "spec"; spec: InitSpec }
   | { type: "ns-done"; state: string } // runc mode: hooks ran; the state JSON for the init's hooks
   | { type: "lower" } // carries one idmapped image layer (BOTTOM first)
+  | { type: "idmapped"; index: number } // carries the idmapped source of spec.mounts[index]
   | { type: "userns-done" } // id maps written, all layers sent
   | { type: "go" };
 

@@ -245,10 +245,18 @@ export async function startContainer(
       }
       if (msg.type === "userns") {
         await init.adopt(msg.pid);
-        completeUserns(ctx.kernel, parentEnd, init, {
-          uid: userns?.uidMappings ?? [],
-          gid: userns?.gidMappings ?? [],
-        }, userns ? layerDirs : []);
+        completeUserns(
+          ctx.kernel,
+          parentEnd,
+          init,
+          {
+            uid: userns?.uidMappings ?? [],
+            gid: userns?.gidMappings ?? [],
+          },
+          userns ? layerDirs : [],
+          oci.mounts,
+          dir,
+        );
       }
       if (msg.type === "ns" && mode === "bridge") {
         try {

@@ -131,7 +131,7 @@ function sourceKind(path: string): TargetKind {
 function setupFilesystem(
   kernel: Kernel,
   init: InitSpec,
-  lowerMounts: number[],
+  idmapped: IdmappedFds,
   beforePivot: () => void,
 ): void {
   const spec = init.spec;
@@ -153,18 +153,20 @@ function setupFilesystem(
     maskedPaths: lin.maskedPaths ?? [],
     readonlyPaths: lin.readonlyPaths ?? [],
     sysctl: lin.sysctl ?? {},
-    lowerMounts,
+    lowerMounts: idmapped.lowers,
     bindDevices: init.userns || init.unprivileged,
   };
   applySteps(kernel, rootfs, rootPlan(inp));
-  for (const fd of lowerMounts) closeFd(fd);
+  for (const fd of idmapped.lowers) closeFd(fd);
   const mounts = ociMountPlan(spec.mounts ?? [], {
     bundle: init.bundle,
     cgroupMounts: init.cgroupMounts,
     copyUps: init.copyUps,
+    idmapped: idmapped.binds,
     sourceKind,
   });
   applyMountPlan(kernel, mounts, realMountEnv(kernel, rootfs));
+  for (const fd of idmapped.binds.values()) closeFd(fd);
   applySteps(kernel, rootfs, devPlan(inp));
   applySteps(kernel, rootfs, maskPlan(inp));
   beforePivot();
@@ -200,23 +202,31 @@ function waitAtGate(gate: number): void {
  * view: /proc is still the host's), take the idmapped layers, and once the
  * parent wrote the maps become the namespace's root — a change of
  * credentials, which clears the parent-death signal: arm it now.
- * @returns the layer mounts' fds (BOTTOM first).
+ * @returns the idmapped mounts' fds.
  * @throws {TsboxError} the parent went away.
  */
-function enterUserns(kernel: Kernel, fd: number, supervised: boolean): number[] {
+function enterUserns(kernel: Kernel, fd: number, supervised: boolean): IdmappedFds {
   send(fd, { type: "userns", pid: Number(Deno.readLinkSync("/proc/self")) });
   const lowers: number[] = [];
+  const binds = new Map<number, number>();
   for (;;) {
     const got = recvFdSync(fd);
     const msg = decodeMsg<ToInit>(got.data);
     if (msg?.type === "lower" && got.fd >= 0) lowers.push(got.fd);
+    else if (msg?.type === "idmapped" && got.fd >= 0) binds.set(msg.index, got.fd);
     else if (msg?.type === "userns-done") break;
     else throw new TsboxError("init: the parent did not complete the user namespace");
   }
   kernel.setCredentials(0, 0, [0]);
   kernel.setDumpable(false); // a change of credentials resets it
   if (supervised) kernel.setParentDeathSignal(SIGKILL);
-  return lowers;
+  return { lowers, binds };
+}
+
+/** Idmapped mounts the parent made: image layers (BOTTOM first), `idmap` bind sources by index. */
+interface IdmappedFds {
+  lowers: number[];
+  binds: Map<number, number>;
 }
 
 function runInit(kernel: Kernel, fd: number): never | number {
@@ -236,7 +246,9 @@ function runInit(kernel: Kernel, fd: number): never | number {
   // the start gate lives in the runtime root: held now (before a user namespace makes
   // us an ordinary host uid), reopened after pivot_root
   const gate = init.startGate ? openPath(init.startGate, O_PATH) : undefined;
-  const lowerMounts = init.userns ? enterUserns(kernel, fd, init.supervised) : [];
+  const idmapped = init.userns
+    ? enterUserns(kernel, fd, init.supervised)
+    : { lowers: [], binds: new Map() };
 
   const { newNet, cgroupFd } = setupNamespaces(kernel, namespaces);
   send(fd, { type: "ns" });
@@ -250,7 +262,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
   setupFilesystem(
     kernel,
     init,
-    lowerMounts,
+    idmapped,
     () => runHooksSync(kernel, "createContainer", spec.hooks?.createContainer, state),
   );
   if (spec.hostname !== undefined) kernel.sethostname(spec.hostname);

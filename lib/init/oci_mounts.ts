@@ -55,18 +55,23 @@ export interface OciMountContext {
   cgroupMounts: { source: string; target: string }[];
   /** Volumes to fill from the image before their bind (tsbox's pre-start step). */
   copyUps: { target: string; volumeDir: string; dataDir: string }[];
+  /** `idmap` binds: the parent's idmapped copy of the source (fd), by index in `mounts`. */
+  idmapped?: ReadonlyMap<number, number>;
   /** Whether a bind source is a file or a directory. */
   sourceKind: (path: string) => TargetKind;
 }
 
 /** Steps for `mounts`, in their order. Pure. */
 export function ociMountPlan(mounts: readonly Mount[], c: OciMountContext): MountStep[] {
-  return mounts.flatMap((m) => stepsOf(m, c));
+  return mounts.flatMap((m, i) => stepsOf(m, c, c.idmapped?.get(i)));
 }
 
-function stepsOf(m: Mount, c: OciMountContext): MountStep[] {
+/** The OCI mount options that ask for an idmapped bind (runtime-spec 1.2). */
+export const IDMAP_OPTIONS = ["idmap", "ridmap"];
+
+function stepsOf(m: Mount, c: OciMountContext, idmapped?: number): MountStep[] {
   const target = m.destination;
-  const opts = m.options ?? [];
+  const opts = (m.options ?? []).filter((o) => !IDMAP_OPTIONS.includes(o));
   const propagation = opts.filter((o) => Object.hasOwn(PROPAGATION, o)).map((o) => PROPAGATION[o]);
   const { flags, data } = splitMountOptions(opts.filter((o) => !Object.hasOwn(PROPAGATION, o)));
   const tail: MountStep[] = propagation.map((f) => ({ op: "propagation", target, flags: f }));
@@ -75,14 +80,16 @@ function stepsOf(m: Mount, c: OciMountContext): MountStep[] {
     const source = isAbsolute(m.source ?? "") ? m.source! : join(c.bundle, m.source ?? "");
     const steps: MountStep[] = [{ op: "target", target, kind: c.sourceKind(source) }];
     for (const u of c.copyUps) if (u.target === target) steps.push({ op: "copyUp", ...u });
-    steps.push({
-      op: "mount",
-      target,
-      source,
-      fstype: null,
-      flags: MS_BIND | (flags & MS_REC),
-      data: null,
-    });
+    steps.push(
+      idmapped !== undefined ? { op: "attach", target, fd: idmapped } : {
+        op: "mount",
+        target,
+        source,
+        fstype: null,
+        flags: MS_BIND | (flags & MS_REC),
+        data: null,
+      },
+    );
     if (flags & BIND_REMOUNT) {
       steps.push({ op: "remount", target, flags: flags & BIND_REMOUNT, bind: true });
     }

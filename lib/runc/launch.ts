@@ -166,10 +166,18 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       if (msg.type === "userns") {
         await initChild.adopt(msg.pid);
         adopt(msg.pid);
-        completeUserns(ctx.kernel, parentEnd, initChild, {
-          uid: spec.linux?.uidMappings ?? [],
-          gid: spec.linux?.gidMappings ?? [],
-        }, []);
+        completeUserns(
+          ctx.kernel,
+          parentEnd,
+          initChild,
+          {
+            uid: spec.linux?.uidMappings ?? [],
+            gid: spec.linux?.gidMappings ?? [],
+          },
+          [],
+          spec.mounts,
+          req.bundle,
+        );
       }
       if (msg.type === "ns") {
         ctx.store.write(record);

@@ -57,7 +57,12 @@ export function volumeMounts(mounts: PreparedMount[]): Mount[] {
       destination: m.target,
       type: "bind",
       source: m.source,
-      options: ["rbind", ...(m.readOnly ? ["ro"] : []), m.propagation],
+      options: [
+        "rbind",
+        ...(m.readOnly ? ["ro"] : []),
+        m.propagation,
+        ...(m.idmap ? ["idmap"] : []),
+      ],
     };
   });
 }

@@ -286,3 +286,58 @@ Deno.test("userns: bad input exits 125 with one line and creates nothing", async
     assertEquals(left, []);
   });
 });
+
+Deno.test("userns: an idmap bind shows host owners as they are and writes through them", async () => {
+  await withSubids(SUBIDS, () =>
+    withRoot(async (root) => {
+      await seedImage(root);
+      const host = Deno.makeTempDirSync({ prefix: "tsbox-userns-idmap-" });
+      try {
+        Deno.writeTextFileSync(join(host, "f"), "hi\n");
+        Deno.chownSync(join(host, "f"), 1000, 1000);
+        const script = "stat -c '%u %g' /h/f; echo more >> /h/f && touch /h/new && echo wrote";
+        const out = await ok(root, [
+          "run",
+          "--rm",
+          ...NONE,
+          "--userns=auto",
+          "-v",
+          `${host}:/h:idmap`,
+          "busybox",
+          "sh",
+          "-c",
+          script,
+        ]);
+        assertEquals(out, "1000 1000\nwrote\n");
+        // what the container's root made is the host's root's: the mount maps it back
+        assertEquals(Deno.statSync(join(host, "new")).uid, 0);
+        assertEquals(Deno.readTextFileSync(join(host, "f")), "hi\nmore\n");
+        const ro = await tsbox(root, [
+          "run",
+          "--rm",
+          ...NONE,
+          "--userns=auto",
+          "--mount",
+          `type=bind,src=${host},dst=/h,idmap,ro`,
+          "busybox",
+          "touch",
+          "/h/x",
+        ]);
+        assertEquals(ro.code, 1);
+        assertStringIncludes(ro.stderr, "Read-only file system");
+        const plain = await tsbox(root, [
+          "run",
+          "--rm",
+          ...NONE,
+          "-v",
+          `${host}:/h:idmap`,
+          "busybox",
+          "true",
+        ]);
+        assertEquals(plain.code, 125);
+        assertStringIncludes(plain.stderr, "idmap mount option needs a user namespace");
+      } finally {
+        Deno.removeSync(host, { recursive: true });
+      }
+    }));
+});
