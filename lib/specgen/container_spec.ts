@@ -13,9 +13,9 @@ import type { ContainerConfig } from "../container/store.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
 import { DEFAULT_MOUNTS } from "../oci/defaults.ts";
 import { type LinuxNamespace, type Mount, OCI_VERSION, type Spec } from "../oci/spec.ts";
+import { USER_ANNOTATION } from "../oci/annotations.ts";
 
-/** Annotation carrying `-u` / image `User` as typed (a name is resolved in the image). */
-export const USER_ANNOTATION = "io.tsbox.user";
+export { USER_ANNOTATION };
 
 /** What the spec needs besides the record. */
 export interface SpecInputs {
