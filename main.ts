@@ -98,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
     env,
   };
   const hidden = HIDDEN[name];
-  if (hidden) return await (await hidden()).main(rest, ctx);
+  if (hidden) return await (await hidden.load()).main(rest, ctx);
   const cmd = COMMANDS[name];
   if (!cmd) throw new UsageError(`unknown command "${name}"`, { hint: "see 'tsbox --help'" });
   return await (await cmd.load()).main(rest, ctx);

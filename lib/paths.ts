@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "./posix_path.ts";
 
 /** Default state root. */
 export const DEFAULT_ROOT = "/var/lib/tsbox";

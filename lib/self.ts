@@ -9,7 +9,7 @@
  * @module
  */
 
-import { basename, join } from "node:path";
+import { basename, join } from "./posix_path.ts";
 import { TsboxError } from "./errors.ts";
 import { fromFileUrl } from "./url.ts";
 

@@ -8,6 +8,9 @@
  * @module
  */
 
+import { commandModules } from "../lib/cli/commands.ts";
+import { fromFileUrl } from "../lib/url.ts";
+
 const out = Deno.args[0] ?? "tsbox";
 const denort = Deno.env.get("DENORT_BIN");
 if (denort) {
@@ -20,9 +23,11 @@ if (denort) {
   }
 }
 
+// the command table imports its modules by computed specifiers, which compile does not follow
+const include = commandModules().flatMap((u) => ["--include", fromFileUrl(u)]);
 const tmp = `${out}.partial`;
 const r = await new Deno.Command(Deno.execPath(), {
-  args: ["compile", "-A", "--output", tmp, "main.ts"],
+  args: ["compile", "-A", ...include, "--output", tmp, "main.ts"],
   stdout: "inherit",
   stderr: "piped",
 }).output();

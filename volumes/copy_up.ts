@@ -14,7 +14,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../lib/posix_path.ts";
 import type { Kernel } from "../lib/kernel.ts";
 import { SyscallError } from "../lib/errors.ts";
 import { renameNoReplace } from "../ffi/openat.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { relative } from "node:path";
+import { relative } from "../lib/posix_path.ts";
 import { VolumeError } from "../lib/errors.ts";
 import { SyscallError } from "../lib/errors.ts";
 import { closeFd } from "../ffi/fds.ts";

@@ -1,72 +1,101 @@
 /**
  * The command table: name → module. Modules are imported lazily so a
- * command only loads what it uses (start-up time matters for `run`).
- * Each module exports `main: Command`.
+ * command only loads what it uses (start-up time matters for `run`, and
+ * for the hidden entries tsbox re-executes itself as). Each module exports
+ * `main: Command`.
+ *
+ * The specifiers are built at run time on purpose: Deno reads and parses
+ * every module a string-literal `import("./x.ts")` names, transitively,
+ * when the program starts, called or not — so with literals `tsbox __init`
+ * read the whole CLI, registry, network and build code (~315 modules) to
+ * run ~50. `deno compile` does not follow these either: tools/build.ts
+ * passes every module of this table with `--include` (`commandModules()`).
  * @module
  */
 
 import type { Command } from "./context.ts";
 
-type Loader = () => Promise<{ main: Command }>;
+/** What a command module exports. */
+export interface CommandModule {
+  main: Command;
+}
+
+type Loader = () => Promise<CommandModule>;
+
+/** One table row: the module (relative to this file), its loader and help line. */
+export interface CommandEntry {
+  module: string;
+  load: Loader;
+  help: string;
+}
+
+function entry(module: string, help = ""): CommandEntry {
+  // a computed specifier: see the module doc (not a literal, so not preloaded)
+  const load = () => import(new URL(module, import.meta.url).href) as Promise<CommandModule>;
+  return { module, load, help };
+}
 
 /** Public commands, in help order, with one-line descriptions. */
-export const COMMANDS: Record<string, { load: Loader; help: string }> = {
-  run: { load: () => import("./run.ts"), help: "Create and run a container" },
-  create: { load: () => import("./create.ts"), help: "Create a container without starting it" },
-  start: { load: () => import("./start.ts"), help: "Start a stopped container" },
-  ps: { load: () => import("./ps.ts"), help: "List containers" },
-  logs: { load: () => import("./logs.ts"), help: "Show a container's logs" },
-  exec: { load: () => import("./exec.ts"), help: "Run a command in a running container" },
-  stop: { load: () => import("./stop.ts"), help: "Stop running containers" },
-  kill: { load: () => import("./kill.ts"), help: "Send a signal to running containers" },
-  restart: { load: () => import("./restart.ts"), help: "Restart containers (stop, then start)" },
-  pause: { load: () => import("./pause.ts"), help: "Pause all processes of containers" },
-  update: { load: () => import("./update.ts"), help: "Update limits and restart policy" },
-  unpause: { load: () => import("./unpause.ts"), help: "Unpause paused containers" },
-  rm: { load: () => import("./rm.ts"), help: "Remove containers" },
-  inspect: { load: () => import("./inspect.ts"), help: "Show low-level information as JSON" },
-  wait: { load: () => import("./wait.ts"), help: "Wait for containers to exit" },
-  top: { load: () => import("./top.ts"), help: "Show the processes of a container" },
-  rename: { load: () => import("./rename.ts"), help: "Rename a container" },
-  container: { load: () => import("./container.ts"), help: "Manage containers (ls, prune, …)" },
-  stats: { load: () => import("./stats.ts"), help: "Show resource usage of containers" },
-  commit: {
-    load: () => import("./commit.ts"),
-    help: "Create a new image from a container's changes",
-  },
-  build: { load: () => import("./build.ts"), help: "Build an image from a Dockerfile" },
-  builder: { load: () => import("./builder.ts"), help: "Manage builds (prune the build cache)" },
-  cp: { load: () => import("./cp.ts"), help: "Copy files between a container and the host" },
-  diff: { load: () => import("./diff.ts"), help: "Show changed files in a container's filesystem" },
-  export: { load: () => import("./export.ts"), help: "Export a container's filesystem as a tar" },
-  images: { load: () => import("./images.ts"), help: "List images" },
-  image: { load: () => import("./image.ts"), help: "Manage images (ls, inspect, rm, prune, …)" },
-  history: { load: () => import("./history.ts"), help: "Show the history of an image" },
-  pull: { load: () => import("./pull.ts"), help: "Pull an image from a registry" },
-  push: { load: () => import("./push.ts"), help: "Upload an image to a registry" },
-  load: { load: () => import("./load.ts"), help: "Load an image from a docker-archive or OCI tar" },
-  import: { load: () => import("./import.ts"), help: "Create an image from a rootfs tarball" },
-  save: { load: () => import("./save.ts"), help: "Save an image to a docker-archive tar" },
-  tag: { load: () => import("./tag.ts"), help: "Give an image another name" },
-  rmi: { load: () => import("./rmi.ts"), help: "Remove images" },
-  login: { load: () => import("./login.ts"), help: "Log in to a registry" },
-  logout: { load: () => import("./logout.ts"), help: "Log out from a registry" },
-  volume: { load: () => import("./volume.ts"), help: "Manage volumes" },
-  network: { load: () => import("./network.ts"), help: "Manage networks" },
-  port: { load: () => import("./port.ts"), help: "List port mappings of a container" },
-  system: {
-    load: () => import("./system.ts"),
-    help: "System-wide commands (boot, df, info, prune)",
-  },
-  info: { load: () => import("./info.ts"), help: "Display system-wide information" },
-  version: { load: () => import("./version.ts"), help: "Show the tsbox version information" },
+export const COMMANDS: Record<string, CommandEntry> = {
+  run: entry("./run.ts", "Create and run a container"),
+  create: entry("./create.ts", "Create a container without starting it"),
+  start: entry("./start.ts", "Start a stopped container"),
+  ps: entry("./ps.ts", "List containers"),
+  logs: entry("./logs.ts", "Show a container's logs"),
+  exec: entry("./exec.ts", "Run a command in a running container"),
+  stop: entry("./stop.ts", "Stop running containers"),
+  kill: entry("./kill.ts", "Send a signal to running containers"),
+  restart: entry("./restart.ts", "Restart containers (stop, then start)"),
+  pause: entry("./pause.ts", "Pause all processes of containers"),
+  update: entry("./update.ts", "Update limits and restart policy"),
+  unpause: entry("./unpause.ts", "Unpause paused containers"),
+  rm: entry("./rm.ts", "Remove containers"),
+  inspect: entry("./inspect.ts", "Show low-level information as JSON"),
+  wait: entry("./wait.ts", "Wait for containers to exit"),
+  top: entry("./top.ts", "Show the processes of a container"),
+  rename: entry("./rename.ts", "Rename a container"),
+  container: entry("./container.ts", "Manage containers (ls, prune, …)"),
+  stats: entry("./stats.ts", "Show resource usage of containers"),
+  commit: entry("./commit.ts", "Create a new image from a container's changes"),
+  build: entry("./build.ts", "Build an image from a Dockerfile"),
+  builder: entry("./builder.ts", "Manage builds (prune the build cache)"),
+  cp: entry("./cp.ts", "Copy files between a container and the host"),
+  diff: entry("./diff.ts", "Show changed files in a container's filesystem"),
+  export: entry("./export.ts", "Export a container's filesystem as a tar"),
+  images: entry("./images.ts", "List images"),
+  image: entry("./image.ts", "Manage images (ls, inspect, rm, prune, …)"),
+  history: entry("./history.ts", "Show the history of an image"),
+  pull: entry("./pull.ts", "Pull an image from a registry"),
+  push: entry("./push.ts", "Upload an image to a registry"),
+  load: entry("./load.ts", "Load an image from a docker-archive or OCI tar"),
+  import: entry("./import.ts", "Create an image from a rootfs tarball"),
+  save: entry("./save.ts", "Save an image to a docker-archive tar"),
+  tag: entry("./tag.ts", "Give an image another name"),
+  rmi: entry("./rmi.ts", "Remove images"),
+  login: entry("./login.ts", "Log in to a registry"),
+  logout: entry("./logout.ts", "Log out from a registry"),
+  volume: entry("./volume.ts", "Manage volumes"),
+  network: entry("./network.ts", "Manage networks"),
+  port: entry("./port.ts", "List port mappings of a container"),
+  system: entry("./system.ts", "System-wide commands (boot, df, info, prune)"),
+  info: entry("./info.ts", "Display system-wide information"),
+  version: entry("./version.ts", "Show the tsbox version information"),
 };
 
 /** Hidden commands used when tsbox re-executes itself. */
-export const HIDDEN: Record<string, Loader> = {
-  "__init": () => import("../init/main.ts"),
-  "__monitor": () => import("../container/monitor_main.ts"),
-  "__exec": () => import("../init/exec_main.ts"),
-  "__runc": () => import("../runc/main.ts"),
-  "__cp": () => import("../copy/cp_main.ts"),
+export const HIDDEN: Record<string, CommandEntry> = {
+  "__init": entry("../init/main.ts"),
+  "__monitor": entry("../container/monitor_main.ts"),
+  "__exec": entry("../init/exec_main.ts"),
+  "__runc": entry("../runc/main.ts"),
+  "__cp": entry("../copy/cp_main.ts"),
 };
+
+/**
+ * Every module the tables name, as file URLs (for `deno compile --include`
+ * and the import-graph test).
+ */
+export function commandModules(): URL[] {
+  return [...Object.values(COMMANDS), ...Object.values(HIDDEN)]
+    .map((e) => new URL(e.module, import.meta.url));
+}

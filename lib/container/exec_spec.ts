@@ -6,7 +6,7 @@
 
 import type { ProcessSpec } from "./types.ts";
 import type { ProcessSecurity } from "../security/types.ts";
-import type { EncodedSeccomp } from "../seccomp/cache.ts";
+import type { EncodedSeccomp } from "../seccomp/encoded.ts";
 
 /** Everything `__exec` needs to join the container and exec the command. */
 export interface ExecSpec {

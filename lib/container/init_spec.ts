@@ -8,7 +8,7 @@
  */
 
 import type { Spec } from "../oci/spec.ts";
-import type { EncodedSeccomp } from "../seccomp/cache.ts";
+import type { EncodedSeccomp } from "../seccomp/encoded.ts";
 import type { OverlayRoot } from "../init/rootfs_plan.ts";
 
 /** Everything the init needs to build the container and exec the command. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { posix } from "node:path";
+import * as posix from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
 
 /** One side of a copy. */

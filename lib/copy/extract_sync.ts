@@ -9,7 +9,7 @@
  * @module
  */
 
-import { posix } from "node:path";
+import * as posix from "../posix_path.ts";
 import type { Kernel } from "../kernel.ts";
 import { makedev, S_IFBLK, S_IFCHR, S_IFIFO } from "../../ffi/consts.ts";
 import { CopyError } from "./copy_rules.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { relative } from "node:path";
+import { relative } from "../posix_path.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Step } from "./rootfs_plan.ts";
 import { makedev, MS_BIND, MS_RDONLY } from "../../ffi/consts.ts";

@@ -40,7 +40,7 @@ import { pidStartTime } from "../container/proc.ts";
 import { hiddenEntry } from "./entry.ts";
 import { resolveProcess } from "./process_setup.ts";
 import { finalizeProcess } from "./process_tail.ts";
-import { decodeSeccomp } from "../seccomp/cache.ts";
+import { decodeSeccomp } from "../seccomp/encoded.ts";
 
 const enc = new TextEncoder();
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];

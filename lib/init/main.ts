@@ -43,7 +43,7 @@ import { devPlan, maskPlan, rootPlan } from "./rootfs_plan.ts";
 import { ociMountPlan, PROPAGATION } from "./oci_mounts.ts";
 import type { LinuxNamespace } from "../oci/spec.ts";
 import type { TargetKind } from "../../volumes/types.ts";
-import { USER_ANNOTATION } from "../specgen/container_spec.ts";
+import { USER_ANNOTATION } from "../oci/annotations.ts";
 import { openNsFd } from "../../ffi/ns.ts";
 import { applySteps } from "./apply_plan.ts";
 import { applyMountPlan, realMountEnv } from "../../volumes/mount.ts";
@@ -54,7 +54,7 @@ import { dup2, openPty, openRdwr, setControllingTty } from "../../ffi/pty.ts";
 import { hiddenEntry } from "./entry.ts";
 import { resolveOciProcess } from "./process_setup.ts";
 import { finalizeProcess } from "./process_tail.ts";
-import { decodeSeccomp } from "../seccomp/cache.ts";
+import { decodeSeccomp } from "../seccomp/encoded.ts";
 
 const SIGKILL = 9;
 

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../posix_path.ts";
 import type { Mount } from "../oci/spec.ts";
 import type { MountStep } from "../../volumes/mount_plan.ts";
 import type { TargetKind } from "../../volumes/types.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../posix_path.ts";
 import {
   MS_BIND,
   MS_PRIVATE,

@@ -11,15 +11,11 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Paths } from "../paths.ts";
 import type { LinuxSeccomp } from "../oci/spec.ts";
-import { compileSeccomp, type SeccompProgram } from "./load.ts";
+import { compileSeccomp } from "./load.ts";
 import { writeFileAtomic } from "../fsutil.ts";
+import type { EncodedSeccomp } from "./encoded.ts";
 
-/** A program as it travels in the init/exec spec (JSON). */
-export interface EncodedSeccomp {
-  /** The sock_filter array, base64. */
-  bpf: string;
-  flags: number;
-}
+export { decodeSeccomp, type EncodedSeccomp } from "./encoded.ts";
 
 function dir(paths: Paths): string {
   return join(paths.root, "cache", "seccomp");
@@ -45,12 +41,4 @@ export function cachedSeccomp(paths: Paths, s: LinuxSeccomp): EncodedSeccomp {
   Deno.mkdirSync(dir(paths), { recursive: true, mode: 0o700 });
   writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(enc)), 0o600);
   return enc;
-}
-
-/** Decode a program for `installSeccomp`. Pure. */
-export function decodeSeccomp(e: EncodedSeccomp): SeccompProgram {
-  const bin = atob(e.bpf);
-  const bpf = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bpf[i] = bin.charCodeAt(i);
-  return { bpf, flags: e.flags };
 }

@@ -15,9 +15,9 @@ import { DEFAULT_MOUNTS } from "../oci/defaults.ts";
 import { limitsToOci } from "../cgroup/oci_resources.ts";
 import type { ResourceLimits } from "../cgroup/types.ts";
 import { type LinuxNamespace, type Mount, OCI_VERSION, type Spec } from "../oci/spec.ts";
+import { USER_ANNOTATION } from "../oci/annotations.ts";
 
-/** Annotation carrying `-u` / image `User` as typed (a name is resolved in the image). */
-export const USER_ANNOTATION = "io.tsbox.user";
+export { USER_ANNOTATION };
 
 /** What the spec needs besides the record. */
 export interface SpecInputs {
