@@ -7,13 +7,13 @@
  * @module
  */
 
-import { COMMANDS, HIDDEN } from "./lib/cli/commands.ts";
+import { COMMANDS, HIDDEN, ROOTLESS } from "./lib/cli/commands.ts";
 import type { CliContext } from "./lib/cli/context.ts";
 import { commandExitCode, formatError, UsageError } from "./lib/errors.ts";
 import { DEFAULT_ROOT, pathsFor } from "./lib/paths.ts";
 import { LinuxKernel } from "./ffi/kernel.ts";
 import { selfCommand } from "./lib/self.ts";
-import { ROOTLESS_ENV, rootlessRoot, runInRootlessNs } from "./lib/userns/rootless.ts";
+import { ROOTLESS_ENV, rootlessRoot } from "./lib/userns/rootless_env.ts";
 import { VERSION } from "./lib/version.ts";
 
 function usage(): string {
@@ -80,15 +80,6 @@ async function main(argv: string[]): Promise<number> {
   if (root === "" || !root.startsWith("/")) {
     throw new UsageError(`--root must be an absolute path, got "${root}"`);
   }
-  if (outside) {
-    // again, inside the namespace, with the root made explicit (uid 0 there)
-    return await runInRootlessNs(
-      selfCommand(env.PATH),
-      ["--root", root, ...(debug ? ["--debug"] : []), name, ...rest],
-      env,
-      Deno.uid()!,
-    );
-  }
   const ctx: CliContext = {
     paths: pathsFor(root),
     rootless,
@@ -97,6 +88,11 @@ async function main(argv: string[]): Promise<number> {
     self: selfCommand(env.PATH),
     env,
   };
+  if (outside) {
+    // again, inside the namespace, with the root made explicit (uid 0 there)
+    const again = ["--root", root, ...(debug ? ["--debug"] : []), name, ...rest];
+    return await (await ROOTLESS.load()).main(again, ctx);
+  }
   const hidden = HIDDEN[name];
   if (hidden) return await (await hidden.load()).main(rest, ctx);
   const cmd = COMMANDS[name];

@@ -91,11 +91,14 @@ export const HIDDEN: Record<string, CommandEntry> = {
   "__cp": entry("../copy/cp_main.ts"),
 };
 
+/** An ordinary user's command, run again inside the user's namespace (rootless). */
+export const ROOTLESS: CommandEntry = entry("../userns/rootless.ts");
+
 /**
  * Every module the tables name, as file URLs (for `deno compile --include`
  * and the import-graph test).
  */
 export function commandModules(): URL[] {
-  return [...Object.values(COMMANDS), ...Object.values(HIDDEN)]
+  return [...Object.values(COMMANDS), ...Object.values(HIDDEN), ROOTLESS]
     .map((e) => new URL(e.module, import.meta.url));
 }

@@ -11,22 +11,16 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
 import { withLock } from "../fsutil.ts";
 import { utilLinux } from "../container/init_stage.ts";
 import { parseSubid, readSubidFile } from "./subid.ts";
 import { signalNumber } from "../signals.ts";
+import type { Command } from "../cli/context.ts";
 
-/** Set (to "1") in tsbox processes running inside the rootless user namespace. */
-export const ROOTLESS_ENV = "_TSBOX_ROOTLESS";
-
-/** The user's state root. */
-export function rootlessRoot(env: Record<string, string>): string {
-  if (env.XDG_DATA_HOME) return join(env.XDG_DATA_HOME, "tsbox");
-  if (!env.HOME) throw new UsageError("rootless tsbox needs $HOME or $XDG_DATA_HOME");
-  return join(env.HOME, ".local/share/tsbox");
-}
+export { ROOTLESS_ENV, rootlessRoot } from "./rootless_env.ts";
+import { ROOTLESS_ENV } from "./rootless_env.ts";
 
 /** The user's runtime dir (pause pid, lock). */
 export function rootlessRuntimeDir(env: Record<string, string>, uid: number): string {
@@ -173,3 +167,6 @@ export async function runInRootlessNs(
     for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   }
 }
+
+/** main.ts's rootless path: `args` (global flags included) again, inside the namespace. */
+export const main: Command = (args, ctx) => runInRootlessNs(ctx.self, args, ctx.env, Deno.uid()!);

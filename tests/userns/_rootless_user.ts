@@ -91,11 +91,7 @@ export async function withTestUser<T>(
     } finally {
       killAll(uid);
       run("userdel", ["-r", "-f", name]);
-      try {
-        Deno.removeSync(`/tmp/tsbox-${uid}`, { recursive: true });
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err; // tsbox never ran as the user
-      }
+      removeIfThere(`/tmp/tsbox-${uid}`);
     }
   });
 }
@@ -107,6 +103,17 @@ function passedEnv(): Record<string, string> {
     if (/^(HOME|USER|LOGNAME|MAIL|PWD|OLDPWD|DENO_DIR|XDG_.*|TSBOX_.*)$/.test(k)) delete env[k];
   }
   return env; // PATH and the CA bundle settings (Deno fetches npm packages for the user)
+}
+
+/** rm -r of a dir that may not exist (tsbox never ran as the user). */
+function removeIfThere(path: string): void {
+  try {
+    Deno.statSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  Deno.removeSync(path, { recursive: true });
 }
 
 /** Run `tsbox ARGS` as the user (no sudo, no root anywhere). */
