@@ -280,14 +280,14 @@ function runInit(kernel: Kernel, fd: number): never | number {
 
   const go = recv(fd);
   if (go?.type !== "go") return 125; // parent went away or refused: do not start the command
-  if (gate !== undefined) waitAtGate(gate);
-  runHooksSync(kernel, "startContainer", spec.hooks?.startContainer, state);
-
   // the parent has put us in the container's cgroup: that becomes the namespace's root
+  // (before the start gate, as runc: a created container already has its cgroup namespace)
   if (cgroupFd !== undefined) {
     kernel.setns(cgroupFd, CLONE_NEWCGROUP);
     closeFd(cgroupFd);
   } else if (namespaces.some((n) => n.type === "cgroup")) kernel.unshare(CLONE_NEWCGROUP);
+  if (gate !== undefined) waitAtGate(gate);
+  runHooksSync(kernel, "startContainer", spec.hooks?.startContainer, state);
   kernel.joinSessionKeyring(`_ses.${init.id}`);
   umask(p.user.umask ?? 0o022);
   if (slavePath) {
