@@ -16,7 +16,8 @@ import { kill } from "../../ffi/process.ts";
 import { closeFd, sendFd, sendMsg } from "../../ffi/fds.ts";
 import { openNsFd } from "../../ffi/ns.ts";
 import { signalNumber } from "../signals.ts";
-import { TsboxError } from "../errors.ts";
+import { SyscallError, TsboxError } from "../errors.ts";
+import { NO_IDMAP_ERRNOS, shiftedCopy } from "../userns/shifted_copy.ts";
 import { encodeMsg, type ToInit } from "./init_spec.ts";
 import { IDMAP_OPTIONS } from "../init/oci_mounts.ts";
 import { isAbsolute, join } from "node:path";
@@ -144,7 +145,9 @@ export function idMapText(maps: LinuxIDMapping[]): string {
 /**
  * The parent's half of the "userns" step: for a new user namespace write
  * its gid_map and uid_map (as root: any host ids), then hand the init one
- * idmapped mount per image layer (BOTTOM first), then "userns-done".
+ * idmapped mount per image layer (BOTTOM first) — or, where the kernel
+ * cannot, a copy with shifted owners at `opts.copyTo(i)` — then "userns-done".
+ * @returns how the layers are shown.
  * @throws {TsboxError|SyscallError} a map is refused, or the kernel or
  *   filesystem cannot idmap a layer.
  */
@@ -156,7 +159,13 @@ export function completeUserns(
   layerDirs: string[],
   mounts: Mount[] = [],
   bundle = "/",
-): void {
+  opts: {
+    /** Where layer `i`'s shifted copy goes (the overlay's lower path): enables the fallback. */
+    copyTo?: (i: number) => string;
+    /** Copy even where idmapping works (TSBOX_IDMAP=copy). */
+    copyLayers?: boolean;
+  } = {},
+): "idmapped" | "chowned copy" {
   const pid = init.pid!;
   if (init.stage.newUserns) {
     if (!maps.uid.length || !maps.gid.length) {
@@ -170,6 +179,7 @@ export function completeUserns(
       ? [{ index, source: isAbsolute(m.source ?? "") ? m.source! : join(bundle, m.source ?? "") }]
       : []
   );
+  let layers: "idmapped" | "chowned copy" = "idmapped";
   if (layerDirs.length || binds.length) {
     const userns = openNsFd(`/proc/${pid}/ns/user`);
     const give = (path: string, msg: ToInit) => {
@@ -181,11 +191,28 @@ export function completeUserns(
       }
     };
     try {
-      for (const dir of layerDirs) give(dir, { type: "lower" });
+      for (const [i, dir] of layerDirs.entries()) {
+        if (layers === "idmapped" && !opts.copyLayers) {
+          try {
+            give(dir, { type: "lower" });
+            continue;
+          } catch (err) {
+            // the kernel or filesystem cannot: copies with shifted owners, from this layer on
+            if (!(err instanceof SyscallError && NO_IDMAP_ERRNOS.includes(err.errnoName))) {
+              throw err;
+            }
+            if (!opts.copyTo) throw err;
+          }
+        }
+        layers = "chowned copy";
+        shiftedCopy(dir, opts.copyTo!(i), maps);
+        sendMsg(sock, encodeMsg({ type: "lower" })); // no fd: the copy is at the overlay's path
+      }
       for (const b of binds) give(b.source, { type: "idmapped", index: b.index });
     } finally {
       closeFd(userns);
     }
   }
   sendMsg(sock, encodeMsg({ type: "userns-done" }));
+  return layers;
 }

@@ -157,7 +157,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
         ? {
           UidMap: c.userns.uidMappings.map((m) => `${m.containerID}:${m.hostID}:${m.size}`),
           GidMap: c.userns.gidMappings.map((m) => `${m.containerID}:${m.hostID}:${m.size}`),
-          Layers: "idmapped",
+          Layers: c.userns.layers ?? "idmapped",
         }
         : null,
       Ulimits: c.security.process.rlimits.length

@@ -245,7 +245,7 @@ export async function startContainer(
       }
       if (msg.type === "userns") {
         await init.adopt(msg.pid);
-        completeUserns(
+        const layers = completeUserns(
           ctx.kernel,
           parentEnd,
           init,
@@ -256,7 +256,17 @@ export async function startContainer(
           userns ? layerDirs : [],
           oci.mounts,
           dir,
+          {
+            copyTo: (i) => lowerMountpoint(dir, i),
+            copyLayers: ctx.env.TSBOX_IDMAP === "copy",
+          },
         );
+        if (userns && userns.layers !== layers) {
+          // inspect says how the image is shown (under the lock, on a fresh read)
+          await withContainerLock(ctx.paths, id, (rec) => {
+            writeConfig(ctx.paths, { ...rec.config, userns: { ...userns, layers } });
+          });
+        }
       }
       if (msg.type === "ns" && mode === "bridge") {
         try {

@@ -157,7 +157,7 @@ function setupFilesystem(
     bindDevices: init.userns || init.unprivileged,
   };
   applySteps(kernel, rootfs, rootPlan(inp));
-  for (const fd of idmapped.lowers) closeFd(fd);
+  for (const fd of idmapped.lowers) if (fd !== undefined) closeFd(fd);
   const mounts = ociMountPlan(spec.mounts ?? [], {
     bundle: init.bundle,
     cgroupMounts: init.cgroupMounts,
@@ -207,12 +207,13 @@ function waitAtGate(gate: number): void {
  */
 function enterUserns(kernel: Kernel, fd: number, supervised: boolean): IdmappedFds {
   send(fd, { type: "userns", pid: Number(Deno.readLinkSync("/proc/self")) });
-  const lowers: number[] = [];
+  const lowers: (number | undefined)[] = [];
   const binds = new Map<number, number>();
   for (;;) {
     const got = recvFdSync(fd);
     const msg = decodeMsg<ToInit>(got.data);
-    if (msg?.type === "lower" && got.fd >= 0) lowers.push(got.fd);
+    // without an fd: a shifted copy already at the overlay's lower path (no idmapping here)
+    if (msg?.type === "lower") lowers.push(got.fd >= 0 ? got.fd : undefined);
     else if (msg?.type === "idmapped" && got.fd >= 0) binds.set(msg.index, got.fd);
     else if (msg?.type === "userns-done") break;
     else throw new TsboxError("init: the parent did not complete the user namespace");
@@ -225,7 +226,7 @@ function enterUserns(kernel: Kernel, fd: number, supervised: boolean): IdmappedF
 
 /** Idmapped mounts the parent made: image layers (BOTTOM first), `idmap` bind sources by index. */
 interface IdmappedFds {
-  lowers: number[];
+  lowers: (number | undefined)[];
   binds: Map<number, number>;
 }
 

@@ -75,8 +75,11 @@ export interface RootfsInput {
   readonlyPaths: string[];
   /** `linux.sysctl`, written into the container's own /proc/sys. */
   sysctl: Record<string, string>;
-  /** Idmapped layer mounts (fds, BOTTOM first) to attach at `overlay.lowerDirs` first. */
-  lowerMounts?: number[];
+  /**
+   * Idmapped layer mounts (fds, BOTTOM first) to attach at `overlay.lowerDirs`
+   * first; undefined: that lower dir is used as it is (a shifted copy).
+   */
+  lowerMounts?: (number | undefined)[];
   /** In a user namespace: bind the host's device nodes (mknod is refused there), as runc. */
   bindDevices?: boolean;
 }
@@ -128,7 +131,7 @@ export function rootPlan(inp: RootfsInput): Step[] {
     return steps;
   }
   (inp.lowerMounts ?? []).forEach((fd, i) => {
-    steps.push({ op: "attach", fd, target: o.lowerDirs[i] });
+    if (fd !== undefined) steps.push({ op: "attach", fd, target: o.lowerDirs[i] });
   });
   const parent = layersParent(o.lowerDirs);
   const lowers = parent ? o.lowerDirs.map((d) => basename(d)) : o.lowerDirs;

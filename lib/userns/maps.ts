@@ -20,6 +20,8 @@ export interface UsernsRecord {
   mode: "auto" | "map";
   uidMappings: LinuxIDMapping[];
   gidMappings: LinuxIDMapping[];
+  /** How the image layers were shown at the last start (absent: not started yet). */
+  layers?: "idmapped" | "chowned copy";
 }
 
 /** docker's and podman's default size of an automatic range. */

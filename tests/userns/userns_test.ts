@@ -341,3 +341,47 @@ Deno.test("userns: an idmap bind shows host owners as they are and writes throug
       }
     }));
 });
+
+Deno.test("userns: where layers cannot be idmapped, shifted copies give the same tree", async () => {
+  await withSubids(SUBIDS, () =>
+    withRoot(async (root) => {
+      await seedLayered(root);
+      const list = "find /d /home /bin/busybox -exec stat -c '%n %u %g %a' {} + | sort";
+      const plain = await ok(root, ["run", "--rm", ...NONE, "layered", "sh", "-c", list]);
+      try {
+        // TSBOX_IDMAP=copy takes the fallback of kernels without idmapped overlay lowers
+        const r = await tsbox(root, [
+          "run",
+          "--name",
+          "cp1",
+          ...NONE,
+          "--userns=auto",
+          "layered",
+          "sh",
+          "-c",
+          list,
+        ], { env: { TSBOX_IDMAP: "copy" } });
+        assertEquals(r.code, 0, r.stderr);
+        assertEquals(r.stdout, plain);
+        const insp = JSON.parse(await ok(root, ["inspect", "cp1"]))[0];
+        assertEquals(insp.HostConfig.IDMappings.Layers, "chowned copy");
+        const host = Number(insp.HostConfig.IDMappings.UidMap[0].split(":")[1]);
+        const copy = join(root, "containers", insp.Id, "lower", "1", "d", "keep");
+        assertEquals(Deno.statSync(copy).uid, host + 1000);
+        // the shared layer keeps its owners
+        const again = await ok(root, [
+          "run",
+          "--rm",
+          ...NONE,
+          "layered",
+          "stat",
+          "-c",
+          "%u",
+          "/d/keep",
+        ]);
+        assertEquals(again, "1000\n");
+      } finally {
+        await tsbox(root, ["rm", "-f", "cp1"]);
+      }
+    }));
+});
