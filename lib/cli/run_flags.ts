@@ -12,6 +12,7 @@ import type { ContainerSpec } from "../container/types.ts";
 import { RESOURCE_FLAG_NAMES } from "../cgroup/parse.ts";
 import { parseLabels } from "./labels.ts";
 import { absoluteBindSource } from "./bind_source.ts";
+import { PARITY_RUN_FLAGS, PARITY_USAGE, parityFields } from "./run_flags_parity.ts";
 
 /** Flags of `run` (and `create`, which ignores -d and --rm semantics of attach). */
 export const RUN_FLAGS: FlagDef[] = [
@@ -75,6 +76,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "oom-score-adj", type: "string" },
   { name: "device", type: "list" },
   { name: "device-cgroup-rule", type: "list" },
+  ...PARITY_RUN_FLAGS,
   { name: "help", type: "bool" },
 ];
 
@@ -145,7 +147,7 @@ Options:
       --cgroupns MODE        private | host (default: private on cgroup v2, host on v1)
       --oom-score-adj N      OOM killer preference (-1000 … 1000)
       --device H[:C[:rwm]]   give the container a host device
-      --device-cgroup-rule R allow a device class, e.g. 'c 10:229 rwm'`;
+      --device-cgroup-rule R allow a device class, e.g. 'c 10:229 rwm'${PARITY_USAGE}`;
 
 /** Parse one `--env-file`: `K=V` lines, `K` alone passes the host value, # comments. */
 export function parseEnvFile(text: string, file: string): string[] {
@@ -300,6 +302,7 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
       none: bool(p, "no-healthcheck"),
     },
     init: bool(p, "init"),
+    ...parityFields(p),
   };
   return {
     spec,

@@ -34,6 +34,13 @@ import { initMount, withInit } from "./init_process.ts";
 import { safeRemoveTree } from "../safe_remove.ts";
 import { containerSecurity } from "../security/container.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
+import {
+  checkNamespacedSysctls,
+  findDonor,
+  parseNamespaceFlags,
+  resolveDonors,
+} from "./namespace_modes.ts";
+import { parseShmSize } from "./shm_size.ts";
 
 /** What `config.network` holds. */
 export interface NetworkRecord {
@@ -114,8 +121,17 @@ export async function createContainer(
   if (restartPolicy.Name !== "no" && spec.autoRemove) {
     throw new UsageError("Conflicting options: --restart and --rm");
   }
+  const nsModes = parseNamespaceFlags(spec.namespaces ?? {}, {
+    hostname: spec.hostname,
+    network: spec.network,
+  });
+  const shmSize = parseShmSize(spec.shmSize);
+  if (spec.macAddress !== undefined && netOpts.mode !== "bridge") {
+    throw new UsageError("conflicting options: mac-address and the network mode");
+  }
+  if (spec.macAddress !== undefined) netOpts = { ...netOpts, mac: spec.macAddress };
   const security = containerSecurity(spec.security, {
-    ownNetns: netOpts.mode !== "host",
+    ownNetns: netOpts.mode === "bridge" || netOpts.mode === "none",
     cgroupV2: cgroups.version === 2,
   });
   const resources = {
@@ -123,6 +139,13 @@ export async function createContainer(
     devices: security.linux.deviceRules,
   };
   cgroups.validate(resources);
+  checkNamespacedSysctls(nsModes, security.linux.sysctl);
+  // the donors of container: modes exist (by id from now on, as docker stores them)
+  const namespaceModes = resolveDonors(ctx.paths, nsModes);
+  const netDonor = netOpts.mode === "container"
+    ? findDonor(ctx.paths, netOpts.network.slice("container:".length))
+    : undefined;
+  if (netDonor) netOpts = { ...netOpts, network: `container:${netDonor.config.id}` };
   // compiles (and caches) the filter now: a profile libseccomp refuses fails before anything exists
   if (security.linux.seccomp) cachedSeccomp(ctx.paths, security.linux.seccomp);
 
@@ -137,16 +160,18 @@ export async function createContainer(
     // -P: every exposed port not already published gets a random host port
     const taken = new Set(netOpts.ports.map((p) => `${p.containerPort}/${p.protocol}`));
     const extra = exposed.filter((e) => !taken.has(e) && /\/(tcp|udp)$/.test(e));
-    netOpts = parseNetworkFlags({
+    const ports = parseNetworkFlags({
       network: spec.network,
       publish: [...spec.publish, ...extra],
       dns: spec.dns,
       addHost: spec.addHost,
-    });
+    }).ports;
+    netOpts = { ...netOpts, ports };
   }
   assertLayersPresent(image.ref, image.layerDirs);
   const built = buildProcess(spec, image.config);
-  const process = spec.init ? withInit(built) : built;
+  const withGroups = spec.groupAdd?.length ? { ...built, groupAdd: spec.groupAdd } : built;
+  const process = spec.init ? withInit(withGroups) : withGroups;
   const specs = withImageVolumes(mountSpecs, Object.keys(image.config.Volumes ?? {}));
   await prepareNetwork(ctx.paths, netOpts);
 
@@ -181,7 +206,12 @@ export async function createContainer(
         spec,
         image: { ref: image.ref, id: image.id, layerDirs: image.layerDirs },
         process,
-        hostname: spec.hostname ?? (netOpts.mode === "host" ? Deno.hostname() : id.slice(0, 12)),
+        hostname: spec.hostname ??
+          (netDonor
+            ? netDonor.config.hostname
+            : netOpts.mode === "host" || namespaceModes.uts === "host"
+            ? Deno.hostname()
+            : id.slice(0, 12)),
         mounts,
         resources,
         network: { opts: netOpts } satisfies NetworkRecord,
@@ -194,6 +224,8 @@ export async function createContainer(
         ...(healthcheck ? { healthcheck } : {}),
         ...(spec.init ? { init: true } : {}),
         security,
+        namespaceModes,
+        ...(shmSize !== undefined ? { shmSize } : {}),
       };
       writeJsonAtomic(join(staging, "state.json"), { status: "created", pid: 0 });
       writeJsonAtomic(join(staging, "config.json"), config);

@@ -26,7 +26,8 @@ import {
 import { attachNetwork, detachContainer, detachNetwork, writeEtcFiles } from "../net/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { kill } from "../../ffi/process.ts";
-import { spawnInNewPidNs } from "./pidns.ts";
+import { spawnInNewPidNs, spawnInPidNsAt } from "./pidns.ts";
+import { type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
 import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
@@ -76,7 +77,8 @@ export async function teardownContainer(
   if (net?.attachment) await detachNetwork(ctx.paths, net.attachment, ctx.kernel);
   await detachContainer(ctx.paths, config.id, ctx.kernel);
   const cg = openCgroups().open(cgroupName(config.id));
-  if (cg) await cg.destroy();
+  // without a PID namespace of its own, the end of its PID 1 does not end the others
+  if (cg) await cg.destroy(sharesPidNamespace(config) ? { kill } : {});
   return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
 }
 
@@ -168,6 +170,7 @@ export async function startContainer(
   let child: Deno.ChildProcess | undefined;
   let initError: StartFailure | undefined;
   let relay: TtyRelay | undefined;
+  let joins: Joins | undefined;
   const pumps: Promise<void>[] = [];
   let oom = false;
   let code = 125;
@@ -176,17 +179,26 @@ export async function startContainer(
   setCloexec(parentEnd);
   try {
     const cgroups = openCgroups();
+    joins = openJoins(ctx.paths, config);
     cgroup = cgroups.create(cgroupName(id), config.resources as ResourceLimits);
-    const etc = writeEtcFiles(dir, {
-      hostname: config.hostname,
-      opts: net.opts as never,
-      containerName: config.name,
-    });
+    // --network container: the donor's hosts, resolv.conf and hostname, as docker shares them
+    const etc = joins.netDonor
+      ? {
+        hosts: `${joins.netDonor.dir}/hosts`,
+        resolvConf: `${joins.netDonor.dir}/resolv.conf`,
+        hostname: `${joins.netDonor.dir}/hostname`,
+      }
+      : writeEtcFiles(dir, {
+        hostname: config.hostname,
+        opts: net.opts as never,
+        containerName: config.name,
+      });
     const oci = containerSpec(config, {
       rootfs: `${dir}/merged`,
       etcFiles: etc,
       cgroupsPath: `/${cgroupName(id)}`,
-      netns: mode === "host" ? null : undefined,
+      netns: joins.net,
+      joins,
     });
     const spec: InitSpec = {
       id,
@@ -209,7 +221,12 @@ export async function startContainer(
       stdout: log && !p.tty ? "piped" : p.tty ? "null" : "inherit",
       stderr: log ? "piped" : "inherit",
     });
-    child = spawnInNewPidNs(ctx.kernel, () => cmd.spawn());
+    const pidJoin = joins.pid;
+    child = pidJoin === null
+      ? cmd.spawn() // --pid host
+      : pidJoin
+      ? spawnInPidNsAt(ctx.kernel, pidJoin, () => cmd.spawn())
+      : spawnInNewPidNs(ctx.kernel, () => cmd.spawn());
     closeFd(childEnd);
     const pid = child.pid;
     if (log && !p.tty) pumps.push(pumpStream(child.stdout, "stdout", log));
@@ -259,6 +276,7 @@ export async function startContainer(
         });
       }
       if (msg.type === "ready") {
+        joins.close(); // the init is in the donors' namespaces: their fds are no longer needed
         if (msg.pty && log) pumps.push(pumpPty(fd, log));
         else if (msg.pty) relay = startTtyRelay(fd, stdio.interactive);
         cgroup.addProcess(pid); // joined at the last moment: the init's own memory is not charged
@@ -297,6 +315,7 @@ export async function startContainer(
     throw err;
   } finally {
     for (const [sig, h] of forwarders) Deno.removeSignalListener(sig, h);
+    joins?.close();
     if (child) {
       // setup failed after the spawn: the container must not outlive it
       kill(child.pid, 9);

@@ -19,6 +19,7 @@ import type { SecuritySettings } from "../security/types.ts";
 import type { LogConfig } from "./log_config.ts";
 import type { RestartPolicy } from "./restart_policy.ts";
 import type { Healthcheck } from "./health_config.ts";
+import type { NamespaceModes } from "./namespace_modes.ts";
 
 /** `config.json`: what the container is. */
 export interface ContainerConfig {
@@ -60,6 +61,10 @@ export interface ContainerConfig {
   labels?: Record<string, string>;
   /** Capabilities, seccomp, masks, devices… as OCI fields (lib/security). */
   security: SecuritySettings;
+  /** `--pid`/`--ipc`/`--uts`, donors as `container:<id>` (absent in old records: the defaults). */
+  namespaceModes?: NamespaceModes;
+  /** /dev/shm size in bytes (`--shm-size`; absent: 64 MiB). */
+  shmSize?: number;
 }
 
 /** The process removing a container (from its trash name). */

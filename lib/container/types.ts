@@ -6,6 +6,7 @@
  */
 
 import type { SecurityFlags } from "../security/settings.ts";
+import type { NamespaceFlags } from "./namespace_modes.ts";
 
 /** The run request, after flag parsing, before the image is merged in. */
 export interface ContainerSpec {
@@ -73,6 +74,16 @@ export interface ContainerSpec {
   init?: boolean;
   /** Security flags, raw (lib/security validates them). */
   security: SecurityFlags;
+  /** `--pid` / `--ipc` / `--uts` as typed. */
+  namespaces?: NamespaceFlags;
+  /** `--shm-size` as typed. */
+  shmSize?: string;
+  /** `--group-add` values. */
+  groupAdd?: string[];
+  /** `--mac-address`. */
+  macAddress?: string;
+  /** `-a/--attach` streams (`stdin`, `stdout`, `stderr`), lower-cased; absent: docker's default. */
+  attach?: string[];
 }
 
 import type { HealthFlags } from "./health_config.ts";
@@ -88,6 +99,8 @@ export interface ProcessSpec {
   /** User as asked (`-u` or image User), for error messages. */
   user: string;
   tty: boolean;
+  /** `--group-add` values as typed (names resolved in the image's /etc/group). */
+  groupAdd?: string[];
 }
 
 /** Lifecycle status, as docker names it. */

@@ -12,7 +12,9 @@
 import type { ContainerConfig } from "../container/store.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
 import { DEFAULT_MOUNTS } from "../oci/defaults.ts";
-import { type LinuxNamespace, type Mount, OCI_VERSION, type Spec } from "../oci/spec.ts";
+import { type Mount, OCI_VERSION, type Spec } from "../oci/spec.ts";
+import { DEFAULT_SHM_SIZE, type SpecJoins, specNamespaces, withShm } from "./namespaces.ts";
+import { groupAddAnnotations } from "./group_add.ts";
 
 /** Annotation carrying `-u` / image `User` as typed (a name is resolved in the image). */
 export const USER_ANNOTATION = "io.tsbox.user";
@@ -27,6 +29,8 @@ export interface SpecInputs {
   cgroupsPath: string;
   /** Join this network namespace (`--network container:`) instead of a new one; null: the host's. */
   netns?: string | null;
+  /** `--pid`/`--ipc`/`--uts` joins (paths opened by the runner; null: the host's). */
+  joins?: SpecJoins;
 }
 
 /** docker's volume/bind/tmpfs mounts as OCI mounts, parents before children. Pure. */
@@ -66,10 +70,14 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
   const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
   if (!has("HOSTNAME")) env.push(`HOSTNAME=${c.hostname}`);
   if (p.tty && !has("TERM")) env.push("TERM=xterm");
-  const mounts: Mount[] = DEFAULT_MOUNTS.map((m) => {
-    if (!sec.privileged || (m.type !== "sysfs" && m.type !== "cgroup")) return { ...m };
-    return { ...m, options: (m.options ?? []).filter((o) => o !== "ro") }; // rw /sys for --privileged
-  });
+  const mounts: Mount[] = withShm(
+    DEFAULT_MOUNTS.map((m) => {
+      if (!sec.privileged || (m.type !== "sysfs" && m.type !== "cgroup")) return { ...m };
+      return { ...m, options: (m.options ?? []).filter((o) => o !== "ro") }; // rw /sys for --privileged
+    }),
+    c.namespaceModes?.ipc ?? "private",
+    c.shmSize ?? DEFAULT_SHM_SIZE,
+  );
   mounts.push(...volumeMounts(c.mounts as PreparedMount[]));
   // last: a volume over /etc must not hide the generated files
   for (
@@ -79,13 +87,11 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
       ["/etc/hostname", inp.etcFiles.hostname],
     ]
   ) mounts.push({ destination: dest, type: "bind", source, options: ["rbind", "rprivate"] });
-  const namespaces: LinuxNamespace[] = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, {
-    type: "mount",
-  }];
-  if (inp.netns !== null) {
-    namespaces.push(inp.netns ? { type: "network", path: inp.netns } : { type: "network" });
-  }
-  if (sec.cgroupns === "private") namespaces.push({ type: "cgroup" });
+  const namespaces = specNamespaces(
+    { ...inp.joins, net: inp.netns },
+    sec.cgroupns === "private",
+  );
+  const ownUts = inp.joins?.uts === undefined; // sharing the host's: its hostname is left alone
   return {
     ociVersion: OCI_VERSION,
     process: {
@@ -100,9 +106,9 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
       ...(sec.process.oomScoreAdj !== undefined ? { oomScoreAdj: sec.process.oomScoreAdj } : {}),
     },
     root: { path: inp.rootfs, readonly: sec.readonlyRootfs },
-    hostname: c.hostname,
+    ...(ownUts ? { hostname: c.hostname } : {}),
     mounts,
-    annotations: { [USER_ANNOTATION]: p.user },
+    annotations: { [USER_ANNOTATION]: p.user, ...groupAddAnnotations(p.groupAdd) },
     linux: {
       namespaces,
       cgroupsPath: inp.cgroupsPath,
