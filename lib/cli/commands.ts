@@ -30,6 +30,10 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   rename: { load: () => import("./rename.ts"), help: "Rename a container" },
   container: { load: () => import("./container.ts"), help: "Manage containers (ls, prune, …)" },
   stats: { load: () => import("./stats.ts"), help: "Show resource usage of containers" },
+  events: {
+    load: () => import("./events.ts"),
+    help: "Get real time events (the root's event log)",
+  },
   commit: {
     load: () => import("./commit.ts"),
     help: "Create a new image from a container's changes",

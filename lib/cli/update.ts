@@ -13,6 +13,7 @@ import { findContainer } from "../container/lookup.ts";
 import { withContainerLock } from "../container/lock.ts";
 import { liveView } from "../container/live.ts";
 import { writeConfig } from "../container/store.ts";
+import { recordEvent } from "../container/events.ts";
 import { forEachRef } from "../container/cli_report.ts";
 import { parseRestartPolicy } from "../container/restart_policy.ts";
 import {
@@ -105,6 +106,7 @@ export const main: Command = async (args, ctx) => {
           ? { restartPolicy: c.restartPolicy }
           : {}),
       });
+      recordEvent(ctx.paths, "update", c);
     });
     return ref;
   });

@@ -41,6 +41,7 @@ import {
   resolveDonors,
 } from "./namespace_modes.ts";
 import { parseShmSize } from "./shm_size.ts";
+import { recordEvent } from "./events.ts";
 
 /** What `config.network` holds. */
 export interface NetworkRecord {
@@ -230,6 +231,7 @@ export async function createContainer(
       writeJsonAtomic(join(staging, "state.json"), { status: "created", pid: 0 });
       writeJsonAtomic(join(staging, "config.json"), config);
       Deno.renameSync(staging, dir);
+      recordEvent(ctx.paths, "create", config);
       return config;
     } catch (err) {
       removeAnonymousVolumes(ctx.paths, mounts, id);

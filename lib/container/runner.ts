@@ -44,6 +44,7 @@ import { JsonLogWriter, logPath } from "./log_file.ts";
 import { rotationOf } from "./log_config.ts";
 import { drain, pumpPty, pumpStream } from "./log_pump.ts";
 import { assertLayersPresent } from "./layer_check.ts";
+import { recordEvent } from "./events.ts";
 
 /** Why a container did not get to exec its command. */
 export interface StartFailure {
@@ -171,6 +172,7 @@ export async function startContainer(
   let initError: StartFailure | undefined;
   let relay: TtyRelay | undefined;
   let joins: Joins | undefined;
+  let spawned = false;
   const pumps: Promise<void>[] = [];
   let oom = false;
   let code = 125;
@@ -222,6 +224,7 @@ export async function startContainer(
       stderr: log ? "piped" : "inherit",
     });
     const pidJoin = joins.pid;
+    spawned = true;
     child = pidJoin === null
       ? cmd.spawn() // --pid host
       : pidJoin
@@ -289,6 +292,7 @@ export async function startContainer(
     // after exec the socket closes (close-on-exec); an exec failure still reports
     const late = ready ? decodeMsg<FromInit>((await recvFd(parentEnd)).data) : undefined;
     if (late?.type === "error") initError = fromInit(late);
+    if (ready && !initError) recordEvent(ctx.paths, "start", config);
     reportStart(
       initError ?? (ready ? undefined : { message: "container init exited before starting", code }),
     );
@@ -332,6 +336,11 @@ export async function startContainer(
       } catch (err) {
         // the exit is still recorded; `start` and `rm` retry the teardown
         console.error(formatError(err));
+      }
+      // under the lock, before the exit is visible: a `stop` waiting for it logs "stop" after "die"
+      if (spawned) {
+        if (oom) recordEvent(ctx.paths, "oom", rec.config);
+        recordEvent(ctx.paths, "die", rec.config, { exitCode: String(code) });
       }
       return {
         status: "exited",
