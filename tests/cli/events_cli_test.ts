@@ -164,11 +164,7 @@ Deno.test("events: follows the log until --until has passed, then exits 0", asyn
       assertEquals(status.code, 0);
       assertEquals(lines, ["create ev4", "start ev4", "die ev4", "destroy ev4"]);
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch (err) {
-        if (!(err instanceof TypeError)) throw err; // it already exited
-      }
+      killIfRunning(child);
       await child.status;
       await child.stderr.cancel();
     }
@@ -219,3 +215,12 @@ Deno.test("events: health_status events from the monitor's checks", async () => 
     await ok(root, ["rm", "-f", "ev7"]);
   });
 });
+
+/** SIGKILL `child` unless it has exited already. */
+function killIfRunning(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err; // it exited by itself
+  }
+}
