@@ -43,6 +43,7 @@ import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
 import { rotationOf } from "./log_config.ts";
 import { drain, pumpPty, pumpStream } from "./log_pump.ts";
+import { discardPty } from "./attach_streams.ts";
 import { assertLayersPresent } from "./layer_check.ts";
 import { recordEvent } from "./events.ts";
 
@@ -60,6 +61,15 @@ export interface StdioOptions {
   log?: boolean;
   /** Called once: when the command was exec'd (no argument) or failed to start. */
   onStarted?: (failure?: StartFailure) => void;
+  /** Foreground `-a/--attach`: only these streams are connected (absent: all of them). */
+  attach?: AttachedStreams;
+}
+
+/** Which of the container's stdio streams a foreground run connects to ours. */
+export interface AttachedStreams {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
 }
 
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
@@ -219,9 +229,17 @@ export async function startContainer(
     const cmd = new Deno.Command(ctx.self[0], {
       args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
-      stdin: p.tty || !stdio.interactive ? "null" : log ? "piped" : "inherit",
-      stdout: log && !p.tty ? "piped" : p.tty ? "null" : "inherit",
-      stderr: log ? "piped" : "inherit",
+      stdin: p.tty || !stdio.interactive || stdio.attach?.stdin === false
+        ? "null"
+        : log
+        ? "piped"
+        : "inherit",
+      stdout: log && !p.tty
+        ? "piped"
+        : p.tty || stdio.attach?.stdout === false
+        ? "null"
+        : "inherit",
+      stderr: log ? "piped" : stdio.attach?.stderr === false ? "null" : "inherit",
     });
     const pidJoin = joins.pid;
     spawned = true;
@@ -281,7 +299,10 @@ export async function startContainer(
       if (msg.type === "ready") {
         joins.close(); // the init is in the donors' namespaces: their fds are no longer needed
         if (msg.pty && log) pumps.push(pumpPty(fd, log));
-        else if (msg.pty) relay = startTtyRelay(fd, stdio.interactive);
+        else if (msg.pty && stdio.attach?.stdout === false) pumps.push(discardPty(fd));
+        else if (msg.pty) {
+          relay = startTtyRelay(fd, stdio.interactive && stdio.attach?.stdin !== false);
+        }
         cgroup.addProcess(pid); // joined at the last moment: the init's own memory is not charged
         const startTime = pidStartTime(pid);
         await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
