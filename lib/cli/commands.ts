@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
   ps: { load: () => import("./ps.ts"), help: "List containers" },
   logs: { load: () => import("./logs.ts"), help: "Show a container's logs" },
   exec: { load: () => import("./exec.ts"), help: "Run a command in a running container" },
+  attach: { load: () => import("./attach.ts"), help: "Attach to a detached container's stdio" },
   stop: { load: () => import("./stop.ts"), help: "Stop running containers" },
   kill: { load: () => import("./kill.ts"), help: "Send a signal to running containers" },
   restart: { load: () => import("./restart.ts"), help: "Restart containers (stop, then start)" },

@@ -5,8 +5,10 @@
  * @module
  */
 
-import { closeFd, readAsync } from "../../ffi/fds.ts";
+import { closeFd, readAsync, writeAll } from "../../ffi/fds.ts";
+import { setWinsize } from "../../ffi/pty.ts";
 import type { AttachedStreams } from "./runner.ts";
+import type { AttachInput } from "./attach_hub.ts";
 
 /** The streams of `-a` values (`stdin`, `stdout`, `stderr`); undefined when none was given. */
 export function attachedStreams(attach: string[] | undefined): AttachedStreams | undefined {
@@ -27,4 +29,25 @@ export async function discardPty(master: number): Promise<void> {
   } finally {
     closeFd(master);
   }
+}
+
+/** Attach input into a pty master (blocking writes of small chunks) and its window size. */
+export function ptyInput(master: number): AttachInput {
+  return {
+    write: (bytes) => writeAll(master, bytes),
+    resize: (rows, cols) => setWinsize(master, rows, cols),
+  };
+}
+
+/** Attach input into the stdin pipe of a `-i` container (writes in order). */
+export function pipeInput(stdin: WritableStream<Uint8Array>): AttachInput {
+  const w = stdin.getWriter();
+  let chain = Promise.resolve();
+  return {
+    write: (bytes) => {
+      chain = chain.then(() => w.write(bytes)).catch(() => {
+        // the container closed its stdin or exited: the input has nowhere to go
+      });
+    },
+  };
 }

@@ -25,6 +25,7 @@ import { type BrokenContainer, type ContainerRecord, readRecordAt, trashName } f
 import { isSameProcess, pidStartTime } from "./proc.ts";
 import { withDirLock } from "./lock.ts";
 import { recordEvent } from "./events.ts";
+import { attachSocketPath, removeStaleSocket } from "./attach_proto.ts";
 import { type LiveState, liveView } from "./live.ts";
 import type { Paths } from "../paths.ts";
 import { NoSuchContainer } from "./lookup.ts";
@@ -119,6 +120,7 @@ export async function removeContainer(
     await teardownContainer(ctx, cur.config);
     if (opts.volumes) removeAnonymousVolumes(ctx.paths, cur.config.mounts, id);
     safeRemoveTree(ctx.kernel, trash);
+    removeStaleSocket(attachSocketPath(ctx.paths, id)); // left by a monitor that was killed
     recordEvent(ctx.paths, "destroy", cur.config);
   });
   // A monitor waits for this lock to record the exit, then finds the container

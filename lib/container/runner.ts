@@ -43,7 +43,8 @@ import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
 import { rotationOf } from "./log_config.ts";
 import { drain, pumpPty, pumpStream } from "./log_pump.ts";
-import { discardPty } from "./attach_streams.ts";
+import { discardPty, pipeInput, ptyInput } from "./attach_streams.ts";
+import { AttachHub } from "./attach_hub.ts";
 import { assertLayersPresent } from "./layer_check.ts";
 import { recordEvent } from "./events.ts";
 
@@ -61,6 +62,8 @@ export interface StdioOptions {
   log?: boolean;
   /** Called once: when the command was exec'd (no argument) or failed to start. */
   onStarted?: (failure?: StartFailure) => void;
+  /** Detached: serve the attach socket (`tsbox attach`) while the container runs. */
+  attachable?: boolean;
   /** Foreground `-a/--attach`: only these streams are connected (absent: all of them). */
   attach?: AttachedStreams;
 }
@@ -182,6 +185,7 @@ export async function startContainer(
   let initError: StartFailure | undefined;
   let relay: TtyRelay | undefined;
   let joins: Joins | undefined;
+  let hub: AttachHub | undefined;
   let spawned = false;
   const pumps: Promise<void>[] = [];
   let oom = false;
@@ -192,6 +196,8 @@ export async function startContainer(
   try {
     const cgroups = openCgroups();
     joins = openJoins(ctx.paths, config);
+    if (log && stdio.attachable) hub = AttachHub.open(ctx.paths, id);
+    const tee = hub && ((s: "stdout" | "stderr", b: Uint8Array) => hub!.output(s, b));
     cgroup = cgroups.create(cgroupName(id), config.resources as ResourceLimits);
     // --network container: the donor's hosts, resolv.conf and hostname, as docker shares them
     const etc = joins.netDonor
@@ -250,8 +256,9 @@ export async function startContainer(
       : spawnInNewPidNs(ctx.kernel, () => cmd.spawn());
     closeFd(childEnd);
     const pid = child.pid;
-    if (log && !p.tty) pumps.push(pumpStream(child.stdout, "stdout", log));
-    if (log) pumps.push(pumpStream(child.stderr, "stderr", log));
+    if (log && !p.tty) pumps.push(pumpStream(child.stdout, "stdout", log, tee));
+    if (log) pumps.push(pumpStream(child.stderr, "stderr", log, tee));
+    if (hub && log && !p.tty && stdio.interactive) hub.setInput(pipeInput(child.stdin));
     for (const sig of FORWARDED) {
       const h = () => kill(pid, signalNumber(sig));
       Deno.addSignalListener(sig, h);
@@ -298,8 +305,10 @@ export async function startContainer(
       }
       if (msg.type === "ready") {
         joins.close(); // the init is in the donors' namespaces: their fds are no longer needed
-        if (msg.pty && log) pumps.push(pumpPty(fd, log));
-        else if (msg.pty && stdio.attach?.stdout === false) pumps.push(discardPty(fd));
+        if (msg.pty && log) {
+          pumps.push(pumpPty(fd, log, tee));
+          hub?.setInput(ptyInput(fd));
+        } else if (msg.pty && stdio.attach?.stdout === false) pumps.push(discardPty(fd));
         else if (msg.pty) {
           relay = startTtyRelay(fd, stdio.interactive && stdio.attach?.stdin !== false);
         }
@@ -348,6 +357,7 @@ export async function startContainer(
     }
     await relay?.stop();
     await drain(pumps);
+    await hub?.close();
     log?.close();
     closeFd(parentEnd);
     await updateState(ctx.paths, id, async (rec) => {
