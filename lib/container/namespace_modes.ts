@@ -104,7 +104,7 @@ export function resolveDonors(paths: Paths, m: NamespaceModes): NamespaceModes {
     return `container:${rec.config.id}`;
   };
   return {
-    pid: byId(m.pid),
+    pid: byId(m.pid, refuseTracingDonor),
     ipc: byId(m.ipc, (rec) => {
       const donorIpc = (rec.config.namespaceModes ?? DEFAULT_MODES).ipc;
       if (donorIpc !== "shareable" && donorIpc !== "host") {
@@ -115,6 +115,24 @@ export function resolveDonors(paths: Paths, m: NamespaceModes): NamespaceModes {
     }),
     uts: m.uts,
   };
+}
+
+/**
+ * The init is spawned into a PID donor's namespace while it still holds
+ * host mounts (until its pivot_root) and, for an instant, is dumpable: a
+ * donor process with CAP_SYS_PTRACE could trace it there (without it, the
+ * kernel's capability-subset check refuses). Such donors are refused —
+ * stricter than docker, which allows them.
+ * @throws {TsboxError} the donor is privileged or has CAP_SYS_PTRACE.
+ */
+function refuseTracingDonor(rec: ContainerRecord): void {
+  const caps = rec.config.security.process.capabilities;
+  const all = [...(caps.bounding ?? []), ...(caps.permitted ?? []), ...(caps.effective ?? [])];
+  if (rec.config.security.privileged || all.includes("CAP_SYS_PTRACE")) {
+    throw new TsboxError(
+      `joining the PID namespace of container ${rec.config.id.slice(0, 12)} is refused: it has CAP_SYS_PTRACE (or --privileged), which could trace tsbox's init while it still holds the host's mounts`,
+    );
+  }
 }
 
 /** IPC sysctls change the namespace they are written in: refused where that is the host's. */

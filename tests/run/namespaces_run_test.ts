@@ -79,6 +79,14 @@ Deno.test("run --pid container:A: ps shows A's processes; A's PID 1 is its sleep
       .stdout.trim();
     const binfo = JSON.parse((await ok(root, ["inspect", b])).stdout)[0];
     assertEquals(binfo.HostConfig.PidMode, `container:${a}`);
+    // a donor that could trace tsbox's init while it holds host mounts is refused
+    await donor(root, "tracer", ["--cap-add", "SYS_PTRACE"]);
+    const traced = await tsbox(
+      root,
+      cli("run --rm --network none --pid container:tracer busybox true"),
+    );
+    assertEquals(traced.code, 125);
+    assertStringIncludes(traced.stderr, "CAP_SYS_PTRACE");
     await ok(root, ["stop", "-t", "1", "pa"]);
     await ok(root, ["wait", b]);
     assertEquals(stateOf(root, b).status, "exited");
