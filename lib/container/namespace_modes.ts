@@ -130,7 +130,9 @@ function refuseTracingDonor(rec: ContainerRecord): void {
   const all = [...(caps.bounding ?? []), ...(caps.permitted ?? []), ...(caps.effective ?? [])];
   if (rec.config.security.privileged || all.includes("CAP_SYS_PTRACE")) {
     throw new TsboxError(
-      `joining the PID namespace of container ${rec.config.id.slice(0, 12)} is refused: it has CAP_SYS_PTRACE (or --privileged), which could trace tsbox's init while it still holds the host's mounts`,
+      `joining the PID namespace of container ${
+        rec.config.id.slice(0, 12)
+      } is refused: it has CAP_SYS_PTRACE (or --privileged), which could trace tsbox's init while it still holds the host's mounts`,
     );
   }
 }
