@@ -34,6 +34,9 @@ export interface StatsRow {
   /** Bytes received / sent by its network namespace. */
   netRx: number;
   netTx: number;
+  /** Block I/O bytes read / written by its cgroup. */
+  blockRead: number;
+  blockWrite: number;
 }
 
 /**
@@ -61,6 +64,8 @@ export function statsRow(
       pids: 0,
       netRx,
       netTx,
+      blockRead: 0,
+      blockWrite: 0,
     };
   }
   let cpuPercent = 0;
@@ -81,6 +86,8 @@ export function statsRow(
     pids: s.pids,
     netRx,
     netTx,
+    blockRead: s.blkioRead ?? 0,
+    blockWrite: s.blkioWrite ?? 0,
   };
 }
 
@@ -106,6 +113,7 @@ export function rowFields(r: StatsRow, truncate = true): Record<string, string> 
     MemUsage: `${formatBytes(r.memUsage)} / ${formatBytes(r.memLimit)}`,
     MemPerc: `${r.memPercent.toFixed(2)}%`,
     NetIO: `${humanSize(r.netRx)} / ${humanSize(r.netTx)}`,
+    BlockIO: `${humanSize(r.blockRead)} / ${humanSize(r.blockWrite)}`,
     PIDs: String(r.pids),
   };
 }
@@ -118,11 +126,12 @@ const HEADERS = {
   MemUsage: "MEM USAGE / LIMIT",
   MemPerc: "MEM %",
   NetIO: "NET I/O",
+  BlockIO: "BLOCK I/O",
   PIDs: "PIDS",
 };
 
 const DEFAULT_TABLE =
-  "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.PIDs}}";
+  "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
 
 /**
  * The rows through `--format` (undefined: docker's table; `json`: one object
@@ -140,6 +149,7 @@ export function formatStats(
     const f = rowFields(r, truncate);
     // keys in docker's --format json order (alphabetical, a Go map)
     return {
+      BlockIO: f.BlockIO,
       CPUPerc: f.CPUPerc,
       Container: asked?.get(r.id) ?? r.id.slice(0, 12),
       ID: f.ID,

@@ -88,6 +88,9 @@ export interface CgroupStats {
   pidsLimit: number | undefined;
   /** Times the OOM killer killed a task of this cgroup. */
   oomKills: number;
+  /** Block I/O bytes read / written (blkio / io.stat; 0 where the kernel does not count). */
+  blkioRead?: number;
+  blkioWrite?: number;
 }
 
 /**

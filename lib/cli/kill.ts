@@ -40,7 +40,7 @@ export const main: Command = async (args, ctx) => {
     const rec = findContainer(ctx.paths, ref);
     // docker: a container the user killed is not brought back by its restart policy
     if (fatal && liveView(rec).running) markManualStop(ctx.paths, rec);
-    killContainer(rec, ref, signal);
+    killContainer(rec, ref, signal, ctx.paths);
     return Promise.resolve(ref);
   });
 };

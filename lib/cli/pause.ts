@@ -11,6 +11,7 @@ import { UsageError } from "../errors.ts";
 import { findContainer } from "../container/lookup.ts";
 import { pauseContainer, unpauseContainer } from "../container/pause.ts";
 import { forEachRef } from "../container/cli_report.ts";
+import { recordEvent } from "../container/events.ts";
 
 function command(verb: "pause" | "unpause"): Command {
   const usage = `Usage: tsbox ${verb} CONTAINER [CONTAINER...]
@@ -31,6 +32,7 @@ ${verb === "pause" ? "Pause" : "Unpause"} all processes within one or more conta
       const rec = findContainer(ctx.paths, ref);
       if (verb === "pause") await pauseContainer(rec, ref);
       else unpauseContainer(rec, ref);
+      recordEvent(ctx.paths, verb, rec.config);
       return ref;
     });
   };

@@ -12,6 +12,7 @@ import { findContainer } from "../container/lookup.ts";
 import { NAME_RE } from "../container/names.ts";
 import { listContainers, writeConfig } from "../container/store.ts";
 import { withContainerLock } from "../container/lock.ts";
+import { recordEvent } from "../container/events.ts";
 import { daemonError } from "../container/cli_report.ts";
 
 /** `tsbox rename`. */
@@ -49,6 +50,9 @@ export const main: Command = async (args, ctx) => {
       }
       await withContainerLock(ctx.paths, rec.config.id, (cur) => {
         writeConfig(ctx.paths, { ...cur.config, name });
+        recordEvent(ctx.paths, "rename", { ...cur.config, name }, {
+          oldName: `/${cur.config.name}`,
+        });
       });
       return 0;
     })

@@ -16,6 +16,7 @@ import { type LiveState, monitorAlive } from "../container/live.ts";
 import { readContainer } from "../container/store.ts";
 import { forEachRef } from "../container/cli_report.ts";
 import { markManualStop } from "../container/restart_state.ts";
+import { recordEvent } from "../container/events.ts";
 
 const USAGE = `Usage: tsbox restart [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -51,6 +52,7 @@ export const main: Command = async (args, ctx) => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await startDetached(ctx, rec.config.id);
+    recordEvent(ctx.paths, "restart", rec.config);
     return ref;
   });
 };

@@ -14,6 +14,7 @@ import { startDetached } from "../container/detach.ts";
 import { requireTerminal } from "./tty_check.ts";
 import { UsageError } from "../errors.ts";
 import { checkCidfile, writeCidfile } from "./cidfile.ts";
+import { attachedStreams } from "../container/attach_streams.ts";
 
 /** `tsbox run`. */
 export const main: Command = async (args, ctx) => {
@@ -29,6 +30,7 @@ export const main: Command = async (args, ctx) => {
     // the supervisor that restarts is the detached monitor; a foreground run has none
     throw new UsageError("--restart needs -d in tsbox (or create, then start)");
   }
+  if (r.spec.attach && r.spec.detach) throw new UsageError("Conflicting options: -a and -d");
   checkCidfile(r.cidfile);
   const config = await createContainer(ctx, r.spec, {
     pull: r.pull,
@@ -44,7 +46,10 @@ export const main: Command = async (args, ctx) => {
   }
   let t2 = t1;
   try {
-    const code = await startContainer(ctx, config.id, { interactive: r.spec.interactive });
+    const code = await startContainer(ctx, config.id, {
+      interactive: r.spec.interactive,
+      attach: attachedStreams(r.spec.attach),
+    });
     t2 = performance.now();
     return code;
   } finally {

@@ -12,6 +12,7 @@ import type { ContainerSpec } from "../container/types.ts";
 import { RESOURCE_FLAG_NAMES } from "../cgroup/parse.ts";
 import { parseLabels } from "./labels.ts";
 import { absoluteBindSource } from "./bind_source.ts";
+import { PARITY_RUN_FLAGS, PARITY_USAGE, parityFields } from "./run_flags_parity.ts";
 
 /** Flags of `run` (and `create`, which ignores -d and --rm semantics of attach). */
 export const RUN_FLAGS: FlagDef[] = [
@@ -78,6 +79,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "userns", type: "string" },
   { name: "uidmap", type: "list" },
   { name: "gidmap", type: "list" },
+  ...PARITY_RUN_FLAGS,
   { name: "help", type: "bool" },
 ];
 
@@ -152,7 +154,7 @@ Options:
       --userns MODE          host | auto[:size=N]: root inside is a subordinate id outside
                              (default: host, or $TSBOX_USERNS)
       --uidmap C:H:N         map container uids C… to host uids H… (N of them)
-      --gidmap C:H:N         the same for gids (default: as --uidmap)`;
+      --gidmap C:H:N         the same for gids (default: as --uidmap)${PARITY_USAGE}`;
 
 /** Parse one `--env-file`: `K=V` lines, `K` alone passes the host value, # comments. */
 export function parseEnvFile(text: string, file: string): string[] {
@@ -308,6 +310,7 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     },
     init: bool(p, "init"),
     userns: { userns: str(p, "userns"), uidmap: list(p, "uidmap"), gidmap: list(p, "gidmap") },
+    ...parityFields(p),
   };
   return {
     spec,

@@ -32,7 +32,7 @@ Options:
   -a, --all          show all containers (default shows just running)
       --format FMT   "table" (default), "json" (one JSON object per line),
                      "table TEMPLATE" or a Go template ({{.Name}} {{.CPUPerc}} {{.MemUsage}}
-                     {{.NetIO}} …); BLOCK I/O is not measured yet
+                     {{.NetIO}} {{.BlockIO}} …)
       --no-stream    print one result and exit
       --no-trunc     do not truncate container IDs`;
 

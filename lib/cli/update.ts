@@ -14,6 +14,7 @@ import { withContainerLock } from "../container/lock.ts";
 import { liveView } from "../container/live.ts";
 import { writeConfig } from "../container/store.ts";
 import { updateBundleLimits } from "../container/bundle.ts";
+import { recordEvent } from "../container/events.ts";
 import { forEachRef } from "../container/cli_report.ts";
 import { parseRestartPolicy } from "../container/restart_policy.ts";
 import {
@@ -107,6 +108,7 @@ export const main: Command = async (args, ctx) => {
           : {}),
       });
       updateBundleLimits(rec.dir, limits);
+      recordEvent(ctx.paths, "update", c);
     });
     return ref;
   });

@@ -39,6 +39,14 @@ import { hostRanges, resolveUserns, tsboxRanges } from "../userns/allocate.ts";
 import type { IdRange } from "../userns/subid.ts";
 import { ownForUserns } from "../userns/ownership.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
+import {
+  checkNamespacedSysctls,
+  findDonor,
+  parseNamespaceFlags,
+  resolveDonors,
+} from "./namespace_modes.ts";
+import { parseShmSize } from "./shm_size.ts";
+import { recordEvent } from "./events.ts";
 
 /** What `config.network` holds. */
 export interface NetworkRecord {
@@ -130,8 +138,17 @@ export async function createContainer(
       hint: "add --userns=auto or --uidmap",
     });
   }
+  const nsModes = parseNamespaceFlags(spec.namespaces ?? {}, {
+    hostname: spec.hostname,
+    network: spec.network,
+  });
+  const shmSize = parseShmSize(spec.shmSize);
+  if (spec.macAddress !== undefined && netOpts.mode !== "bridge") {
+    throw new UsageError("conflicting options: mac-address and the network mode");
+  }
+  if (spec.macAddress !== undefined) netOpts = { ...netOpts, mac: spec.macAddress };
   const security = containerSecurity(spec.security, {
-    ownNetns: netOpts.mode !== "host",
+    ownNetns: netOpts.mode === "bridge" || netOpts.mode === "none",
     cgroupV2: cgroups.version === 2,
   });
   const resources = {
@@ -152,6 +169,13 @@ export async function createContainer(
       });
     }
   } else cgroups.validate(resources);
+  checkNamespacedSysctls(nsModes, security.linux.sysctl);
+  // the donors of container: modes exist (by id from now on, as docker stores them)
+  const namespaceModes = resolveDonors(ctx.paths, nsModes);
+  const netDonor = netOpts.mode === "container"
+    ? findDonor(ctx.paths, netOpts.network.slice("container:".length))
+    : undefined;
+  if (netDonor) netOpts = { ...netOpts, network: `container:${netDonor.config.id}` };
   // compiles (and caches) the filter now: a profile libseccomp refuses fails before anything exists
   if (security.linux.seccomp) cachedSeccomp(ctx.paths, security.linux.seccomp);
 
@@ -166,16 +190,18 @@ export async function createContainer(
     // -P: every exposed port not already published gets a random host port
     const taken = new Set(netOpts.ports.map((p) => `${p.containerPort}/${p.protocol}`));
     const extra = exposed.filter((e) => !taken.has(e) && /\/(tcp|udp)$/.test(e));
-    netOpts = parseNetworkFlags({
+    const ports = parseNetworkFlags({
       network: spec.network,
       publish: [...spec.publish, ...extra],
       dns: spec.dns,
       addHost: spec.addHost,
-    });
+    }).ports;
+    netOpts = { ...netOpts, ports };
   }
   assertLayersPresent(image.ref, image.layerDirs);
   const built = buildProcess(spec, image.config);
-  const process = spec.init ? withInit(built) : built;
+  const withGroups = spec.groupAdd?.length ? { ...built, groupAdd: spec.groupAdd } : built;
+  const process = spec.init ? withInit(withGroups) : withGroups;
   const specs = withImageVolumes(mountSpecs, Object.keys(image.config.Volumes ?? {}));
   await prepareNetwork(ctx.paths, netOpts);
 
@@ -212,7 +238,12 @@ export async function createContainer(
         spec,
         image: { ref: image.ref, id: image.id, layerDirs: image.layerDirs },
         process,
-        hostname: spec.hostname ?? (netOpts.mode === "host" ? Deno.hostname() : id.slice(0, 12)),
+        hostname: spec.hostname ??
+          (netDonor
+            ? netDonor.config.hostname
+            : netOpts.mode === "host" || namespaceModes.uts === "host"
+            ? Deno.hostname()
+            : id.slice(0, 12)),
         mounts,
         resources,
         network: { opts: netOpts } satisfies NetworkRecord,
@@ -226,11 +257,14 @@ export async function createContainer(
         ...(spec.init ? { init: true } : {}),
         security,
         ...(userns ? { userns } : {}),
+        namespaceModes,
+        ...(shmSize !== undefined ? { shmSize } : {}),
       };
       writeJsonAtomic(join(staging, "state.json"), { status: "created", pid: 0 });
       writeJsonAtomic(join(staging, RECORD_FILE), config);
       writeBundleConfig(staging, bundleSpec(dir, config)); // the OCI bundle, as start will run it
       Deno.renameSync(staging, dir);
+      recordEvent(ctx.paths, "create", config);
       return config;
     } catch (err) {
       removeAnonymousVolumes(ctx.paths, mounts, id);

@@ -8,6 +8,8 @@
 import type { CliContext } from "../cli/context.ts";
 import { type Healthcheck, probePlan } from "./health_config.ts";
 import { type Health, nextHealth, STARTING, writeHealth } from "./health_state.ts";
+import { recordEvent } from "./events.ts";
+import { readContainer } from "./store.ts";
 
 /** docker keeps at most this much of a probe's output. */
 const MAX_OUTPUT = 4096;
@@ -49,6 +51,12 @@ export interface HealthChecks {
   stop(): Promise<void>;
 }
 
+/** Log `health_status: STATUS` for container `id` (gone meanwhile: nothing to log). */
+function healthEvent(ctx: CliContext, id: string, status: string): void {
+  const rec = readContainer(ctx.paths, id);
+  if (rec) recordEvent(ctx.paths, `health_status: ${status}`, rec.config);
+}
+
 /**
  * Probe container `id` (its directory `dir`) per `h` until stopped; the
  * first probe comes one interval after the start, as in docker.
@@ -76,8 +84,10 @@ export function startHealthChecks(
       ExitCode: r.code,
       Output: r.output,
     };
+    const before = health.Status;
     health = nextHealth(health, entry, plan.retries, Date.now() - started < plan.startPeriodMs);
     writeHealth(dir, health);
+    if (health.Status !== before) healthEvent(ctx, id, health.Status);
     timer = setTimeout(() => (inFlight = tick()), plan.intervalMs);
   };
   timer = setTimeout(() => (inFlight = tick()), plan.intervalMs);

@@ -55,6 +55,9 @@ export class InitChild {
   get stderr(): ReadableStream<Uint8Array> {
     return this.child.stderr;
   }
+  get stdin(): WritableStream<Uint8Array> {
+    return this.child.stdin;
+  }
 
   /**
    * The init reported `pid`: after the stage exited (so it is reparented

@@ -12,6 +12,8 @@ function deviceView(d: string) {
  */
 
 import { join } from "node:path";
+import { DEFAULT_MODES } from "./namespace_modes.ts";
+import { DEFAULT_SHM_SIZE } from "../specgen/namespaces.ts";
 import type { Paths } from "../paths.ts";
 import { ImageError } from "../errors.ts";
 import { ImageStore } from "../image/store.ts";
@@ -75,6 +77,18 @@ function mountJson(m: PreparedMount) {
   };
 }
 
+/** HostConfig's PidMode, IpcMode, UTSMode, ShmSize and GroupAdd, as docker shows them. */
+function namespaceView(c: ContainerRecord["config"]): Record<string, unknown> {
+  const m = c.namespaceModes ?? DEFAULT_MODES;
+  return {
+    PidMode: m.pid,
+    IpcMode: m.ipc,
+    UTSMode: m.uts,
+    ShmSize: c.shmSize ?? DEFAULT_SHM_SIZE,
+    GroupAdd: c.process.groupAdd ?? null,
+  };
+}
+
 /** The inspect object of one container. */
 export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<string, unknown> {
   const c = rec.config;
@@ -83,7 +97,9 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
   const net =
     (c.network ?? { opts: { mode: "none", network: "none", ports: [] } }) as NetworkRecord;
   const att = v.running ? net.attachment : undefined;
-  const netName = net.opts.mode === "bridge" ? net.opts.network : net.opts.mode;
+  const netName = net.opts.mode === "bridge" || net.opts.mode === "container"
+    ? net.opts.network
+    : net.opts.mode;
   const r = (c.resources ?? {}) as ResourceLimits;
   const spec = c.spec;
   const entrypoint = spec.entrypoint !== undefined
@@ -139,6 +155,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       VolumesFrom: spec.volumesFrom?.length ? spec.volumesFrom : null,
       LogConfig: c.logConfig ?? { Type: "json-file", Config: {} },
       NetworkMode: netName,
+      ...namespaceView(c),
       PortBindings: portMap(net.opts.ports ?? []),
       RestartPolicy: c.restartPolicy ?? NO_RESTART,
       AutoRemove: spec.autoRemove,
@@ -221,7 +238,9 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       SandboxKey: att?.netnsPath ?? "",
       Ports: att ? portMap(att.ports, true) : {},
       ...endpoint,
-      Networks: net.opts.mode === "none" || net.opts.mode === "host"
+      Networks: net.opts.mode === "container"
+        ? {}
+        : net.opts.mode === "none" || net.opts.mode === "host"
         ? { [netName]: { IPAddress: "", IPPrefixLen: 0, Gateway: "", MacAddress: "" } }
         : { [netName]: endpoint },
     },

@@ -9,14 +9,21 @@ import { closeFd, readAsync } from "../../ffi/fds.ts";
 import { setWinsize } from "../../ffi/pty.ts";
 import type { JsonLogWriter, LogEntry } from "./log_file.ts";
 
+/** Also called with every chunk logged (the attach socket's fan-out). */
+export type OutputTee = (stream: "stdout" | "stderr", bytes: Uint8Array) => void;
+
 /** Copy one pipe into the log until EOF. Never rejects: a read error is recorded in the log writer. */
 export async function pumpStream(
   stream: ReadableStream<Uint8Array>,
   name: LogEntry["stream"],
   log: JsonLogWriter,
+  tee?: OutputTee,
 ): Promise<void> {
   try {
-    for await (const chunk of stream) log.write(name, chunk);
+    for await (const chunk of stream) {
+      log.write(name, chunk);
+      tee?.(name as "stdout" | "stderr", chunk);
+    }
     log.flush(name);
   } catch (err) {
     log.failure ??= `reading the container's ${name} failed: ${(err as Error).message ?? err}`;
@@ -28,7 +35,11 @@ export async function pumpStream(
  * then close the master. The size is docker's default for a detached tty.
  * Never rejects: an error is recorded in the log writer.
  */
-export async function pumpPty(master: number, log: JsonLogWriter): Promise<void> {
+export async function pumpPty(
+  master: number,
+  log: JsonLogWriter,
+  tee?: OutputTee,
+): Promise<void> {
   const buf = new Uint8Array(32 * 1024);
   try {
     setWinsize(master, 24, 80);
@@ -36,6 +47,7 @@ export async function pumpPty(master: number, log: JsonLogWriter): Promise<void>
       const n = await readAsync(master, buf);
       if (n === null) break;
       log.write("stdout", buf.subarray(0, n));
+      tee?.("stdout", buf.slice(0, n));
     }
     log.flush("stdout");
   } catch (err) {

@@ -68,6 +68,7 @@ export const main: Command = async (args, ctx) => {
       const code = await startContainer(ctx, id, {
         interactive: rec.config.spec.interactive,
         log: true,
+        attachable: true,
         onStarted: (f?: StartFailure) => {
           ran = true;
           report(f ? { type: "error", ...f } : { type: "started" });

@@ -123,7 +123,9 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
   const mounts = (c.mounts as { volume?: { name: string }; source?: string }[])
     .map((m) => m.volume?.name ?? m.source ?? "");
   const net = c.network as NetworkRecord | undefined;
-  const mode = net?.opts.mode === "bridge" ? net.opts.network : net?.opts.mode ?? "none";
+  const mode = net?.opts.mode === "bridge" || net?.opts.mode === "container"
+    ? net.opts.network
+    : net?.opts.mode ?? "none";
   // keys in docker's --format json order (alphabetical, a Go map)
   return {
     Command: JSON.stringify(noTrunc ? cmd : ellipsis(cmd, 20)),

@@ -24,6 +24,8 @@ import { teardownContainer } from "./runner.ts";
 import { type BrokenContainer, type ContainerRecord, readRecordAt, trashName } from "./store.ts";
 import { isSameProcess, pidStartTime } from "./proc.ts";
 import { withDirLock } from "./lock.ts";
+import { recordEvent } from "./events.ts";
+import { attachSocketPath, removeStaleSocket } from "./attach_proto.ts";
 import { type LiveState, liveView } from "./live.ts";
 import type { Paths } from "../paths.ts";
 import { NoSuchContainer } from "./lookup.ts";
@@ -108,12 +110,18 @@ export async function removeContainer(
       if (state.monitorPid && state.monitorPid !== Deno.pid) {
         supervisor = [state.monitorPid, state.monitorStartTime];
       }
-      await stopForRemoval(id, cur.config.name, state, liveView(cur), opts.force);
+      const view = liveView(cur);
+      // the supervisor finds the record gone and logs nothing: the exit is logged here
+      if (view.running && opts.force) recordEvent(ctx.paths, "kill", cur.config, { signal: "9" });
+      await stopForRemoval(id, cur.config.name, state, view, opts.force);
+      if (view.running) recordEvent(ctx.paths, "die", cur.config, { exitCode: "137" });
     }
     const trash = claimForRemoval(ctx.paths, cur.dir, id);
     await teardownContainer(ctx, cur.config);
     if (opts.volumes) removeAnonymousVolumes(ctx.paths, cur.config.mounts, id);
     safeRemoveTree(ctx.kernel, trash);
+    removeStaleSocket(attachSocketPath(ctx.paths, id)); // left by a monitor that was killed
+    recordEvent(ctx.paths, "destroy", cur.config);
   });
   // A monitor waits for this lock to record the exit, then finds the container
   // gone and exits: wait for it, so nothing of the container outlives `rm`.

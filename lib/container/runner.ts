@@ -26,6 +26,8 @@ import {
 import { attachNetwork, detachContainer, detachNetwork, writeEtcFiles } from "../net/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { completeUserns, type InitChild, spawnInit } from "./init_child.ts";
+import { kill } from "../../ffi/process.ts";
+import { type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
 import { lowerMountpoint, ownEtcFiles } from "../userns/ownership.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
 import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
@@ -43,7 +45,10 @@ import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
 import { rotationOf } from "./log_config.ts";
 import { drain, pumpPty, pumpStream } from "./log_pump.ts";
+import { discardPty, pipeInput, ptyInput } from "./attach_streams.ts";
+import { AttachHub } from "./attach_hub.ts";
 import { assertLayersPresent } from "./layer_check.ts";
+import { recordEvent } from "./events.ts";
 
 /** Why a container did not get to exec its command. */
 export interface StartFailure {
@@ -59,6 +64,17 @@ export interface StdioOptions {
   log?: boolean;
   /** Called once: when the command was exec'd (no argument) or failed to start. */
   onStarted?: (failure?: StartFailure) => void;
+  /** Detached: serve the attach socket (`tsbox attach`) while the container runs. */
+  attachable?: boolean;
+  /** Foreground `-a/--attach`: only these streams are connected (absent: all of them). */
+  attach?: AttachedStreams;
+}
+
+/** Which of the container's stdio streams a foreground run connects to ours. */
+export interface AttachedStreams {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
 }
 
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
@@ -77,7 +93,8 @@ export async function teardownContainer(
   if (net?.attachment) await detachNetwork(ctx.paths, net.attachment, ctx.kernel);
   await detachContainer(ctx.paths, config.id, ctx.kernel);
   const cg = openCgroups().open(cgroupName(config.id));
-  if (cg) await cg.destroy();
+  // without a PID namespace of its own, the end of its PID 1 does not end the others
+  if (cg) await cg.destroy(sharesPidNamespace(config) ? { kill } : {});
   return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
 }
 
@@ -169,6 +186,9 @@ export async function startContainer(
   let child: InitChild | undefined;
   let initError: StartFailure | undefined;
   let relay: TtyRelay | undefined;
+  let joins: Joins | undefined;
+  let hub: AttachHub | undefined;
+  let spawned = false;
   const pumps: Promise<void>[] = [];
   let oom = false;
   let code = 125;
@@ -177,25 +197,36 @@ export async function startContainer(
   setCloexec(parentEnd);
   try {
     const cgroups = openCgroups();
+    joins = openJoins(ctx.paths, config);
+    if (log && stdio.attachable) hub = AttachHub.open(ctx.paths, id);
+    const tee = hub && ((s: "stdout" | "stderr", b: Uint8Array) => hub!.output(s, b));
     // rootless: no cgroup of our own (create refused any limit), the container stays in ours
     cgroup = ctx.rootless
       ? undefined
       : cgroups.create(cgroupName(id), config.resources as ResourceLimits);
-    const etc = writeEtcFiles(dir, {
-      hostname: config.hostname,
-      opts: net.opts as never,
-      containerName: config.name,
-    });
+    // --network container: the donor's hosts, resolv.conf and hostname, as docker shares them
+    const etc = joins.netDonor
+      ? {
+        hosts: `${joins.netDonor.dir}/hosts`,
+        resolvConf: `${joins.netDonor.dir}/resolv.conf`,
+        hostname: `${joins.netDonor.dir}/hostname`,
+      }
+      : writeEtcFiles(dir, {
+        hostname: config.hostname,
+        opts: net.opts as never,
+        containerName: config.name,
+      });
     const oci = containerSpec(config, {
       rootfs: `${dir}/merged`,
       etcFiles: etc,
       cgroupsPath: `/${cgroupName(id)}`,
-      netns: mode === "host" ? null : undefined,
+      netns: joins.net,
+      joins,
       rootless: ctx.rootless,
     });
     writeBundleConfig(dir, oci); // the bundle's config.json: the spec this start runs
     const userns = config.userns;
-    if (userns) ownEtcFiles([etc.hosts, etc.resolvConf, etc.hostname], userns);
+    if (userns && !joins.netDonor) ownEtcFiles([etc.hosts, etc.resolvConf, etc.hostname], userns);
     const layerDirs = config.image.layerDirs;
     const spec: InitSpec = {
       id,
@@ -218,14 +249,24 @@ export async function startContainer(
     child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
       argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
-      stdin: p.tty || !stdio.interactive ? "null" : log ? "piped" : "inherit",
-      stdout: log && !p.tty ? "piped" : p.tty ? "null" : "inherit",
-      stderr: log ? "piped" : "inherit",
+      stdin: p.tty || !stdio.interactive || stdio.attach?.stdin === false
+        ? "null"
+        : log
+        ? "piped"
+        : "inherit",
+      stdout: log && !p.tty
+        ? "piped"
+        : p.tty || stdio.attach?.stdout === false
+        ? "null"
+        : "inherit",
+      stderr: log ? "piped" : stdio.attach?.stderr === false ? "null" : "inherit",
     }, ctx.rootless);
+    spawned = true;
     closeFd(childEnd);
     const init = child;
-    if (log && !p.tty) pumps.push(pumpStream(child.stdout, "stdout", log));
-    if (log) pumps.push(pumpStream(child.stderr, "stderr", log));
+    if (log && !p.tty) pumps.push(pumpStream(child.stdout, "stdout", log, tee));
+    if (log) pumps.push(pumpStream(child.stderr, "stderr", log, tee));
+    if (hub && log && !p.tty && stdio.interactive) hub.setInput(pipeInput(child.stdin));
     for (const sig of FORWARDED) {
       const h = () => init.kill(signalNumber(sig));
       Deno.addSignalListener(sig, h);
@@ -296,8 +337,14 @@ export async function startContainer(
         });
       }
       if (msg.type === "ready") {
-        if (msg.pty && log) pumps.push(pumpPty(fd, log));
-        else if (msg.pty) relay = startTtyRelay(fd, stdio.interactive);
+        joins.close(); // the init is in the donors' namespaces: their fds are no longer needed
+        if (msg.pty && log) {
+          pumps.push(pumpPty(fd, log, tee));
+          hub?.setInput(ptyInput(fd));
+        } else if (msg.pty && stdio.attach?.stdout === false) pumps.push(discardPty(fd));
+        else if (msg.pty) {
+          relay = startTtyRelay(fd, stdio.interactive && stdio.attach?.stdin !== false);
+        }
         const pid = init.pid!;
         cgroup?.addProcess(pid); // joined at the last moment: the init's own memory is not charged
         const startTime = pidStartTime(pid);
@@ -309,6 +356,7 @@ export async function startContainer(
     // after exec the socket closes (close-on-exec); an exec failure still reports
     const late = ready ? decodeMsg<FromInit>((await recvFd(parentEnd)).data) : undefined;
     if (late?.type === "error") initError = fromInit(late);
+    if (ready && !initError) recordEvent(ctx.paths, "start", config);
     reportStart(
       initError ?? (ready ? undefined : { message: "container init exited before starting", code }),
     );
@@ -331,6 +379,7 @@ export async function startContainer(
     throw err;
   } finally {
     for (const [sig, h] of forwarders) Deno.removeSignalListener(sig, h);
+    joins?.close();
     if (child) {
       // setup failed after the spawn: the container must not outlive it
       child.kill(9);
@@ -338,6 +387,7 @@ export async function startContainer(
     }
     await relay?.stop();
     await drain(pumps);
+    await hub?.close();
     log?.close();
     closeFd(parentEnd);
     await updateState(ctx.paths, id, async (rec) => {
@@ -347,6 +397,11 @@ export async function startContainer(
       } catch (err) {
         // the exit is still recorded; `start` and `rm` retry the teardown
         console.error(formatError(err));
+      }
+      // under the lock, before the exit is visible: a `stop` waiting for it logs "stop" after "die"
+      if (spawned) {
+        if (oom) recordEvent(ctx.paths, "oom", rec.config);
+        recordEvent(ctx.paths, "die", rec.config, { exitCode: String(code) });
       }
       return {
         status: "exited",

@@ -13,6 +13,8 @@ import { parseSignal } from "../signals.ts";
 import { type ContainerRecord, readContainer } from "./store.ts";
 import { type LiveState, type LiveView, liveView, monitorAlive } from "./live.ts";
 import { waitGone } from "./remove.ts";
+import { recordEvent } from "./events.ts";
+import { signalName } from "./event_signal.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,11 +67,14 @@ export async function stopContainer(
     rec = again;
     view = liveView(rec);
   }
+  const wasRunning = view.running;
   if (view.running) {
     const s = rec.state as LiveState;
+    recordEvent(paths, "kill", rec.config, { signal: signalName(sig) });
     kill(s.pid, sig);
     const graceMs = opts.timeoutSec < 0 ? Infinity : opts.timeoutSec * 1000;
     if (!(await waitGone(s.pid, s.pidStartTime, graceMs))) {
+      recordEvent(paths, "kill", rec.config, { signal: signalName(9) });
       kill(s.pid, 9);
       thawAfterKill(rec.config.id); // paused: the signals wait for a thaw
       if (!(await waitGone(s.pid, s.pidStartTime, 10_000))) {
@@ -80,14 +85,21 @@ export async function stopContainer(
     }
   }
   await waitExit(paths, rec.config.id, 10_000);
+  if (wasRunning) recordEvent(paths, "stop", rec.config);
 }
 
 /**
- * `kill`: send `signal` to PID 1.
+ * `kill`: send `signal` to PID 1; with `paths`, the kill event is logged
+ * first (so it precedes the die the supervisor logs).
  * @throws {ContainerError} not running (docker's wording, exit 1).
  * @throws {UsageError} bad signal.
  */
-export function killContainer(rec: ContainerRecord, ref: string, signal = "KILL"): void {
+export function killContainer(
+  rec: ContainerRecord,
+  ref: string,
+  signal = "KILL",
+  paths?: Paths,
+): void {
   const sig = parseSignal(signal);
   const view = liveView(rec);
   if (!view.running) {
@@ -97,6 +109,7 @@ export function killContainer(rec: ContainerRecord, ref: string, signal = "KILL"
     );
   }
   const s = rec.state as LiveState;
+  if (paths) recordEvent(paths, "kill", rec.config, { signal: signalName(sig) });
   kill(s.pid, sig);
   if (sig === 9) thawAfterKill(rec.config.id); // docker: SIGKILL unpauses a paused container
 }

@@ -22,6 +22,7 @@ import type { SecuritySettings } from "../security/types.ts";
 import type { LogConfig } from "./log_config.ts";
 import type { RestartPolicy } from "./restart_policy.ts";
 import type { Healthcheck } from "./health_config.ts";
+import type { NamespaceModes } from "./namespace_modes.ts";
 
 /** `container.json`: what the container is (docker-level; the OCI spec is bundle.ts's). */
 export interface ContainerConfig {
@@ -65,6 +66,10 @@ export interface ContainerConfig {
   security: SecuritySettings;
   /** The container's own user namespace (absent: the host's, root is root). */
   userns?: UsernsRecord;
+  /** `--pid`/`--ipc`/`--uts`, donors as `container:<id>` (absent in old records: the defaults). */
+  namespaceModes?: NamespaceModes;
+  /** /dev/shm size in bytes (`--shm-size`; absent: 64 MiB). */
+  shmSize?: number;
 }
 
 /** The process removing a container (from its trash name). */

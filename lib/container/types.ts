@@ -6,6 +6,7 @@
  */
 
 import type { SecurityFlags } from "../security/settings.ts";
+import type { NamespaceFlags } from "./namespace_modes.ts";
 
 /** The run request, after flag parsing, before the image is merged in. */
 export interface ContainerSpec {
@@ -75,6 +76,16 @@ export interface ContainerSpec {
   security: SecurityFlags;
   /** `--userns` / `--uidmap` / `--gidmap`, raw (lib/userns checks them; absent in old records). */
   userns?: { userns?: string; uidmap: string[]; gidmap: string[] };
+  /** `--pid` / `--ipc` / `--uts` as typed. */
+  namespaces?: NamespaceFlags;
+  /** `--shm-size` as typed. */
+  shmSize?: string;
+  /** `--group-add` values. */
+  groupAdd?: string[];
+  /** `--mac-address`. */
+  macAddress?: string;
+  /** `-a/--attach` streams (`stdin`, `stdout`, `stderr`), lower-cased; absent: docker's default. */
+  attach?: string[];
 }
 
 import type { HealthFlags } from "./health_config.ts";
@@ -90,6 +101,8 @@ export interface ProcessSpec {
   /** User as asked (`-u` or image User), for error messages. */
   user: string;
   tty: boolean;
+  /** `--group-add` values as typed (names resolved in the image's /etc/group). */
+  groupAdd?: string[];
 }
 
 /** Lifecycle status, as docker names it. */

@@ -44,6 +44,7 @@ import { ociMountPlan, PROPAGATION } from "./oci_mounts.ts";
 import type { LinuxNamespace } from "../oci/spec.ts";
 import type { TargetKind } from "../../volumes/types.ts";
 import { USER_ANNOTATION } from "../oci/annotations.ts";
+import { GROUP_ADD_ANNOTATION } from "../specgen/group_add.ts";
 import { openNsFd } from "../../ffi/ns.ts";
 import { applySteps } from "./apply_plan.ts";
 import { applyMountPlan, realMountEnv } from "../../volumes/mount.ts";
@@ -269,7 +270,8 @@ function runInit(kernel: Kernel, fd: number): never | number {
   if (spec.hostname !== undefined) kernel.sethostname(spec.hostname);
   if (newNet) interfaceUp("lo");
 
-  const proc = resolveOciProcess(p, spec.annotations?.[USER_ANNOTATION]);
+  const groupAdd = spec.annotations?.[GROUP_ADD_ANNOTATION]?.split(",").filter(Boolean);
+  const proc = resolveOciProcess(p, spec.annotations?.[USER_ANNOTATION], groupAdd);
   Deno.mkdirSync(p.cwd, { recursive: true, mode: 0o755 });
 
   let slavePath: string | undefined;

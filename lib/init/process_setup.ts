@@ -12,6 +12,7 @@ import type { Process } from "../oci/spec.ts";
 import { TsboxError } from "../errors.ts";
 import { type Credentials, parsePasswd, resolveUser } from "./user.ts";
 import { findExecutable } from "./exec_path.ts";
+import { withAddedGroups } from "./group_add.ts";
 
 /** The process, resolved. */
 export interface ResolvedProcess {
@@ -45,7 +46,12 @@ export function finalEnv(env: string[], home: string, hostname: string, tty: boo
  *   no command (125), command not found (127) or not executable (126).
  */
 export function resolveProcess(p: ProcessSpec, hostname: string): ResolvedProcess {
-  const creds = resolveUser(p.user, readIfExists("/etc/passwd"), readIfExists("/etc/group"));
+  const group = readIfExists("/etc/group");
+  const creds = withAddedGroups(
+    resolveUser(p.user, readIfExists("/etc/passwd"), group),
+    p.groupAdd ?? [],
+    group,
+  );
   return resolved(creds, finalEnv(p.env, creds.home, hostname, p.tty), p.cwd, p.args);
 }
 
@@ -66,7 +72,11 @@ function resolved(creds: Credentials, env: string[], cwd: string, args: string[]
  * from /etc/passwd when the env has none (as runc does).
  * @throws {TsboxError} as `resolveProcess`.
  */
-export function resolveOciProcess(p: Process, userName?: string): ResolvedProcess {
+export function resolveOciProcess(
+  p: Process,
+  userName?: string,
+  groupAdd: string[] = [],
+): ResolvedProcess {
   const passwd = readIfExists("/etc/passwd");
   let creds: Credentials;
   if (userName) creds = resolveUser(userName, passwd, readIfExists("/etc/group"));
@@ -74,6 +84,7 @@ export function resolveOciProcess(p: Process, userName?: string): ResolvedProces
     const home = parsePasswd(passwd).find((e) => e.uid === p.user.uid)?.home ?? "/";
     creds = { uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], home };
   }
+  if (groupAdd.length) creds = withAddedGroups(creds, groupAdd, readIfExists("/etc/group"));
   const env = [...(p.env ?? [])];
   if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${creds.home}`);
   return resolved(creds, env, p.cwd, p.args ?? []);

@@ -148,7 +148,8 @@ export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<N
     writeRecord(recordPath, { state: "adding", attachment: att, conflist: list });
   });
   try {
-    const result = await runAdd(planCni("ADD", list, runtimeOf(att, att.netnsPath)), cniPath);
+    const rt = { ...runtimeOf(att, att.netnsPath), ...(opts.mac ? { mac: opts.mac } : {}) };
+    const result = await runAdd(planCni("ADD", list, rt), cniPath);
     const done: NetworkAttachment = { ...att, ...addressOf(result, att.ifname), cniResult: result };
     writeRecord(recordPath, { state: "attached", attachment: done, conflist: list });
     return done;

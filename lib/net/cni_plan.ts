@@ -23,6 +23,8 @@ export interface CniRuntime {
   cniPath: string[];
   /** Capability arguments, passed only to plugins that declare them. */
   capabilities: { portMappings?: PortMapping[] };
+  /** `--mac-address`: CNI_ARGS `MAC=` (the bridge and tuning plugins set it; others ignore it). */
+  mac?: string;
 }
 
 /** One plugin execution. */
@@ -48,6 +50,7 @@ export function cniEnv(command: CniCommand, rt: CniRuntime): Record<string, stri
     PATH: PLUGIN_PATH,
   };
   if (rt.netns !== "") env.CNI_NETNS = rt.netns;
+  if (rt.mac) env.CNI_ARGS = `IgnoreUnknown=1;MAC=${rt.mac}`;
   return env;
 }
 

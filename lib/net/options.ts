@@ -40,7 +40,16 @@ export function parseNetworkFlags(
   let mode: NetworkOptions["mode"];
   if (net === "none" || net === "host") mode = net;
   else if (net.startsWith("container:")) {
-    throw new UsageError(`--network ${net}: sharing another container's network is not supported`);
+    mode = "container";
+    if (raw.dns.length) throw new UsageError("conflicting options: dns and the network mode");
+    if (raw.addHost.length) {
+      throw new UsageError("conflicting options: custom host-to-IP mapping and the network mode");
+    }
+    if (raw.publish.length) {
+      throw new UsageError(
+        "conflicting options: port publishing and the container type network mode",
+      );
+    }
   } else if (NETWORK_NAME.test(net)) mode = "bridge";
   else {
     throw new UsageError(`invalid network name "${net}"`, {
@@ -91,7 +100,7 @@ export function parseNetworkFlags(
   }
   return {
     mode,
-    network: mode === "bridge" ? net : mode,
+    network: mode === "bridge" || mode === "container" ? net : mode,
     ports,
     dns,
     extraHosts,

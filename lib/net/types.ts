@@ -6,7 +6,7 @@
  */
 
 /** How a container is networked. */
-export type NetworkMode = "none" | "host" | "bridge";
+export type NetworkMode = "none" | "host" | "bridge" | "container";
 
 /** One `-p` mapping after parsing (one entry per port of a range). */
 export interface PortMapping {
@@ -22,9 +22,9 @@ export interface PortMapping {
 
 /** Parsed `--network`, `-p`, `--dns`, `--add-host` (see `parseNetworkFlags`). */
 export interface NetworkOptions {
-  /** `none`, `host`, or `bridge` (a CNI bridge network, default or user). */
+  /** `none`, `host`, `bridge` (a CNI bridge network, default or user) or `container` (another's). */
   mode: NetworkMode;
-  /** CNI network name for mode `bridge` (`bridge` = the default network). */
+  /** CNI network name for mode `bridge` (`bridge` = the default network); `container:<ref>`. */
   network: string;
   /** Published ports. */
   ports: PortMapping[];
@@ -34,6 +34,8 @@ export interface NetworkOptions {
   extraHosts: { name: string; ip: string }[];
   /** CNI plugin directories from `--cni-path` (else `TSBOX_CNI_PATH`, else the defaults). */
   cniPath?: string[];
+  /** `--mac-address` of the container's interface (lower case). */
+  mac?: string;
 }
 
 /** A published port as actually set up (random host ports resolved). */

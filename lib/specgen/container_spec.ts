@@ -14,7 +14,9 @@ import type { PreparedMount } from "../../volumes/types.ts";
 import { DEFAULT_MOUNTS } from "../oci/defaults.ts";
 import { limitsToOci } from "../cgroup/oci_resources.ts";
 import type { ResourceLimits } from "../cgroup/types.ts";
-import { type LinuxNamespace, type Mount, OCI_VERSION, type Spec } from "../oci/spec.ts";
+import { type Mount, OCI_VERSION, type Spec } from "../oci/spec.ts";
+import { DEFAULT_SHM_SIZE, type SpecJoins, specNamespaces, withShm } from "./namespaces.ts";
+import { groupAddAnnotations } from "./group_add.ts";
 import { USER_ANNOTATION } from "../oci/annotations.ts";
 
 export { USER_ANNOTATION };
@@ -29,6 +31,8 @@ export interface SpecInputs {
   cgroupsPath: string;
   /** Join this network namespace (`--network container:`) instead of a new one; null: the host's. */
   netns?: string | null;
+  /** `--pid`/`--ipc`/`--uts` joins (paths opened by the runner; null: the host's). */
+  joins?: SpecJoins;
   /** Rootless: tsbox runs in a user namespace of its own. */
   rootless?: boolean;
 }
@@ -75,10 +79,14 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
   const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
   if (!has("HOSTNAME")) env.push(`HOSTNAME=${c.hostname}`);
   if (p.tty && !has("TERM")) env.push("TERM=xterm");
-  const mounts: Mount[] = DEFAULT_MOUNTS.map((m) => {
-    if (!sec.privileged || (m.type !== "sysfs" && m.type !== "cgroup")) return { ...m };
-    return { ...m, options: (m.options ?? []).filter((o) => o !== "ro") }; // rw /sys for --privileged
-  });
+  const mounts: Mount[] = withShm(
+    DEFAULT_MOUNTS.map((m) => {
+      if (!sec.privileged || (m.type !== "sysfs" && m.type !== "cgroup")) return { ...m };
+      return { ...m, options: (m.options ?? []).filter((o) => o !== "ro") }; // rw /sys for --privileged
+    }),
+    c.namespaceModes?.ipc ?? "private",
+    c.shmSize ?? DEFAULT_SHM_SIZE,
+  );
   mounts.push(...volumeMounts(c.mounts as PreparedMount[]));
   // last: a volume over /etc must not hide the generated files
   for (
@@ -88,13 +96,11 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
       ["/etc/hostname", inp.etcFiles.hostname],
     ]
   ) mounts.push({ destination: dest, type: "bind", source, options: ["rbind", "rprivate"] });
-  const namespaces: LinuxNamespace[] = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, {
-    type: "mount",
-  }];
-  if (inp.netns !== null) {
-    namespaces.push(inp.netns ? { type: "network", path: inp.netns } : { type: "network" });
-  }
-  if (sec.cgroupns === "private") namespaces.push({ type: "cgroup" });
+  const namespaces = specNamespaces(
+    { ...inp.joins, net: inp.netns },
+    sec.cgroupns === "private",
+  );
+  const ownUts = inp.joins?.uts === undefined; // sharing the host's: its hostname is left alone
   const u = c.userns;
   if (u) namespaces.unshift({ type: "user" });
   if (u || inp.rootless) {
@@ -130,9 +136,9 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
       ...(sec.process.oomScoreAdj !== undefined ? { oomScoreAdj: sec.process.oomScoreAdj } : {}),
     },
     root: { path: inp.rootfs, readonly: sec.readonlyRootfs },
-    hostname: c.hostname,
+    ...(ownUts ? { hostname: c.hostname } : {}),
     mounts,
-    annotations: { [USER_ANNOTATION]: p.user },
+    annotations: { [USER_ANNOTATION]: p.user, ...groupAddAnnotations(p.groupAdd) },
     linux: {
       namespaces,
       ...(u ? { uidMappings: u.uidMappings, gidMappings: u.gidMappings } : {}),

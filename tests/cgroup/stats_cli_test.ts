@@ -111,13 +111,13 @@ Deno.test({
         const [head, ...rows] = table.stdout.trim().split("\n");
         assert.match(
           head,
-          /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+PIDS$/,
+          /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/,
         );
         assert.equal(rows.length, 2);
         assert.ok(rows.some((r) => r.startsWith(id.slice(0, 12)) && r.includes("busy_one")));
         assert.match(
           rows.find((r) => r.includes("old_one"))!,
-          /0\.00%\s+0B \/ 0B\s+0\.00%\s+0B \/ 0B\s+0$/,
+          /0\.00%\s+0B \/ 0B\s+0\.00%\s+0B \/ 0B\s+0B \/ 0B\s+0$/,
         );
 
         // by name and by id prefix

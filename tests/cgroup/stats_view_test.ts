@@ -14,6 +14,8 @@ const st = (cpuUsageNs: number, extra: Partial<CgroupStats> = {}): CgroupStats =
   pids: 3,
   pidsLimit: undefined,
   oomKills: 0,
+  blkioRead: 4096,
+  blkioWrite: 8192,
   ...extra,
 });
 
@@ -61,6 +63,8 @@ Deno.test("statsRow: unlimited memory shows the host's RAM; no cgroup shows zero
     pids: 0,
     netRx: 0,
     netTx: 0,
+    blockRead: 0,
+    blockWrite: 0,
   });
 });
 
@@ -77,11 +81,11 @@ Deno.test("formatStats: docker's table columns (tabwriter min width 10), ids tru
   assert.equal(lines[2], "");
   assert.match(
     lines[0],
-    /^CONTAINER ID {3}NAME {6}CPU % {5}MEM USAGE \/ LIMIT {3}MEM % {5}NET I\/O {7}PIDS$/,
+    /^CONTAINER ID {3}NAME {6}CPU % {5}MEM USAGE \/ LIMIT {3}MEM % {5}NET I\/O {7}BLOCK I\/O {8}PIDS$/,
   );
   assert.match(
     lines[1],
-    /^0123456789ab {3}web {7}1\.23% {5}1\.5MiB \/ 64MiB {6}2\.34% {5}1\.45kB \/ 0B {3}3$/,
+    /^0123456789ab {3}web {7}1\.23% {5}1\.5MiB \/ 64MiB {6}2\.34% {5}1\.45kB \/ 0B {3}4\.1kB \/ 8\.19kB {3}3$/,
   );
   assert.ok(formatStats(undefined, [row], false).includes(ID));
   assert.equal(formatStats("{{.Name}}:{{.PIDs}}", [row]), "web:3\n");
@@ -98,6 +102,7 @@ Deno.test("formatStats: json is one object per container with docker's keys", ()
     MemUsage: "1.5MiB / 64MiB",
     MemPerc: "2.34%",
     NetIO: "0B / 0B",
+    BlockIO: "4.1kB / 8.19kB",
     PIDs: "3",
   });
 });

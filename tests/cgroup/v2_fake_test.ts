@@ -69,7 +69,7 @@ Deno.test("V2Driver.create: every flag lands in its file with the exact value", 
     assert.equal(read(fake, "pids.max"), "100");
     assert.equal(
       Deno.readTextFileSync(join(fake.root, "cgroup.subtree_control")),
-      "cpuset cpu memory pids\n",
+      "cpuset cpu io memory pids\n",
     );
   });
 });
@@ -207,6 +207,7 @@ Deno.test("V2Driver: open, addProcess, stats and oomKilled read the cgroup's fil
     Deno.writeTextFileSync(join(dir, "memory.stat"), "anon 8000\ninactive_file 3000\n");
     Deno.writeTextFileSync(join(dir, "cpu.stat"), "usage_usec 1500\nuser_usec 1000\n");
     Deno.writeTextFileSync(join(dir, "pids.current"), "3\n");
+    Deno.writeTextFileSync(join(dir, "io.stat"), "254:0 rbytes=4096 wbytes=512 rios=1 wios=1\n");
     assert.equal(cg.oomKilled(), false);
     Deno.writeTextFileSync(join(dir, "memory.events"), "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\n");
     assert.deepEqual(cg.stats(), {
@@ -216,6 +217,8 @@ Deno.test("V2Driver: open, addProcess, stats and oomKilled read the cgroup's fil
       pids: 3,
       pidsLimit: 50,
       oomKills: 1,
+      blkioRead: 4096,
+      blkioWrite: 512,
     });
     assert.equal(cg.oomKilled(), true);
   });
@@ -265,7 +268,7 @@ Deno.test("V2Driver.createAt a nested path: levels made, controllers enabled at 
     assert.deepEqual(cg.paths, [dir]);
     for (const level of ["", "outer", "outer/inner"]) {
       const on = Deno.readTextFileSync(join(fake.root, level, "cgroup.subtree_control"));
-      assert.equal(on.trim(), "cpuset cpu memory pids", level);
+      assert.equal(on.trim(), "cpuset cpu io memory pids", level);
     }
     assert.equal(Deno.readTextFileSync(join(dir, "pids.max")), "9");
     assert.deepEqual(

@@ -49,10 +49,10 @@ Deno.test("V2Driver.createAt: /docker/<id> makes the parent and enables controll
     assert.equal(cg.path, `/docker/${ID}`);
     assert.equal(cg.name, ID);
     assert.deepEqual(cg.paths, [join(fake.root, "docker", ID)]);
-    assert.equal(text(join(fake.root, "cgroup.subtree_control")), "cpuset cpu memory pids\n");
+    assert.equal(text(join(fake.root, "cgroup.subtree_control")), "cpuset cpu io memory pids\n");
     assert.equal(
       text(join(fake.root, "docker", "cgroup.subtree_control")),
-      "cpuset cpu memory pids\n",
+      "cpuset cpu io memory pids\n",
     );
     assert.equal(text(join(fake.root, "docker", ID, "pids.max")), "2048");
     assert.equal(d.openAt(`docker/${ID}`)?.paths[0], cg.paths[0]);

@@ -87,6 +87,8 @@ Deno.test("parseNetworkFlags: modes and defaults", () => {
   assertEquals(parseNetworkFlags(raw({ network: "default" })).network, "bridge");
   assertEquals(parseNetworkFlags(raw({ network: "none" })).mode, "none");
   assertEquals(parseNetworkFlags(raw({ network: "host" })).mode, "host");
+  const c = parseNetworkFlags(raw({ network: "container:web" }));
+  assertEquals([c.mode, c.network], ["container", "container:web"]);
   const u = parseNetworkFlags(raw({ network: "my-net.1", cniPath: "/a:/b" }));
   assertEquals([u.mode, u.network, u.cniPath], ["bridge", "my-net.1", ["/a", "/b"]]);
 });
@@ -98,9 +100,14 @@ Deno.test("parseNetworkFlags: rejects bad input with UsageError", () => {
     "invalid network name",
   );
   assertThrows(
-    () => parseNetworkFlags(raw({ network: "container:abc" })),
+    () => parseNetworkFlags(raw({ network: "container:abc", publish: ["80"] })),
     UsageError,
-    "not supported",
+    "port publishing and the container type network mode",
+  );
+  assertThrows(
+    () => parseNetworkFlags(raw({ network: "container:abc", dns: ["1.1.1.1"] })),
+    UsageError,
+    "dns and the network mode",
   );
   assertThrows(
     () => parseNetworkFlags(raw({ network: "host", publish: ["80:80"] })),

@@ -33,6 +33,7 @@ import { hugetlbFile } from "../hugetlb.ts";
 import { freezeV1, frozenV1, needFreezer, thawV1 } from "../freezer.ts";
 import { removalOrder, treePids } from "../tree.ts";
 import { killCgroup } from "../kill_all.ts";
+import { blkio, readIoV1 } from "../io_stats.ts";
 
 type Dirs = Partial<Record<V1Controller, string>>;
 
@@ -240,6 +241,7 @@ class V1Cgroup implements ContainerCgroup {
       pids: pids.current,
       pidsLimit: pids.limit,
       oomKills: this.dirs.memory ? readOomKills(this.fs, this.dirs.memory) : 0,
+      ...blkio(readIoV1(this.fs, this.dirs.blkio)),
     };
   }
 

@@ -33,6 +33,7 @@ import { unifiedControllers } from "./unified.ts";
 import { freezeV2, frozenV2, thawV2 } from "../freezer.ts";
 import { removalOrder, treePids } from "../tree.ts";
 import { killCgroup } from "../kill_all.ts";
+import { blkio, readIoV2 } from "../io_stats.ts";
 
 /** The v2 backend. Construct through `openCgroups()`. */
 export class V2Driver implements CgroupDriver {
@@ -252,6 +253,7 @@ class V2Cgroup implements ContainerCgroup {
       pids: pids.current,
       pidsLimit: pids.limit,
       oomKills: readOomKillsV2(this.fs, this.dir),
+      ...blkio(readIoV2(this.fs, this.dir)),
     };
   }
 

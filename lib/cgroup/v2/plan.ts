@@ -26,16 +26,16 @@ const KERNEL_ORDER = ["cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma"
 export type V2Controller = typeof V2_CONTROLLERS[number];
 
 /**
- * Controllers `limits` wants beyond V2_CONTROLLERS: io for a block-IO
- * weight, hugetlb for hugepage limits (both skipped when the host lacks
+ * Controllers `limits` wants beyond V2_CONTROLLERS: io (a block-IO
+ * weight; else only for stats), hugetlb for hugepage limits (both skipped when the host lacks
  * them), and those of `unified` keys (required).
  * @throws {CgroupError} a unified key is malformed.
  */
 export function extraControllers(
   limits: ResourceLimits,
 ): { optional: string[]; required: string[] } {
-  const optional: string[] = [];
-  if (limits.blkioWeight !== undefined) optional.push("io");
+  // io also for stats' BLOCK I/O (io.stat exists only where the controller is on)
+  const optional: string[] = ["io"];
   if (limits.hugepageLimits?.length) optional.push("hugetlb");
   const required = unifiedControllers(limits.unified).filter((c) =>
     !(V2_CONTROLLERS as readonly string[]).includes(c)

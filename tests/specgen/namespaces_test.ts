@@ -1,0 +1,33 @@
+/** specgen of shared namespaces and /dev/shm (pure). */
+
+import { assertEquals } from "../helpers/assert.ts";
+import { DEFAULT_SHM_SIZE, specNamespaces, withShm } from "../../lib/specgen/namespaces.ts";
+import { DEFAULT_MOUNTS } from "../../lib/oci/defaults.ts";
+
+Deno.test("specNamespaces: new, joined by path, or left out for the host's", () => {
+  assertEquals(specNamespaces({}, true).map((n) => n.type), [
+    "pid",
+    "ipc",
+    "uts",
+    "mount",
+    "network",
+    "cgroup",
+  ]);
+  const shared = specNamespaces({ pid: "/proc/9/fd/5", ipc: null, uts: null, net: null }, false);
+  assertEquals(shared, [{ type: "pid", path: "/proc/9/fd/5" }, { type: "mount" }]);
+});
+
+Deno.test("withShm: size in KiB, the host's /dev/shm bound for host, none for none", () => {
+  const shm = (mode: string, size = DEFAULT_SHM_SIZE) =>
+    withShm([...DEFAULT_MOUNTS], mode, size).filter((m) => m.destination === "/dev/shm");
+  assertEquals(shm("private")[0].options?.filter((o) => o.startsWith("size=")), ["size=65536k"]);
+  assertEquals(shm("shareable", 1000)[0].options?.at(-1), "size=1k");
+  assertEquals(shm("host"), [{
+    destination: "/dev/shm",
+    type: "bind",
+    source: "/dev/shm",
+    options: ["rbind", "rprivate"],
+  }]);
+  assertEquals(shm("none"), []);
+  assertEquals(withShm([...DEFAULT_MOUNTS], "none", 1).length, DEFAULT_MOUNTS.length - 1);
+});
