@@ -44,7 +44,7 @@ import { ociMountPlan, PROPAGATION } from "./oci_mounts.ts";
 import type { LinuxNamespace } from "../oci/spec.ts";
 import type { TargetKind } from "../../volumes/types.ts";
 import { USER_ANNOTATION } from "../oci/annotations.ts";
-import { GROUP_ADD_ANNOTATION } from "../specgen/group_add.ts";
+import { GROUP_ADD_ANNOTATION } from "../oci/annotations.ts";
 import { openNsFd } from "../../ffi/ns.ts";
 import { applySteps } from "./apply_plan.ts";
 import { applyMountPlan, realMountEnv } from "../../volumes/mount.ts";

@@ -6,8 +6,9 @@
  * @module
  */
 
-/** Annotation carrying `--group-add` values, comma-separated. */
-export const GROUP_ADD_ANNOTATION = "io.tsbox.group-add";
+import { GROUP_ADD_ANNOTATION } from "../oci/annotations.ts";
+
+export { GROUP_ADD_ANNOTATION };
 
 /** The annotation for `groups` (none when empty). Pure. */
 export function groupAddAnnotations(groups: string[] | undefined): Record<string, string> {
