@@ -19,7 +19,7 @@ import { signalNumber } from "../signals.ts";
 import { TsboxError } from "../errors.ts";
 import { encodeMsg, type ToInit } from "./init_spec.ts";
 import { IDMAP_OPTIONS } from "../init/oci_mounts.ts";
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../posix_path.ts";
 
 /** How the init ended. */
 export interface InitStatus {
