@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join } from "./posix_path.ts";
 
 /** Write `data` as JSON atomically (temp file in the same dir + rename). */
 export function writeJsonAtomic(path: string, data: unknown, mode = 0o644): void {

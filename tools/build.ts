@@ -8,7 +8,7 @@
  * @module
  */
 
-import { commandModules } from "../lib/cli/commands.ts";
+import { compileIncludes } from "./includes.ts";
 import { fromFileUrl } from "../lib/url.ts";
 
 const out = Deno.args[0] ?? "tsbox";
@@ -23,8 +23,8 @@ if (denort) {
   }
 }
 
-// the command table imports its modules by computed specifiers, which compile does not follow
-const include = commandModules().flatMap((u) => ["--include", fromFileUrl(u)]);
+// the command table and lib/lazy.ts import by computed specifiers, which compile does not follow
+const include = compileIncludes().flatMap((u) => ["--include", fromFileUrl(u)]);
 const tmp = `${out}.partial`;
 const r = await new Deno.Command(Deno.execPath(), {
   args: ["compile", "-A", ...include, "--output", tmp, "main.ts"],

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname } from "../lib/posix_path.ts";
 import type { Paths } from "../lib/paths.ts";
 import { TsboxError, VolumeError } from "../lib/errors.ts";
 import {

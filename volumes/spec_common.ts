@@ -4,7 +4,7 @@
  * @module
  */
 
-import { posix } from "node:path";
+import * as posix from "../lib/posix_path.ts";
 import type { MountSpec, MountType } from "./types.ts";
 
 /** Lexically clean an absolute path (`/a//b/../c/` → `/a/c`), as Go's path.Clean. */

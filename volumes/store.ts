@@ -9,7 +9,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../lib/posix_path.ts";
 import type { Paths } from "../lib/paths.ts";
 import { VolumeError } from "../lib/errors.ts";
 import { readJsonIfExists, withLockSync, writeJsonAtomic } from "../lib/fsutil.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { CgroupError, SyscallError } from "../errors.ts";
 import { errnoName } from "../../ffi/errno.ts";
 import type { CgroupFs } from "./fs.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { CgroupError } from "../errors.ts";
 import type { CgroupFs } from "./fs.ts";
 import { applyWrites, cgroupError, readOptional } from "./apply.ts";

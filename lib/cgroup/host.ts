@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { CgroupError } from "../errors.ts";
 import type { HostInfo } from "./types.ts";
 import { parseList } from "./units.ts";

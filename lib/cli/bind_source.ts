@@ -5,7 +5,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { resolve } from "../posix_path.ts";
 
 /** `-v` value with a relative (`.`-leading) source made absolute against `cwd`. */
 export function absoluteBindSource(spec: string, cwd: string): string {

@@ -9,7 +9,8 @@
  * when the program starts, called or not — so with literals `tsbox __init`
  * read the whole CLI, registry, network and build code (~315 modules) to
  * run ~50. `deno compile` does not follow these either: tools/build.ts
- * passes every module of this table with `--include` (`commandModules()`).
+ * passes every module of this table with `--include` (`commandModules()`,
+ * through tools/includes.ts, with lib/lazy.ts's modules).
  * @module
  */
 

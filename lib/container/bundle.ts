@@ -9,7 +9,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { Spec } from "../oci/spec.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
 import { cgroupName, limitsToOci, type ResourceLimits } from "../cgroup/mod.ts";

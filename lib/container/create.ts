@@ -6,13 +6,13 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { CliContext } from "../cli/context.ts";
 import { containerDir, type Paths } from "../paths.ts";
 import { ImageError, TsboxError, UsageError } from "../errors.ts";
-import { ImageStore } from "../image/store.ts";
+import { lookupImage } from "../image/lookup.ts";
 import type { ResolvedImage } from "../image/types.ts";
-import { pullImage } from "../registry/pull.ts";
+import { lazy } from "../lazy.ts";
 import { hostInfo, openCgroups, parseResourceFlags } from "../cgroup/mod.ts";
 import { parseMountFlags, withImageVolumes } from "../../volumes/spec.ts";
 import { prepareMounts } from "../../volumes/prepare.ts";
@@ -64,18 +64,18 @@ export interface CreateOptions {
 const HOSTNAME_RE =
   /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
-/** Find the image locally or pull it, per policy. */
+/** Find the image locally or pull it, per policy (the registry client is loaded only to pull). */
 export async function resolveImage(
   ctx: CliContext,
   ref: string,
   opts: CreateOptions,
 ): Promise<ResolvedImage> {
-  const store = new ImageStore(ctx.paths);
-  const local = opts.pull === "always" ? undefined : store.lookup(ref);
+  const local = opts.pull === "always" ? undefined : lookupImage(ctx.paths, ref);
   if (local) return local;
   if (opts.pull === "never") throw new ImageError(`No such image: ${ref}`);
   if (!opts.quiet) console.error(`Unable to find image '${ref}' locally`);
   try {
+    const { pullImage } = await lazy("registry/pull.ts");
     return await pullImage(ctx.paths, ref, { quiet: opts.quiet, platform: opts.platform });
   } catch (err) {
     if (err instanceof TsboxError) throw err;
@@ -177,7 +177,7 @@ export async function createContainer(
     : undefined;
   if (netDonor) netOpts = { ...netOpts, network: `container:${netDonor.config.id}` };
   // compiles (and caches) the filter now: a profile libseccomp refuses fails before anything exists
-  if (security.linux.seccomp) cachedSeccomp(ctx.paths, security.linux.seccomp);
+  if (security.linux.seccomp) await cachedSeccomp(ctx.paths, security.linux.seccomp);
 
   // 2. the image
   const image = await resolveImage(ctx, spec.image, opts);

@@ -88,7 +88,7 @@ export async function execInContainer(
     hostname: rec.config.hostname,
     security: execSecurity(rec.config.security, opts.privileged ?? false),
     seccomp: rec.config.security.linux.seccomp &&
-      cachedSeccomp(ctx.paths, rec.config.security.linux.seccomp),
+      await cachedSeccomp(ctx.paths, rec.config.security.linux.seccomp),
     process: {
       ...p,
       args: opts.cmd,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { exists, readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
 import { RECORD_FILE } from "./store.ts";
 

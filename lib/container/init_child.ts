@@ -20,7 +20,7 @@ import { SyscallError, TsboxError } from "../errors.ts";
 import { NO_IDMAP_ERRNOS, shiftedCopy } from "../userns/shifted_copy.ts";
 import { encodeMsg, type ToInit } from "./init_spec.ts";
 import { IDMAP_OPTIONS } from "../init/oci_mounts.ts";
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../posix_path.ts";
 
 /** How the init ended. */
 export interface InitStatus {

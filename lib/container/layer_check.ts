@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename } from "../posix_path.ts";
 import { ImageError } from "../errors.ts";
 
 /**

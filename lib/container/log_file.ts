@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
 import type { LogRotation } from "./log_config.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { thawAfterKill } from "./pause.ts";
 import type { CliContext } from "../cli/context.ts";
 import { ContainerError } from "../errors.ts";

@@ -241,7 +241,7 @@ export async function startContainer(
       },
       copyUps: copyUps(config.mounts as PreparedMount[]),
       cgroupMounts: cgroup ? cgroupViewMounts(cgroups.version, cgroup) : [],
-      seccomp: oci.linux?.seccomp && cachedSeccomp(ctx.paths, oci.linux.seccomp),
+      seccomp: oci.linux?.seccomp && await cachedSeccomp(ctx.paths, oci.linux.seccomp),
       supervised: true,
       ...(userns || ctx.rootless ? { userns: true } : {}),
       ...(ctx.rootless ? { unprivileged: true } : {}),

@@ -12,7 +12,7 @@
  */
 
 import type { UsernsRecord } from "../userns/maps.ts";
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
 import type { ContainerSpec, ContainerState, ProcessSpec } from "./types.ts";

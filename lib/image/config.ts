@@ -5,7 +5,7 @@
  */
 
 import { ImageError } from "../errors.ts";
-import { isDigest } from "./digest.ts";
+import { isDigest } from "./digest_name.ts";
 import type { ImageConfig, OciImageConfig } from "./types.ts";
 
 /**

@@ -1,31 +1,13 @@
 /**
  * Content digests (`sha256:<hex>` only, as the OCI spec requires of
- * registries in practice) and streaming hashing.
+ * registries in practice) and streaming hashing. Checking and printing
+ * digests is digest_name.ts (no node:crypto: `run` reads the store without hashing).
  * @module
  */
 
 import { createHash } from "node:crypto";
-import { ImageError } from "../errors.ts";
 
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-
-/** True for a well-formed `sha256:<64 hex>` digest. */
-export function isDigest(s: string): boolean {
-  return DIGEST.test(s);
-}
-
-/**
- * The hex part of a digest.
- * @throws {ImageError} not a `sha256:<64 hex>` digest.
- */
-export function digestHex(digest: string): string {
-  if (!DIGEST.test(digest)) {
-    throw new ImageError(`unsupported or malformed digest "${digest}"`, {
-      hint: "only sha256 digests are supported",
-    });
-  }
-  return digest.slice(7);
-}
+export { digestHex, isDigest, shortId } from "./digest_name.ts";
 
 /** `sha256:<hex>` of some bytes. */
 export function sha256Digest(bytes: Uint8Array): string {
@@ -57,9 +39,4 @@ export async function* tap(
     counter.update(chunk);
     yield chunk;
   }
-}
-
-/** Short id as docker prints it: 12 hex chars. */
-export function shortId(id: string): string {
-  return id.replace(/^sha256:/, "").slice(0, 12);
 }

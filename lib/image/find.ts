@@ -8,7 +8,7 @@
 
 import { ImageError, UsageError } from "../errors.ts";
 import { formatReference, parseReference, repositoryOf } from "./reference.ts";
-import { digestHex } from "./digest.ts";
+import { digestHex } from "./digest_name.ts";
 import { readTags } from "./repositories.ts";
 import { readRecordFile, readRecords } from "./gc.ts";
 import type { StoreLayout } from "./store_layout.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { leasedDigests } from "./lease.ts";
 import { ownerAlive, ownerInName, type StoreLayout, TMP_PREFIX } from "./store_layout.ts";
 import type { ImageRecord } from "./types.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { ownerAlive, ownerInName, processOwner, type StoreLayout } from "./store_layout.ts";
 import { removeIfExists } from "../fsutil.ts";
 

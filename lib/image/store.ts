@@ -24,6 +24,7 @@ import { readTags, tagsOf, writeTags } from "./repositories.ts";
 import { collectGarbage, type GcResult, readRecords, scanRecords } from "./gc.ts";
 import { planRemove } from "./remove_plan.ts";
 import { parseImageConfig } from "./config.ts";
+import { readImageConfig, resolveRecord } from "./lookup.ts";
 import { adoptBlobFile, writeBlobFile } from "./blob_io.ts";
 import { isDir, unpackBlob } from "./layer_unpack.ts";
 import { findImage, type Found } from "./find.ts";
@@ -86,16 +87,7 @@ export class ImageStore {
 
   /** The full config document of image `id`. @throws {ImageError} missing/corrupt config blob. */
   configOf(id: string): OciImageConfig {
-    let bytes: Uint8Array;
-    try {
-      bytes = Deno.readFileSync(this.layout.blob(id));
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) {
-        throw new ImageError(`config blob of image ${id} is missing from the store`);
-      }
-      throw err;
-    }
-    return parseImageConfig(bytes, id);
+    return readImageConfig(this.layout, id);
   }
 
   /** True when the blob is stored (and protects it from GC for this process). */
@@ -385,13 +377,7 @@ export class ImageStore {
   }
 
   #resolve(record: ImageRecord, ref: string): ResolvedImage {
-    const config = this.configOf(record.id);
-    return {
-      id: record.id,
-      ref,
-      config: config.config ?? {},
-      layerDirs: record.layers.map((l) => this.layout.layer(l.diffId)),
-    };
+    return resolveRecord(this.layout, record, ref);
   }
 }
 

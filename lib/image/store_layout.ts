@@ -14,9 +14,9 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { Paths } from "../paths.ts";
-import { digestHex } from "./digest.ts";
+import { digestHex } from "./digest_name.ts";
 
 /** Paths inside one image store. */
 export class StoreLayout {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join } from "../posix_path.ts";
 import { exists, withLockSync, writeFileAtomic } from "../fsutil.ts";
 import { buildHosts, buildResolvConf, hostResolvConf, resolveExtraHosts } from "./etc_files.ts";
 import { DEFAULT_NETWORK } from "./options.ts";

@@ -13,24 +13,19 @@
  * @module
  */
 
-import { join } from "node:path";
-import { UsageError } from "../errors.ts";
+import { join } from "../posix_path.ts";
 import { exists } from "../fsutil.ts";
 import { LinuxKernel } from "../../ffi/kernel.ts";
 import { unpinNetns } from "./netns_handle.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Paths } from "../paths.ts";
-import { cniPathOf, detachNetwork, networkFor } from "./attach.ts";
-import { networkInfoOf, requiredPlugins } from "./conflist.ts";
-import { assertHostPortsFree } from "./hostports.ts";
-import { publishedHostPorts } from "./iptables.ts";
-import { requirePlugins } from "./plugins.ts";
 import { listRecords, readRecord, recordPathIn } from "./records.ts";
-import { netDirs } from "./store.ts";
+import { netDirs } from "./dirs.ts";
+import { lazy } from "../lazy.ts";
+import type { AttachRequest } from "./attach.ts";
 import type { NetworkAttachment, NetworkOptions } from "./types.ts";
 
 export { parseNetworkFlags } from "./options.ts";
-export { attachNetwork, detachNetwork } from "./attach.ts";
 export { writeEtcFiles } from "./hosts_sync.ts";
 export type { NetworkAttachment, NetworkOptions, PortMapping } from "./types.ts";
 
@@ -49,16 +44,27 @@ export function needsAttachment(opts: NetworkOptions): boolean {
  */
 export async function prepareNetwork(paths: Paths, opts: NetworkOptions): Promise<void> {
   if (!needsAttachment(opts)) return;
-  const list = await networkFor(paths, opts);
-  if (networkInfoOf(list).internal && opts.ports.length) {
-    throw new UsageError(`network ${list.name} is internal: ports cannot be published`);
-  }
-  requirePlugins(requiredPlugins(list), cniPathOf(opts));
-  const published = [
-    ...await publishedHostPorts(),
-    ...listRecords(netDirs(paths).attachments).flatMap((r) => r.attachment.ports),
-  ];
-  await assertHostPortsFree(opts.ports, published);
+  await (await lazy("net/prepare.ts")).prepareBridged(paths, opts);
+}
+
+/**
+ * Attach a container's netns to its network (CNI ADD); see attach.ts,
+ * loaded on first use. @throws {NetworkError} as there.
+ */
+export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<NetworkAttachment> {
+  return await (await lazy("net/attach.ts")).attachNetwork(paths, req);
+}
+
+/**
+ * Detach a recorded attachment (CNI DEL); see attach.ts, loaded on first
+ * use. @throws {NetworkError} as there.
+ */
+export async function detachNetwork(
+  paths: Paths,
+  attachment: NetworkAttachment,
+  kernel?: Kernel,
+): Promise<void> {
+  await (await lazy("net/attach.ts")).detachNetwork(paths, attachment, kernel);
 }
 
 /**

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname } from "../posix_path.ts";
 import type { Kernel } from "../kernel.ts";
 import { MNT_DETACH, MS_BIND } from "../../ffi/consts.ts";
 import { removeIfExists } from "../fsutil.ts";

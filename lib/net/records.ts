@@ -8,7 +8,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { readJsonIfExists, removeIfExists, writeJsonAtomic } from "../fsutil.ts";
 import type { Conflist } from "./conflist.ts";
 import type { NetworkAttachment } from "./types.ts";

@@ -24,25 +24,9 @@ import { bridgeNameFor, createBridge, deleteBridge } from "./bridge.ts";
 import { type Cidr, formatIPv4, parseCidr, unusableSubnet } from "./ipv4.ts";
 import { DEFAULT_NETWORK, NETWORK_NAME } from "./options.ts";
 import { chooseSubnet, defaultPool, hostCidrs, overlapping, userPool } from "./subnet.ts";
+import { netDirs } from "./dirs.ts";
 
-/** Directories of the network store. */
-export interface NetDirs {
-  ipam: string;
-  tuning: string;
-  attachments: string;
-  netns: string;
-}
-
-/** The store's directories under `paths.networks`. */
-export function netDirs(paths: Paths): NetDirs {
-  const n = paths.networks;
-  return {
-    ipam: join(n, "ipam"),
-    tuning: join(n, "tuning"),
-    attachments: join(n, "attachments"),
-    netns: join(n, "netns"),
-  };
-}
+export { type NetDirs, netDirs } from "./dirs.ts";
 
 /** Lock serialising network create/remove in one state root. */
 export function storeLock(paths: Paths): string {

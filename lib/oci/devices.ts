@@ -7,7 +7,7 @@
  * @module
  */
 
-import { posix } from "node:path";
+import * as posix from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
 import type { LinuxDevice, LinuxDeviceCgroup } from "./spec.ts";
 import { DEFAULT_DEVICE_RULES, DEFAULT_DEVICES } from "./defaults.ts";

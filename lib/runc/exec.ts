@@ -108,7 +108,7 @@ export const exec: RuncCommand = async (args, ctx) => {
       rlimits: proc.rlimits ?? [],
       oomScoreAdj: proc.oomScoreAdj,
     },
-    seccomp: r.spec.linux?.seccomp && cachedSeccomp(ctx.paths, r.spec.linux.seccomp),
+    seccomp: r.spec.linux?.seccomp && await cachedSeccomp(ctx.paths, r.spec.linux.seccomp),
     detach: bool(p, "detach"),
   };
   const socket = str(p, "console-socket");

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../posix_path.ts";
 import type { RuncContext } from "./context.ts";
 import type { Spec } from "../oci/spec.ts";
 import { TsboxError } from "../errors.ts";
@@ -132,7 +132,7 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       bundle: req.bundle,
       copyUps: [],
       cgroupMounts: cgroupViewMounts(openCgroups().version, cgroup),
-      seccomp: spec.linux?.seccomp && cachedSeccomp(ctx.paths, spec.linux.seccomp),
+      seccomp: spec.linux?.seccomp && await cachedSeccomp(ctx.paths, spec.linux.seccomp),
       supervised: false,
       startGate: ctx.store.fifo(id),
       holdAfterNs: true,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
 import { pidStartTime } from "../container/proc.ts";
 import type { Spec, State } from "../oci/spec.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { type RuncCommand, type RuncContext } from "./context.ts";
 import { bool, parseFlags, str } from "../cli/flags.ts";
 import { TsboxError, UsageError } from "../errors.ts";

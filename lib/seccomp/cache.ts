@@ -3,15 +3,16 @@
  * OCI `linux.seccomp` they come from: libseccomp needs 15–20 ms to build the
  * default profile for three architectures, installing the result < 1 ms.
  * The parent compiles (with the host's libseccomp, before any namespace
- * change); the init and `exec` only install.
+ * change); the init and `exec` only install. On a cache hit neither the
+ * compiler (load.ts, libseccomp, the profile validation) nor node:crypto
+ * is loaded: the key is hashed with Web Crypto, the compiler loaded lazily.
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { Paths } from "../paths.ts";
 import type { LinuxSeccomp } from "../oci/spec.ts";
-import { compileSeccomp } from "./load.ts";
+import { lazy } from "../lazy.ts";
 import { writeFileAtomic } from "../fsutil.ts";
 import type { EncodedSeccomp } from "./encoded.ts";
 
@@ -21,12 +22,20 @@ function dir(paths: Paths): string {
   return join(paths.root, "cache", "seccomp");
 }
 
+/** Lower-case hex sha256 of `text` (UTF-8), as node:crypto's `digest("hex")`. */
+async function sha256Hex(text: string): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  let hex = "";
+  for (const b of d) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
 /**
  * The compiled program of `s`, from the cache or freshly compiled (and then cached).
  * @throws as `compileSeccomp` (invalid spec, libseccomp errors).
  */
-export function cachedSeccomp(paths: Paths, s: LinuxSeccomp): EncodedSeccomp {
-  const key = createHash("sha256").update(JSON.stringify(s)).digest("hex");
+export async function cachedSeccomp(paths: Paths, s: LinuxSeccomp): Promise<EncodedSeccomp> {
+  const key = await sha256Hex(JSON.stringify(s));
   const file = join(dir(paths), `${key}.json`);
   try {
     return JSON.parse(Deno.readTextFileSync(file)) as EncodedSeccomp;
@@ -34,7 +43,7 @@ export function cachedSeccomp(paths: Paths, s: LinuxSeccomp): EncodedSeccomp {
     // not cached yet (or a torn write from a crash: compile again and overwrite)
     if (!(err instanceof Deno.errors.NotFound) && !(err instanceof SyntaxError)) throw err;
   }
-  const p = compileSeccomp(s);
+  const p = (await lazy("seccomp/load.ts")).compileSeccomp(s);
   let bin = "";
   for (const b of p.bpf) bin += String.fromCharCode(b);
   const enc: EncodedSeccomp = { bpf: btoa(bin), flags: p.flags };

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { Paths } from "../paths.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
 import { hostIdOf, type UsernsRecord } from "./maps.ts";

@@ -1,7 +1,9 @@
 /**
  * What each hidden entry loads. tsbox re-executes itself as `__init`,
  * `__exec`, `__monitor`, `__runc` and `__cp`; each start pays Deno's
- * module loading again, so an entry must load only what it runs. Deno
+ * module loading again, so an entry must load only what it runs — as must
+ * `tsbox run` itself (the registry, CNI, the seccomp compiler and layer
+ * unpacking are loaded lazily, lib/lazy.ts, when a run needs them). Deno
  * reads (at start) every module reachable through static imports and
  * through string-literal `import("…")`, called or not; type-only imports
  * are not loaded. The graphs come from `deno info --json`, walked that way.
@@ -10,6 +12,8 @@
 
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { commandModules, COMMANDS, HIDDEN } from "../../lib/cli/commands.ts";
+import { lazyModules } from "../../lib/lazy.ts";
+import { compileIncludes } from "../../tools/includes.ts";
 import { fromFileUrl } from "../../lib/url.ts";
 
 const REPO = new URL("../../", import.meta.url);
@@ -70,12 +74,12 @@ function chain(g: Graph, module: string): string {
   return path.join(" → ");
 }
 
-/** What `tsbox <hidden>` loads: main.ts's graph, then the entry's. */
-function entryGraph(hidden: string): Graph {
+/** What `tsbox <name>` loads: main.ts's graph, then the table entry's. */
+function entryGraph(name: string): Graph {
   const g = moduleGraph("main.ts");
-  const entry = short(new URL(HIDDEN[hidden].module, COMMANDS_URL).href);
+  const entry = short(new URL((HIDDEN[name] ?? COMMANDS[name]).module, COMMANDS_URL).href);
   for (const [m, p] of moduleGraph(entry).parent) {
-    if (!g.parent.has(m)) g.parent.set(m, p ?? `main.ts ⇢ ${hidden}`);
+    if (!g.parent.has(m)) g.parent.set(m, p ?? `main.ts ⇢ ${name}`);
   }
   return g;
 }
@@ -89,6 +93,11 @@ const commandFiles = Object.values(COMMANDS).map((c) =>
 type Rule = (m: string) => boolean;
 const under = (...prefixes: string[]): Rule => (m) => prefixes.some((p) => m.startsWith(p));
 const commandModule: Rule = (m) => commandFiles.includes(m);
+
+/** The lazily loaded modules (lib/lazy.ts), repo-relative. */
+const lazyFiles = lazyModules().map((u) => short(u.href));
+/** A lazily loaded module in a static graph: the laziness is lost. */
+const LAZY: Rule = (m) => lazyFiles.includes(m);
 
 /** lib/cli/ but the dispatch table main.ts holds (it imports nothing at run time; tested below). */
 const CLI: Rule = (m) => m.startsWith("lib/cli/") && m !== "lib/cli/commands.ts";
@@ -122,14 +131,80 @@ const FORBIDDEN: Record<string, Rule[]> = {
     under("lib/net/", "lib/image/", "lib/specgen/", "lib/cgroup/"),
   ],
   // restarts run startContainer: network attach and cgroups are what it runs
-  "__monitor": [REGISTRY_BUILD_TEMPLATE, TAR_STREAM, commandModule, under("lib/copy/")],
-  "__runc": [REGISTRY_BUILD_TEMPLATE, TAR_STREAM, commandModule, under("lib/net/", "lib/image/")],
+  // (CNI itself and the seccomp compiler load lazily, when a restart needs them)
+  "__monitor": [
+    NODE_BUILTIN,
+    REGISTRY_BUILD_TEMPLATE,
+    TAR_STREAM,
+    SECCOMP_COMPILER,
+    commandModule,
+    under("lib/copy/"),
+  ],
+  "__runc": [
+    NODE_BUILTIN,
+    REGISTRY_BUILD_TEMPLATE,
+    TAR_STREAM,
+    SECCOMP_COMPILER,
+    commandModule,
+    under("lib/net/", "lib/image/"),
+  ],
   "__cp": [NODE_BUILTIN, REGISTRY_BUILD_TEMPLATE, TAR_STREAM, CLI, under("lib/net/")],
 };
+
+/**
+ * `tsbox run` (any run: these rules hold for `run --rm --network none
+ * busybox true`, which loads nothing else). Pulling, CNI (bridge), the
+ * seccomp compiler (a cache miss) and layer unpacking load lazily.
+ */
+const RUN_FORBIDDEN: Rule[] = [
+  NODE_BUILTIN,
+  REGISTRY_BUILD_TEMPLATE,
+  TAR_STREAM,
+  SECCOMP_COMPILER,
+  LAZY,
+  // what only a bridged container runs (mod.ts, records, hosts files and options stay)
+  under(
+    "lib/net/attach.ts",
+    "lib/net/prepare.ts",
+    "lib/net/cni",
+    "lib/net/conflist.ts",
+    "lib/net/plugins.ts",
+    "lib/net/iptables.ts",
+    "lib/net/hostports.ts",
+    "lib/net/bridge.ts",
+    "lib/net/leases.ts",
+    "lib/net/store.ts",
+    "lib/net/subnet.ts",
+  ),
+  // the store's writing half: hashing, unpacking, GC runs (run only reads the store)
+  under(
+    "lib/image/store.ts",
+    "lib/image/digest.ts",
+    "lib/image/blob_io.ts",
+    "lib/image/layer_unpack.ts",
+    "lib/image/unpack.ts",
+    "lib/image/tar_read.ts",
+    "lib/image/decompress.ts",
+  ),
+];
 
 /** The forbidden modules of `g` under `rules`, each with the chain that pulls it in. */
 function violations(g: Graph, rules: Rule[]): string[] {
   return [...g.parent.keys()].filter((m) => rules.some((r) => r(m))).map((m) => chain(g, m));
+}
+
+Deno.test("run: loads none of the modules a --network none run with a stored image does not run", () => {
+  const g = entryGraph("run");
+  assert(g.parent.has("lib/container/runner.ts"), "run: graph looks wrong (no runner.ts)");
+  const bad = violations(g, RUN_FORBIDDEN);
+  assertEquals(bad, [], `run loads:\n  ${bad.join("\n  ")}`);
+});
+
+for (const [hidden, entry] of Object.entries(HIDDEN)) {
+  Deno.test(`${hidden}: loads no lazily loaded module statically`, () => {
+    const bad = violations(entryGraph(hidden), [LAZY]);
+    assertEquals(bad, [], `${hidden} (${entry.module}) loads:\n  ${bad.join("\n  ")}`);
+  });
 }
 
 Deno.test("hidden entries: every one has rules", () => {
@@ -175,4 +250,62 @@ Deno.test("commandModules: every table module exists and exports main", async ()
     const mod = await import(url.href);
     assertEquals(typeof mod.main, "function", `${short(url.href)} exports no main`);
   }
+});
+
+Deno.test("lazy.ts: imports nothing at run time (its imports are type-only)", () => {
+  assertEquals([...moduleGraph("lib/lazy.ts").parent.keys()], ["lib/lazy.ts"]);
+});
+
+Deno.test("lazyModules: every lazily loaded module exists and loads", async () => {
+  for (const url of lazyModules()) {
+    const mod = await import(url.href);
+    assert(Object.keys(mod).length > 0, `${short(url.href)} exports nothing`);
+  }
+});
+
+/** The files tsbox runs (what `deno compile` packs), repo-relative. */
+function sourceFiles(): string[] {
+  const out = ["main.ts"];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(new URL(dir, REPO))) {
+      if (e.isDirectory) walk(`${dir}${e.name}/`);
+      else if (e.name.endsWith(".ts")) out.push(`${dir}${e.name}`);
+    }
+  };
+  for (const d of ["lib/", "ffi/", "volumes/"]) walk(d);
+  return out;
+}
+
+/** The modules imported by a computed specifier, and where such imports are not allowed. */
+function computedImports(): { targets: URL[]; misplaced: string[] } {
+  const loaders = ["lib/cli/commands.ts", "lib/lazy.ts"];
+  const targets = commandModules();
+  const misplaced: string[] = [];
+  for (const file of sourceFiles()) {
+    const text = Deno.readTextFileSync(new URL(file, REPO));
+    const line = (i: number) => `${file}:${text.slice(0, i).split("\n").length}`;
+    // import(<not a string literal>): Deno and deno compile see no target
+    for (const m of text.matchAll(/\bimport\(\s*(?!["'`])/g)) {
+      if (!loaders.includes(file)) misplaced.push(`${line(m.index)}: computed import()`);
+    }
+    if (file === "lib/lazy.ts") continue;
+    for (const m of text.matchAll(/\blazy\(([^)]*)\)/g)) {
+      const lit = /^\s*"([^"]+)"\s*$/.exec(m[1]);
+      if (lit) targets.push(new URL(`lib/${lit[1]}`, REPO));
+      else misplaced.push(`${line(m.index)}: lazy(${m[1]}) needs a string literal`);
+    }
+  }
+  return { targets, misplaced };
+}
+
+Deno.test("computed imports: only the two loaders make them; deno compile includes every target", () => {
+  const { targets, misplaced } = computedImports();
+  assertEquals(misplaced, [], `computed imports elsewhere:\n  ${misplaced.join("\n  ")}`);
+  assert(targets.length > commandModules().length, "no lazy(…) call found: the scan looks broken");
+  const included = new Set(compileIncludes().map((u) => u.href));
+  const missing = [...new Set(targets.map((u) => u.href))].filter((h) => !included.has(h)).map(
+    short,
+  );
+  assertEquals(missing, [], `not passed to deno compile --include:\n  ${missing.join("\n  ")}`);
+  for (const u of compileIncludes()) Deno.statSync(u); // every include exists
 });

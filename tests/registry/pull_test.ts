@@ -1,7 +1,7 @@
 /**
  * `tsbox pull` against a real docker-registry on 127.0.0.1: by tag, by
  * digest, multi-platform index, layer trees equal to `umoci unpack`, and
- * invalid references.
+ * invalid references; `run` of a missing image pulls it.
  * @module
  */
 
@@ -30,6 +30,38 @@ function mustPass(r: { code: number; stdout: string; stderr: string }): void {
     `expected success, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
   );
 }
+
+Deno.test("run: pulls a missing image first (the registry client loads lazily)", async () => {
+  const reg = await startRegistry();
+  try {
+    await withTemp(async (tmp) => {
+      const layout = join(tmp, "oci");
+      await buildImage(layout, "v1", [{ kind: "edit", edit: makeBusyboxRootfs }], {
+        env: ["FOO=pulled"],
+      });
+      await pushImage(layout, "v1", `${reg.host}/test/busybox:v1`);
+      await withRoot(async (root) => {
+        const ref = `${reg.host}/test/busybox:v1`;
+        const r = await tsbox(root, [
+          "run",
+          "--rm",
+          "--network",
+          "none",
+          ref,
+          "sh",
+          "-c",
+          "echo $FOO",
+        ]);
+        mustPass(r);
+        assert.equal(r.stdout.trim(), "pulled");
+        assert.match(r.stderr, new RegExp(`Unable to find image '${ref}' locally`));
+        assert.ok(new ImageStore(pathsFor(root)).lookup(ref), "the pulled image is stored");
+      });
+    });
+  } finally {
+    await reg.stop();
+  }
+});
 
 Deno.test("pull: by tag and by digest from a local registry", async () => {
   const reg = await startRegistry();

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../../posix_path.ts";
 import type { CgroupWrite, ResourceLimits } from "../types.ts";
 
 /** The weight file names, in the order runc tries them. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../../posix_path.ts";
 import type { LinuxDeviceCgroup } from "../../oci/spec.ts";
 import type { CgroupWrite } from "../types.ts";
 import { exceptionString, normalizeDeviceRules } from "../device_rules.ts";

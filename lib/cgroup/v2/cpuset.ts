@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../../posix_path.ts";
 import type { CgroupWrite, ResourceLimits } from "../types.ts";
 
 /** Writes for cpuset.cpus / cpuset.mems when set. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../../posix_path.ts";
 import { CgroupError } from "../../errors.ts";
 import type {
   CgroupBpf,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../../posix_path.ts";
 import type { CgroupWrite, ResourceLimits } from "../types.ts";
 
 /** blkio weight [10…1000] → io.weight [1…10000] (runc's ConvertBlkIOToIOWeightValue). */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../../posix_path.ts";
 import type { CgroupWrite, ResourceLimits } from "../types.ts";
 import { planMemoryV2 } from "./memory.ts";
 import { planCpuV2 } from "./cpu.ts";

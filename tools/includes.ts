@@ -1,0 +1,21 @@
+/**
+ * What `deno compile` must be told to include: every module tsbox imports
+ * by a computed specifier, which compile does not follow — the command
+ * table's (lib/cli/commands.ts) and the lazily loaded ones (lib/lazy.ts).
+ * tests/imports/entry_graph_test.ts checks that no computed import target
+ * is missing from this list.
+ * @module
+ */
+
+import { commandModules } from "../lib/cli/commands.ts";
+import { lazyModules } from "../lib/lazy.ts";
+
+/** Every computed-import target, as file URLs (each once). */
+export function compileIncludes(): URL[] {
+  const seen = new Set<string>();
+  return [...commandModules(), ...lazyModules()].filter((u) => {
+    if (seen.has(u.href)) return false;
+    seen.add(u.href);
+    return true;
+  });
+}
