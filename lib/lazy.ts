@@ -1,7 +1,8 @@
 /**
  * Modules the run path loads only when it needs them: the registry client
  * when the image is missing, CNI when a container is bridged, the seccomp
- * compiler (libseccomp) on a cache miss, layer unpacking when an image is
+ * compiler (libseccomp) on a cache miss, slirp4netns/pasta for a user-mode
+ * network, layer unpacking when an image is
  * stored. `tsbox run --rm --network none busybox true` loads none of them.
  *
  * As in lib/cli/commands.ts, the specifier is computed at run time on
@@ -21,6 +22,8 @@ import type * as NetAttach from "./net/attach.ts";
 import type * as NetPrepare from "./net/prepare.ts";
 import type * as SeccompLoad from "./seccomp/load.ts";
 import type * as LayerUnpack from "./image/layer_unpack.ts";
+import type * as NetUsermode from "./net/usermode.ts";
+import type * as NetUsermodeResolv from "./net/usermode_resolv.ts";
 
 /** Each lazily loaded module (relative to lib/) and its type. */
 interface LazyModules {
@@ -29,6 +32,8 @@ interface LazyModules {
   "net/prepare.ts": typeof NetPrepare;
   "seccomp/load.ts": typeof SeccompLoad;
   "image/layer_unpack.ts": typeof LayerUnpack;
+  "net/usermode.ts": typeof NetUsermode;
+  "net/usermode_resolv.ts": typeof NetUsermodeResolv;
 }
 
 /** A module that can be loaded lazily. */
@@ -41,6 +46,8 @@ const LAZY: Record<LazyModule, true> = {
   "net/prepare.ts": true,
   "seccomp/load.ts": true,
   "image/layer_unpack.ts": true,
+  "net/usermode.ts": true,
+  "net/usermode_resolv.ts": true,
 };
 
 /**

@@ -118,11 +118,15 @@ export async function createContainer(
     publish: spec.publish,
     dns: spec.dns,
     addHost: spec.addHost,
+    rootless: ctx.rootless,
   });
   if (ctx.rootless && netOpts.mode === "bridge") {
-    throw new UsageError("rootless: a bridge network needs root", {
-      hint: "use --network none or --network host",
-    });
+    throw new UsageError(
+      `rootless: the network "${netOpts.network}" is a bridge, which needs root`,
+      {
+        hint: "use the default (slirp4netns), --network none or --network host",
+      },
+    );
   }
   const expose = parseExpose(spec.expose ?? []);
   const logConfig = parseLogConfig(spec.logDriver, spec.logOpts ?? []);
@@ -148,7 +152,7 @@ export async function createContainer(
   }
   if (spec.macAddress !== undefined) netOpts = { ...netOpts, mac: spec.macAddress };
   const security = containerSecurity(spec.security, {
-    ownNetns: netOpts.mode === "bridge" || netOpts.mode === "none",
+    ownNetns: netOpts.mode !== "host" && netOpts.mode !== "container",
     cgroupV2: cgroups.version === 2,
   });
   const resources = {
@@ -186,7 +190,7 @@ export async function createContainer(
     healthFlags,
     image.config.Healthcheck as Healthcheck | undefined,
   );
-  if (spec.publishAll && netOpts.mode === "bridge") {
+  if (spec.publishAll && (netOpts.mode === "bridge" || netOpts.mode === "slirp4netns")) {
     // -P: every exposed port not already published gets a random host port
     const taken = new Set(netOpts.ports.map((p) => `${p.containerPort}/${p.protocol}`));
     const extra = exposed.filter((e) => !taken.has(e) && /\/(tcp|udp)$/.test(e));
@@ -195,6 +199,7 @@ export async function createContainer(
       publish: [...spec.publish, ...extra],
       dns: spec.dns,
       addHost: spec.addHost,
+      rootless: ctx.rootless,
     }).ports;
     netOpts = { ...netOpts, ports };
   }

@@ -49,6 +49,8 @@ import { discardPty, pipeInput, ptyInput } from "./attach_streams.ts";
 import { AttachHub } from "./attach_hub.ts";
 import { assertLayersPresent } from "./layer_check.ts";
 import { recordEvent } from "./events.ts";
+import { lazy } from "../lazy.ts";
+import type { UsermodeNet } from "../net/usermode_types.ts";
 
 /** Why a container did not get to exec its command. */
 export interface StartFailure {
@@ -187,6 +189,9 @@ export async function startContainer(
   let initError: StartFailure | undefined;
   let relay: TtyRelay | undefined;
   let joins: Joins | undefined;
+  // the user-mode network (slirp4netns/pasta): it lives as long as we do (its exit fd is ours)
+  let usermode: UsermodeNet | undefined;
+  let usermodeDir: string | undefined;
   let hub: AttachHub | undefined;
   let spawned = false;
   const pumps: Promise<void>[] = [];
@@ -309,6 +314,25 @@ export async function startContainer(
           });
         }
       }
+      if (msg.type === "ns" && mode === "slirp4netns") {
+        try {
+          usermodeDir = Deno.makeTempDirSync({ prefix: "tsbox-net-" });
+          const { startUsermodeNet } = await lazy("net/usermode.ts");
+          usermode = await startUsermodeNet({
+            target: { netnsPath: `/proc/${init.pid}/ns/net` },
+            ports: net.opts.ports,
+            allowHostLoopback: net.opts.allowHostLoopback ?? false,
+            runDir: usermodeDir,
+            kernel: ctx.kernel,
+          });
+        } catch (err) {
+          initError = await errorReportedBy(init, parentEnd);
+          if (!initError) throw err;
+          break;
+        }
+        const { writeUsermodeResolvConf } = await lazy("net/usermode_resolv.ts");
+        writeUsermodeResolvConf(dir, usermode, net.opts.dns);
+      }
       if (msg.type === "ns" && mode === "bridge") {
         try {
           net.attachment = await attachNetwork(ctx.paths, {
@@ -387,6 +411,8 @@ export async function startContainer(
     }
     await relay?.stop();
     await drain(pumps);
+    await usermode?.stop();
+    if (usermodeDir) Deno.removeSync(usermodeDir, { recursive: true });
     await hub?.close();
     log?.close();
     closeFd(parentEnd);

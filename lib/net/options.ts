@@ -34,11 +34,35 @@ function normaliseIP(s: string): string | undefined {
  *   port, `-p` with `none`/`host`, `host-gateway` without a network.
  */
 export function parseNetworkFlags(
-  raw: { network: string; publish: string[]; dns: string[]; addHost: string[]; cniPath?: string },
+  raw: {
+    network: string;
+    publish: string[];
+    dns: string[];
+    addHost: string[];
+    cniPath?: string;
+    /** Rootless: the default network is a user-mode one (a bridge needs root). */
+    rootless?: boolean;
+  },
 ): NetworkOptions {
-  const net = raw.network === "" || raw.network === "default" ? DEFAULT_NETWORK : raw.network;
+  let net = raw.network === "" || raw.network === "default" ? DEFAULT_NETWORK : raw.network;
+  // docker rootless and podman: the default network of an ordinary user is user-mode
+  if (raw.rootless && net === DEFAULT_NETWORK) net = "slirp4netns";
+  let allowHostLoopback: boolean | undefined;
+  if (net.startsWith("slirp4netns:")) {
+    // podman's form: slirp4netns:opt=v[,opt=v]; tsbox takes allow_host_loopback
+    for (const o of net.slice("slirp4netns:".length).split(",")) {
+      const m = /^allow_host_loopback=(true|false)$/.exec(o);
+      if (!m) {
+        throw new UsageError(`invalid slirp4netns option "${o}"`, {
+          hint: "supported: allow_host_loopback=true|false",
+        });
+      }
+      allowHostLoopback = m[1] === "true";
+    }
+    net = "slirp4netns";
+  }
   let mode: NetworkOptions["mode"];
-  if (net === "none" || net === "host") mode = net;
+  if (net === "none" || net === "host" || net === "slirp4netns") mode = net;
   else if (net.startsWith("container:")) {
     mode = "container";
     if (raw.dns.length) throw new UsageError("conflicting options: dns and the network mode");
@@ -58,7 +82,7 @@ export function parseNetworkFlags(
   }
 
   const ports: PortMapping[] = raw.publish.flatMap(parsePublish);
-  if (ports.length && mode !== "bridge") {
+  if (ports.length && mode !== "bridge" && mode !== "slirp4netns") {
     throw new UsageError(`-p/--publish cannot be used with --network ${mode}`, {
       hint: "published ports need a bridge network",
     });
@@ -105,5 +129,6 @@ export function parseNetworkFlags(
     dns,
     extraHosts,
     ...(cniPath?.length ? { cniPath } : {}),
+    ...(allowHostLoopback ? { allowHostLoopback } : {}),
   };
 }

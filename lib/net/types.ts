@@ -6,7 +6,8 @@
  */
 
 /** How a container is networked. */
-export type NetworkMode = "none" | "host" | "bridge" | "container";
+/** `slirp4netns`: a user-mode network (rootless's default; slirp4netns, else pasta). */
+export type NetworkMode = "none" | "host" | "bridge" | "container" | "slirp4netns";
 
 /** One `-p` mapping after parsing (one entry per port of a range). */
 export interface PortMapping {
@@ -34,6 +35,8 @@ export interface NetworkOptions {
   extraHosts: { name: string; ip: string }[];
   /** CNI plugin directories from `--cni-path` (else `TSBOX_CNI_PATH`, else the defaults). */
   cniPath?: string[];
+  /** `--network slirp4netns:allow_host_loopback=true` (podman's option): 10.0.2.2 is the host's lo. */
+  allowHostLoopback?: boolean;
   /** `--mac-address` of the container's interface (lower case). */
   mac?: string;
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { makeBusyboxTar } from "../helpers/busybox.ts";
 import { asUser, processesOf, type TestUser, withTestUser } from "./_rootless_user.ts";
-import { startRegistry } from "../helpers/registry.ts";
+import { freePort, startRegistry } from "../helpers/registry.ts";
 import { tsbox, withRoot } from "../helpers/tsbox.ts";
 import { seedLayered } from "./_layers.ts";
 
@@ -118,7 +118,7 @@ Deno.test("rootless: limits, bridge and --userns are refused with one line; no r
       const [flags, msg] of [
         [["-m", "10m", "--network", "none"], /rootless: --memory needs a delegated cgroup v2/],
         [["--pids-limit", "5", "--network", "none"], /rootless: --pids-limit/],
-        [["--network", "bridge"], /rootless: a bridge network needs root/],
+        [["--network", "mynet"], /rootless: the network "mynet" is a bridge, which needs root/],
         [["--userns=auto", "--network", "none"], /already runs in your user namespace/],
       ] as [string[], RegExp][]
     ) {
@@ -180,4 +180,98 @@ Deno.test("rootless: pull and load work, and whiteouts and opaque dirs give the 
   } finally {
     await reg.stop();
   }
+});
+
+/** Run `fn` with /dev/net/tun usable by an ordinary user (udev's usual 0666), restored after. */
+async function withOpenTun<T>(fn: () => Promise<T>): Promise<T> {
+  const mode = Deno.statSync("/dev/net/tun").mode! & 0o777;
+  Deno.chmodSync("/dev/net/tun", 0o666);
+  try {
+    return await fn();
+  } finally {
+    Deno.chmodSync("/dev/net/tun", mode);
+  }
+}
+
+Deno.test("rootless: the default network is user-mode; -p publishes, outbound reaches the host", async () => {
+  await withOpenTun(() =>
+    withTestUser(USER, async (u) => {
+      await ok(u, ["import", imageTar(u), "busybox"]);
+      // a server on the host's loopback, for the container to reach through 10.0.2.2
+      const ac = new AbortController();
+      const server = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+        () => new Response("outbound-ok\n"),
+      );
+      const hostPort = server.addr.port;
+      const pub = freePort();
+      try {
+        // the README's main command, as an ordinary user with the default network
+        const main = await ok(u, [
+          "run",
+          "-v",
+          "data:/data",
+          "busybox",
+          "sh",
+          "-c",
+          "id -u; ip -o addr show tap0; echo kept > /data/f",
+        ]);
+        assertStringIncludes(main, "0\n");
+        assertStringIncludes(main, "inet 10.0.2.100/24");
+        await ok(u, [
+          "run",
+          "-d",
+          "--name",
+          "web",
+          "-p",
+          `127.0.0.1:${pub}:80`,
+          "busybox",
+          "sh",
+          "-c",
+          "mkdir /w && echo served-rootless > /w/index.html && exec httpd -f -p 80 -h /w",
+        ]);
+        let body = "";
+        for (let i = 0; i < 100 && !body; i++) {
+          try {
+            body = await (await fetch(`http://127.0.0.1:${pub}/index.html`)).text();
+          } catch (err) {
+            // httpd not listening yet: the container just started
+            if (!(err instanceof TypeError)) throw err;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+        assertEquals(body, "served-rootless\n");
+        const out = await ok(u, [
+          "run",
+          "--rm",
+          "--network",
+          "slirp4netns:allow_host_loopback=true",
+          "busybox",
+          "wget",
+          "-q",
+          "-O",
+          "-",
+          `http://10.0.2.2:${hostPort}/`,
+        ]);
+        assertEquals(out, "outbound-ok\n");
+        // without the option the host's loopback is not reachable (podman's default)
+        const closed = await asUser(u, [
+          "run",
+          "--rm",
+          "busybox",
+          "wget",
+          "-q",
+          "-O",
+          "-",
+          `http://10.0.2.2:${hostPort}/`,
+        ]);
+        assert(closed.code !== 0, closed.stdout);
+        await ok(u, ["rm", "-f", "web"]);
+        assert(!processesOf(u.uid).some((p) => p.includes("slirp4netns")), "slirp4netns left");
+      } finally {
+        ac.abort();
+        await server.finished;
+      }
+    })
+  );
 });
