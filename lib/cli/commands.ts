@@ -66,6 +66,7 @@ export const COMMANDS: Record<string, { load: Loader; help: string }> = {
 export const HIDDEN: Record<string, Loader> = {
   "__init": () => import("../init/main.ts"),
   "__monitor": () => import("../container/monitor_main.ts"),
+  "__conmon-exit": () => import("../container/conmon_exit.ts"),
   "__exec": () => import("../init/exec_main.ts"),
   "__runc": () => import("../runc/main.ts"),
   "__cp": () => import("../copy/cp_main.ts"),

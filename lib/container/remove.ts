@@ -30,6 +30,7 @@ import { NoSuchContainer } from "./lookup.ts";
 import { cgroupName, openCgroups } from "../cgroup/mod.ts";
 import { detachContainer } from "../net/mod.ts";
 import type { ContainerState } from "./types.ts";
+import { removeExitFile, removeRuntimeState } from "./conmon_files.ts";
 
 export { isRunning } from "./live.ts";
 export { TRASH_PREFIX } from "./store.ts";
@@ -158,6 +159,8 @@ export async function removeBroken(
     await detachContainer(ctx.paths, b.id, ctx.kernel);
     const cg = openCgroups().open(cgroupName(b.id));
     if (cg) await cg.destroy();
+    removeRuntimeState(ctx.paths, b.id);
+    removeExitFile(b.id);
     safeRemoveTree(ctx.kernel, trash);
   });
 }

@@ -17,33 +17,30 @@
 import type { CliContext } from "../cli/context.ts";
 import { containerDir } from "../paths.ts";
 import { ContainerError, exitCodeOf, formatError, TsboxError } from "../errors.ts";
-import {
-  cgroupName,
-  type ContainerCgroup,
-  openCgroups,
-  type ResourceLimits,
-} from "../cgroup/mod.ts";
-import { attachNetwork, detachContainer, detachNetwork, writeEtcFiles } from "../net/mod.ts";
+import { cgroupName, type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
+import { detachContainer, detachNetwork } from "../net/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
-import { completeUserns, type InitChild, spawnInit } from "./init_child.ts";
-import { lowerMountpoint, ownEtcFiles } from "../userns/ownership.ts";
+import { type InitChild, spawnInit } from "./init_child.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
 import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
 import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
-import { cachedSeccomp } from "../seccomp/cache.ts";
-import { containerSpec } from "../specgen/container_spec.ts";
-import { writeBundleConfig } from "./bundle.ts";
-import { cgroupViewMounts } from "../cgroup/mounts.ts";
-import type { PreparedMount } from "../../volumes/types.ts";
 import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
 import { rotationOf } from "./log_config.ts";
 import { drain, pumpPty, pumpStream } from "./log_pump.ts";
 import { assertLayersPresent } from "./layer_check.ts";
+import { removeExitFile, removeRuntimeState } from "./conmon_files.ts";
+import {
+  attachAtNs,
+  completeContainerUserns,
+  createContainerCgroup,
+  initExtras,
+  writeStartBundle,
+} from "./start_steps.ts";
 
 /** Why a container did not get to exec its command. */
 export interface StartFailure {
@@ -64,9 +61,9 @@ export interface StdioOptions {
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
 /**
- * Teardown of what `startContainer` set up (idempotent, safe after SIGKILL):
- * network (recorded attachment, then tsbox's own record for a crash
- * mid-attach) and cgroup. Returns the config without the attachment; the
+ * Teardown of what `startContainer` (or a conmon run) set up (idempotent,
+ * safe after SIGKILL): network (recorded attachment, then tsbox's own
+ * record for a crash mid-attach), cgroup, the runtime state of a conmon run. Returns the config without the attachment; the
  * caller stores it (under the container lock).
  */
 export async function teardownContainer(
@@ -78,16 +75,9 @@ export async function teardownContainer(
   await detachContainer(ctx.paths, config.id, ctx.kernel);
   const cg = openCgroups().open(cgroupName(config.id));
   if (cg) await cg.destroy();
+  removeRuntimeState(ctx.paths, config.id); // a conmon run's tsbox-runc state
+  removeExitFile(config.id); // and its exit file, when no exit command recorded it
   return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
-}
-
-/** The volumes to fill from the image before they are bound (docker's copy-up). */
-function copyUps(mounts: PreparedMount[]): InitSpec["copyUps"] {
-  return mounts.filter((m) => m.volume?.copyUp).map((m) => ({
-    target: m.target,
-    volumeDir: m.volume!.dir,
-    dataDir: m.source,
-  }));
 }
 
 /** The init's error, without the `tsbox: ` its formatError put in front. */
@@ -114,8 +104,12 @@ async function errorReportedBy(
   }
 }
 
-/** Take the container for a start: refuse if alive, clean what a crash left, mark it starting. */
-async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
+/**
+ * Take the container for a start: refuse if alive, clean what a crash
+ * left, mark it starting (supervised by this process until it says otherwise).
+ * @throws {ContainerError} already running / being removed (exit 1).
+ */
+export async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
   return await withContainerLock(ctx.paths, id, async (rec) => {
     const view = liveView(rec);
     if (view.running || view.starting) {
@@ -177,43 +171,14 @@ export async function startContainer(
   setCloexec(parentEnd);
   try {
     const cgroups = openCgroups();
-    // rootless: no cgroup of our own (create refused any limit), the container stays in ours
-    cgroup = ctx.rootless
-      ? undefined
-      : cgroups.create(cgroupName(id), config.resources as ResourceLimits);
-    const etc = writeEtcFiles(dir, {
-      hostname: config.hostname,
-      opts: net.opts as never,
-      containerName: config.name,
-    });
-    const oci = containerSpec(config, {
-      rootfs: `${dir}/merged`,
-      etcFiles: etc,
-      cgroupsPath: `/${cgroupName(id)}`,
-      netns: mode === "host" ? null : undefined,
-      rootless: ctx.rootless,
-    });
-    writeBundleConfig(dir, oci); // the bundle's config.json: the spec this start runs
-    const userns = config.userns;
-    if (userns) ownEtcFiles([etc.hosts, etc.resolvConf, etc.hostname], userns);
-    const layerDirs = config.image.layerDirs;
+    cgroup = createContainerCgroup(ctx, cgroups, config);
+    const oci = writeStartBundle(ctx, config);
     const spec: InitSpec = {
       id,
       spec: oci,
       bundle: dir,
-      overlay: {
-        // remapped: the layers are attached idmapped at the container's own mountpoints
-        lowerDirs: userns ? layerDirs.map((_, i) => lowerMountpoint(dir, i)) : layerDirs,
-        upperDir: `${dir}/upper`,
-        workDir: `${dir}/work`,
-        ...(userns || ctx.rootless ? { userxattr: true } : {}),
-      },
-      copyUps: copyUps(config.mounts as PreparedMount[]),
-      cgroupMounts: cgroup ? cgroupViewMounts(cgroups.version, cgroup) : [],
-      seccomp: oci.linux?.seccomp && cachedSeccomp(ctx.paths, oci.linux.seccomp),
+      ...initExtras(ctx, config, oci, cgroups, cgroup),
       supervised: true,
-      ...(userns || ctx.rootless ? { userns: true } : {}),
-      ...(ctx.rootless ? { unprivileged: true } : {}),
     };
     child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
       argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
@@ -245,45 +210,17 @@ export async function startContainer(
       }
       if (msg.type === "userns") {
         await init.adopt(msg.pid);
-        completeUserns(
-          ctx.kernel,
-          parentEnd,
-          init,
-          {
-            uid: userns?.uidMappings ?? [],
-            gid: userns?.gidMappings ?? [],
-          },
-          userns ? layerDirs : [],
-          oci.mounts,
-          dir,
-        );
+        completeContainerUserns(ctx, parentEnd, init, config, oci);
       }
       if (msg.type === "ns" && mode === "bridge") {
         try {
-          net.attachment = await attachNetwork(ctx.paths, {
-            containerId: id,
-            containerName: config.name,
-            hostname: config.hostname,
-            netnsPath: `/proc/${init.pid}/ns/net`,
-            opts: net.opts,
-            kernel: ctx.kernel,
-          });
+          Object.assign(net, await attachAtNs(ctx, config, init.pid!));
         } catch (err) {
           // the init may have failed meanwhile, taking its netns with it: its own error wins
           initError = await errorReportedBy(init, parentEnd);
           if (!initError) throw err;
           break;
         }
-        // under the lock and on a fresh read: a concurrent `rename` must not be undone
-        await withContainerLock(ctx.paths, id, (rec) => {
-          writeConfig(ctx.paths, { ...rec.config, network: net });
-        });
-        writeEtcFiles(dir, {
-          hostname: config.hostname,
-          attachment: net.attachment,
-          opts: net.opts,
-          containerName: config.name,
-        });
       }
       if (msg.type === "ready") {
         if (msg.pty && log) pumps.push(pumpPty(fd, log));
