@@ -160,7 +160,7 @@ export async function removeBroken(
     const cg = openCgroups().open(cgroupName(b.id));
     if (cg) await cg.destroy();
     removeRuntimeState(ctx.paths, b.id);
-    removeExitFile(b.id);
+    if (!ctx.rootless) removeExitFile(b.id); // rootless: never under conmon
     safeRemoveTree(ctx.kernel, trash);
   });
 }

@@ -76,7 +76,8 @@ export async function teardownContainer(
   const cg = openCgroups().open(cgroupName(config.id));
   if (cg) await cg.destroy();
   removeRuntimeState(ctx.paths, config.id); // a conmon run's tsbox-runc state
-  removeExitFile(config.id); // and its exit file, when no exit command recorded it
+  // and its exit file, when no exit command recorded it (rootless: never under conmon)
+  if (!ctx.rootless) removeExitFile(config.id);
   return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
 }
 
