@@ -207,8 +207,9 @@ export async function startUnderConmon(
     }
     if (!sync || sync.data < 0) {
       const e = readStartError(dir); // before the exit command's --rm takes the dir
-      // the exit command records the failure; wait for it, so what we report is what ps shows
-      await waitGone(supervisor.pid, supervisor.start, 30_000);
+      // the exit command records the failure; wait for it, so what we report is what ps
+      // shows (a restart by the policy does not: that exit command may restart it again)
+      if (!byPolicy) await waitGone(supervisor.pid, supervisor.start, 30_000);
       throw new TsboxError(
         e?.message ?? sync?.message?.trim() ?? "conmon exited before the container started",
         { exitCode: e?.code ?? 125 },
@@ -217,8 +218,8 @@ export async function startUnderConmon(
     // create recorded the pid (and conmon as the supervisor) at "ready"; the init runs
     // once create has exited and conmon is its parent
   } catch (err) {
-    if (supervisor) await waitGone(supervisor.pid, supervisor.start, 30_000);
-    else await giveBack(ctx, id, err);
+    if (!supervisor) await giveBack(ctx, id, err);
+    else if (!byPolicy) await waitGone(supervisor.pid, supervisor.start, 30_000);
     throw err;
   }
 }
