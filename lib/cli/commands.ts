@@ -89,6 +89,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
 export const HIDDEN: Record<string, CommandEntry> = {
   "__init": entry("../init/main.ts"),
   "__monitor": entry("../container/monitor_main.ts"),
+  "__conmon-exit": entry("../container/conmon_exit.ts"),
   "__exec": entry("../init/exec_main.ts"),
   "__runc": entry("../runc/main.ts"),
   "__cp": entry("../copy/cp_main.ts"),

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { join } from "../posix_path.ts";
+import { dirname, join } from "../posix_path.ts";
+import { CONTAINER_ANNOTATION, ROOT_ANNOTATION } from "./bundle_annotations.ts";
 import type { Spec } from "../oci/spec.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
 import { cgroupName, limitsToOci, type ResourceLimits } from "../cgroup/mod.ts";
@@ -26,12 +27,15 @@ export function bundleConfigPath(dir: string): string {
 }
 
 /**
- * The spec container `c` in directory `dir` starts with, as the runner
- * generates it (the same rootfs, /etc files, cgroup and namespaces). Pure.
+ * The spec container `c` in directory `dir` (`<root>/containers/<id>`)
+ * starts with — the one generator of it, for create and every start: its
+ * rootfs, /etc files, cgroup and namespaces, and the annotations that
+ * make `tsbox-runc create` treat the bundle as this tsbox container's
+ * (bundle_annotations.ts). Pure.
  */
-export function bundleSpec(dir: string, c: ContainerConfig): Spec {
+export function bundleSpec(dir: string, c: ContainerConfig, rootless = false): Spec {
   const mode = ((c.network ?? { opts: { mode: "none" } }) as NetworkRecord).opts.mode;
-  return containerSpec(c, {
+  const spec = containerSpec(c, {
     rootfs: join(dir, "merged"),
     etcFiles: {
       hosts: join(dir, "hosts"),
@@ -40,7 +44,14 @@ export function bundleSpec(dir: string, c: ContainerConfig): Spec {
     },
     cgroupsPath: `/${cgroupName(c.id)}`,
     netns: mode === "host" ? null : undefined,
+    rootless,
   });
+  spec.annotations = {
+    ...spec.annotations,
+    [CONTAINER_ANNOTATION]: c.id,
+    [ROOT_ANNOTATION]: dirname(dirname(dir)),
+  };
+  return spec;
 }
 
 /**

@@ -1,15 +1,21 @@
 /**
  * Detached containers (`run -d`, `start` without -a): the CLI hands the
- * container to a monitor — tsbox re-executed as hidden `__monitor`, with
- * no stdio of ours and its own session — that runs it, logs its output
- * and records its exit. The CLI waits only until the command was exec'd
- * (or failed to start), over a SEQPACKET socket like the init's.
+ * container to a supervisor that runs it, logs its output and records its
+ * exit, and waits only until the command was exec'd (or failed to start).
+ * The supervisor is conmon where it is installed and the container needs
+ * nothing only tsbox's monitor does (conmon.ts); else tsbox's own monitor —
+ * tsbox re-executed as hidden `__monitor`, with no stdio of ours and its
+ * own session — which reports over a SEQPACKET socket like the init's.
+ * `TSBOX_MONITOR=deno` or `=conmon` chooses; `--debug` says which and why.
  * @module
  */
 
 import type { CliContext } from "../cli/context.ts";
 import { ContainerError, TsboxError } from "../errors.ts";
 import { closeFd, recvMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
+import { conmonUnfit, findConmon, MONITOR_ENV, startUnderConmon } from "./conmon.ts";
+import { readContainer } from "./store.ts";
+import { NoSuchContainer } from "./lookup.ts";
 
 /** Env var carrying the monitor socket's fd number. */
 export const MONITOR_FD_ENV = "_TSBOX_MONITOR_FD";
@@ -24,6 +30,21 @@ export type FromMonitor =
  * @throws {TsboxError} the start failed (message and exit code of the failure).
  */
 export async function startDetached(ctx: CliContext, id: string): Promise<void> {
+  const rec = readContainer(ctx.paths, id);
+  if (!rec) throw new NoSuchContainer(id);
+  const unfit = conmonUnfit(ctx, rec.config);
+  if (!unfit) return await startUnderConmon(ctx, id, findConmon(ctx.env)!);
+  if (ctx.env[MONITOR_ENV] === "conmon") {
+    throw new ContainerError(`container ${id.slice(0, 12)} cannot run under conmon: ${unfit}`);
+  }
+  if (ctx.debug) {
+    console.error(`tsbox: ${id.slice(0, 12)}: tsbox's monitor supervises it: ${unfit}`);
+  }
+  await startMonitor(ctx, id);
+}
+
+/** Start container `id` under a new tsbox monitor (`__monitor`). */
+async function startMonitor(ctx: CliContext, id: string): Promise<void> {
   const [parentEnd, childEnd] = seqpacketPair();
   setCloexec(parentEnd);
   let child: Deno.ChildProcess;

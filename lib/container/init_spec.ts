@@ -30,6 +30,14 @@ export interface InitSpec {
   supervised: boolean;
   /** runc mode: after "go", block writing this fifo until `start` reads it. */
   startGate?: string;
+  /**
+   * runc mode for a tsbox container under conmon (no start gate): after
+   * "go" the init waits until `create` (pid `runtimePid`) has exited and
+   * it is reparented to the supervisor (pid `pid`, a subreaper), then dies
+   * with it as a supervised init does; reparented anywhere else (the
+   * supervisor died first) it does not start the command.
+   */
+  supervisor?: { pid: number; runtimePid: number };
   /** runc mode: after "ns", wait for "ns-done" (the parent runs prestart/createRuntime hooks). */
   holdAfterNs?: boolean;
   /**

@@ -22,8 +22,9 @@ import type { ResourceLimits } from "../cgroup/mod.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
 import type { ContainerRecord } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
-import { liveView } from "./live.ts";
+import { type LiveState, liveView } from "./live.ts";
 import { logPath } from "./log_file.ts";
+import { k8sLogPath } from "./k8s_log.ts";
 import { exists } from "../fsutil.ts";
 import { NO_RESTART } from "./restart_policy.ts";
 import { readRestartState } from "./restart_state.ts";
@@ -106,7 +107,10 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     ? (spec.entrypoint === "" ? null : [spec.entrypoint])
     : img.Entrypoint ?? null;
   const cmd = spec.cmd.length ? spec.cmd : spec.entrypoint !== undefined ? null : img.Cmd ?? null;
-  const log = logPath(paths, c.id);
+  // under conmon the log is its k8s-file (the same rotation options)
+  const conmon = (rec.state as LiveState).supervisor === "conmon";
+  const log = conmon ? k8sLogPath(paths, c.id) : logPath(paths, c.id);
+  const logConfig = c.logConfig ?? { Type: "json-file", Config: {} };
   const restarts = readRestartState(paths, c.id);
   const paused = v.running && isPaused(rec);
   const endpoint = {
@@ -153,7 +157,9 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     HostConfig: {
       Binds: spec.volumes.length ? spec.volumes : null,
       VolumesFrom: spec.volumesFrom?.length ? spec.volumesFrom : null,
-      LogConfig: c.logConfig ?? { Type: "json-file", Config: {} },
+      LogConfig: conmon && logConfig.Type !== "none"
+        ? { ...logConfig, Type: "k8s-file" }
+        : logConfig,
       NetworkMode: netName,
       ...namespaceView(c),
       PortBindings: portMap(net.opts.ports ?? []),

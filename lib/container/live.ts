@@ -10,11 +10,18 @@
 import type { ContainerState } from "./types.ts";
 import type { ContainerRecord, Remover } from "./store.ts";
 import { isSameProcess } from "./proc.ts";
+import { conmonPidFile } from "./conmon_files.ts";
 
 /** state.json as the lifecycle code writes it (extra fields beside `ContainerState`). */
 export interface LiveState extends ContainerState {
   /** Start time of `monitorPid` (pid reuse check). */
   monitorStartTime?: number;
+  /**
+   * `conmon`: the run is (or was last) supervised by conmon — `monitorPid`
+   * is conmon's, the log is k8s-file; absent: tsbox's own monitor or a
+   * foreground tsbox, json-file log.
+   */
+  supervisor?: "conmon";
 }
 
 /** Exit code shown when the supervisor died before recording one (moby uses 255 too). */
@@ -42,6 +49,27 @@ export function monitorAlive(state: LiveState): boolean {
   return !!state.monitorPid && isSameProcess(state.monitorPid, state.monitorStartTime);
 }
 
+/**
+ * A start handed to conmon whose CLI died before create recorded the pids:
+ * the conmon named by this run's pid file (conmon_files.ts) is alive.
+ */
+function conmonStarting(dir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(Deno.readTextFileSync(conmonPidFile(dir)).trim());
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // not a conmon start, or not yet
+    throw err;
+  }
+  if (!isSameProcess(pid, undefined)) return false;
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "conmon";
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // exited meanwhile
+    throw err;
+  }
+}
+
 /** True while the process that renamed a container for removal is alive. */
 export function removerAlive(remover: Remover): boolean {
   return isSameProcess(remover.pid, remover.startTime);
@@ -67,7 +95,9 @@ export function liveView(rec: ContainerRecord): LiveView {
     if (s.pid > 0 && isSameProcess(s.pid, s.pidStartTime)) {
       return { ...base, status: "running", running: true, pid: s.pid };
     }
-    if (s.pid === 0 && monitorAlive(s)) return { ...base, status: "created", starting: true };
+    if (s.pid === 0 && (monitorAlive(s) || conmonStarting(rec.dir))) {
+      return { ...base, status: "created", starting: true };
+    }
     // the supervisor died without recording the exit (SIGKILL, OOM of tsbox itself)
     return {
       ...base,

@@ -11,6 +11,7 @@ import { type LogEntry, logFiles, logPath, parseLogLines } from "./log_file.ts";
 import { readContainer } from "./store.ts";
 import { type LiveState, monitorAlive } from "./live.ts";
 import { isSameProcess } from "./proc.ts";
+import { k8sLogPath, parseK8sLines } from "./k8s_log.ts";
 
 /** `logs` options. */
 export interface LogsOptions {
@@ -123,29 +124,58 @@ function fileId(path: string): { ino: number; size: number } {
   }
 }
 
+/** True when conmon supervises (or last supervised) container `id`: its log is k8s-file. */
+function conmonLogged(paths: Paths, id: string): boolean {
+  return (readContainer(paths, id)?.state as LiveState | undefined)?.supervisor === "conmon";
+}
+
+const isK8s = (file: string) => file.endsWith("-k8s.log");
+
 /**
- * Print container `id`'s logs — across rotated files, oldest first; with
- * `follow`, until it stops (a rotation while following is picked up).
+ * The entries of `others` (older files, oldest first) then `current`'s;
+ * sorted by time when both formats have entries (runs under both
+ * supervisors), else in file order.
+ */
+function allEntries(others: string[], current: LogEntry[], currentK8s: boolean): LogEntry[] {
+  const dec = new TextDecoder();
+  const past = others.map((f) =>
+    (isK8s(f) ? parseK8sLines : parseLogLines)(dec.decode(readFrom(f, 0)))
+  );
+  const kinds = new Set(others.filter((_, i) => past[i].length).map(isK8s));
+  if (current.length) kinds.add(currentK8s);
+  const all = [...past.flat(), ...current];
+  return kinds.size > 1 ? all.sort((x, y) => Date.parse(x.time) - Date.parse(y.time)) : all;
+}
+
+/**
+ * Print container `id`'s logs — across rotated files, oldest first, and
+ * the log of runs under the other supervisor (json-file under tsbox's
+ * monitor, k8s-file under conmon); with `follow`, until it stops (a
+ * rotation while following is picked up).
  */
 export async function showLogs(paths: Paths, id: string, opts: LogsOptions): Promise<void> {
-  const path = logPath(paths, id);
+  const conmon = conmonLogged(paths, id);
+  const json = logFiles(paths, id);
+  const path = conmon ? k8sLogPath(paths, id) : logPath(paths, id);
+  const parse = conmon ? parseK8sLines : parseLogLines;
   const dec = new TextDecoder();
-  const older = logFiles(paths, id).slice(0, -1).flatMap((f) =>
-    parseLogLines(dec.decode(readFrom(f, 0)))
-  );
   let ino = fileId(path).ino;
   const first = readFrom(path, 0);
   // only whole lines: a line being written is picked up by the next read
   let offset = first.lastIndexOf(0x0a) + 1;
-  const current = parseLogLines(dec.decode(first.subarray(0, offset)));
-  for (const e of selectEntries([...older, ...current], opts)) emit(e, opts.timestamps);
+  const current = parse(dec.decode(first.subarray(0, offset)));
+  const others = conmon ? json : [...json.slice(0, -1), k8sLogPath(paths, id)];
+  for (const e of selectEntries(allEntries(others, current, conmon), opts)) {
+    emit(e, opts.timestamps);
+  }
   if (!opts.follow) return;
   for (;;) {
     const more = mayGrow(paths, id);
     const now = fileId(path);
     if (now.ino !== ino) {
       // rotated: finish the file we were reading (now <log>.1), then start the new one
-      const rest = readFrom(`${path}.1`, offset);
+      // (conmon keeps no older file: what it rotated away is gone)
+      const rest = conmon ? new Uint8Array(0) : readFrom(`${path}.1`, offset);
       const whole = rest.subarray(0, rest.lastIndexOf(0x0a) + 1);
       for (const e of parseLogLines(dec.decode(whole))) emit(e, opts.timestamps);
       ino = now.ino;
@@ -155,7 +185,7 @@ export async function showLogs(paths: Paths, id: string, opts: LogsOptions): Pro
     const end = chunk.lastIndexOf(0x0a) + 1;
     if (end > 0) {
       offset += end;
-      for (const e of parseLogLines(dec.decode(chunk.subarray(0, end)))) {
+      for (const e of parse(dec.decode(chunk.subarray(0, end)))) {
         if (opts.until !== undefined && Date.parse(e.time) > opts.until) return;
         emit(e, opts.timestamps);
       }

@@ -16,13 +16,10 @@ import { closeFd, sendMsg, setCloexec } from "../../ffi/fds.ts";
 import { setsid } from "../../ffi/process.ts";
 import { type FromMonitor, MONITOR_FD_ENV } from "./detach.ts";
 import { startContainer, type StartFailure } from "./runner.ts";
-import { readContainer, writeState } from "./store.ts";
+import { readContainer } from "./store.ts";
 import { NO_RESTART, restartDelayMs, shouldRestart } from "./restart_policy.ts";
 import { readRestartState, updateRestartState } from "./restart_state.ts";
-import { withContainerLock } from "./lock.ts";
-import { NoSuchContainer } from "./lookup.ts";
-import type { LiveState } from "./live.ts";
-import { pidStartTime } from "./proc.ts";
+import { waitRestart } from "./restart_wait.ts";
 import { type HealthChecks, startHealthChecks } from "./health_monitor.ts";
 import { removeContainer } from "./remove.ts";
 
@@ -93,52 +90,6 @@ export const main: Command = async (args, ctx) => {
   }
   return 0;
 };
-
-/** Read-modify-write this container's state under its lock; undefined: unchanged or gone. */
-async function hold(
-  ctx: Parameters<Command>[1],
-  id: string,
-  fn: (s: LiveState) => LiveState | undefined,
-): Promise<LiveState | undefined> {
-  try {
-    return await withContainerLock(ctx.paths, id, (rec) => {
-      const next = fn(rec.state as LiveState);
-      if (next) writeState(ctx.paths, id, next);
-      return next;
-    });
-  } catch (err) {
-    if (err instanceof NoSuchContainer) return undefined; // removed by rm -f
-    throw err;
-  }
-}
-
-/**
- * The backoff before a restart, visible as "Restarting" (restart.json) with
- * the container held as being started by this monitor, so `start` cannot
- * launch a second supervisor. False when `stop`/`kill`/`rm` came meanwhile.
- */
-async function waitRestart(ctx: Parameters<Command>[1], id: string, ms: number): Promise<boolean> {
-  const me = { monitorPid: Deno.pid, monitorStartTime: pidStartTime(Deno.pid) };
-  const held = await hold(
-    ctx,
-    id,
-    (s) => s.status === "exited" ? { ...s, status: "running", pid: 0, ...me } : undefined,
-  );
-  if (!held) return false; // started by someone else, or removed
-  updateRestartState(ctx.paths, id, { restarting: true });
-  await new Promise((r) => setTimeout(r, ms));
-  // hand the record back as exited: for the next claim, or for good if stopped meanwhile
-  const back = await hold(
-    ctx,
-    id,
-    (s) =>
-      s.monitorPid === Deno.pid && s.pid === 0
-        ? { ...s, status: "exited", monitorPid: undefined, monitorStartTime: undefined }
-        : undefined,
-  );
-  const rs = updateRestartState(ctx.paths, id, { restarting: false });
-  return !!back && !rs.manuallyStopped;
-}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -32,6 +32,7 @@ import { NoSuchContainer } from "./lookup.ts";
 import { cgroupName, openCgroups } from "../cgroup/mod.ts";
 import { detachContainer } from "../net/mod.ts";
 import type { ContainerState } from "./types.ts";
+import { removeExitFile, removeRuntimeState } from "./conmon_files.ts";
 
 export { isRunning } from "./live.ts";
 export { TRASH_PREFIX } from "./store.ts";
@@ -166,6 +167,8 @@ export async function removeBroken(
     await detachContainer(ctx.paths, b.id, ctx.kernel);
     const cg = openCgroups().open(cgroupName(b.id));
     if (cg) await cg.destroy();
+    removeRuntimeState(ctx.paths, b.id);
+    if (!ctx.rootless) removeExitFile(b.id); // rootless: never under conmon
     safeRemoveTree(ctx.kernel, trash);
   });
 }

@@ -20,6 +20,8 @@ export interface RestartState {
   manuallyStopped: boolean;
   /** The supervisor is waiting out the backoff before the next start. */
   restarting: boolean;
+  /** The backoff before the last restart (conmon's exit command keeps it here between runs). */
+  delayMs?: number;
 }
 
 const NONE: RestartState = { restartCount: 0, manuallyStopped: false, restarting: false };

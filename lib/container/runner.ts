@@ -49,6 +49,7 @@ import { discardPty, pipeInput, ptyInput } from "./attach_streams.ts";
 import { AttachHub } from "./attach_hub.ts";
 import { assertLayersPresent } from "./layer_check.ts";
 import { recordEvent } from "./events.ts";
+import { removeExitFile, removeRuntimeState } from "./conmon_files.ts";
 import { lazy } from "../lazy.ts";
 import type { UsermodeNet } from "../net/usermode_types.ts";
 
@@ -97,6 +98,9 @@ export async function teardownContainer(
   const cg = openCgroups().open(cgroupName(config.id));
   // without a PID namespace of its own, the end of its PID 1 does not end the others
   if (cg) await cg.destroy(sharesPidNamespace(config) ? { kill } : {});
+  removeRuntimeState(ctx.paths, config.id); // a conmon run's tsbox-runc state
+  // and its exit file, when no exit command recorded it (rootless: never under conmon)
+  if (!ctx.rootless) removeExitFile(config.id);
   return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
 }
 
@@ -133,8 +137,12 @@ async function errorReportedBy(
   }
 }
 
-/** Take the container for a start: refuse if alive, clean what a crash left, mark it starting. */
-async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
+/**
+ * Take the container for a start: refuse if alive, clean what a crash
+ * left, mark it starting (supervised by this process until it says otherwise).
+ * @throws {ContainerError} already running / being removed (exit 1).
+ */
+export async function claim(ctx: CliContext, id: string): Promise<ContainerConfig> {
   return await withContainerLock(ctx.paths, id, async (rec) => {
     const view = liveView(rec);
     if (view.running || view.starting) {

@@ -198,6 +198,47 @@ function waitAtGate(gate: number): void {
   }
 }
 
+/** The parent's pid (field 4) from our host /proc stat file. */
+function parentPid(stat: Deno.FsFile): number {
+  const buf = new Uint8Array(1024);
+  stat.seekSync(0, Deno.SeekMode.Start);
+  const n = stat.readSync(buf) ?? 0;
+  const text = new TextDecoder().decode(buf.subarray(0, n));
+  // comm (field 2) may hold spaces and parens: fields after the last ')'
+  return Number(text.slice(text.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+/**
+ * Wait (≤ 10 s) until `create` has exited and we are the supervisor's
+ * child, then arm the parent-death signal and check the parent once more:
+ * it is the supervisor, so its death now kills us. Closes `stat`.
+ * @throws {TsboxError} reparented elsewhere (the supervisor died), or never.
+ */
+function awaitSupervisor(
+  kernel: Kernel,
+  stat: Deno.FsFile,
+  sup: { pid: number; runtimePid: number },
+): void {
+  try {
+    const first = parentPid(stat); // create, or the user namespace stage before it
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let waited = 0;; waited += 2) {
+      const ppid = parentPid(stat);
+      if (ppid === sup.pid) break;
+      if ((ppid !== first && ppid !== sup.runtimePid) || waited > 10_000) {
+        throw new TsboxError(`init: the container's supervisor (pid ${sup.pid}) is gone`);
+      }
+      Atomics.wait(pause, 0, 0, 2); // create is exiting: a few ms
+    }
+    kernel.setParentDeathSignal(SIGKILL);
+    if (parentPid(stat) !== sup.pid) {
+      throw new TsboxError(`init: the container's supervisor (pid ${sup.pid}) is gone`);
+    }
+  } finally {
+    stat.close();
+  }
+}
+
 /**
  * The init's half of the "userns" step: report our pid (in the host's
  * view: /proc is still the host's), take the idmapped layers, and once the
@@ -248,6 +289,8 @@ function runInit(kernel: Kernel, fd: number): never | number {
   // the start gate lives in the runtime root: held now (before a user namespace makes
   // us an ordinary host uid), reopened after pivot_root
   const gate = init.startGate ? openPath(init.startGate, O_PATH) : undefined;
+  // our stat in the host's /proc (mounted here until pivot_root): the parent's pid as the host sees it
+  const parentStat = init.supervisor ? Deno.openSync("/proc/self/stat") : undefined;
   const idmapped = init.userns
     ? enterUserns(kernel, fd, init.supervised)
     : { lowers: [], binds: new Map() };
@@ -290,6 +333,9 @@ function runInit(kernel: Kernel, fd: number): never | number {
     closeFd(cgroupFd);
   } else if (namespaces.some((n) => n.type === "cgroup")) kernel.unshare(CLONE_NEWCGROUP);
   if (gate !== undefined) waitAtGate(gate);
+  // conmon's container: once `create` is gone and conmon is our parent, die with it
+  if (parentStat) awaitSupervisor(kernel, parentStat, init.supervisor!);
+  const supervised = init.supervised || parentStat !== undefined;
   runHooksSync(kernel, "startContainer", spec.hooks?.startContainer, state);
   kernel.joinSessionKeyring(`_ses.${init.id}`);
   umask(p.user.umask ?? 0o022);
@@ -311,7 +357,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
     seccomp: init.seccomp && decodeSeccomp(init.seccomp),
     capLastCap: capLastCap(),
     keepFdsBelow: 3 + (init.preserveFds ?? 0),
-    parentDeathSignal: init.supervised ? SIGKILL : undefined,
+    parentDeathSignal: supervised ? SIGKILL : undefined,
   });
   kernel.execve(proc.exe, p.args!, proc.env);
 }

@@ -5,6 +5,12 @@
  * conmon — is the subreaper), the caller's stdio is the container's,
  * prestart/createRuntime hooks between "ns" and "ns-done", the pty master
  * to --console-socket, then "go": the init blocks on exec.fifo until `start`.
+ * A tsbox container's own bundle (conmon's create for `tsbox run -d`) also
+ * gets tsbox's steps: its cgroup, overlay root, copy-ups and idmapped
+ * layers from the record, the network attached at "ns", its pids recorded
+ * at "ready"; it has no start gate (the init starts once our caller,
+ * conmon, is its parent); a failure leaves its message and exit code in
+ * the container dir (conmon_files.ts).
  * @module
  */
 
@@ -39,6 +45,8 @@ import { cgroupPathOf, createCgroup } from "./cgroup.ts";
 import { S_IFIFO } from "../../ffi/consts.ts";
 import { type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
 import { cgroupViewMounts } from "../cgroup/mounts.ts";
+import type { StartError } from "../container/conmon_files.ts";
+import { isTsboxBundle } from "./tsbox_bundle_check.ts";
 
 /** What `create` was asked. */
 export interface LaunchRequest {
@@ -60,9 +68,13 @@ export interface Launched {
 /** The init's error as the user should read it (docker/podman match the phrases). */
 function initFailure(m: { message: string }): TsboxError {
   return new TsboxError(
-    `runc create failed: unable to start container process: ${m.message.replace(/^tsbox: /, "")}`,
+    `runc create failed: unable to start container process: ${withoutPrefix(m.message)}`,
     { exitCode: 1 },
   );
+}
+
+function withoutPrefix(message: string): string {
+  return message.replace(/^tsbox: /, "");
 }
 
 /** Hand the pty master to the caller's console socket (one message, the name as payload). */
@@ -92,6 +104,10 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       cause: err,
     });
   }
+  // a tsbox container's own bundle: create also does tsbox's steps (tsbox_bundle.ts)
+  const box = isTsboxBundle(spec)
+    ? (await import("./tsbox_bundle.ts")).openTsboxBundle(ctx, id, req.bundle, spec)
+    : undefined;
   const dir = ctx.store.dir(id);
   Deno.mkdirSync(ctx.store.root, { recursive: true, mode: 0o700 });
   try {
@@ -104,17 +120,22 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
   }
   let child: InitChild | undefined;
   let cgroup: ContainerCgroup | undefined;
+  let initError: StartError | undefined;
   const [parentEnd, childEnd] = seqpacketPair();
   setCloexec(parentEnd);
   try {
-    ctx.kernel.mknod(ctx.store.fifo(id), S_IFIFO | 0o622, 0n);
-    // runc: the fifo belongs to the container's root (a remapped init reopens it as that uid)
-    const rootUid = hostIdOf(spec.linux?.uidMappings ?? [], 0);
-    const rootGid = hostIdOf(spec.linux?.gidMappings ?? [], 0);
-    if (rootUid !== undefined && rootGid !== undefined) {
-      ctx.kernel.lchown(ctx.store.fifo(id), rootUid, rootGid);
+    // a tsbox bundle has no start gate: it starts once its supervisor is its parent
+    if (!box) {
+      ctx.kernel.mknod(ctx.store.fifo(id), S_IFIFO | 0o622, 0n);
+      // runc: the fifo belongs to the container's root (a remapped init reopens it as that uid)
+      const rootUid = hostIdOf(spec.linux?.uidMappings ?? [], 0);
+      const rootGid = hostIdOf(spec.linux?.gidMappings ?? [], 0);
+      if (rootUid !== undefined && rootGid !== undefined) {
+        ctx.kernel.lchown(ctx.store.fifo(id), rootUid, rootGid);
+      }
     }
-    cgroup = createCgroup(spec, id);
+    const cgroups = openCgroups();
+    cgroup = box ? box.createCgroup(cgroups) : createCgroup(spec, id);
     const record: RuntimeRecord = {
       id,
       bundle: req.bundle,
@@ -123,18 +144,20 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       pid: 0,
       spec,
       cgroupsPath: cgroupPathOf(spec, id),
-      started: false,
+      started: !!box,
       owner: "",
     };
     const init: InitSpec = {
       id,
       spec: { ...spec, root: { ...spec.root!, path: rootfs } },
       bundle: req.bundle,
-      copyUps: [],
-      cgroupMounts: cgroupViewMounts(openCgroups().version, cgroup),
-      seccomp: spec.linux?.seccomp && await cachedSeccomp(ctx.paths, spec.linux.seccomp),
+      ...(box ? await box.extras(spec, cgroups, cgroup) : {
+        copyUps: [],
+        cgroupMounts: cgroupViewMounts(cgroups.version, cgroup),
+        seccomp: spec.linux?.seccomp && await cachedSeccomp(ctx.paths, spec.linux.seccomp),
+      }),
       supervised: false,
-      startGate: ctx.store.fifo(id),
+      ...(box ? {} : { startGate: ctx.store.fifo(id) }),
       holdAfterNs: true,
       preserveFds: req.preserveFds,
       ...(initStage(spec.linux?.namespaces ?? []).userns ? { userns: true } : {}),
@@ -162,24 +185,21 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       const { fd, data } = await recvFd(parentEnd);
       const msg = decodeMsg<FromInit>(data);
       if (!msg) throw new TsboxError("runc create failed: container init exited", { exitCode: 1 });
-      if (msg.type === "error") throw initFailure(msg);
+      if (msg.type === "error") {
+        initError = { message: withoutPrefix(msg.message), code: msg.code };
+        throw initFailure(msg);
+      }
       if (msg.type === "userns") {
         await initChild.adopt(msg.pid);
         adopt(msg.pid);
-        completeUserns(
-          ctx.kernel,
-          parentEnd,
-          initChild,
-          {
-            uid: spec.linux?.uidMappings ?? [],
-            gid: spec.linux?.gidMappings ?? [],
-          },
-          [],
-          spec.mounts,
-          req.bundle,
-        );
+        if (box) await box.completeUserns(parentEnd, initChild, spec);
+        else {
+          const maps = { uid: spec.linux?.uidMappings ?? [], gid: spec.linux?.gidMappings ?? [] };
+          completeUserns(ctx.kernel, parentEnd, initChild, maps, [], spec.mounts, req.bundle);
+        }
       }
       if (msg.type === "ns") {
+        if (box) await box.attach(record.pid);
         ctx.store.write(record);
         const state = ociState(record, "creating");
         await runHooks(ctx.kernel, "prestart", spec.hooks?.prestart, state);
@@ -201,6 +221,7 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
         }
         cgroup.addProcess(record.pid);
         ctx.store.write(record);
+        await box?.ready(record.pid, record.pidStartTime);
         if (req.pidFile) Deno.writeTextFileSync(req.pidFile, String(record.pid));
         sendMsg(parentEnd, encodeMsg({ type: "go" }));
         const launched = { record, child, cgroup };
@@ -215,6 +236,7 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
     }
     await cgroup?.destroy();
     Deno.removeSync(dir, { recursive: true }); // our own dir: a state file and the fifo, no mounts
+    await box?.failed(err, initError);
     throw err;
   } finally {
     closeFd(parentEnd);

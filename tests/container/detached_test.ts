@@ -17,11 +17,13 @@ import {
 } from "./_lifecycle.ts";
 
 const RUN_D = "run -d --network none";
+// the json-file log by name: written by tsbox's monitor (conmon_test.ts covers k8s-file)
+const RUN_D_JSON = "run -d --network none --log-driver json-file";
 
 Deno.test("logs: stdout and stderr of a detached container are logged apart; -f ends at exit", async () => {
   await withSeededRoot(async (root) => {
     const script = "echo out1; echo err1 >&2; sleep 1; echo out2";
-    const id = (await ok(root, cli(`${RUN_D} busybox sh -c`, script))).stdout.trim();
+    const id = (await ok(root, cli(`${RUN_D_JSON} busybox sh -c`, script))).stdout.trim();
     assertMatch(id, /^[0-9a-f]{64}$/);
     const started = Date.now();
     const f = await ok(root, ["logs", "-f", id.slice(0, 8)]);

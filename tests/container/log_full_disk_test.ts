@@ -12,7 +12,8 @@ Deno.test("monitor: a log that fills the disk neither kills the monitor nor lose
     const id = (await ok(
       root,
       cli(
-        "run -d --network none -m 64m --name chatty busybox sh -c",
+        // json-file by name: tsbox's monitor (conmon_test.ts has conmon's full disk)
+        "run -d --network none -m 64m --name chatty --log-driver json-file busybox sh -c",
         'head -c 40000000 /dev/zero | tr "\\\\0" x; echo; echo done; exit 7',
       ),
     )).stdout.trim();

@@ -132,7 +132,8 @@ Deno.test({
   fn: () =>
     withBusybox(async (root, ids) => {
       const id = await runDetached(root, [
-        ...["--pids-limit", "10", "busybox", "sh", "-c"],
+        // the json-file log read below is tsbox's monitor's (under conmon it is k8s-file)
+        ...["--log-driver", "json-file", "--pids-limit", "10", "busybox", "sh", "-c"],
         // the inner shell stops at its first refused fork; its sleeps stay (reparented to 1)
         "sh -c 'for i in $(seq 30); do sleep 1000 & done' 2>/dev/null; echo forked; exec sleep 1000",
       ]);
