@@ -22,7 +22,8 @@ if (denort) {
 
 const tmp = `${out}.partial`;
 const r = await new Deno.Command(Deno.execPath(), {
-  args: ["compile", "-A", "--output", tmp, "main.ts"],
+  // the unpack pool's worker is loaded by URL at run time: it must be in the binary
+  args: ["compile", "-A", "--include", "lib/image/unpack_worker.ts", "--output", tmp, "main.ts"],
   stdout: "inherit",
   stderr: "piped",
 }).output();
