@@ -6,11 +6,15 @@
  * /usr (entry-bound: python, perl, docs). Needs root (unpack chowns), the
  * docker-registry, skopeo and umoci binaries.
  *
- * Nothing is deleted between timed runs, only at the end: on an ext4
- * without a journal (as this machine's root) creating a file scans past
- * every inode freed in the last minutes (`recently_deleted()` in
- * `find_inode_bit`), so deleting one run's tree would slow the next run's
- * file creation several-fold — whichever tool came next.
+ * The file system is part of what is measured, so both tools write under
+ * one directory, and two effects of an ext4 without a journal (as this
+ * machine's root) are kept out: there, creating an inode scans past every
+ * inode of its block group freed in the last minutes (`recently_deleted()`
+ * in `find_inode_bit`, 0.4-0.7 ms per file here after a large `rm -r`, by
+ * this bench's own image builds or by anyone else). So nothing is deleted
+ * between timed runs, only at the end, and the runs' directory has ext4's
+ * top-directory flag (`chattr +T`), which spreads each run's tree over
+ * fresh block groups. A journaled ext4 never makes that scan.
  *
  * Standalone: `deno run -A bench/pull_bench.ts [--mb 50] [--layers 5] [--runs 3] [--no-files]`.
  * @module
@@ -100,6 +104,10 @@ export async function runPullBench(opts: PullBenchOptions = {}): Promise<PullBen
         ],
       });
     }
+    const runsDir = join(work, "runs");
+    Deno.mkdirSync(runsDir);
+    const spread = await sh("chattr", ["+T", runsDir]).then(() => true, () => false);
+    if (!spread) log("(chattr +T failed: timings may include ext4's recently-deleted inode scans)");
     const rows: PullBenchRow[] = [];
     for (const [n, img] of images.entries()) {
       log(`building image ${n + 1}: ${img.name}…`);
@@ -107,7 +115,7 @@ export async function runPullBench(opts: PullBenchOptions = {}): Promise<PullBen
       await buildImage(layout, "bench", img.steps);
       const ref = `${reg.host}/bench/pull-${n}:latest`;
       await pushImage(layout, "bench", ref);
-      rows.push(await timeImage(work, n, img.name, layout, ref, runs, log));
+      rows.push(await timeImage(runsDir, n, img.name, layout, ref, runs, log));
     }
     log(`\npull + unpack from a local registry, ${runs} runs each (median, same run):`);
     for (const r of rows) {

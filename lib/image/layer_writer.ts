@@ -80,8 +80,12 @@ export class LayerWriter implements TarSink {
     this.#dirs = new DirFds(kernel, rootFd, what);
   }
 
+  /** Entries seen so far. */
+  entries = 0;
+
   /** @throws {ImageError} an unsafe or unsupported entry (names it). @throws {SyscallError} */
   entry(h: TarHeader): void {
+    this.entries++;
     const comps = entryComponents(h.name, this.what);
     const n = comps.length;
     if (n === 0) {

@@ -71,6 +71,11 @@ export class LayerStream implements LayerBytes {
     this.#x = new Extraction(dest, kernel, what);
   }
 
+  /** Tar entries extracted so far. */
+  get entries(): number {
+    return this.#x.entries;
+  }
+
   /**
    * Feed blob bytes. Resolves (when it returns a promise) once more may be written.
    * @throws {ImageError} corrupt data, an unsafe or malformed entry. @throws {SyscallError}
@@ -124,6 +129,10 @@ class Extraction {
     this.#rootFd = kernel.openat(AT_FDCWD, dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
     this.#writer = new LayerWriter(kernel, this.#rootFd, what);
     this.#parser = new TarParser(this.#writer, what);
+  }
+
+  get entries(): number {
+    return this.#writer.entries;
   }
 
   /** Tar bytes; anything after the end-of-archive marker is ignored (but still hashed by callers). */

@@ -24,7 +24,7 @@ export type PoolRequest =
 
 /** Messages from a worker. */
 export type PoolReply =
-  | { op: "ack"; id: number; bytes: number }
+  | { op: "ack"; id: number; bytes: number; entries: number }
   | { op: "done"; id: number; layer: StreamedLayer }
   | { op: "failed"; id: number; message: string }
   | { op: "closed"; id: number };
@@ -33,25 +33,52 @@ export type PoolReply =
 const BATCH = 512 * 1024;
 /** Bytes sent but not yet consumed, per stream, before `write` makes its caller wait. */
 const MAX_IN_FLIGHT = 8 * 1024 * 1024;
+/** Bytes waiting for one worker beyond which the pool starts another. */
+const GROW = 2 * 1024 * 1024;
+/** Entries per MiB of (compressed) blob from which a layer counts as many small files. */
+const SMALL_ENTRIES = 30;
+/** Blob bytes of a stream after which its entries per MiB are judged. */
+const JUDGE = 4 * 1024 * 1024;
 
-/** A fixed set of unpack workers, started at once. `close` when done. */
+/**
+ * Up to `size` unpack workers. One starts on `start` (or the first `open`);
+ * another joins when a worker falls behind (more than `GROW` bytes waiting
+ * for it) on layers of many small entries — where the time goes to
+ * creating files, which runs in parallel on several threads — and new
+ * streams go to the worker with the least waiting. Layers of a few large
+ * files extract about as fast as the main thread downloads them, so they
+ * do not pay for a second worker's start. `close` when done.
+ */
 export class UnpackPool {
-  readonly #workers: PoolWorker[];
+  #workers: PoolWorker[] = [];
   #ids = 0;
+  #closed = false;
 
-  /** Start `size` workers (at least 1). */
-  constructor(size: number) {
-    this.#workers = Array.from({ length: Math.max(1, size) }, () => new PoolWorker());
+  /** A pool of at most `size` workers (at least 1); none runs yet. */
+  constructor(private readonly size: number) {}
+
+  /** Start the first worker now (a worker takes tens of ms to load: start it before it is needed). */
+  start(): void {
+    if (this.#workers.length || this.#closed) return;
+    this.#grow();
   }
 
   /** A stream extracting into `dir` (an existing empty dir) on the least busy worker. */
   open(dir: string, what: string): LayerBytes {
-    const w = this.#workers.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
+    if (this.#closed) throw new ImageError("the unpack pool is closed");
+    this.start();
+    const w = this.#workers.reduce((a, b) => (b.waiting < a.waiting ? b : a));
     return new WorkerStream(w, ++this.#ids, dir, what);
+  }
+
+  #grow(): void {
+    if (this.#closed || this.#workers.length >= Math.max(1, this.size)) return;
+    this.#workers.push(new PoolWorker(() => this.#grow()));
   }
 
   /** Stop every worker (streams still open fail). */
   close(): void {
+    this.#closed = true;
     for (const w of this.#workers) w.terminate();
   }
 }
@@ -59,10 +86,13 @@ export class UnpackPool {
 /** One worker and the streams it serves. */
 class PoolWorker {
   readonly streams = new Map<number, WorkerStream>();
+  /** Bytes sent to this worker and not yet consumed, over all its streams. */
+  waiting = 0;
   readonly #worker: Worker;
   #dead?: string;
 
-  constructor() {
+  /** @param behind called when this worker has more than `GROW` bytes waiting. */
+  constructor(private readonly behind: () => void) {
     this.#worker = new Worker(new URL("./unpack_worker.ts", import.meta.url).href, {
       type: "module",
     });
@@ -78,6 +108,16 @@ class PoolWorker {
   post(m: PoolRequest, transfer: Transferable[] = []): void {
     if (this.#dead) throw new ImageError(this.#dead);
     this.#worker.postMessage(m, transfer);
+  }
+
+  /** Bytes sent to (positive) or consumed by (negative) this worker. */
+  account(bytes: number): void {
+    this.waiting += bytes;
+  }
+
+  /** A stream of many small entries saw this worker behind: let the pool add one. */
+  busy(): void {
+    if (this.waiting > GROW) this.behind();
   }
 
   terminate(): void {
@@ -96,6 +136,8 @@ class WorkerStream implements LayerBytes {
   #batch: Uint8Array[] = [];
   #batchBytes = 0;
   #inFlight = 0;
+  #consumed = 0;
+  #entries = 0;
   #wake?: () => void;
   #failed?: string;
   #result?: { resolve: (l: StreamedLayer) => void; reject: (e: unknown) => void };
@@ -157,6 +199,13 @@ class WorkerStream implements LayerBytes {
     switch (m.op) {
       case "ack":
         this.#inFlight -= m.bytes;
+        this.worker.account(-m.bytes);
+        this.#consumed += m.bytes;
+        this.#entries += m.entries;
+        // entry-bound (many small files) after a few MiB: a second worker would help
+        if (this.#consumed >= JUDGE && this.#entries * 2 ** 20 >= SMALL_ENTRIES * this.#consumed) {
+          this.worker.busy();
+        }
         if (this.#inFlight < MAX_IN_FLIGHT) this.#resume();
         return;
       case "done":
@@ -191,6 +240,7 @@ class WorkerStream implements LayerBytes {
     if (!this.#batch.length) return;
     const chunks = this.#batch;
     this.#inFlight += this.#batchBytes;
+    this.worker.account(this.#batchBytes);
     this.#batch = [];
     this.#batchBytes = 0;
     this.#post({ op: "write", id: this.id, chunks }, chunks.map((c) => c.buffer as ArrayBuffer));

@@ -53,13 +53,14 @@ async function handle(m: PoolRequest, st: { s?: LayerStream }): Promise<void> {
     switch (m.op) {
       case "write": {
         let bytes = 0;
+        const before = st.s?.entries ?? 0;
         for (const chunk of m.chunks) {
           bytes += chunk.length;
           if (!st.s) continue; // failed: drop the rest
           const more = st.s.write(chunk);
           if (more) await more;
         }
-        reply({ op: "ack", id: m.id, bytes });
+        reply({ op: "ack", id: m.id, bytes, entries: (st.s?.entries ?? before) - before });
         return;
       }
       case "end": {
@@ -85,6 +86,7 @@ async function handle(m: PoolRequest, st: { s?: LayerStream }): Promise<void> {
         op: "ack",
         id: m.id,
         bytes: m.chunks.reduce((n, c) => n + c.length, 0),
+        entries: 0,
       });
     }
   }

@@ -93,10 +93,12 @@ export async function pullImage(
   }
   progress.note(`${reference.tag ?? reference.digest}: Pulling from ${reference.path}`);
   const concurrency = opts.concurrency ?? 3;
-  // started before the first request, the unpack workers load while the manifest and config come
+  // one worker per core at most (the pool adds the second only for layers of many small files)
   const pool = new UnpackPool(Math.min(concurrency, navigator.hardwareConcurrency || 1));
   try {
     const { manifest, topDigest } = await resolveManifest(client, reference, shown, wanted);
+    // something to download: the workers load while the config comes
+    if (manifest.layers.some((l) => !store.hasBlob(l.digest))) pool.start();
     for (const l of manifest.layers) {
       if (!LAYER_TYPES.has(l.mediaType)) {
         throw new ImageError(
