@@ -103,7 +103,7 @@ export class LayerWriter implements TarSink {
     const k = this.kernel;
     switch (h.type) {
       case "directory":
-        return this.#directory(h, parent, base, rel);
+        return this.#directory(h, comps, parent, base, rel);
       case "file":
       case "contiguous-file": {
         const fd = this.#create(
@@ -120,7 +120,7 @@ export class LayerWriter implements TarSink {
         this.#create(parent, base, rel, () => k.symlinkat(h.linkname ?? "", parent, base));
         return this.#setMetaAt(parent, base, h, false);
       case "link":
-        return this.#hardlink(h, comps, parent, base, rel);
+        return this.#hardlink(h, parent, base, rel);
       case "character-device":
       case "block-device":
       case "fifo": {
@@ -187,7 +187,7 @@ export class LayerWriter implements TarSink {
     this.#dirs.closeAll();
   }
 
-  #directory(h: TarHeader, parent: number, base: string, rel: string): void {
+  #directory(h: TarHeader, comps: string[], parent: number, base: string, rel: string): void {
     const k = this.kernel;
     if (!this.#dirs.has(rel)) {
       try {
@@ -202,7 +202,6 @@ export class LayerWriter implements TarSink {
       }
       this.#dirs.add(rel, k.openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0));
     }
-    const comps = rel.split("/");
     this.#setMeta(this.#dirs.dir(comps, comps.length, false, h.name), h);
     this.#dirTimes.set(rel, mtimeOf(h));
   }
@@ -223,7 +222,7 @@ export class LayerWriter implements TarSink {
     this.#create(parent, victim, rel, () => this.kernel.mknodat(parent, victim, S_IFCHR, 0n));
   }
 
-  #hardlink(h: TarHeader, comps: string[], parent: number, base: string, rel: string): void {
+  #hardlink(h: TarHeader, parent: number, base: string, rel: string): void {
     const linkname = h.linkname ?? "";
     const target = entryComponents(linkname, this.what);
     if (!target.length) throw unsafe(h.name, this.what, "is a hardlink to the layer root");
@@ -248,7 +247,6 @@ export class LayerWriter implements TarSink {
       }
     };
     this.#create(parent, base, rel, link);
-    void comps;
   }
 
   /** Run `make`; when the name exists, remove what is there and run it again. */

@@ -67,7 +67,12 @@ export class UnpackPool {
   open(dir: string, what: string): LayerBytes {
     if (this.#closed) throw new ImageError("the unpack pool is closed");
     this.start();
-    const w = this.#workers.reduce((a, b) => (b.waiting < a.waiting ? b : a));
+    // a dead worker only fails its streams (their layers then unpack in-process): skip it
+    const live = this.#workers.filter((w) => !w.dead);
+    const w = (live.length ? live : this.#workers).reduce((
+      a,
+      b,
+    ) => (b.waiting < a.waiting ? b : a));
     return new WorkerStream(w, ++this.#ids, dir, what);
   }
 
@@ -103,6 +108,11 @@ class PoolWorker {
       e.preventDefault();
       this.#fail(`unpack worker failed: ${e.message}`);
     };
+  }
+
+  /** True once the worker failed or was stopped. */
+  get dead(): boolean {
+    return this.#dead !== undefined;
   }
 
   post(m: PoolRequest, transfer: Transferable[] = []): void {

@@ -48,7 +48,11 @@ export interface BlobSink {
 export interface DownloadTee {
   /** Bytes given so far. */
   readonly fed: number;
-  /** The next bytes; a returned promise is awaited before reading on (backpressure). */
+  /**
+   * The next bytes (already hashed and written: the tee may take the chunk
+   * over, e.g. transfer its buffer to a worker); a returned promise is
+   * awaited before reading on (backpressure).
+   */
   write(chunk: Uint8Array): Promise<void> | undefined;
   /** The bytes can no longer continue from `fed`: stop. */
   invalidate(): void;
