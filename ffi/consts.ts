@@ -61,6 +61,11 @@ export const O_RDWR = 2;
 export const O_NOCTTY = 0o400;
 export const O_CLOEXEC = 0o2000000;
 export const O_NONBLOCK = 0o4000;
+export const O_CREAT = 0o100;
+/** With O_CREAT: fail with EEXIST when the name exists (a symlink there is never followed). */
+export const O_EXCL = 0o200;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
 
 // fcntl
 export const F_GETFD = 1;
@@ -123,6 +128,15 @@ export const S_IFIFO = 0o010000;
 // *at()
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
+/** unlinkat(2): remove a directory. */
+export const AT_REMOVEDIR = 0x200;
+/** *at(2): an empty path means the dirfd itself. */
+export const AT_EMPTY_PATH = 0x1000;
+
+// st_mode file types
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFLNK = 0o120000;
 
 /** makedev(major, minor) as glibc encodes it. */
 export function makedev(major: number, minor: number): bigint {

@@ -23,6 +23,7 @@ import {
 import { execve, setCredentials, setParentDeathSignal } from "./process.ts";
 import { cloexecFrom, closeFd } from "./fds.ts";
 import { mountSetattrIdmap, moveMount, openTreeClone } from "./mount_api.ts";
+import * as at from "./at.ts";
 import { posixSpawn, type SpawnOptions } from "./spawn.ts";
 import { installSeccompProgram, type SeccompProgram } from "./seccomp_program.ts";
 
@@ -90,6 +91,48 @@ export class LinuxKernel implements Kernel {
     ts[2] = BigInt(Math.floor(mtime));
     ts[3] = BigInt(Math.round((mtime % 1) * 1e9));
     check("utimensat", libc().utimensat(AT_FDCWD, cstr(path), ts, AT_SYMLINK_NOFOLLOW), path);
+  }
+  openat(dirfd: number, name: string, flags: number, mode: number): number {
+    return at.openat(dirfd, name, flags, mode);
+  }
+  mkdirat(dirfd: number, name: string, mode: number): void {
+    at.mkdirat(dirfd, name, mode);
+  }
+  symlinkat(target: string, dirfd: number, name: string): void {
+    at.symlinkat(target, dirfd, name);
+  }
+  linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string): void {
+    at.linkat(olddirfd, oldname, newdirfd, newname);
+  }
+  mknodat(dirfd: number, name: string, mode: number, dev: bigint): void {
+    at.mknodat(dirfd, name, mode, dev);
+  }
+  fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): void {
+    at.fchownat(dirfd, name, uid, gid, flags);
+  }
+  fchmod(fd: number, mode: number): void {
+    at.fchmod(fd, mode);
+  }
+  fchmodat(dirfd: number, name: string, mode: number): void {
+    at.fchmodat(dirfd, name, mode);
+  }
+  utimensat(dirfd: number, name: string | null, atime: number, mtime: number, flags: number): void {
+    at.utimensat(dirfd, name, atime, mtime, flags);
+  }
+  unlinkat(dirfd: number, name: string, flags: number): void {
+    at.unlinkat(dirfd, name, flags);
+  }
+  fsetxattr(fd: number, name: string, value: Uint8Array): void {
+    at.fsetxattr(fd, name, value);
+  }
+  statxMode(dirfd: number, name: string, flags: number): number {
+    return at.statxMode(dirfd, name, flags);
+  }
+  writeFd(fd: number, data: Uint8Array): void {
+    at.writeFd(fd, data);
+  }
+  close(fd: number): void {
+    closeFd(fd);
   }
   setDumpable(on: boolean): void {
     setDumpable(on);

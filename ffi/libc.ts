@@ -99,8 +99,30 @@ const SYMBOLS = {
   llistxattr: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   /** int utimensat(int dirfd, const char *path, const struct timespec t[2], int flags) */
   utimensat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+  /** int futimens(int fd, const struct timespec t[2]) */
+  futimens: { parameters: ["i32", "buffer"], result: "i32" },
   /** int fchmodat(int dirfd, const char *path, mode_t mode, int flags) */
   fchmodat: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  /** int openat(int dirfd, const char *path, int flags, mode_t mode) */
+  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
+  /** int mkdirat(int dirfd, const char *path, mode_t mode) */
+  mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** int symlinkat(const char *target, int newdirfd, const char *linkpath) */
+  symlinkat: { parameters: ["buffer", "i32", "buffer"], result: "i32" },
+  /** int linkat(int olddirfd, const char *old, int newdirfd, const char *new, int flags) */
+  linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
+  /** int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev) */
+  mknodat: { parameters: ["i32", "buffer", "u32", "u64"], result: "i32" },
+  /** int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags) */
+  fchownat: { parameters: ["i32", "buffer", "u32", "u32", "i32"], result: "i32" },
+  /** int fchmod(int fd, mode_t mode) */
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  /** int unlinkat(int dirfd, const char *path, int flags) */
+  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** int fsetxattr(int fd, const char *name, const void *v, size_t n, int flags) */
+  fsetxattr: { parameters: ["i32", "buffer", "buffer", "usize", "i32"], result: "i32" },
+  /** int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf) */
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   /** long syscall(long nr = SYS_openat2, int dirfd, const char *path, struct open_how *how, size_t size) */
   syscall_openat2: {
     name: "syscall",

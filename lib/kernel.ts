@@ -44,6 +44,34 @@ export interface Kernel {
   lsetxattr(path: string, name: string, value: Uint8Array): void;
   /** utimensat(2) with AT_SYMLINK_NOFOLLOW; times in seconds (may be fractional). */
   lutimes(path: string, atime: number, mtime: number): void;
+  /** openat(2) relative to `dirfd` (O_CLOEXEC added); returns the new fd. */
+  openat(dirfd: number, name: string, flags: number, mode: number): number;
+  /** mkdirat(2) (the mode is masked by the umask). */
+  mkdirat(dirfd: number, name: string, mode: number): void;
+  /** symlinkat(2): `name` in `dirfd` pointing at `target`. */
+  symlinkat(target: string, dirfd: number, name: string): void;
+  /** linkat(2), linking a symlink `oldname` itself (no AT_SYMLINK_FOLLOW). */
+  linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string): void;
+  /** mknodat(2); `mode` includes the file type (S_IFCHR…). */
+  mknodat(dirfd: number, name: string, mode: number, dev: bigint): void;
+  /** fchownat(2); `name` "" with AT_EMPTY_PATH changes the fd itself. */
+  fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): void;
+  /** fchmod(2). */
+  fchmod(fd: number, mode: number): void;
+  /** fchmodat(2) without flags (follows a final symlink: only for what the caller just made). */
+  fchmodat(dirfd: number, name: string, mode: number): void;
+  /** utimensat(2), times in seconds (may be fractional); `name` null: `dirfd` itself. */
+  utimensat(dirfd: number, name: string | null, atime: number, mtime: number, flags: number): void;
+  /** unlinkat(2) (AT_REMOVEDIR for an empty directory). */
+  unlinkat(dirfd: number, name: string, flags: number): void;
+  /** fsetxattr(2). */
+  fsetxattr(fd: number, name: string, value: Uint8Array): void;
+  /** statx(2): `st_mode` of `name` in `dirfd` (AT_SYMLINK_NOFOLLOW in `flags` for lstat). */
+  statxMode(dirfd: number, name: string, flags: number): number;
+  /** write(2) all of `data` to `fd`. */
+  writeFd(fd: number, data: Uint8Array): void;
+  /** close(2). */
+  close(fd: number): void;
   /** prctl(PR_SET_DUMPABLE). */
   setDumpable(on: boolean): void;
   /** prctl(PR_SET_NO_NEW_PRIVS, 1). */

@@ -127,6 +127,54 @@ export class FakeKernel implements Kernel {
   lutimes(path: string, atime: number, mtime: number): void {
     this.#record("lutimes", [path, atime, mtime]);
   }
+  /** Records the call and returns a new fake fd (from `nextFd`). */
+  openat(dirfd: number, name: string, flags: number, mode: number): number {
+    this.#record("openat", [dirfd, name, flags, mode]);
+    return this.nextFd++;
+  }
+  mkdirat(dirfd: number, name: string, mode: number): void {
+    this.#record("mkdirat", [dirfd, name, mode]);
+  }
+  symlinkat(target: string, dirfd: number, name: string): void {
+    this.#record("symlinkat", [target, dirfd, name]);
+  }
+  linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string): void {
+    this.#record("linkat", [olddirfd, oldname, newdirfd, newname]);
+  }
+  mknodat(dirfd: number, name: string, mode: number, dev: bigint): void {
+    this.#record("mknodat", [dirfd, name, mode, dev]);
+  }
+  fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): void {
+    this.#record("fchownat", [dirfd, name, uid, gid, flags]);
+  }
+  fchmod(fd: number, mode: number): void {
+    this.#record("fchmod", [fd, mode]);
+  }
+  fchmodat(dirfd: number, name: string, mode: number): void {
+    this.#record("fchmodat", [dirfd, name, mode]);
+  }
+  utimensat(dirfd: number, name: string | null, atime: number, mtime: number, flags: number): void {
+    this.#record("utimensat", [dirfd, name, atime, mtime, flags]);
+  }
+  unlinkat(dirfd: number, name: string, flags: number): void {
+    this.#record("unlinkat", [dirfd, name, flags]);
+  }
+  fsetxattr(fd: number, name: string, value: Uint8Array): void {
+    this.#record("fsetxattr", [fd, name, value]);
+  }
+  /** Records the call; every name is a directory (0755). */
+  statxMode(dirfd: number, name: string, flags: number): number {
+    this.#record("statxMode", [dirfd, name, flags]);
+    return 0o040755;
+  }
+  writeFd(fd: number, data: Uint8Array): void {
+    this.#record("writeFd", [fd, data.length]);
+  }
+  close(fd: number): void {
+    this.#record("close", [fd]);
+  }
+  /** Next fd `openat` returns. */
+  nextFd = 100;
   setDumpable(on: boolean): void {
     this.#record("setDumpable", [on]);
   }
@@ -171,16 +219,14 @@ export class FakeKernel implements Kernel {
     this.#record("execve", [path, argv, env]);
     throw new FakeExec(path);
   }
-  /** Records the call and returns `this.nextFd`. */
+  /** Records the call and returns a new fake fd (from `nextFd`). */
   idmappedTree(path: string, usernsFd: number): number {
     this.#record("idmappedTree", [path, usernsFd]);
-    return this.nextFd;
+    return this.nextFd++;
   }
   moveMount(fd: number, target: string): void {
     this.#record("moveMount", [fd, target]);
   }
-  /** Fd `idmappedTree` returns. */
-  nextFd = 99;
   /** Records the call and returns `this.nextPid`. */
   spawn(path: string, argv: string[], env: string[], opts: SpawnOptions): number {
     this.#record("spawn", [path, argv, env, opts]);

@@ -27,7 +27,17 @@ if (denort) {
 const include = compileIncludes().flatMap((u) => ["--include", fromFileUrl(u)]);
 const tmp = `${out}.partial`;
 const r = await new Deno.Command(Deno.execPath(), {
-  args: ["compile", "-A", ...include, "--output", tmp, "main.ts"],
+  // the unpack pool's worker is loaded by URL at run time: it must be in the binary too
+  args: [
+    "compile",
+    "-A",
+    ...include,
+    "--include",
+    "lib/image/unpack_worker.ts",
+    "--output",
+    tmp,
+    "main.ts",
+  ],
   stdout: "inherit",
   stderr: "piped",
 }).output();

@@ -17,7 +17,6 @@ import type { WalkEntry } from "../image/layer_walk.ts";
 import { mergedStat } from "../image/lower_stat.ts";
 import type { UnpackKernel } from "../image/unpack.ts";
 import { extractLayer } from "../image/unpack.ts";
-import { readTar } from "../image/tar_read.ts";
 import { decompress, readHead, sniffCompression } from "../image/decompress.ts";
 import type { Selected, SourceEntry } from "./sources.ts";
 
@@ -158,7 +157,7 @@ export async function stageCopy(
       const n = (await f.read(head)) ?? 0;
       await f.seek(0, Deno.SeekMode.Start);
       const c = sniffCompression(head.subarray(0, n));
-      await extractLayer(readTar(decompress(f.readable, c, e.path), e.path), path, kernel, e.path);
+      await extractLayer(decompress(f.readable, c, e.path), path, kernel, e.path);
       continue;
     }
     const existing = lstat(path);

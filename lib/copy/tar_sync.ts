@@ -230,7 +230,8 @@ function xattrsOf(path: string, st: Deno.FileInfo): [string, Uint8Array][] {
   if (st.isSymlink) return [];
   const out: [string, Uint8Array][] = [];
   for (const name of llistxattr(path)) {
-    if (name.startsWith("trusted.overlay.")) continue;
+    // overlay's own bookkeeping (user.overlay.* too: layers carry both opaque markers)
+    if (name.startsWith("trusted.overlay.") || name.startsWith("user.overlay.")) continue;
     const v = lgetxattr(path, name);
     if (v) out.push([name, v]);
   }

@@ -2,7 +2,10 @@
  * Layer decompression: gzip and zstd (node:zlib, streaming) or none. The
  * media type must be one tsbox understands; the actual compression is then
  * sniffed from the magic bytes, because docker-archive layers carry no media
- * type and some images label uncompressed layers as gzip.
+ * type and some images label uncompressed layers as gzip. Two shapes: a
+ * pull-based `decompress` over an async iterable, and a push-based
+ * `PushDecompressor` for streaming pipelines (bytes in as they arrive,
+ * decompressed chunks out through a callback).
  * @module
  */
 
@@ -86,6 +89,96 @@ export function decompress(
   // pipeline destroys `dec` with the source's error, so the consumer sees it
   pipeline(Readable.from(src), dec, (err) => void err);
   return wrapErrors(dec as AsyncIterable<Uint8Array>, c, what);
+}
+
+/** Output chunk size of the zlib streams (fewer, larger chunks: fewer writes downstream). */
+const CHUNK = 256 * 1024;
+
+/**
+ * Push-based decompression: `write` compressed bytes in order, decompressed
+ * chunks arrive through `onData` (synchronously for "none"). An error of
+ * `onData` or of the data stops the decompressor and is thrown by the next
+ * `write`/`end`.
+ */
+export class PushDecompressor {
+  #dec?: zlib.Gunzip | zlib.ZstdDecompress;
+  #err: unknown;
+  #ended?: Promise<void>;
+
+  constructor(
+    readonly compression: Compression,
+    private readonly what: string,
+    private readonly onData: (chunk: Uint8Array) => void,
+  ) {
+    if (compression === "none") return;
+    const dec = compression === "gzip"
+      ? zlib.createGunzip({ chunkSize: CHUNK })
+      : zlib.createZstdDecompress({ chunkSize: CHUNK });
+    dec.on("data", (chunk: Uint8Array) => {
+      if (this.#err !== undefined) return;
+      try {
+        this.onData(chunk);
+      } catch (err) {
+        this.#fail(err);
+      }
+    });
+    dec.on("error", (err) => this.#fail(corrupt(err, compression, what)));
+    this.#dec = dec;
+  }
+
+  /** Feed compressed bytes; the promise (when there is one) resolves when more may be written. */
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.#err !== undefined) throw this.#err;
+    if (!this.#dec) {
+      this.onData(chunk);
+      return;
+    }
+    if (this.#dec.write(chunk)) return;
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.#dec!.off("drain", done);
+        this.#dec!.off("close", done);
+        if (this.#err !== undefined) reject(this.#err);
+        else resolve();
+      };
+      this.#dec!.on("drain", done);
+      this.#dec!.on("close", done);
+    });
+  }
+
+  /** End of input: resolves once every decompressed byte went to `onData`. */
+  end(): Promise<void> {
+    if (this.#err !== undefined) return Promise.reject(this.#err);
+    const dec = this.#dec;
+    if (!dec) return Promise.resolve();
+    this.#ended ??= new Promise<void>((resolve, reject) => {
+      const done = () => (this.#err !== undefined ? reject(this.#err) : resolve());
+      dec.once("end", done);
+      dec.once("close", done);
+      dec.end();
+    });
+    return this.#ended;
+  }
+
+  /** Stop (after a failure elsewhere); later writes are refused. */
+  destroy(): void {
+    this.#err ??= new ImageError(`${this.what}: decompression cancelled`);
+    this.#dec?.destroy();
+  }
+
+  #fail(err: unknown): void {
+    this.#err ??= err;
+    this.#dec?.destroy();
+  }
+}
+
+function corrupt(err: unknown, c: Compression, what: string): unknown {
+  const code = String((err as { code?: unknown })?.code ?? "");
+  const msg = err instanceof Error ? err.message : "";
+  if (code.startsWith("Z_") || /zstd|ZSTD/.test(code || msg)) {
+    return new ImageError(`${what}: corrupt ${c} data`, { cause: err });
+  }
+  return err;
 }
 
 async function* wrapErrors(

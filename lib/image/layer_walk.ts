@@ -2,7 +2,8 @@
  * Walk a directory in overlayfs form (a container's upper dir, or an
  * unpacked layer) in sorted order, as the entries of an OCI layer: char
  * devices 0:0 are whiteouts, `trusted.overlay.opaque=y` marks an opaque
- * directory, other `trusted.overlay.*` attributes are overlay bookkeeping
+ * directory, other `trusted.overlay.*` and all `user.overlay.*` attributes
+ * (the unpacker's opaque marker for userxattr mounts) are overlay bookkeeping
  * and are dropped. Every directory is pinned with openat2
  * (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV) and read through
  * `/proc/self/fd/N`, so a symlink swapped in by a running container never
@@ -172,7 +173,9 @@ export function describeEntry(
         { hint: "mount overlays with redirect_dir=off,metacopy=off" },
       );
     }
-    if (x.startsWith("trusted.overlay.")) continue;
+    // user.overlay.opaque is the unpacker's marker for userxattr mounts; a trusted-mode
+    // overlay copies it up like any xattr, so in an upper dir it says nothing: dropped
+    if (x.startsWith("trusted.overlay.") || x.startsWith("user.overlay.")) continue;
     e.xattrs.push([x, value]);
   }
   return e;

@@ -26,8 +26,9 @@ import { planRemove } from "./remove_plan.ts";
 import { parseImageConfig } from "./config.ts";
 import { readImageConfig, resolveRecord } from "./lookup.ts";
 import { adoptBlobFile, writeBlobFile } from "./blob_io.ts";
-import { isDir, unpackBlob } from "./layer_unpack.ts";
+import { isDir, LayerUnpack, unpackBlob, unpackedLayer } from "./layer_unpack.ts";
 import { findImage, type Found } from "./find.ts";
+import type { UnpackPool } from "./unpack_pool.ts";
 import type {
   ImageRecord,
   ImageSummary,
@@ -53,6 +54,16 @@ export interface RemoveResult {
   untagged: string[];
   deleted: string[];
   gc: GcResult;
+}
+
+/** A layer being unpacked as its blob downloads (see `ImageStore.streamLayer`). */
+export interface StreamingLayer {
+  /** The blob's next bytes; a returned promise: wait before writing more. */
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Every byte was given and the blob is verified: finish and move the layer into place. */
+  commit(): Promise<{ diffId: string; dir: string }>;
+  /** Give up (stops the extraction, removes the partial layer; idempotent). */
+  discard(): Promise<void>;
 }
 
 /** The image store under `paths.images`. */
@@ -123,12 +134,17 @@ export class ImageStore {
   }
 
   /**
-   * Verify an already-downloaded file and move it into the store.
+   * Verify an already-downloaded file and move it into the store
+   * (`verified`: the downloader hashed it while writing; it is not read again).
    * @throws {ImageError} mismatch (the file is removed: it is corrupt).
    */
-  async adoptBlob(digest: string, tempFile: string): Promise<string> {
+  async adoptBlob(
+    digest: string,
+    tempFile: string,
+    opts: { verified?: boolean } = {},
+  ): Promise<string> {
     this.#lease.add(digest);
-    const b = await adoptBlobFile(this.layout, digest, tempFile);
+    const b = await adoptBlobFile(this.layout, digest, tempFile, opts.verified);
     if (b.created) this.#created.add(digest);
     return b.path;
   }
@@ -151,6 +167,33 @@ export class ImageStore {
     );
     if (l.created) this.#created.add(l.diffId);
     return { diffId: l.diffId, dir: l.dir };
+  }
+
+  /** The unpacked layer of `blobDigest` when there is one (leased), else undefined. */
+  unpackedLayer(blobDigest: string): { diffId: string; dir: string } | undefined {
+    const l = unpackedLayer(this.layout, blobDigest, (d) => this.#lease.add(d));
+    return l && { diffId: l.diffId, dir: l.dir };
+  }
+
+  /**
+   * Start unpacking the layer blob `blobDigest` while it is downloaded: give
+   * it the blob's bytes in order, then `commit` once the blob is verified
+   * and stored (or `discard`). The extraction runs on `pool` when given.
+   * Needs root.
+   * @throws {ImageError} unsupported media type.
+   */
+  streamLayer(blobDigest: string, mediaType: string, pool?: UnpackPool): StreamingLayer {
+    this.#lease.add(blobDigest);
+    const u = LayerUnpack.begin(this.layout, this.kernel, blobDigest, mediaType, pool);
+    return {
+      write: (chunk) => u.write(chunk),
+      commit: async () => {
+        const l = await u.commit((d) => this.#lease.add(d));
+        if (l.created) this.#created.add(l.diffId);
+        return { diffId: l.diffId, dir: l.dir };
+      },
+      discard: () => u.discard(),
+    };
   }
 
   /**

@@ -7,6 +7,7 @@
 
 import tar from "tar-stream";
 import { ImageError, TsboxError } from "../errors.ts";
+import { TarFormatError } from "./tar_parse.ts";
 
 /** The header fields tsbox uses (tar-stream's decoded header). */
 export interface TarHeader {
@@ -107,10 +108,14 @@ export async function readEntryBytes(
 
 /**
  * An error of reading archive `what` (e.g. `load /x.tar`) as one line that
- * names it: tsbox's own errors pass through; the tar reader's bare ones
- * ("Unexpected end of data" of a truncated file) get the archive's name.
+ * names it: tsbox's own errors pass through, but a malformed layer tar
+ * and the tar reader's bare errors ("Unexpected end of data" of a
+ * truncated file) get the archive's name.
  */
 export function namedArchiveError(what: string, err: unknown): unknown {
+  if (err instanceof TarFormatError) {
+    return new ImageError(`${what}: truncated or not a valid archive: ${err.why}`, { cause: err });
+  }
   if (err instanceof TsboxError || !(err instanceof Error)) return err;
   if (err instanceof Deno.errors.PermissionDenied) return err;
   return new ImageError(`${what}: truncated or not a valid archive`, { cause: err });

@@ -2,8 +2,10 @@
  * Download one blob into the store: stream to the store's stable partial
  * file while hashing, resume a partial file with `Range` (when the registry
  * answers 206), retry transient failures, verify sha256 and size, then let
- * the store adopt the file (atomic rename). A digest mismatch deletes the
- * partial file; a cut-off download keeps it for the next attempt.
+ * the store adopt the file (atomic rename; the digest was computed while
+ * writing, so adopting reads nothing again). A digest mismatch deletes the
+ * partial file; a cut-off download keeps it for the next attempt. A `tee`
+ * sees the same bytes as they arrive (a layer unpacks while it downloads).
  * Needs write access to the state root.
  * @module
  */
@@ -33,7 +35,27 @@ export class TransferError extends ImageError {
 export interface BlobSink {
   hasBlob(digest: string): boolean | Promise<boolean>;
   partialPath(digest: string): string;
-  adoptBlob(digest: string, tempFile: string): Promise<unknown>;
+  /** Move `tempFile` in as `digest`; `verified`: its content was already checked against it. */
+  adoptBlob(digest: string, tempFile: string, opts?: { verified?: boolean }): Promise<unknown>;
+}
+
+/**
+ * A consumer of a blob's bytes as they are downloaded: it gets bytes 0…n
+ * of the blob, in order, exactly as they go into the partial file — until
+ * a download resumes or restarts elsewhere than where it stopped, which
+ * `invalidate`s it. Nothing it does can fail the download.
+ */
+export interface DownloadTee {
+  /** Bytes given so far. */
+  readonly fed: number;
+  /**
+   * The next bytes (already hashed and written: the tee may take the chunk
+   * over, e.g. transfer its buffer to a worker); a returned promise is
+   * awaited before reading on (backpressure).
+   */
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  /** The bytes can no longer continue from `fed`: stop. */
+  invalidate(): void;
 }
 
 /** Callbacks and limits of one download. */
@@ -48,6 +70,8 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Abort a download that received nothing for this long (default 60 s). */
   idleTimeoutMs?: number;
+  /** Sees the downloaded bytes as they arrive. */
+  tee?: DownloadTee;
 }
 
 /** Outcome: the blob was already stored, or it was downloaded (and how many bytes were resumed). */
@@ -102,7 +126,7 @@ export async function downloadBlob(
         },
       );
     }
-    await sink.adoptBlob(desc.digest, partial);
+    await sink.adoptBlob(desc.digest, partial, { verified: true });
     // unlinked while held: a waiter on this inode re-checks hasBlob and finds the blob
     removeIfExists(lock);
     return { status: "downloaded", resumedFrom: Math.max(0, resumedFrom) } as const;
@@ -206,8 +230,11 @@ async function stream(
     idleMs,
   );
   let done = offset;
-  const meter = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, ctl) {
+  const tee = opts.tee;
+  if (tee && tee.fed !== offset) tee.invalidate();
+  const file = Deno.openSync(partial, { write: true, create: true, append: true, mode: 0o600 });
+  try {
+    for await (const chunk of res.body) {
       clearTimeout(timer);
       timer = setTimeout(
         () => idle.abort(new DOMException("download stalled", "TimeoutError")),
@@ -220,13 +247,12 @@ async function stream(
         );
       }
       hash.update(chunk);
-      ctl.enqueue(chunk);
+      // a synchronous write of the chunk as it came: no copy, no extra hop through a stream
+      for (let off = 0; off < chunk.length;) off += file.writeSync(chunk.subarray(off));
+      const more = tee?.write(chunk);
+      if (more) await more;
       opts.onProgress?.(done);
-    },
-  });
-  const file = await Deno.open(partial, { write: true, create: true, append: true, mode: 0o600 });
-  try {
-    await res.body.pipeThrough(meter).pipeTo(file.writable);
+    }
   } catch (err) {
     if (err instanceof ImageError) Deno.removeSync(partial);
     const local = localWriteError(err);
@@ -241,6 +267,7 @@ async function stream(
     throw err;
   } finally {
     clearTimeout(timer);
+    file.close();
   }
   if (done < desc.size) {
     throw new TransientError(

@@ -2,7 +2,8 @@
  * `pullImage`: fetch an image from its registry into the image store, as
  * `docker pull` does — resolve the manifest (choosing the platform from an
  * index), fetch and verify the config, download layers in parallel (at most
- * three at a time) and unpack each as it arrives, then commit the image
+ * three at a time), each unpacked while it downloads on a pool of worker
+ * threads started as soon as the manifest is known, then commit the image
  * under its name. Needs write access to the state root and network access
  * to the registry.
  * @module
@@ -17,6 +18,7 @@ import {
   type Reference,
 } from "../image/reference.ts";
 import { ImageStore } from "../image/store.ts";
+import { UnpackPool } from "../image/unpack_pool.ts";
 import type { OciImageConfig, ResolvedImage } from "../image/types.ts";
 import { fetchSmallBlob, TransferError } from "./blob_download.ts";
 import { parseImageConfig } from "../image/config.ts";
@@ -90,37 +92,84 @@ export async function pullImage(
     progress.note(`Using default tag: ${reference.tag}`);
   }
   progress.note(`${reference.tag ?? reference.digest}: Pulling from ${reference.path}`);
-  const { manifest, topDigest } = await resolveManifest(client, reference, shown, wanted);
-  for (const l of manifest.layers) {
-    if (!LAYER_TYPES.has(l.mediaType)) {
-      throw new ImageError(
-        `unsupported layer media type "${l.mediaType}" in ${shown} (${l.digest})`,
-      );
+  const concurrency = opts.concurrency ?? 3;
+  // one worker per core at most (the pool adds the second only for layers of many small files)
+  const pool = new UnpackPool(Math.min(concurrency, navigator.hardwareConcurrency || 1));
+  try {
+    const { manifest, topDigest } = await resolveManifest(client, reference, shown, wanted);
+    // something to download: the workers load while the config comes
+    if (manifest.layers.some((l) => !store.hasBlob(l.digest))) pool.start();
+    for (const l of manifest.layers) {
+      if (!LAYER_TYPES.has(l.mediaType)) {
+        throw new ImageError(
+          `unsupported layer media type "${l.mediaType}" in ${shown} (${l.digest})`,
+        );
+      }
     }
+    const image = await fetchLayersAndCommit(store, client, manifest, topDigest, {
+      paths,
+      name,
+      shown,
+      wanted,
+      progress,
+      concurrency,
+      pool,
+    });
+    progress.summary(`Digest: ${topDigest}`);
+    const upToDate = image.before?.id === image.image.id;
+    progress.summary(
+      `Status: ${upToDate ? "Image is up to date" : "Downloaded newer image"} for ${shown}`,
+    );
+    return image.image;
+  } finally {
+    pool.close();
   }
+}
 
-  const before = store.lookup(name);
-  let image: ResolvedImage;
+/** What `fetchLayersAndCommit` needs besides the store, the client and the manifest. */
+interface CommitContext {
+  paths: Paths;
+  name: string;
+  shown: string;
+  wanted: ReturnType<typeof parsePlatform> | undefined;
+  progress: PullProgress;
+  concurrency: number;
+  pool: UnpackPool;
+}
+
+/**
+ * Fetch the config, make every layer present and unpacked, record the image.
+ * @returns the image, and the one the name pointed at before.
+ */
+async function fetchLayersAndCommit(
+  store: ImageStore,
+  client: RegistryClient,
+  manifest: { config: Descriptor; layers: Descriptor[] },
+  topDigest: string,
+  c: CommitContext,
+): Promise<{ image: ResolvedImage; before: ResolvedImage | undefined }> {
+  const before = store.lookup(c.name);
   try {
     const configBytes = await fetchSmallBlob(client, manifest.config);
     const config = parseImageConfig(configBytes, manifest.config.digest);
-    checkPlatform(config, wanted, shown, progress);
+    checkPlatform(config, c.wanted, c.shown, c.progress);
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== manifest.layers.length) {
       throw new ImageError(
-        `image ${shown} is inconsistent: ${manifest.layers.length} layers but ${diffIds.length} diff ids in its config`,
+        `image ${c.shown} is inconsistent: ${manifest.layers.length} layers but ${diffIds.length} diff ids in its config`,
       );
     }
     try {
       await pullLayers(client, store, manifest.layers, diffIds, {
-        lockDir: paths.locks,
-        concurrency: opts.concurrency ?? 3,
-        progress,
+        lockDir: c.paths.locks,
+        concurrency: c.concurrency,
+        progress: c.progress,
+        pool: c.pool,
       });
     } finally {
-      progress.finish();
+      c.progress.finish();
     }
-    image = await store.commitImage({
+    const image = await store.commitImage({
       config: configBytes,
       layers: manifest.layers.map((l) => ({
         digest: l.digest,
@@ -128,8 +177,10 @@ export async function pullImage(
         size: l.size,
       })),
       manifestDigest: topDigest,
-      names: [name],
+      names: [c.name],
     });
+    store.close();
+    return { image, before };
   } catch (err) {
     // network trouble: keep finished layers (and partial files) for the next pull, like docker;
     // anything else (corrupt or inconsistent content, auth): leave the store as it was
@@ -137,13 +188,6 @@ export async function pullImage(
     else await store.discardUncommitted();
     throw err;
   }
-  store.close();
-  progress.summary(`Digest: ${topDigest}`);
-  const upToDate = before?.id === image.id;
-  progress.summary(
-    `Status: ${upToDate ? "Image is up to date" : "Downloaded newer image"} for ${shown}`,
-  );
-  return image;
 }
 
 /** Fetch the manifest; for an index, pick the platform and fetch that manifest. */
