@@ -24,6 +24,7 @@ import type * as SeccompLoad from "./seccomp/load.ts";
 import type * as LayerUnpack from "./image/layer_unpack.ts";
 import type * as NetUsermode from "./net/usermode.ts";
 import type * as NetUsermodeResolv from "./net/usermode_resolv.ts";
+import type * as RuncTsboxBundle from "./runc/tsbox_bundle.ts";
 
 /** Each lazily loaded module (relative to lib/) and its type. */
 interface LazyModules {
@@ -34,6 +35,7 @@ interface LazyModules {
   "image/layer_unpack.ts": typeof LayerUnpack;
   "net/usermode.ts": typeof NetUsermode;
   "net/usermode_resolv.ts": typeof NetUsermodeResolv;
+  "runc/tsbox_bundle.ts": typeof RuncTsboxBundle;
 }
 
 /** A module that can be loaded lazily. */
@@ -48,6 +50,7 @@ const LAZY: Record<LazyModule, true> = {
   "image/layer_unpack.ts": true,
   "net/usermode.ts": true,
   "net/usermode_resolv.ts": true,
+  "runc/tsbox_bundle.ts": true,
 };
 
 /**

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { CliContext } from "../cli/context.ts";
 import { TsboxError } from "../errors.ts";
 import { resolveImage } from "../container/create.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { createHash } from "node:crypto";
 import { ImageError } from "../errors.ts";
 import { readJsonIfExists, removeIfExists, writeJsonAtomic } from "../fsutil.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename, join, resolve } from "node:path";
+import { basename, join, resolve } from "../posix_path.ts";
 import type { Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
 import { UsageError } from "../errors.ts";

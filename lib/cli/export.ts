@@ -4,7 +4,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join } from "../posix_path.ts";
 import type { Command } from "./context.ts";
 import { bool, parseFlags, str } from "./flags.ts";
 import { UsageError } from "../errors.ts";

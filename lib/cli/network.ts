@@ -5,7 +5,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { CliContext, Command } from "./context.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
 import { FilterError, formatError, NetworkError, UsageError } from "../errors.ts";

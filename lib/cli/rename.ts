@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { Command } from "./context.ts";
 import { ContainerError, UsageError } from "../errors.ts";
 import { withLock } from "../fsutil.ts";

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { CliContext } from "../cli/context.ts";
 import { containerDir } from "../paths.ts";
 import { ContainerError, TsboxError } from "../errors.ts";

@@ -11,7 +11,7 @@ function deviceView(d: string) {
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { DEFAULT_MODES } from "./namespace_modes.ts";
 import { DEFAULT_SHM_SIZE } from "../specgen/namespaces.ts";
 import type { Paths } from "../paths.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import type { CliContext } from "../cli/context.ts";
 import { TsboxError } from "../errors.ts";
 import { findContainer } from "../container/lookup.ts";

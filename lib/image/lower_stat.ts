@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { lgetxattr } from "../../ffi/xattr.ts";
 
 function lstat(p: string): Deno.FileInfo | undefined {

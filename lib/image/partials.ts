@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 
 /** The lock a pull holds while downloading blob `digest`. */
 export function blobLockPath(lockDir: string, digest: string): string {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename } from "../posix_path.ts";
 import type { Paths } from "../paths.ts";
 import { sweepPartials } from "./partials.ts";
 import { LinuxKernel } from "../../ffi/kernel.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { NetworkError } from "../errors.ts";
 import { withLock } from "../fsutil.ts";
 import type { Kernel } from "../kernel.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { parseIPv4 } from "./ipv4.ts";
 
 /** Lease files of `dir` as [ip, containerId, ifname]. */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { NetworkError } from "../errors.ts";
 import { S_IFIFO } from "../../ffi/consts.ts";
 import { pidStartTime } from "../container/proc.ts";

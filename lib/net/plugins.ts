@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { NetworkError } from "../errors.ts";
 
 /** Default plugin directories, in search order (Debian's first). */

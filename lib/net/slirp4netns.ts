@@ -8,7 +8,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { NetworkError } from "../errors.ts";
 import { pidStartTime } from "../container/proc.ts";
 import { type HelperProcess, spawnHelper, stopHelper, waitReady } from "./helper_process.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { NetworkError, UsageError } from "../errors.ts";
 import { readJsonIfExists, withLock, writeJsonAtomic } from "../fsutil.ts";
 import { listRecords } from "./records.ts";

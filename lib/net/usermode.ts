@@ -16,7 +16,7 @@
  * @module
  */
 
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../posix_path.ts";
 import { NetworkError, UsageError } from "../errors.ts";
 import { assertHostPortsFree, bindingText, resolveRandomPorts } from "./hostports.ts";
 import { parseIPv4 } from "./ipv4.ts";

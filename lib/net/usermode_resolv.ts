@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { buildResolvConf, hostResolvConf } from "./etc_files.ts";
 import { writeInPlace } from "./hosts_sync.ts";
 import type { UsermodeNet } from "./usermode_types.ts";

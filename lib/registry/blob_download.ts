@@ -11,7 +11,7 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
-import { dirname } from "node:path";
+import { dirname } from "../posix_path.ts";
 import { ImageError } from "../errors.ts";
 import { removeIfExists, withLock } from "../fsutil.ts";
 import { blobLockPath } from "../image/partials.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../posix_path.ts";
 import { ImageError } from "../errors.ts";
 import { readJsonIfExists, withLock, writeJsonAtomic } from "../fsutil.ts";
 import type { Paths } from "../paths.ts";

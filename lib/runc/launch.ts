@@ -47,6 +47,7 @@ import { type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
 import { cgroupViewMounts } from "../cgroup/mounts.ts";
 import type { StartError } from "../container/conmon_files.ts";
 import { isTsboxBundle } from "./tsbox_bundle_check.ts";
+import { lazy } from "../lazy.ts";
 
 /** What `create` was asked. */
 export interface LaunchRequest {
@@ -106,7 +107,7 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
   }
   // a tsbox container's own bundle: create also does tsbox's steps (tsbox_bundle.ts)
   const box = isTsboxBundle(spec)
-    ? (await import("./tsbox_bundle.ts")).openTsboxBundle(ctx, id, req.bundle, spec)
+    ? (await lazy("runc/tsbox_bundle.ts")).openTsboxBundle(ctx, id, req.bundle, spec)
     : undefined;
   const dir = ctx.store.dir(id);
   Deno.mkdirSync(ctx.store.root, { recursive: true, mode: 0o700 });

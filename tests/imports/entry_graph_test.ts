@@ -149,6 +149,15 @@ const FORBIDDEN: Record<string, Rule[]> = {
     under("lib/net/", "lib/image/"),
   ],
   "__cp": [NODE_BUILTIN, REGISTRY_BUILD_TEMPLATE, TAR_STREAM, CLI, under("lib/net/")],
+  // conmon's exit command: records the exit, tears down (network detach), --rm, restarts
+  "__conmon-exit": [
+    NODE_BUILTIN,
+    REGISTRY_BUILD_TEMPLATE,
+    TAR_STREAM,
+    SECCOMP_COMPILER,
+    commandModule,
+    under("lib/copy/"),
+  ],
 };
 
 /**
