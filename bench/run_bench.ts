@@ -134,6 +134,7 @@ if (import.meta.main) {
       ["./build_bench.ts", "runBuildBench"],
       ["./runc_bench.ts", "runRuncBench"],
       ["./userns_bench.ts", "runUsernsBench"],
+      ["./concurrent_bench.ts", "runConcurrentBench"],
     ] as const
   ) {
     let mod: Record<string, unknown>;
