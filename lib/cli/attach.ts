@@ -8,6 +8,8 @@
  * @module
  */
 
+import { showLogs } from "../container/logs.ts";
+import type { LiveState } from "../container/live.ts";
 import type { Command } from "./context.ts";
 import { bool, parseFlags, str } from "./flags.ts";
 import { ContainerError, UsageError } from "../errors.ts";
@@ -61,6 +63,13 @@ export const main: Command = async (args, ctx) => {
   const tty = rec.config.process.tty;
   const stdin = !bool(p, "no-stdin") && rec.config.spec.interactive;
   if (stdin && tty) requireTerminal(); // docker: a tty container's stdin cannot be redirected
+  if ((rec.state as LiveState).supervisor === "conmon") {
+    // under conmon (never with -i or -t: those keep tsbox's monitor) attach is the output alone,
+    // from now on, as it reaches conmon's log; then the container's exit code
+    await showLogs(ctx.paths, rec.config.id, { follow: true, tail: 0, timestamps: false });
+    const ended = await waitExit(ctx.paths, rec.config.id, 10_000);
+    return ended?.exitCode ?? 0;
+  }
   let conn: Deno.UnixConn;
   try {
     conn = await Deno.connect({

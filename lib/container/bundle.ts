@@ -46,9 +46,14 @@ export function bundleSpec(dir: string, c: ContainerConfig, rootless = false): S
     netns: mode === "host" ? null : undefined,
     rootless,
   });
+  return annotated(spec, dir, c.id);
+}
+
+/** `spec` with the annotations that make `dir` recognisably container `id`'s bundle. */
+export function annotated(spec: Spec, dir: string, id: string): Spec {
   spec.annotations = {
     ...spec.annotations,
-    [CONTAINER_ANNOTATION]: c.id,
+    [CONTAINER_ANNOTATION]: id,
     [ROOT_ANNOTATION]: dirname(dirname(dir)),
   };
   return spec;

@@ -79,6 +79,10 @@ export function conmonUnfit(ctx: CliContext, config: ContainerConfig): string | 
   if (choice === "deno") return `${MONITOR_ENV}=deno`;
   if (ctx.rootless) return "rootless containers are supervised by tsbox's monitor";
   if (config.healthcheck) return "health checks are run by tsbox's monitor";
+  // `tsbox attach` writes to the container's stdin or its pty through tsbox's monitor
+  if (config.spec.interactive || config.process.tty) {
+    return "-i/-t containers are attached to through tsbox's monitor";
+  }
   const net = (config.network as { opts?: { mode?: string } } | undefined)?.opts?.mode;
   if (net === "slirp4netns") return "a user-mode network lives as long as tsbox's monitor";
   if (net === "container") return "--network container: is joined by tsbox's monitor";

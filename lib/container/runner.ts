@@ -37,7 +37,7 @@ import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
 import { containerSpec } from "../specgen/container_spec.ts";
-import { writeBundleConfig } from "./bundle.ts";
+import { annotated, writeBundleConfig } from "./bundle.ts";
 import { cgroupViewMounts } from "../cgroup/mounts.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
 import { updateState, withContainerLock } from "./lock.ts";
@@ -237,7 +237,7 @@ export async function startContainer(
       joins,
       rootless: ctx.rootless,
     });
-    writeBundleConfig(dir, oci); // the bundle's config.json: the spec this start runs
+    writeBundleConfig(dir, annotated(oci, dir, id)); // the bundle's config.json: what this start runs
     const userns = config.userns;
     if (userns && !joins.netDonor) ownEtcFiles([etc.hosts, etc.resolvConf, etc.hostname], userns);
     const layerDirs = config.image.layerDirs;

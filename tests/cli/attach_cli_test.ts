@@ -143,8 +143,14 @@ Deno.test("attach: a non-tty container's stdout and stderr arrive apart; its exi
     } finally {
       a.kill();
     }
-    // the monitor's socket went with the container's end
-    assertEquals([...Deno.readDirSync(`${root}/attach`)], []);
+    // no attach socket is left (under conmon there never was one: attach follows its log)
+    let sockets: string[] = [];
+    try {
+      sockets = [...Deno.readDirSync(`${root}/attach`)].map((e) => e.name);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    assertEquals(sockets, []);
     await ok(root, ["rm", id]);
     assertNoLeaks(root, [id]);
   });
