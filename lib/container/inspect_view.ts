@@ -11,6 +11,7 @@ function deviceView(d: string) {
  * @module
  */
 
+import { readJsonIfExists } from "../fsutil.ts";
 import { join } from "../posix_path.ts";
 import { DEFAULT_MODES } from "./namespace_modes.ts";
 import { DEFAULT_SHM_SIZE } from "../specgen/namespaces.ts";
@@ -145,6 +146,8 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
     LogPath: exists(log) ? log : "",
     // podman's fields: the bundle's OCI spec (absent for a container of an older tsbox) and its runtime
     OCIConfigPath: exists(bundleConfigPath(rec.dir)) ? bundleConfigPath(rec.dir) : "",
+    // the OCI runtime spec the container runs with (issue 11: inspect explains a container)
+    OCISpec: readJsonIfExists(bundleConfigPath(rec.dir)) ?? null,
     OCIRuntime: "tsbox",
     Name: `/${c.name}`,
     RestartCount: restarts.restartCount,

@@ -81,6 +81,10 @@ Deno.test("inspect: OCIConfigPath and OCIRuntime, podman's fields, in --format",
     const obj = JSON.parse((await ok(root, ["inspect", id])).stdout)[0];
     assertEquals(obj.OCIConfigPath, join(dir, "config.json"));
     assertEquals(obj.HostConfig.Memory, 64 * MiB, "docker's fields stay");
+    // the spec itself, as the issue's `--format '{{json .OCISpec}}'`
+    const spec = JSON.parse((await ok(root, ["inspect", "-f", "{{json .OCISpec}}", id])).stdout);
+    assertEquals(spec, JSON.parse(Deno.readTextFileSync(join(dir, "config.json"))));
+    assertEquals(spec.linux.resources.memory.limit, 64 * MiB);
   });
 });
 
