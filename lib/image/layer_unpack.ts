@@ -99,7 +99,7 @@ export class LayerUnpack {
     kernel: UnpackKernel,
     pool?: UnpackPool,
   ) {
-    const what = `layer ${blobDigest.slice(0, 19)}`;
+    const what = `layer ${blobDigest}`; // in full: the user can find the blob it names
     this.#stream = pool ? pool.open(tmp, what) : new LayerStream(tmp, kernel, what);
   }
 
