@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { Joins } from "./namespace_join.ts";
 import { dirname, join } from "../posix_path.ts";
 import { CONTAINER_ANNOTATION, ROOT_ANNOTATION } from "./bundle_annotations.ts";
 import type { Spec } from "../oci/spec.ts";
@@ -31,19 +32,29 @@ export function bundleConfigPath(dir: string): string {
  * starts with — the one generator of it, for create and every start: its
  * rootfs, /etc files, cgroup and namespaces, and the annotations that
  * make `tsbox-runc create` treat the bundle as this tsbox container's
- * (bundle_annotations.ts). Pure.
+ * (bundle_annotations.ts). With `joins` (a start: the namespaces it
+ * joins, opened by the runner), their paths and a network donor's /etc
+ * files. Pure.
  */
-export function bundleSpec(dir: string, c: ContainerConfig, rootless = false): Spec {
+export function bundleSpec(
+  dir: string,
+  c: ContainerConfig,
+  rootless = false,
+  joins?: Joins,
+): Spec {
   const mode = ((c.network ?? { opts: { mode: "none" } }) as NetworkRecord).opts.mode;
+  // --network container: the donor's hosts, resolv.conf and hostname, as docker shares them
+  const etcDir = joins?.netDonor?.dir ?? dir;
   const spec = containerSpec(c, {
     rootfs: join(dir, "merged"),
     etcFiles: {
-      hosts: join(dir, "hosts"),
-      resolvConf: join(dir, "resolv.conf"),
-      hostname: join(dir, "hostname"),
+      hosts: join(etcDir, "hosts"),
+      resolvConf: join(etcDir, "resolv.conf"),
+      hostname: join(etcDir, "hostname"),
     },
     cgroupsPath: `/${cgroupName(c.id)}`,
-    netns: mode === "host" ? null : undefined,
+    netns: joins ? joins.net : mode === "host" ? null : undefined,
+    joins,
     rootless,
   });
   return annotated(spec, dir, c.id);

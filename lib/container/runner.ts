@@ -17,29 +17,25 @@
 import type { CliContext } from "../cli/context.ts";
 import { containerDir } from "../paths.ts";
 import { ContainerError, exitCodeOf, formatError, TsboxError } from "../errors.ts";
-import {
-  cgroupName,
-  type ContainerCgroup,
-  openCgroups,
-  type ResourceLimits,
-} from "../cgroup/mod.ts";
-import { attachNetwork, detachContainer, detachNetwork, writeEtcFiles } from "../net/mod.ts";
+import { cgroupName, type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
+import { detachContainer, detachNetwork } from "../net/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
-import { completeUserns, type InitChild, spawnInit } from "./init_child.ts";
+import { type InitChild, spawnInit } from "./init_child.ts";
 import { kill } from "../../ffi/process.ts";
 import { type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
-import { lowerMountpoint, ownEtcFiles } from "../userns/ownership.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
 import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
 import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
-import { cachedSeccomp } from "../seccomp/cache.ts";
-import { containerSpec } from "../specgen/container_spec.ts";
-import { annotated, writeBundleConfig } from "./bundle.ts";
-import { cgroupViewMounts } from "../cgroup/mounts.ts";
-import type { PreparedMount } from "../../volumes/types.ts";
+import {
+  attachAtNs,
+  completeContainerUserns,
+  createContainerCgroup,
+  initExtras,
+  writeStartBundle,
+} from "./start_steps.ts";
 import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
@@ -102,15 +98,6 @@ export async function teardownContainer(
   // and its exit file, when no exit command recorded it (rootless: never under conmon)
   if (!ctx.rootless) removeExitFile(config.id);
   return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
-}
-
-/** The volumes to fill from the image before they are bound (docker's copy-up). */
-function copyUps(mounts: PreparedMount[]): InitSpec["copyUps"] {
-  return mounts.filter((m) => m.volume?.copyUp).map((m) => ({
-    target: m.target,
-    volumeDir: m.volume!.dir,
-    dataDir: m.source,
-  }));
 }
 
 /** The init's error, without the `tsbox: ` its formatError put in front. */
@@ -213,51 +200,14 @@ export async function startContainer(
     joins = openJoins(ctx.paths, config);
     if (log && stdio.attachable) hub = AttachHub.open(ctx.paths, id);
     const tee = hub && ((s: "stdout" | "stderr", b: Uint8Array) => hub!.output(s, b));
-    // rootless: no cgroup of our own (create refused any limit), the container stays in ours
-    cgroup = ctx.rootless
-      ? undefined
-      : cgroups.create(cgroupName(id), config.resources as ResourceLimits);
-    // --network container: the donor's hosts, resolv.conf and hostname, as docker shares them
-    const etc = joins.netDonor
-      ? {
-        hosts: `${joins.netDonor.dir}/hosts`,
-        resolvConf: `${joins.netDonor.dir}/resolv.conf`,
-        hostname: `${joins.netDonor.dir}/hostname`,
-      }
-      : writeEtcFiles(dir, {
-        hostname: config.hostname,
-        opts: net.opts as never,
-        containerName: config.name,
-      });
-    const oci = containerSpec(config, {
-      rootfs: `${dir}/merged`,
-      etcFiles: etc,
-      cgroupsPath: `/${cgroupName(id)}`,
-      netns: joins.net,
-      joins,
-      rootless: ctx.rootless,
-    });
-    writeBundleConfig(dir, annotated(oci, dir, id)); // the bundle's config.json: what this start runs
-    const userns = config.userns;
-    if (userns && !joins.netDonor) ownEtcFiles([etc.hosts, etc.resolvConf, etc.hostname], userns);
-    const layerDirs = config.image.layerDirs;
+    cgroup = createContainerCgroup(ctx, cgroups, config);
+    const oci = writeStartBundle(ctx, config, joins);
     const spec: InitSpec = {
       id,
       spec: oci,
       bundle: dir,
-      overlay: {
-        // remapped: the layers are attached idmapped at the container's own mountpoints
-        lowerDirs: userns ? layerDirs.map((_, i) => lowerMountpoint(dir, i)) : layerDirs,
-        upperDir: `${dir}/upper`,
-        workDir: `${dir}/work`,
-        ...(userns || ctx.rootless ? { userxattr: true } : {}),
-      },
-      copyUps: copyUps(config.mounts as PreparedMount[]),
-      cgroupMounts: cgroup ? cgroupViewMounts(cgroups.version, cgroup) : [],
-      seccomp: oci.linux?.seccomp && await cachedSeccomp(ctx.paths, oci.linux.seccomp),
+      ...(await initExtras(ctx, config, oci, cgroups, cgroup)),
       supervised: true,
-      ...(userns || ctx.rootless ? { userns: true } : {}),
-      ...(ctx.rootless ? { unprivileged: true } : {}),
     };
     child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
       argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
@@ -299,28 +249,8 @@ export async function startContainer(
       }
       if (msg.type === "userns") {
         await init.adopt(msg.pid);
-        const layers = completeUserns(
-          ctx.kernel,
-          parentEnd,
-          init,
-          {
-            uid: userns?.uidMappings ?? [],
-            gid: userns?.gidMappings ?? [],
-          },
-          userns ? layerDirs : [],
-          oci.mounts,
-          dir,
-          {
-            copyTo: (i) => lowerMountpoint(dir, i),
-            copyLayers: ctx.env.TSBOX_IDMAP === "copy",
-          },
-        );
-        if (userns && userns.layers !== layers) {
-          // inspect says how the image is shown (under the lock, on a fresh read)
-          await withContainerLock(ctx.paths, id, (rec) => {
-            writeConfig(ctx.paths, { ...rec.config, userns: { ...userns, layers } });
-          });
-        }
+        const copyLayers = ctx.env.TSBOX_IDMAP === "copy";
+        await completeContainerUserns({ ...ctx, copyLayers }, parentEnd, init, config, oci);
       }
       if (msg.type === "ns" && mode === "slirp4netns") {
         try {
@@ -343,30 +273,13 @@ export async function startContainer(
       }
       if (msg.type === "ns" && mode === "bridge") {
         try {
-          net.attachment = await attachNetwork(ctx.paths, {
-            containerId: id,
-            containerName: config.name,
-            hostname: config.hostname,
-            netnsPath: `/proc/${init.pid}/ns/net`,
-            opts: net.opts,
-            kernel: ctx.kernel,
-          });
+          Object.assign(net, await attachAtNs(ctx, config, init.pid!));
         } catch (err) {
           // the init may have failed meanwhile, taking its netns with it: its own error wins
           initError = await errorReportedBy(init, parentEnd);
           if (!initError) throw err;
           break;
         }
-        // under the lock and on a fresh read: a concurrent `rename` must not be undone
-        await withContainerLock(ctx.paths, id, (rec) => {
-          writeConfig(ctx.paths, { ...rec.config, network: net });
-        });
-        writeEtcFiles(dir, {
-          hostname: config.hostname,
-          attachment: net.attachment,
-          opts: net.opts,
-          containerName: config.name,
-        });
       }
       if (msg.type === "ready") {
         joins.close(); // the init is in the donors' namespaces: their fds are no longer needed

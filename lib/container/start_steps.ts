@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { Joins } from "./namespace_join.ts";
 import { join } from "../posix_path.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Paths } from "../paths.ts";
@@ -60,16 +61,23 @@ export function networkOf(config: ContainerConfig): NetworkRecord {
  * Needs write access to the container directory.
  * @throws {Deno.errors.*} I/O errors.
  */
-export function writeStartBundle(ctx: StartContext, config: ContainerConfig): Spec {
+export function writeStartBundle(
+  ctx: StartContext,
+  config: ContainerConfig,
+  joins?: Joins,
+): Spec {
   const dir = containerDir(ctx.paths, config.id);
-  const etc = writeEtcFiles(dir, {
-    hostname: config.hostname,
-    opts: networkOf(config).opts as never,
-    containerName: config.name,
-  });
-  const oci = bundleSpec(dir, config, ctx.rootless);
+  // a network donor's files are its own: shared, not written or taken over
+  if (!joins?.netDonor) {
+    const etc = writeEtcFiles(dir, {
+      hostname: config.hostname,
+      opts: networkOf(config).opts as never,
+      containerName: config.name,
+    });
+    if (config.userns) ownEtcFiles([etc.hosts, etc.resolvConf, etc.hostname], config.userns);
+  }
+  const oci = bundleSpec(dir, config, ctx.rootless, joins);
   writeBundleConfig(dir, oci); // the bundle's config.json: the spec this start runs
-  if (config.userns) ownEtcFiles([etc.hosts, etc.resolvConf, etc.hostname], config.userns);
   return oci;
 }
 
