@@ -6,9 +6,8 @@
  * @module
  */
 
-import { errno, libc } from "./libc.ts";
 import { cstr } from "./cstring.ts";
-import { syscallError } from "./syscall.ts";
+import { rawSyscall } from "./raw_syscall.ts";
 import { AT_FDCWD, O_CLOEXEC } from "./consts.ts";
 
 // same numbers on x86_64 and aarch64 (the unified table from 5.x on)
@@ -29,13 +28,6 @@ function ptr(b: Uint8Array): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b as Uint8Array<ArrayBuffer>)));
 }
 
-function sys(name: string, nr: number, a: bigint[], path?: string): number {
-  const x = [...a, 0n, 0n, 0n, 0n, 0n, 0n];
-  const r = Number(libc().syscall6(BigInt(nr), x[0], x[1], x[2], x[3], x[4], x[5]));
-  if (r === -1) throw syscallError(name, errno(), path);
-  return r;
-}
-
 /**
  * open_tree(path, OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC): a detached
  * copy of the mount tree at `path`. Needs CAP_SYS_ADMIN.
@@ -43,7 +35,7 @@ function sys(name: string, nr: number, a: bigint[], path?: string): number {
  */
 export function openTreeClone(path: string): number {
   const p = cstr(path);
-  const fd = sys(
+  const fd = rawSyscall(
     "open_tree",
     SYS_open_tree,
     [BigInt(AT_FDCWD), ptr(p), BigInt(OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC)],
@@ -66,7 +58,7 @@ export function mountSetattrIdmap(fd: number, usernsFd: number): void {
   dv.setBigUint64(0, BigInt(MOUNT_ATTR_IDMAP), true); // attr_set
   dv.setBigUint64(24, BigInt(usernsFd), true); // userns_fd
   const empty = cstr("");
-  sys("mount_setattr", SYS_mount_setattr, [
+  rawSyscall("mount_setattr", SYS_mount_setattr, [
     BigInt(fd),
     ptr(empty),
     BigInt(AT_EMPTY_PATH | AT_RECURSIVE),
@@ -85,7 +77,7 @@ export function mountSetattrIdmap(fd: number, usernsFd: number): void {
 export function moveMount(fd: number, target: string): void {
   const empty = cstr("");
   const t = cstr(target);
-  sys("move_mount", SYS_move_mount, [
+  rawSyscall("move_mount", SYS_move_mount, [
     BigInt(fd),
     ptr(empty),
     BigInt(AT_FDCWD),

@@ -36,15 +36,22 @@ export interface InitStage {
 
 const SEARCH = ["/usr/bin", "/bin", "/usr/sbin", "/sbin"];
 
-/** The path of util-linux tool `name`. @throws {UsageError} not installed. */
-export function utilLinux(name: string): string {
+/** Where system tool `name` is installed, if it is. */
+export function findTool(name: string): string | undefined {
   for (const dir of SEARCH) {
     try {
       if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!(err instanceof Deno.errors.NotFound)) throw err; // not in this dir
     }
   }
+  return undefined;
+}
+
+/** The path of util-linux tool `name`. @throws {UsageError} not installed. */
+export function utilLinux(name: string): string {
+  const found = findTool(name);
+  if (found) return found;
   throw new UsageError(`user namespaces need util-linux's ${name}(1), which is not installed`, {
     hint: "apt-get install util-linux",
   });

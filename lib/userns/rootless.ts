@@ -14,7 +14,7 @@
 import { join } from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
 import { withLock } from "../fsutil.ts";
-import { utilLinux } from "../container/init_stage.ts";
+import { findTool, utilLinux } from "../container/init_stage.ts";
 import { parseSubid, readSubidFile } from "./subid.ts";
 import { signalNumber } from "../signals.ts";
 import type { Command } from "../cli/context.ts";
@@ -56,18 +56,9 @@ export function checkRootlessSetup(uid: number): void {
     }
   }
   for (const tool of ["newuidmap", "newgidmap"]) {
-    if (!["/usr/bin", "/bin"].some((d) => isFile(`${d}/${tool}`))) {
+    if (!findTool(tool)) {
       throw new UsageError(`rootless tsbox needs ${tool}(1)`, { hint: "apt-get install uidmap" });
     }
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false; // not installed there
-    throw err;
   }
 }
 

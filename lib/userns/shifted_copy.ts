@@ -11,6 +11,7 @@ import { join } from "../posix_path.ts";
 import { hostIdOf } from "./maps.ts";
 import type { LinuxIDMapping } from "../oci/spec.ts";
 import { TsboxError } from "../errors.ts";
+import { exists } from "../fsutil.ts";
 
 /** The kernel's answers that mean "this kernel/filesystem cannot idmap". */
 export const NO_IDMAP_ERRNOS = ["EINVAL", "ENOSYS", "EOPNOTSUPP", "ENOTSUP"];
@@ -49,12 +50,7 @@ export function shiftedCopy(
   maps: { uid: LinuxIDMapping[]; gid: LinuxIDMapping[] },
 ): void {
   const done = `${dest}.done`;
-  try {
-    Deno.statSync(done);
-    return; // copied on an earlier start
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
+  if (exists(done)) return; // copied on an earlier start
   const tmp = `${dest}.tmp`;
   removeIfPresent(tmp); // a copy a crash interrupted
   const cp = new Deno.Command("cp", { args: ["-a", `${src}/.`, tmp], stderr: "piped" })
