@@ -22,7 +22,13 @@ import type { NetworkAttachment, NetworkOptions } from "../net/mod.ts";
 import { buildProcess } from "./process.ts";
 import { assertLayersPresent } from "./layer_check.ts";
 import { generateName, newId, validateName } from "./names.ts";
-import { type ContainerConfig, listContainers, RECORD_FILE, STAGING_PREFIX } from "./store.ts";
+import {
+  type ContainerConfig,
+  type ContainerRecord,
+  listContainers,
+  RECORD_FILE,
+  STAGING_PREFIX,
+} from "./store.ts";
 import { bundleSpec, writeBundleConfig } from "./bundle.ts";
 import type { ContainerSpec } from "./types.ts";
 import { withLock, writeJsonAtomic } from "../fsutil.ts";
@@ -216,15 +222,17 @@ export async function createContainer(
   // built under a staging name, made visible by one rename: a kill leaves no half container
   const staging = join(ctx.paths.containers, `${STAGING_PREFIX}${id}`);
   return await withLock(namesLock(ctx.paths), () => {
-    const taken = new Set(listContainers(ctx.paths).map((c) => c.config.name));
+    // one scan of the records under the lock: names and user-namespace ids in use
+    const existing = listContainers(ctx.paths);
+    const taken = new Set(existing.map((c) => c.config.name));
     if (spec.name !== undefined && taken.has(spec.name)) {
-      const other = listContainers(ctx.paths).find((c) => c.config.name === spec.name)!;
+      const other = existing.find((c) => c.config.name === spec.name)!;
       throw new TsboxError(
         `Conflict. The container name "/${spec.name}" is already in use by container "${other.config.id}". You have to remove (or rename) that container to be able to reuse that name.`,
       );
     }
     const name = spec.name ?? generateName(taken);
-    const userns = resolveUserns(usernsReq, usedIds(ctx.paths), () => tsboxRanges());
+    const userns = resolveUserns(usernsReq, usedIds(existing), () => tsboxRanges());
     let mounts: unknown[] = [];
     try {
       Deno.mkdirSync(ctx.paths.containers, { recursive: true, mode: 0o700 });
@@ -279,9 +287,9 @@ export async function createContainer(
   });
 }
 
-/** Host ids held by existing containers' user namespaces (under the names lock). */
-function usedIds(paths: Paths): { uid: IdRange[]; gid: IdRange[] } {
-  const recs = listContainers(paths).map((c) => c.config.userns).filter((u) => u !== undefined);
+/** Host ids held by the user namespaces of `existing` containers (read under the names lock). */
+function usedIds(existing: ContainerRecord[]): { uid: IdRange[]; gid: IdRange[] } {
+  const recs = existing.map((c) => c.config.userns).filter((u) => u !== undefined);
   return {
     uid: recs.flatMap((u) => hostRanges(u.uidMappings)),
     gid: recs.flatMap((u) => hostRanges(u.gidMappings)),
