@@ -17,15 +17,9 @@ import { findContainer } from "../container/lookup.ts";
 import { liveView } from "../container/live.ts";
 import { waitExit } from "../container/stop.ts";
 import { requireTerminal } from "./tty_check.ts";
-import {
-  attachSocketPath,
-  encodeFrame,
-  FRAME,
-  FrameReader,
-  resizeFrame,
-} from "../container/attach_proto.ts";
-import { DEFAULT_DETACH_KEYS, DetachMatcher, parseDetachKeys } from "../container/detach_keys.ts";
-import { writeAll } from "../../ffi/fds.ts";
+import { attachSocketPath } from "../container/attach_proto.ts";
+import { daemonDetachKeys } from "../container/detach_keys.ts";
+import { relayAttach } from "./attach_client.ts";
 
 const USAGE = `Usage: tsbox attach [OPTIONS] CONTAINER
 
@@ -53,15 +47,27 @@ export const main: Command = async (args, ctx) => {
   if (p.positionals.length !== 1) {
     throw new UsageError(`"attach" requires exactly 1 argument`, { hint: USAGE.split("\n")[0] });
   }
-  const keys = parseDetachKeys(str(p, "detach-keys") ?? DEFAULT_DETACH_KEYS);
-  const rec = findContainer(ctx.paths, p.positionals[0]);
+  return await attach(ctx, p.positionals[0], {
+    keys: str(p, "detach-keys"),
+    noStdin: bool(p, "no-stdin"),
+  });
+};
+
+/** Attach to container `ref` until it ends (its exit code) or is detached from (1). */
+async function attach(
+  ctx: Parameters<Command>[1],
+  ref: string,
+  o: { keys?: string; noStdin: boolean },
+): Promise<number> {
+  const keys = daemonDetachKeys(o.keys);
+  const rec = findContainer(ctx.paths, ref);
   if (!liveView(rec).running) {
     throw new ContainerError("You cannot attach to a stopped container, start it first", {
       exitCode: 1,
     });
   }
   const tty = rec.config.process.tty;
-  const stdin = !bool(p, "no-stdin") && rec.config.spec.interactive;
+  const stdin = !o.noStdin && rec.config.spec.interactive;
   if (stdin && tty) requireTerminal(); // docker: a tty container's stdin cannot be redirected
   if ((rec.state as LiveState).supervisor === "conmon") {
     // under conmon (never with -i or -t: those keep tsbox's monitor) attach is the output alone,
@@ -86,76 +92,11 @@ export const main: Command = async (args, ctx) => {
       hint: "only containers started detached (run -d, start) have an attach socket",
     });
   }
-  const detached = await relay(conn, { tty, stdin, keys });
-  if (detached) {
+  const end = await relayAttach(conn, { tty, stdin, keys });
+  if (end.detached) {
     console.error("read escape sequence");
     return DETACHED;
   }
   const view = await waitExit(ctx.paths, rec.config.id, 10_000);
-  return view?.exitCode ?? 0;
-};
-
-/** Relay until the container ends (false) or the detach keys are typed (true). */
-async function relay(
-  conn: Deno.UnixConn,
-  o: { tty: boolean; stdin: boolean; keys: Uint8Array },
-): Promise<boolean> {
-  const raw = o.stdin && o.tty && Deno.stdin.isTerminal();
-  if (raw) Deno.stdin.setRaw(true);
-  const send = async (frame: Uint8Array) => {
-    let off = 0;
-    while (off < frame.length) off += await conn.write(frame.subarray(off));
-  };
-  const resize = () => {
-    if (!o.tty || !Deno.stdout.isTerminal()) return;
-    const { rows, columns } = Deno.consoleSize();
-    send(resizeFrame(rows, columns)).catch(() => {
-      // the connection is closing: the output side reports the end
-    });
-  };
-  resize();
-  Deno.addSignalListener("SIGWINCH", resize);
-  let detach!: () => void;
-  const detachTyped = new Promise<true>((r) => (detach = () => r(true)));
-  let ended = false;
-  const output = (async () => {
-    const reader = new FrameReader();
-    const buf = new Uint8Array(32 * 1024);
-    for (;;) {
-      let n: number | null;
-      try {
-        n = await conn.read(buf);
-      } catch (err) {
-        if (ended) return false; // we closed it after a detach
-        throw err;
-      }
-      if (n === null) return false;
-      for (const f of reader.push(buf.subarray(0, n))) {
-        writeAll(f.type === FRAME.STDERR ? 2 : 1, f.payload);
-      }
-    }
-  })();
-  if (o.stdin) {
-    const matcher = new DetachMatcher(o.tty ? o.keys : new Uint8Array());
-    (async () => {
-      const buf = new Uint8Array(4096);
-      for (;;) {
-        const n = await Deno.stdin.read(buf);
-        if (n === null || ended) return;
-        const { forward, detach: typed } = matcher.scan(buf.subarray(0, n));
-        if (forward.length) await send(encodeFrame(FRAME.STDIN, forward));
-        if (typed) return detach();
-      }
-    })().catch(() => {
-      // the container side closed while we were sending: the output side reports the end
-    });
-  }
-  try {
-    return await Promise.race([output, detachTyped]);
-  } finally {
-    ended = true;
-    Deno.removeSignalListener("SIGWINCH", resize);
-    if (raw) Deno.stdin.setRaw(false);
-    conn.close();
-  }
+  return end.exitCode ?? view?.exitCode ?? 0;
 }

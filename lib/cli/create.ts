@@ -6,7 +6,7 @@
 
 import type { Command } from "./context.ts";
 import { parseFlags } from "./flags.ts";
-import { UsageError } from "../errors.ts";
+import { FlagError, UsageError } from "../errors.ts";
 import { parseRunArgs, RUN_FLAGS, RUN_USAGE } from "./run_flags.ts";
 import { createContainer } from "../container/create.ts";
 import { checkCidfile, writeCidfile } from "./cidfile.ts";
@@ -24,6 +24,8 @@ export const main: Command = async (args, ctx) => {
     });
   }
   const r = parseRunArgs(args, ctx.env);
+  // run's flag (it attaches); docker's create has none
+  if (r.detachKeys !== undefined) throw new FlagError("unknown flag: --detach-keys");
   checkCidfile(r.cidfile);
   // -d means nothing to create; `start` decides how the container runs
   const config = await createContainer(ctx, { ...r.spec, detach: false }, {

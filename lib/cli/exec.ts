@@ -12,6 +12,7 @@ import { expandEnv, parseEnvFile } from "./run_flags.ts";
 import { findContainer } from "../container/lookup.ts";
 import { execInContainer } from "../container/exec.ts";
 import { daemonError } from "../container/cli_report.ts";
+import { daemonDetachKeys } from "../container/detach_keys.ts";
 
 const USAGE = `Usage: tsbox exec [OPTIONS] CONTAINER COMMAND [ARG...]
 
@@ -19,6 +20,8 @@ Execute a command in a running container
 
 Options:
   -d, --detach           run the command in the background
+      --detach-keys KEYS   checked as docker checks them; tsbox's exec session cannot be
+                           detached from (it ends with this CLI), so they are not watched for
   -e, --env K=V          set environment variables
       --env-file FILE    read environment variables from a file
   -i, --interactive      keep STDIN open
@@ -34,6 +37,7 @@ executable, unknown user), as docker; 1 when the container is not running.`;
 export const main: Command = async (args, ctx) => {
   const p = parseFlags(args, [
     { name: "detach", short: "d", type: "bool" },
+    { name: "detach-keys", type: "string" },
     { name: "env", short: "e", type: "list" },
     { name: "env-file", type: "list" },
     { name: "interactive", short: "i", type: "bool" },
@@ -62,6 +66,8 @@ export const main: Command = async (args, ctx) => {
   });
   if (bool(p, "tty") && bool(p, "interactive") && !bool(p, "detach")) requireTerminal();
   return await daemonError(async () => {
+    const keys = str(p, "detach-keys");
+    if (keys !== undefined) daemonDetachKeys(keys, "escape"); // docker's daemon: before the exec
     const rec = findContainer(ctx.paths, ref);
     if (isPaused(rec)) {
       throw new ContainerError(

@@ -12,7 +12,7 @@ import { daemonError } from "../container/cli_report.ts";
 
 const USAGE = `Usage: tsbox logs [OPTIONS] CONTAINER
 
-Fetch the logs of a container (detached containers log to a json file)
+Fetch the logs of a container (foreground and detached runs alike log to a json file)
 
 Options:
   -f, --follow         follow log output until the container stops

@@ -1,10 +1,12 @@
 /**
  * `tsbox run`: create + start in the foreground (or hand over to the
- * monitor with -d), then remove with --rm.
+ * monitor with -d), then remove with --rm. `-it` is docker's attached
+ * run: the container runs under its monitor with this CLI attached, so the
+ * detach keys (`--detach-keys`, default ctrl-p ctrl-q) can leave it running.
  * @module
  */
 
-import type { Command } from "./context.ts";
+import type { CliContext, Command } from "./context.ts";
 import { parseRunArgs, RUN_USAGE } from "./run_flags.ts";
 import { createContainer } from "../container/create.ts";
 import { startContainer } from "../container/runner.ts";
@@ -15,6 +17,8 @@ import { requireTerminal } from "./tty_check.ts";
 import { UsageError } from "../errors.ts";
 import { checkCidfile, writeCidfile } from "./cidfile.ts";
 import { attachedStreams } from "../container/attach_streams.ts";
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../container/detach_keys.ts";
+import { startAttached } from "./attach_client.ts";
 
 /** `tsbox run`. */
 export const main: Command = async (args, ctx) => {
@@ -31,6 +35,8 @@ export const main: Command = async (args, ctx) => {
     throw new UsageError("--restart needs -d in tsbox (or create, then start)");
   }
   if (r.spec.attach && r.spec.detach) throw new UsageError("Conflicting options: -a and -d");
+  // checked before anything is created (docker's daemon refuses them at the attach: exit 125)
+  const keys = r.spec.detach ? undefined : parseDetachKeys(r.detachKeys ?? DEFAULT_DETACH_KEYS);
   checkCidfile(r.cidfile);
   const config = await createContainer(ctx, r.spec, {
     pull: r.pull,
@@ -43,6 +49,9 @@ export const main: Command = async (args, ctx) => {
     await startDetached(ctx, config.id);
     console.log(config.id);
     return 0;
+  }
+  if (keys && r.spec.tty && r.spec.interactive && !r.spec.attach) {
+    return await runAttached(ctx, config.id, keys, r.spec.autoRemove);
   }
   let t2 = t1;
   try {
@@ -71,3 +80,25 @@ export const main: Command = async (args, ctx) => {
     }
   }
 };
+
+/**
+ * `run -it`: the container under its monitor, this CLI attached. Its
+ * monitor removes a `--rm` one when it ends; one that never got to its
+ * monitor (the attach socket failed) is removed here.
+ */
+async function runAttached(
+  ctx: CliContext,
+  id: string,
+  keys: Uint8Array,
+  autoRemove: boolean,
+): Promise<number> {
+  try {
+    return await startAttached(ctx, id, { tty: true, stdin: true, keys, autoRemove });
+  } catch (err) {
+    const rec = readContainer(ctx.paths, id);
+    if (autoRemove && rec?.state.status === "created") {
+      await removeContainer(ctx, rec, { force: true, volumes: true });
+    }
+    throw err;
+  }
+}

@@ -20,6 +20,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: "interactive", short: "i", type: "bool" },
   { name: "tty", short: "t", type: "bool" },
   { name: "rm", type: "bool" },
+  { name: "detach-keys", type: "string" },
   { name: "name", type: "string" },
   { name: "env", short: "e", type: "list" },
   { name: "env-file", type: "list" },
@@ -92,6 +93,8 @@ Options:
   -d, --detach               run in the background and print the container ID
   -i, --interactive          keep STDIN open
   -t, --tty                  allocate a pseudo-TTY
+      --detach-keys KEYS     with -it: the keys that detach, leaving it running (default
+                             "ctrl-p,ctrl-q"; run only, not create)
       --rm                   remove the container (and its anonymous volumes) when it exits
       --init                 run an init (tini) as PID 1: reaps zombies, forwards signals
       --restart POLICY       no | on-failure[:N] | always | unless-stopped (needs -d, or
@@ -193,6 +196,8 @@ export interface RunArgs {
   help: boolean;
   /** `--cidfile`: where to write the new container's id. */
   cidfile?: string;
+  /** `--detach-keys`, as given (checked by `run` when it attaches). */
+  detachKeys?: string;
 }
 
 /**
@@ -319,5 +324,6 @@ export function parseRunArgs(args: string[], hostEnv: Record<string, string>): R
     quiet: bool(p, "quiet"),
     help: false,
     cidfile: str(p, "cidfile"),
+    detachKeys: str(p, "detach-keys"),
   };
 }

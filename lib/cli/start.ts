@@ -1,12 +1,14 @@
 /**
- * `tsbox start [-a] [-i] CONTAINER...`: start created or exited containers
- * again (on their preserved upper layer). Detached under a monitor by
- * default; `-a` runs one in the foreground with its output on our stdio.
+ * `tsbox start [-a] [-i] [--detach-keys K] CONTAINER...`: start created or
+ * exited containers again (on their preserved upper layer). Detached under
+ * a monitor by default; `-a` runs one in the foreground with its output on
+ * our stdio; `-ai` of a `-it` container is an attached start, as `run -it`
+ * (under its monitor, the detach keys leave it running).
  * @module
  */
 
 import type { Command } from "./context.ts";
-import { bool, parseFlags } from "./flags.ts";
+import { bool, parseFlags, str } from "./flags.ts";
 import { ContainerError, UsageError } from "../errors.ts";
 import { findContainer } from "../container/lookup.ts";
 import { liveView } from "../container/live.ts";
@@ -16,6 +18,8 @@ import { removeContainer } from "../container/remove.ts";
 import { type ContainerRecord, readContainer } from "../container/store.ts";
 import { daemonError, forEachRef } from "../container/cli_report.ts";
 import { requireTerminal } from "./tty_check.ts";
+import { daemonDetachKeys } from "../container/detach_keys.ts";
+import { startAttached } from "./attach_client.ts";
 
 const USAGE = `Usage: tsbox start [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -23,6 +27,7 @@ Start one or more stopped containers
 
 Options:
   -a, --attach        attach STDOUT/STDERR (run in the foreground) and forward signals
+      --detach-keys K attaching a -it container: the keys that detach (default "ctrl-p,ctrl-q")
   -i, --interactive   attach container's STDIN`;
 
 /** `rec`, unless it is being (or was half) removed: that one is refused as docker does. */
@@ -39,6 +44,7 @@ export const main: Command = async (args, ctx) => {
   const p = parseFlags(args, [
     { name: "attach", short: "a", type: "bool" },
     { name: "interactive", short: "i", type: "bool" },
+    { name: "detach-keys", type: "string" },
     { name: "help", type: "bool" },
   ]);
   if (bool(p, "help")) {
@@ -55,6 +61,7 @@ export const main: Command = async (args, ctx) => {
     }
     return await daemonError(async () => {
       const rec = startable(findContainer(ctx.paths, p.positionals[0]));
+      const keys = daemonDetachKeys(str(p, "detach-keys")); // docker's daemon checks them
       if (liveView(rec).running) return 0; // docker: attaching to a running one; we only report
       if (bool(p, "interactive") && rec.config.spec.tty) requireTerminal();
       if (rec.config.restartPolicy && rec.config.restartPolicy.Name !== "no") {
@@ -63,6 +70,11 @@ export const main: Command = async (args, ctx) => {
         });
       }
       const id = rec.config.id;
+      const spec = rec.config.spec;
+      if (bool(p, "interactive") && spec.tty && spec.interactive) {
+        const autoRemove = spec.autoRemove ?? false; // its monitor removes it
+        return await startAttached(ctx, id, { tty: true, stdin: true, keys, autoRemove });
+      }
       try {
         return await startContainer(ctx, id, { interactive: bool(p, "interactive") });
       } finally {

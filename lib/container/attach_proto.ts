@@ -4,7 +4,8 @@
  * 0700, so only root reaches a container's stdin), carrying frames of
  * `[type: u8][length: u32 BE][payload]`. Client → monitor: STDIN bytes,
  * RESIZE (rows, cols: u16 BE each). Monitor → client: STDOUT / STDERR
- * bytes; the monitor closes the connection when the container ends.
+ * bytes, then EXIT (the exit code: i32 BE) when the container ends, after
+ * which the monitor closes the connection.
  * @module
  */
 
@@ -12,7 +13,7 @@ import { join } from "../posix_path.ts";
 import type { Paths } from "../paths.ts";
 
 /** Frame types. */
-export const FRAME = { STDIN: 0, RESIZE: 1, STDOUT: 2, STDERR: 3 } as const;
+export const FRAME = { STDIN: 0, RESIZE: 1, STDOUT: 2, STDERR: 3, EXIT: 4 } as const;
 
 /** One decoded frame. */
 export interface Frame {
@@ -49,6 +50,18 @@ export function resizeFrame(rows: number, cols: number): Uint8Array {
   v.setUint16(0, rows);
   v.setUint16(2, cols);
   return encodeFrame(FRAME.RESIZE, p);
+}
+
+/** An EXIT frame: the container ended with `code`. */
+export function exitFrame(code: number): Uint8Array {
+  const p = new Uint8Array(4);
+  new DataView(p.buffer).setInt32(0, code);
+  return encodeFrame(FRAME.EXIT, p);
+}
+
+/** The exit code of an EXIT payload. */
+export function parseExit(p: Uint8Array): number {
+  return new DataView(p.buffer, p.byteOffset, p.byteLength).getInt32(0);
 }
 
 /** Rows and columns of a RESIZE payload. */

@@ -7,6 +7,8 @@
  * tsbox re-executed as hidden `__monitor`, with no stdio of ours and its
  * own session — which reports over a SEQPACKET socket like the init's.
  * `TSBOX_MONITOR=deno` or `=conmon` chooses; `--debug` says which and why.
+ * `run -it`/`start -ai` start one this way too, attached: the monitor
+ * connects to the CLI's socket (`attachTo`) before the container starts.
  * @module
  */
 
@@ -25,14 +27,26 @@ export type FromMonitor =
   | { type: "started" }
   | { type: "error"; message: string; code: number };
 
+/** How `startDetached` starts it. */
+export interface DetachOptions {
+  /** A unix socket the CLI listens on: the monitor attaches it before the start (tsbox's monitor only). */
+  attachTo?: string;
+}
+
 /**
  * Start container `id` under a new monitor; resolves once its command runs.
  * @throws {TsboxError} the start failed (message and exit code of the failure).
  */
-export async function startDetached(ctx: CliContext, id: string): Promise<void> {
+export async function startDetached(
+  ctx: CliContext,
+  id: string,
+  opts: DetachOptions = {},
+): Promise<void> {
   const rec = readContainer(ctx.paths, id);
   if (!rec) throw new NoSuchContainer(id);
-  const unfit = conmonUnfit(ctx, rec.config);
+  const unfit = opts.attachTo
+    ? "an attached start (run -it, start -ai) is served by tsbox's monitor"
+    : conmonUnfit(ctx, rec.config);
   if (!unfit) return await startUnderConmon(ctx, id, findConmon(ctx.env)!);
   if (ctx.env[MONITOR_ENV] === "conmon") {
     throw new ContainerError(`container ${id.slice(0, 12)} cannot run under conmon: ${unfit}`);
@@ -40,17 +54,24 @@ export async function startDetached(ctx: CliContext, id: string): Promise<void> 
   if (ctx.debug) {
     console.error(`tsbox: ${id.slice(0, 12)}: tsbox's monitor supervises it: ${unfit}`);
   }
-  await startMonitor(ctx, id);
+  await startMonitor(ctx, id, opts.attachTo);
 }
 
 /** Start container `id` under a new tsbox monitor (`__monitor`). */
-async function startMonitor(ctx: CliContext, id: string): Promise<void> {
+async function startMonitor(ctx: CliContext, id: string, attachTo?: string): Promise<void> {
   const [parentEnd, childEnd] = seqpacketPair();
   setCloexec(parentEnd);
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(ctx.self[0], {
-      args: [...ctx.self.slice(1), "--root", ctx.paths.root, "__monitor", id],
+      args: [
+        ...ctx.self.slice(1),
+        "--root",
+        ctx.paths.root,
+        "__monitor",
+        id,
+        ...(attachTo ? [attachTo] : []),
+      ],
       env: { [MONITOR_FD_ENV]: String(childEnd) },
       stdin: "null",
       stdout: "null",

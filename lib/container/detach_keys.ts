@@ -6,16 +6,18 @@
  * @module
  */
 
-import { UsageError } from "../errors.ts";
+import { ContainerError, UsageError } from "../errors.ts";
 
 /** docker's default: ctrl-p ctrl-q. */
 export const DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q";
 
 /**
- * The byte sequence of a `--detach-keys` value.
- * @throws {UsageError} an unknown key.
+ * The byte sequence of a `--detach-keys` value ("" is docker's default).
+ * @throws {UsageError} an unknown key, in docker's words (run: exit 125).
  */
 export function parseDetachKeys(spec: string): Uint8Array {
+  if (spec === "") spec = DEFAULT_DETACH_KEYS;
+  const bad = () => new UsageError(`Invalid detach keys (${spec}) provided`);
   const out: number[] = [];
   for (const key of spec.split(",")) {
     const k = key.trim();
@@ -27,12 +29,30 @@ export function parseDetachKeys(spec: string): Uint8Array {
         : "@[\\]^_".includes(c)
         ? "@[\\]^_".indexOf(c) + (c === "@" ? 0 : 26)
         : -1;
-      if (code < 0) throw new UsageError(`invalid detach keys "${spec}": unknown key ${k}`);
+      if (code < 0) throw bad();
       out.push(code);
     } else if (k.length === 1) out.push(k.charCodeAt(0));
-    else throw new UsageError(`invalid detach keys "${spec}": unknown key ${k}`);
+    else throw bad();
   }
   return new Uint8Array(out);
+}
+
+/**
+ * `parseDetachKeys` where docker's daemon checks the keys (`attach`,
+ * `start -a`, `exec`: "Error response from daemon: …", exit 1); `exec`'s
+ * wording says escape keys.
+ * @throws {ContainerError} an unknown key (exit 1).
+ */
+export function daemonDetachKeys(spec: string | undefined, what = "detach"): Uint8Array {
+  try {
+    return parseDetachKeys(spec ?? DEFAULT_DETACH_KEYS);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    throw new ContainerError(`Invalid ${what} keys (${spec}) provided`, {
+      exitCode: 1,
+      cause: err,
+    });
+  }
 }
 
 /** What one chunk of input gives: bytes to forward, and whether the sequence was typed. */

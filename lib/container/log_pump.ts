@@ -1,7 +1,8 @@
 /**
- * Detached mode: copy the container's output into its json log — the
- * stdout/stderr pipes (kept apart) or the pty master (all "stdout", as
- * docker logs a tty container).
+ * Copy the container's output into its json log — the stdout/stderr pipes
+ * (kept apart) or the pty master (all "stdout", as docker logs a tty
+ * container) — and hand each chunk on (the attach socket, or our own
+ * stdio in the foreground).
  * @module
  */
 
@@ -9,8 +10,14 @@ import { closeFd, readAsync } from "../../ffi/fds.ts";
 import { setWinsize } from "../../ffi/pty.ts";
 import type { JsonLogWriter, LogEntry } from "./log_file.ts";
 
-/** Also called with every chunk logged (the attach socket's fan-out). */
-export type OutputTee = (stream: "stdout" | "stderr", bytes: Uint8Array) => void;
+/**
+ * Also called with every chunk logged (the attach socket's fan-out, the
+ * foreground's stdio); a promise holds the next read back until it settles.
+ */
+export type OutputTee = (
+  stream: "stdout" | "stderr",
+  bytes: Uint8Array,
+) => Promise<void> | void;
 
 /** Copy one pipe into the log until EOF. Never rejects: a read error is recorded in the log writer. */
 export async function pumpStream(
@@ -22,7 +29,7 @@ export async function pumpStream(
   try {
     for await (const chunk of stream) {
       log.write(name, chunk);
-      tee?.(name as "stdout" | "stderr", chunk);
+      await tee?.(name as "stdout" | "stderr", chunk);
     }
     log.flush(name);
   } catch (err) {
@@ -32,13 +39,15 @@ export async function pumpStream(
 
 /**
  * Copy a pty master into the log until no process holds the slave (EIO),
- * then close the master. The size is docker's default for a detached tty.
+ * then close the master (`onEnd` first: whatever writes to it must stop).
+ * The size is docker's default for a detached tty.
  * Never rejects: an error is recorded in the log writer.
  */
 export async function pumpPty(
   master: number,
   log: JsonLogWriter,
   tee?: OutputTee,
+  onEnd?: () => void,
 ): Promise<void> {
   const buf = new Uint8Array(32 * 1024);
   try {
@@ -47,12 +56,13 @@ export async function pumpPty(
       const n = await readAsync(master, buf);
       if (n === null) break;
       log.write("stdout", buf.subarray(0, n));
-      tee?.("stdout", buf.slice(0, n));
+      await tee?.("stdout", buf.slice(0, n));
     }
     log.flush("stdout");
   } catch (err) {
     log.failure ??= `reading the container's tty failed: ${(err as Error).message ?? err}`;
   } finally {
+    onEnd?.();
     closeFd(master);
   }
 }
@@ -60,13 +70,23 @@ export async function pumpPty(
 /**
  * Wait for the pumps, at most `ms` after the container died: a pipe held
  * by a process that escaped the container must not keep the supervisor.
+ * While `busy()` (the foreground still copying output to a slow reader of
+ * ours) the wait goes on, `ms` at a time, so no output is lost.
  * A pump that rejects anyway is waited for like one that ended.
  */
-export async function drain(pumps: Promise<void>[], ms = 2000): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    Promise.allSettled(pumps),
-    new Promise((r) => (timer = setTimeout(r, ms))),
-  ]);
-  clearTimeout(timer);
+export async function drain(
+  pumps: Promise<void>[],
+  ms = 2000,
+  busy?: () => boolean,
+): Promise<void> {
+  const all = Promise.allSettled(pumps).then(() => true);
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = await Promise.race([
+      all,
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), ms))),
+    ]);
+    clearTimeout(timer);
+    if (done || !busy?.()) return;
+  }
 }

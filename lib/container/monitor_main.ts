@@ -1,5 +1,6 @@
 /**
- * Hidden `__monitor ID`: supervise one detached container. Started by
+ * Hidden `__monitor ID [ATTACH_SOCKET]`: supervise one detached container
+ * (and attach the CLI listening on ATTACH_SOCKET before it starts). Started by
  * `startDetached` with stdio on /dev/null; leaves the CLI's session so the
  * terminal's signals and hangup do not reach it; reports "started" (or the
  * failure) on the monitor socket, then runs the container with its output
@@ -26,7 +27,7 @@ import { removeContainer } from "./remove.ts";
 /** Hidden `__monitor` entry. */
 export const main: Command = async (args, ctx) => {
   const fd = Number(Deno.env.get(MONITOR_FD_ENV));
-  const id = args[0];
+  const [id, attachTo] = args;
   if (!Number.isInteger(fd) || fd < 3 || !id) {
     throw new TsboxError("__monitor is internal to tsbox");
   }
@@ -58,6 +59,7 @@ export const main: Command = async (args, ctx) => {
       restarting: false,
     });
     let delay = 0;
+    let first = true;
     const hc = rec.config.healthcheck;
     for (;;) {
       const t0 = Date.now();
@@ -66,12 +68,14 @@ export const main: Command = async (args, ctx) => {
         interactive: rec.config.spec.interactive,
         log: true,
         attachable: true,
+        attachTo: first ? attachTo : undefined, // a restart has no CLI waiting
         onStarted: (f?: StartFailure) => {
           ran = true;
           report(f ? { type: "error", ...f } : { type: "started" });
           if (!f && hc) checks = startHealthChecks(ctx, id, rec.dir, hc);
         },
       }).finally(() => checks?.stop());
+      first = false;
       const now = readContainer(ctx.paths, id);
       const rs = readRestartState(ctx.paths, id);
       if (!now || now.state.status === "removing") break; // rm -f took it

@@ -3,11 +3,12 @@
  *
  *   claim (lock: not running, clean leftovers) → cgroup → etc files →
  *   spawn init in a new PID ns → send spec → ("ns") attach network →
- *   ("ready") join cgroup, record pid → "go" → exec'd? → relay stdio or
- *   log it, forward signals → wait → (lock) teardown, record exit (OOM?).
+ *   ("ready") join cgroup, record pid → "go" → exec'd? → log stdio (and
+ *   relay it), forward signals → wait → (lock) teardown, record exit (OOM?).
  *
- * The same code runs the foreground `run`/`start -a` (stdio relayed) and
- * the detached monitor (stdio → json log). Teardown runs on every path;
+ * The same code runs the foreground `run`/`start -a` (stdio → json log and
+ * on to ours, as docker logs foreground containers too) and the detached
+ * monitor (stdio → json log and the attach socket). Teardown runs on every path;
  * mounts live only in the container's mount namespace and vanish with it.
  * The init dies with us (PR_SET_PDEATHSIG), so a SIGKILLed supervisor
  * leaves only records, which `start`/`rm` clean through the kernel's view.
@@ -41,7 +42,7 @@ import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
 import { rotationOf } from "./log_config.ts";
 import { drain, pumpPty, pumpStream } from "./log_pump.ts";
-import { discardPty, pipeInput, ptyInput } from "./attach_streams.ts";
+import { pipeInput, ptyInput, StdioTee } from "./attach_streams.ts";
 import { AttachHub } from "./attach_hub.ts";
 import { assertLayersPresent } from "./layer_check.ts";
 import { recordEvent } from "./events.ts";
@@ -65,6 +66,8 @@ export interface StdioOptions {
   onStarted?: (failure?: StartFailure) => void;
   /** Detached: serve the attach socket (`tsbox attach`) while the container runs. */
   attachable?: boolean;
+  /** Detached `run -it`/`start -ai`: the socket of the CLI that attaches, joined before the start. */
+  attachTo?: string;
   /** Foreground `-a/--attach`: only these streams are connected (absent: all of them). */
   attach?: AttachedStreams;
 }
@@ -170,9 +173,11 @@ export async function startContainer(
   const net = (config.network ?? { opts: { mode: "none" } }) as NetworkRecord;
   const mode = (net.opts as { mode: string }).mode;
   const p = config.process;
-  // --log-driver none still drains the output (a full pty would block the container)
+  // foreground runs are logged too, as docker's; --log-driver none still drains the output
   const logTo = config.logConfig?.Type === "none" ? "/dev/null" : logPath(ctx.paths, id);
-  const log = stdio.log ? new JsonLogWriter(logTo, rotationOf(config.logConfig)) : undefined;
+  const log = new JsonLogWriter(logTo, rotationOf(config.logConfig));
+  // the foreground: what is logged goes on to our stdout/stderr (those -a attaches)
+  const fg = stdio.log ? undefined : new StdioTee(stdio.attach);
   let started = false;
   const reportStart = (failure?: StartFailure) => {
     if (started) return;
@@ -198,8 +203,9 @@ export async function startContainer(
   try {
     const cgroups = openCgroups();
     joins = openJoins(ctx.paths, config);
-    if (log && stdio.attachable) hub = AttachHub.open(ctx.paths, id);
-    const tee = hub && ((s: "stdout" | "stderr", b: Uint8Array) => hub!.output(s, b));
+    if (stdio.log && stdio.attachable) hub = AttachHub.open(ctx.paths, id);
+    if (hub && stdio.attachTo) await hub.connectTo(stdio.attachTo);
+    const tee = fg?.tee ?? (hub && ((s: "stdout" | "stderr", b: Uint8Array) => hub!.output(s, b)));
     cgroup = createContainerCgroup(ctx, cgroups, config);
     const oci = writeStartBundle(ctx, config, joins);
     const spec: InitSpec = {
@@ -214,22 +220,18 @@ export async function startContainer(
       env: { [INIT_FD_ENV]: String(childEnd) },
       stdin: p.tty || !stdio.interactive || stdio.attach?.stdin === false
         ? "null"
-        : log
+        : stdio.log
         ? "piped"
         : "inherit",
-      stdout: log && !p.tty
-        ? "piped"
-        : p.tty || stdio.attach?.stdout === false
-        ? "null"
-        : "inherit",
-      stderr: log ? "piped" : stdio.attach?.stderr === false ? "null" : "inherit",
+      stdout: p.tty ? "null" : "piped", // a tty's output comes on the pty
+      stderr: "piped",
     }, ctx.rootless);
     spawned = true;
     closeFd(childEnd);
     const init = child;
-    if (log && !p.tty) pumps.push(pumpStream(child.stdout, "stdout", log, tee));
-    if (log) pumps.push(pumpStream(child.stderr, "stderr", log, tee));
-    if (hub && log && !p.tty && stdio.interactive) hub.setInput(pipeInput(child.stdin));
+    if (!p.tty) pumps.push(pumpStream(child.stdout, "stdout", log, tee));
+    pumps.push(pumpStream(child.stderr, "stderr", log, tee));
+    if (hub && !p.tty && stdio.interactive) hub.setInput(pipeInput(child.stdin));
     for (const sig of FORWARDED) {
       const h = () => init.kill(signalNumber(sig));
       Deno.addSignalListener(sig, h);
@@ -283,12 +285,13 @@ export async function startContainer(
       }
       if (msg.type === "ready") {
         joins.close(); // the init is in the donors' namespaces: their fds are no longer needed
-        if (msg.pty && log) {
-          pumps.push(pumpPty(fd, log, tee));
+        if (msg.pty && stdio.log) {
+          pumps.push(pumpPty(fd, log, tee, () => hub?.endInput()));
           hub?.setInput(ptyInput(fd));
-        } else if (msg.pty && stdio.attach?.stdout === false) pumps.push(discardPty(fd));
+        } else if (msg.pty && stdio.attach?.stdout === false) pumps.push(pumpPty(fd, log));
         else if (msg.pty) {
-          relay = startTtyRelay(fd, stdio.interactive && stdio.attach?.stdin !== false);
+          const input = stdio.interactive && stdio.attach?.stdin !== false;
+          relay = startTtyRelay(fd, input, (b) => log.write("stdout", b));
         }
         const pid = init.pid!;
         cgroup?.addProcess(pid); // joined at the last moment: the init's own memory is not charged
@@ -309,7 +312,7 @@ export async function startContainer(
     child = undefined;
     await relay?.stop();
     relay = undefined;
-    await drain(pumps);
+    await drain(pumps, 2000, fg && (() => fg.busy()));
     oom = cgroup?.oomKilled() ?? false;
     code = initError ? initError.code : status.code;
     if (initError && !stdio.onStarted) console.error(`tsbox: ${initError.message}`);
@@ -331,11 +334,11 @@ export async function startContainer(
       await child.status();
     }
     await relay?.stop();
-    await drain(pumps);
+    await drain(pumps, 2000, fg && (() => fg.busy()));
     await usermode?.stop();
     if (usermodeDir) Deno.removeSync(usermodeDir, { recursive: true });
-    await hub?.close();
-    log?.close();
+    await hub?.close(spawned ? code : undefined);
+    log.close();
     closeFd(parentEnd);
     await updateState(ctx.paths, id, async (rec) => {
       try {
@@ -356,7 +359,7 @@ export async function startContainer(
         exitCode: code,
         oomKilled: oom,
         error: initError?.message,
-        logError: log?.failure, // the log could not be written (full disk): said, not fatal
+        logError: log.failure, // the log could not be written (full disk): said, not fatal
         startedAt: rec.state.startedAt,
         finishedAt: new Date().toISOString(),
       };

@@ -7,14 +7,23 @@
 
 import { readAsync, writeAll } from "../../ffi/fds.ts";
 import { setWinsize } from "../../ffi/pty.ts";
+import { outputGone } from "./attach_streams.ts";
 
 /** A running relay; `stop()` waits briefly for the output to drain. */
 export interface TtyRelay {
   stop(): Promise<void>;
 }
 
-/** Start relaying `master` ↔ stdio. `interactive` forwards stdin. */
-export function startTtyRelay(master: number, interactive: boolean): TtyRelay {
+/**
+ * Start relaying `master` ↔ stdio. `interactive` forwards stdin;
+ * `onOutput` sees every chunk of output (the foreground's log). Our stdout
+ * failing (a closed pipe) ends only the copy to it: the pty is still read.
+ */
+export function startTtyRelay(
+  master: number,
+  interactive: boolean,
+  onOutput?: (bytes: Uint8Array) => void,
+): TtyRelay {
   const rawMode = interactive && Deno.stdin.isTerminal();
   if (rawMode) Deno.stdin.setRaw(true);
   const resize = () => {
@@ -27,11 +36,19 @@ export function startTtyRelay(master: number, interactive: boolean): TtyRelay {
 
   const output = (async () => {
     const buf = new Uint8Array(32 * 1024);
+    let out = true;
     for (;;) {
       const n = await readAsync(master, buf);
       if (n === null) return;
-      let off = 0;
-      while (off < n) off += await Deno.stdout.write(buf.subarray(off, n));
+      onOutput?.(buf.subarray(0, n));
+      try {
+        let off = 0;
+        while (out && off < n) off += await Deno.stdout.write(buf.subarray(off, n));
+      } catch (err) {
+        // our stdout's reader went away: the container's output is still read (and logged)
+        if (!outputGone(err)) throw err;
+        out = false;
+      }
     }
   })();
   let stopped = false;

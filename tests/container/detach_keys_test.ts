@@ -1,15 +1,21 @@
 /** Detach keys (docker's --detach-keys) and the attach socket's frames (pure). */
 
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { DetachMatcher, parseDetachKeys } from "../../lib/container/detach_keys.ts";
+import {
+  daemonDetachKeys,
+  DetachMatcher,
+  parseDetachKeys,
+} from "../../lib/container/detach_keys.ts";
 import {
   encodeFrame,
+  exitFrame,
   FRAME,
   FrameReader,
+  parseExit,
   parseResize,
   resizeFrame,
 } from "../../lib/container/attach_proto.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { ContainerError, UsageError } from "../../lib/errors.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
@@ -20,8 +26,16 @@ Deno.test("parseDetachKeys: ctrl-X and single characters, docker's codes", () =>
     bytes(0, 27, 28, 29, 30, 31),
   );
   assertEquals(parseDetachKeys("a,B"), bytes(97, 66));
-  assertThrows(() => parseDetachKeys("ctrl-1"), UsageError, "invalid detach keys");
+  assertEquals(parseDetachKeys(""), bytes(16, 17)); // docker: empty is the default
+  assertThrows(
+    () => parseDetachKeys("ctrl-1"),
+    UsageError,
+    "Invalid detach keys (ctrl-1) provided",
+  );
   assertThrows(() => parseDetachKeys("ab"), UsageError);
+  assertEquals(daemonDetachKeys(undefined), bytes(16, 17));
+  const e = assertThrows(() => daemonDetachKeys("x,ctrl-", "escape"), ContainerError);
+  assertEquals([e.message, e.exitCode], ["Invalid escape keys (x,ctrl-) provided", 1]);
 });
 
 Deno.test("DetachMatcher: forwards ordinary input, holds a partial match across chunks", () => {
@@ -43,6 +57,7 @@ Deno.test("FrameReader: frames split anywhere come out whole", () => {
     ...encodeFrame(FRAME.STDOUT, bytes(1, 2, 3)),
     ...resizeFrame(40, 120),
     ...encodeFrame(FRAME.STDIN),
+    ...exitFrame(130),
   ]);
   const r = new FrameReader();
   const got = [
@@ -50,8 +65,9 @@ Deno.test("FrameReader: frames split anywhere come out whole", () => {
     ...r.push(wire.subarray(4, 11)),
     ...r.push(wire.subarray(11)),
   ];
-  assertEquals(got.map((f) => f.type), [FRAME.STDOUT, FRAME.RESIZE, FRAME.STDIN]);
+  assertEquals(got.map((f) => f.type), [FRAME.STDOUT, FRAME.RESIZE, FRAME.STDIN, FRAME.EXIT]);
   assertEquals(got[0].payload, bytes(1, 2, 3));
   assertEquals(parseResize(got[1].payload), { rows: 40, cols: 120 });
   assertEquals(got[2].payload.length, 0);
+  assertEquals(parseExit(got[3].payload), 130);
 });
