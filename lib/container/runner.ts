@@ -19,6 +19,7 @@ import { containerDir } from "../paths.ts";
 import { ContainerError, exitCodeOf, formatError, TsboxError } from "../errors.ts";
 import { cgroupName, type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
 import { detachContainer, detachNetwork } from "../net/mod.ts";
+import { hasAttachments, liveAttachments, withoutAttachments } from "../net/endpoints.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { type InitChild, spawnInit } from "./init_child.ts";
 import { kill } from "../../ffi/process.ts";
@@ -80,8 +81,8 @@ const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIG
 
 /**
  * Teardown of what `startContainer` set up (idempotent, safe after SIGKILL):
- * network (recorded attachment, then tsbox's own record for a crash
- * mid-attach) and cgroup. Returns the config without the attachment; the
+ * network (every recorded attachment, then tsbox's own records for a crash
+ * mid-attach) and cgroup. Returns the config without the attachments; the
  * caller stores it (under the container lock).
  */
 export async function teardownContainer(
@@ -89,7 +90,7 @@ export async function teardownContainer(
   config: ContainerConfig,
 ): Promise<ContainerConfig> {
   const net = config.network as NetworkRecord | undefined;
-  if (net?.attachment) await detachNetwork(ctx.paths, net.attachment, ctx.kernel);
+  for (const a of liveAttachments(net)) await detachNetwork(ctx.paths, a, ctx.kernel);
   await detachContainer(ctx.paths, config.id, ctx.kernel);
   const cg = openCgroups().open(cgroupName(config.id));
   // without a PID namespace of its own, the end of its PID 1 does not end the others
@@ -97,7 +98,7 @@ export async function teardownContainer(
   removeRuntimeState(ctx.paths, config.id); // a conmon run's tsbox-runc state
   // and its exit file, when no exit command recorded it (rootless: never under conmon)
   if (!ctx.rootless) removeExitFile(config.id);
-  return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
+  return net && hasAttachments(net) ? { ...config, network: withoutAttachments(net) } : config;
 }
 
 /** The init's error, without the `tsbox: ` its formatError put in front. */
