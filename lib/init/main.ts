@@ -56,6 +56,7 @@ import { hiddenEntry } from "./entry.ts";
 import { resolveOciProcess } from "./process_setup.ts";
 import { finalizeProcess } from "./process_tail.ts";
 import { decodeSeccomp } from "../seccomp/encoded.ts";
+import { trace } from "../trace.ts";
 
 const SIGKILL = 9;
 
@@ -274,6 +275,7 @@ interface IdmappedFds {
 
 function runInit(kernel: Kernel, fd: number): never | number {
   // nothing in the container may ptrace us or open our /proc entries while we hold host state
+  trace("init");
   kernel.setDumpable(false);
   const first = recv(fd);
   if (first?.type !== "spec") throw new TsboxError("init: no spec received from the parent");
@@ -296,6 +298,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
     : { lowers: [], binds: new Map() };
 
   const { newNet, cgroupFd } = setupNamespaces(kernel, namespaces);
+  trace("init: namespaces");
   send(fd, { type: "ns" });
   let state = "{}";
   if (init.holdAfterNs) {
@@ -310,6 +313,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
     idmapped,
     () => runHooksSync(kernel, "createContainer", spec.hooks?.createContainer, state),
   );
+  trace("init: root");
   if (spec.hostname !== undefined) kernel.sethostname(spec.hostname);
   if (newNet) interfaceUp("lo");
 
@@ -324,6 +328,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
     sendFd(fd, pty.master, encodeMsg({ type: "ready", pty: true }));
   } else send(fd, { type: "ready", pty: false });
 
+  trace("init: ready");
   const go = recv(fd);
   if (go?.type !== "go") return 125; // parent went away or refused: do not start the command
   // the parent has put us in the container's cgroup: that becomes the namespace's root
@@ -346,6 +351,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
     for (const n of [0, 1, 2]) dup2(slave, n);
   }
   kernel.chdir(p.cwd);
+  trace("init: process");
   finalizeProcess(kernel, {
     creds: proc.creds,
     security: {
