@@ -22,7 +22,7 @@ import { detachContainer, detachNetwork } from "../net/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { type InitChild, spawnInit } from "./init_child.ts";
 import { kill } from "../../ffi/process.ts";
-import { type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
+import { donorShmOf, type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
 import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
@@ -207,6 +207,7 @@ export async function startContainer(
       spec: oci,
       bundle: dir,
       ...(await initExtras(ctx, config, oci, cgroups, cgroup)),
+      ...donorShmOf(oci, joins),
       supervised: true,
     };
     child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
