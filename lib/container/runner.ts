@@ -27,7 +27,7 @@ import { detachContainer, detachNetwork } from "../net/mod.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { type InitChild, type InitCommand, spawnInit } from "./init_child.ts";
 import { kill } from "../../ffi/process.ts";
-import { type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
+import { donorShmOf, type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
 import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
@@ -298,6 +298,7 @@ export async function startContainer(
       spec: oci,
       bundle: dir,
       ...(await initExtras(ctx, config, oci, cgroups, cgroup)),
+      ...donorShmOf(oci, joins),
       supervised: true,
     };
     const want = initStdio(p.tty, stdio);

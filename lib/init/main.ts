@@ -57,6 +57,7 @@ import { resolveOciProcess } from "./process_setup.ts";
 import { finalizeProcess } from "./process_tail.ts";
 import { decodeSeccomp } from "../seccomp/encoded.ts";
 import { trace } from "../trace.ts";
+import { cloneDonorShm } from "./donor_shm.ts";
 
 const SIGKILL = 9;
 
@@ -143,6 +144,7 @@ function setupFilesystem(
   if (lin.rootfsPropagation && propagation === undefined) {
     throw new TsboxError(`invalid linux.rootfsPropagation "${lin.rootfsPropagation}"`);
   }
+  const shm = init.donorShm && spec.mounts?.[init.donorShm.index];
   const inp = {
     rootfs,
     overlay: init.overlay,
@@ -165,7 +167,8 @@ function setupFilesystem(
     cgroupMounts: init.cgroupMounts,
     copyUps: init.copyUps,
     idmapped: idmapped.binds,
-    sourceKind,
+    // the donor's /dev/shm comes attached (a directory): its path is not looked at
+    sourceKind: (path) => path === shm?.source ? "dir" : sourceKind(path),
   });
   applyMountPlan(kernel, mounts, realMountEnv(kernel, rootfs));
   for (const fd of idmapped.binds.values()) closeFd(fd);
@@ -297,6 +300,10 @@ function runInit(kernel: Kernel, fd: number): never | number {
     ? enterUserns(kernel, fd, init.supervised)
     : { lowers: [], binds: new Map() };
 
+  // in the host's mount namespace still: the donor's /dev/shm is cloned from its own
+  if (init.donorShm) {
+    idmapped.binds.set(init.donorShm.index, cloneDonorShm(kernel, init.donorShm.mntns));
+  }
   const { newNet, cgroupFd } = setupNamespaces(kernel, namespaces);
   trace("init: namespaces");
   send(fd, { type: "ns" });
