@@ -7,7 +7,14 @@
 import type { Command } from "./context.ts";
 import { parseRunArgs, RUN_USAGE } from "./run_flags.ts";
 import { createContainer } from "../container/create.ts";
-import { startContainer } from "../container/runner.ts";
+import {
+  abandonEarlyInit,
+  initStdio,
+  spawnEarlyInit,
+  startContainer,
+} from "../container/runner.ts";
+import type { ContainerSpec } from "../container/types.ts";
+import type { CliContext } from "./context.ts";
 import { readContainer } from "../container/store.ts";
 import { removeContainer } from "../container/remove.ts";
 import { startDetached } from "../container/detach.ts";
@@ -15,10 +22,25 @@ import { requireTerminal } from "./tty_check.ts";
 import { UsageError } from "../errors.ts";
 import { checkCidfile, writeCidfile } from "./cidfile.ts";
 import { attachedStreams } from "../container/attach_streams.ts";
+import { trace } from "../trace.ts";
+
+/**
+ * Whether a foreground `run` spawns its init before creating the
+ * container: only for the shape the early init has (a new PID namespace,
+ * no user namespace, rootful); the start checks the generated spec again.
+ * `TSBOX_EARLY_INIT=0` turns it off (the bench compares both).
+ */
+function spawnsEarly(ctx: CliContext, spec: ContainerSpec): boolean {
+  if (spec.detach || ctx.rootless || ctx.env.TSBOX_EARLY_INIT === "0") return false;
+  const u = spec.userns;
+  if (ctx.env.TSBOX_USERNS || u?.userns || u?.uidmap.length || u?.gidmap.length) return false;
+  return !spec.namespaces?.pid;
+}
 
 /** `tsbox run`. */
 export const main: Command = async (args, ctx) => {
   const t0 = performance.now(); // ms since this process started: runtime + module load
+  trace("run");
   const r = parseRunArgs(args, ctx.env);
   if (r.help) {
     console.log(RUN_USAGE);
@@ -32,11 +54,25 @@ export const main: Command = async (args, ctx) => {
   }
   if (r.spec.attach && r.spec.detach) throw new UsageError("Conflicting options: -a and -d");
   checkCidfile(r.cidfile);
-  const config = await createContainer(ctx, r.spec, {
-    pull: r.pull,
-    platform: r.platform,
-    quiet: r.quiet,
-  });
+  const streams = attachedStreams(r.spec.attach);
+  // the init's runtime starts while the container is being created (used if it fits)
+  const early = spawnsEarly(ctx, r.spec)
+    ? spawnEarlyInit(
+      ctx,
+      initStdio(r.spec.tty, { interactive: r.spec.interactive, attach: streams }),
+    )
+    : undefined;
+  let config;
+  try {
+    config = await createContainer(ctx, r.spec, {
+      pull: r.pull,
+      platform: r.platform,
+      quiet: r.quiet,
+    });
+  } catch (err) {
+    if (early) await abandonEarlyInit(early);
+    throw err;
+  }
   writeCidfile(r.cidfile, config.id);
   const t1 = performance.now();
   if (r.spec.detach) {
@@ -48,14 +84,17 @@ export const main: Command = async (args, ctx) => {
   try {
     const code = await startContainer(ctx, config.id, {
       interactive: r.spec.interactive,
-      attach: attachedStreams(r.spec.attach),
+      attach: streams,
+      early,
     });
     t2 = performance.now();
     return code;
   } finally {
     if (r.spec.autoRemove) {
       const rec = readContainer(ctx.paths, config.id);
+      trace("remove");
       if (rec) await removeContainer(ctx, rec, { force: true, volumes: true });
+      trace("removed");
     }
     // TSBOX_TIMINGS=1: one JSON line on stderr for `deno task bench`'s breakdown
     if (ctx.env.TSBOX_TIMINGS === "1") {

@@ -148,6 +148,7 @@ export async function createContainer(
   const nsModes = parseNamespaceFlags(spec.namespaces ?? {}, {
     hostname: spec.hostname,
     network: spec.network,
+    shmSize: spec.shmSize,
   });
   const shmSize = parseShmSize(spec.shmSize);
   if (spec.macAddress !== undefined && netOpts.mode !== "bridge") {

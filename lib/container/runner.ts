@@ -17,13 +17,18 @@
 import type { CliContext } from "../cli/context.ts";
 import { containerDir } from "../paths.ts";
 import { ContainerError, exitCodeOf, formatError, TsboxError } from "../errors.ts";
-import { cgroupName, type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
+import {
+  cgroupName,
+  type ContainerCgroup,
+  openCgroups,
+  type ResourceLimits,
+} from "../cgroup/mod.ts";
 import { detachContainer, detachNetwork } from "../net/mod.ts";
 import { hasAttachments, liveAttachments, withoutAttachments } from "../net/endpoints.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
-import { type InitChild, spawnInit } from "./init_child.ts";
+import { type InitChild, type InitCommand, spawnInit } from "./init_child.ts";
 import { kill } from "../../ffi/process.ts";
-import { type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
+import { donorShmOf, type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
 import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
@@ -32,6 +37,8 @@ import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
 import {
   attachAtNs,
+  beginCgroupJoin,
+  type CgroupJoin,
   completeContainerUserns,
   createContainerCgroup,
   initExtras,
@@ -48,6 +55,7 @@ import { assertLayersPresent } from "./layer_check.ts";
 import { recordEvent } from "./events.ts";
 import { removeExitFile, removeRuntimeState } from "./conmon_files.ts";
 import { lazy } from "../lazy.ts";
+import { trace } from "../trace.ts";
 import type { UsermodeNet } from "../net/usermode_types.ts";
 
 /** Why a container did not get to exec its command. */
@@ -68,6 +76,81 @@ export interface StdioOptions {
   attachable?: boolean;
   /** Foreground `-a/--attach`: only these streams are connected (absent: all of them). */
   attach?: AttachedStreams;
+  /** An init `run` spawned before creating the container: used if it fits, else stopped. */
+  early?: EarlyInit;
+}
+
+/** The init's stdio for a start of a container with `tty`. */
+export function initStdio(
+  tty: boolean,
+  stdio: Pick<StdioOptions, "interactive" | "log" | "attach">,
+): Pick<InitCommand, "stdin" | "stdout" | "stderr"> {
+  const log = stdio.log === true;
+  return {
+    stdin: tty || !stdio.interactive || stdio.attach?.stdin === false
+      ? "null"
+      : log
+      ? "piped"
+      : "inherit",
+    stdout: log && !tty ? "piped" : tty || stdio.attach?.stdout === false ? "null" : "inherit",
+    stderr: log ? "piped" : stdio.attach?.stderr === false ? "null" : "inherit",
+  };
+}
+
+/**
+ * An init spawned ahead of its container (by `run`, before `create`): it
+ * pays its runtime's start-up while the record, cgroup and bundle are
+ * being made, then waits for its spec on `sock`. Only the common shape is
+ * spawned early: a new PID namespace, no user namespace stage.
+ */
+export interface EarlyInit {
+  child: InitChild;
+  /** Our end of its init socket. */
+  sock: number;
+  stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">;
+}
+
+/** Spawn an init ahead of its container (see EarlyInit). */
+export function spawnEarlyInit(
+  ctx: CliContext,
+  stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
+): EarlyInit {
+  const [sock, childEnd] = seqpacketPair();
+  try {
+    setCloexec(sock);
+    const child = spawnInit(ctx.kernel, [{ type: "pid" }], {
+      argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
+      env: { [INIT_FD_ENV]: String(childEnd) },
+      ...stdio,
+    });
+    return { child, sock, stdio };
+  } catch (err) {
+    closeFd(sock);
+    throw err;
+  } finally {
+    closeFd(childEnd);
+  }
+}
+
+/** Stop an early init that will not be used (it has not been told anything). */
+export async function abandonEarlyInit(early: EarlyInit): Promise<void> {
+  early.child.kill(9);
+  await early.child.status();
+  closeFd(early.sock);
+}
+
+/** Whether `early` fits this start: the same stdio, a new PID namespace, no user namespace. */
+function earlyFits(
+  early: EarlyInit,
+  oci: { linux?: { namespaces?: { type: string; path?: string }[] } },
+  want: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
+  rootless: boolean | undefined,
+): boolean {
+  const ns = oci.linux?.namespaces ?? [];
+  const pid = ns.find((n) => n.type === "pid");
+  return !rootless && pid !== undefined && !pid.path && !ns.some((n) => n.type === "user") &&
+    early.stdio.stdin === want.stdin && early.stdio.stdout === want.stdout &&
+    early.stdio.stderr === want.stderr;
 }
 
 /** Which of the container's stdio streams a foreground run connects to ours. */
@@ -166,7 +249,14 @@ export async function startContainer(
   id: string,
   stdio: StdioOptions,
 ): Promise<number> {
-  const config = await claim(ctx, id);
+  trace("start");
+  let config: ContainerConfig;
+  try {
+    config = await claim(ctx, id);
+  } catch (err) {
+    if (stdio.early) await abandonEarlyInit(stdio.early);
+    throw err;
+  }
   const dir = containerDir(ctx.paths, id);
   const net = (config.network ?? { opts: { mode: "none" } }) as NetworkRecord;
   const mode = (net.opts as { mode: string }).mode;
@@ -194,8 +284,9 @@ export async function startContainer(
   let oom = false;
   let code = 125;
   const forwarders: [Deno.Signal, () => void][] = [];
-  const [parentEnd, childEnd] = seqpacketPair();
-  setCloexec(parentEnd);
+  let early = stdio.early;
+  let parentEnd = -1;
+  let cgroupJoin: CgroupJoin | undefined;
   try {
     const cgroups = openCgroups();
     joins = openJoins(ctx.paths, config);
@@ -208,25 +299,38 @@ export async function startContainer(
       spec: oci,
       bundle: dir,
       ...(await initExtras(ctx, config, oci, cgroups, cgroup)),
+      ...donorShmOf(oci, joins),
       supervised: true,
     };
-    child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
-      argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
-      env: { [INIT_FD_ENV]: String(childEnd) },
-      stdin: p.tty || !stdio.interactive || stdio.attach?.stdin === false
-        ? "null"
-        : log
-        ? "piped"
-        : "inherit",
-      stdout: log && !p.tty
-        ? "piped"
-        : p.tty || stdio.attach?.stdout === false
-        ? "null"
-        : "inherit",
-      stderr: log ? "piped" : stdio.attach?.stderr === false ? "null" : "inherit",
-    }, ctx.rootless);
+    const want = initStdio(p.tty, stdio);
+    if (early && !earlyFits(early, oci, want, ctx.rootless)) {
+      await abandonEarlyInit(early);
+      early = undefined;
+    }
+    if (early) {
+      child = early.child;
+      parentEnd = early.sock;
+      early = undefined; // ours now: killed and closed below on failure
+    } else {
+      const [sock, childEnd] = seqpacketPair();
+      parentEnd = sock;
+      setCloexec(parentEnd);
+      try {
+        child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
+          argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
+          env: { [INIT_FD_ENV]: String(childEnd) },
+          ...want,
+        }, ctx.rootless);
+      } finally {
+        closeFd(childEnd);
+      }
+    }
     spawned = true;
-    closeFd(childEnd);
+    trace("spawned");
+    // behind a user namespace stage the pid comes later: joined whole at "ready"
+    if (cgroup && child.pid !== undefined) {
+      cgroupJoin = beginCgroupJoin(cgroup, child.pid, config.resources as ResourceLimits, oci);
+    }
     const init = child;
     if (log && !p.tty) pumps.push(pumpStream(child.stdout, "stdout", log, tee));
     if (log) pumps.push(pumpStream(child.stderr, "stderr", log, tee));
@@ -292,9 +396,12 @@ export async function startContainer(
           relay = startTtyRelay(fd, stdio.interactive && stdio.attach?.stdin !== false);
         }
         const pid = init.pid!;
-        cgroup?.addProcess(pid); // joined at the last moment: the init's own memory is not charged
+        // the rest of the join, at the last moment: the init's own memory is not charged
+        if (cgroupJoin) await cgroupJoin.finish();
+        else cgroup?.addProcess(pid);
         const startTime = pidStartTime(pid);
         await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
+        trace("go");
         sendMsg(parentEnd, encodeMsg({ type: "go" }));
         ready = true;
       }
@@ -307,6 +414,7 @@ export async function startContainer(
       initError ?? (ready ? undefined : { message: "container init exited before starting", code }),
     );
     const status = await init.status();
+    trace("exited");
     child = undefined;
     await relay?.stop();
     relay = undefined;
@@ -324,6 +432,7 @@ export async function startContainer(
     reportStart(initError);
     throw err;
   } finally {
+    if (early) await abandonEarlyInit(early); // failed before the spawn step
     for (const [sig, h] of forwarders) Deno.removeSignalListener(sig, h);
     joins?.close();
     if (child) {
@@ -337,7 +446,8 @@ export async function startContainer(
     if (usermodeDir) Deno.removeSync(usermodeDir, { recursive: true });
     await hub?.close();
     log?.close();
-    closeFd(parentEnd);
+    if (parentEnd >= 0) closeFd(parentEnd);
+    trace("teardown");
     await updateState(ctx.paths, id, async (rec) => {
       try {
         const cleaned = await teardownContainer(ctx, rec.config);
