@@ -15,6 +15,13 @@ let file: Deno.FsFile | undefined;
 export function trace(label: string): void {
   if (!path) return;
   const t = performance.timeOrigin + performance.now();
-  file ??= Deno.openSync(path, { append: true, create: true });
+  if (!file) {
+    file = Deno.openSync(path, { append: true, create: true });
+    // when this process started (before Deno's own start-up), and as what
+    const what = Deno.args.find((a) => /^(__)?[a-z]/.test(a) && !a.startsWith("/")) ?? "tsbox";
+    file.writeSync(
+      new TextEncoder().encode(`${performance.timeOrigin.toFixed(2)} ${Deno.pid} (${what} exec)\n`),
+    );
+  }
   file.writeSync(new TextEncoder().encode(`${t.toFixed(2)} ${Deno.pid} ${label}\n`));
 }

@@ -13,12 +13,14 @@
  * and opens: memory and pids limits would count the init's runtime (a
  * small `--memory` would OOM-kill it, a `--pids-limit` would refuse its
  * threads), a CPU quota would throttle its start-up. Those join late, as
- * before. Pure.
+ * before. `beginCgroupJoin` does the writes.
  * @module
  */
 
-import type { ResourceLimits } from "./types.ts";
-import type { LinuxDevice } from "../oci/spec.ts";
+import type { ContainerCgroup, ResourceLimits } from "./types.ts";
+import type { LinuxDevice, Spec } from "../oci/spec.ts";
+import { applyWrites, applyWritesAsync } from "./apply.ts";
+import { realCgroupFs } from "./fs.ts";
 import {
   ACC_MKNOD,
   ACC_READ,
@@ -92,4 +94,36 @@ export function joinsEarly(c: string, limits: ResourceLimits, use: InitDeviceUse
     default:
       return true; // cpuacct, freezer, hugetlb, net_cls, perf_event, name=systemd: count, not limit
   }
+}
+
+/** A cgroup join begun while the init starts: `finish` completes it before "go". */
+export interface CgroupJoin {
+  /** Await the early writes, then make the late ones. @throws {CgroupError} a write was refused. */
+  finish(): Promise<void>;
+}
+
+/**
+ * Begin moving the init (`pid`, in the host's view) into `cgroup`: the
+ * controllers that cannot constrain the init (early_join.ts) are written
+ * now, off the main thread, so the kernel's grace period overlaps the
+ * init's start-up; the rest wait for `finish`, called once the init is
+ * ready — its own memory, threads and CPU time are then no longer the
+ * container's to limit.
+ */
+export function beginCgroupJoin(
+  cgroup: ContainerCgroup,
+  pid: number,
+  limits: ResourceLimits,
+  oci: Spec,
+): CgroupJoin {
+  const use = { nodes: oci.linux?.devices ?? [], terminal: oci.process?.terminal === true };
+  const { early, late } = cgroup.joinWrites(pid, (c) => joinsEarly(c, limits, use));
+  const now = applyWritesAsync(early);
+  now.catch(() => {}); // reported by finish
+  return {
+    async finish() {
+      await now;
+      applyWrites(realCgroupFs, late);
+    },
+  };
 }

@@ -37,8 +37,6 @@ import { signalNumber } from "../signals.ts";
 import { pidStartTime } from "./proc.ts";
 import {
   attachAtNs,
-  beginCgroupJoin,
-  type CgroupJoin,
   completeContainerUserns,
   createContainerCgroup,
   initExtras,
@@ -56,6 +54,7 @@ import { recordEvent } from "./events.ts";
 import { removeExitFile, removeRuntimeState } from "./conmon_files.ts";
 import { lazy } from "../lazy.ts";
 import { trace } from "../trace.ts";
+import { beginCgroupJoin, type CgroupJoin } from "../cgroup/early_join.ts";
 import type { UsermodeNet } from "../net/usermode_types.ts";
 
 /** Why a container did not get to exec its command. */

@@ -23,9 +23,6 @@ import {
   type ResourceLimits,
 } from "../cgroup/mod.ts";
 import { cgroupViewMounts } from "../cgroup/mounts.ts";
-import { joinsEarly } from "../cgroup/early_join.ts";
-import { applyWrites, applyWritesAsync } from "../cgroup/apply.ts";
-import { realCgroupFs } from "../cgroup/fs.ts";
 import { attachEndpoints, writeEtcFiles } from "../net/mod.ts";
 import { liveAttachments } from "../net/endpoints.ts";
 import { lowerMountpoint, ownEtcFiles } from "../userns/ownership.ts";
@@ -96,38 +93,6 @@ export function createContainerCgroup(
 ): ContainerCgroup | undefined {
   if (ctx.rootless) return undefined;
   return cgroups.create(cgroupName(config.id), config.resources as ResourceLimits);
-}
-
-/** A cgroup join begun while the init starts: `finish` completes it before "go". */
-export interface CgroupJoin {
-  /** Await the early writes, then make the late ones. @throws {CgroupError} a write was refused. */
-  finish(): Promise<void>;
-}
-
-/**
- * Begin moving the init (`pid`, in the host's view) into `cgroup`: the
- * controllers that cannot constrain the init (early_join.ts) are written
- * now, off the main thread, so the kernel's grace period overlaps the
- * init's start-up; the rest wait for `finish`, called once the init is
- * ready — its own memory, threads and CPU time are then no longer the
- * container's to limit.
- */
-export function beginCgroupJoin(
-  cgroup: ContainerCgroup,
-  pid: number,
-  limits: ResourceLimits,
-  oci: Spec,
-): CgroupJoin {
-  const use = { nodes: oci.linux?.devices ?? [], terminal: oci.process?.terminal === true };
-  const { early, late } = cgroup.joinWrites(pid, (c) => joinsEarly(c, limits, use));
-  const now = applyWritesAsync(early);
-  now.catch(() => {}); // reported by finish
-  return {
-    async finish() {
-      await now;
-      applyWrites(realCgroupFs, late);
-    },
-  };
 }
 
 /** The volumes to fill from the image before they are bound (docker's copy-up). */
