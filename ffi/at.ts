@@ -16,6 +16,10 @@ import { O_CLOEXEC } from "./consts.ts";
 
 /** statx(2) mask: file type and mode. */
 const STATX_MODE = 0x2;
+/** statx(2) stx_attributes bit: the file is the root of a mount (Linux ≥ 5.8). */
+const STATX_ATTR_MOUNT_ROOT = 0x2000;
+/** statx(2) flag: `name` "" means `dirfd` itself. */
+const AT_EMPTY_PATH = 0x1000;
 const EINTR = 4;
 
 type Buf = Uint8Array<ArrayBuffer>;
@@ -107,6 +111,23 @@ export function statxMode(dirfd: number, name: string, flags: number): number {
   const buf = new Uint8Array(256);
   check("statx", libc().statx(dirfd, cstr(name), flags, STATX_MODE, buf), name);
   return buf[28] | (buf[29] << 8);
+}
+
+/**
+ * Whether `fd` (an O_PATH fd will do) is the root of a mount: statx's
+ * STATX_ATTR_MOUNT_ROOT, which every kernel from 5.8 reports (a kernel
+ * that does not report it gives false).
+ * @throws {SyscallError}
+ */
+export function isMountRoot(fd: number): boolean {
+  // struct statx: stx_attributes is the u64 at offset 8, stx_attributes_mask the u64 at 56
+  const buf = new Uint8Array(256);
+  check("statx", libc().statx(fd, cstr(""), AT_EMPTY_PATH, STATX_MODE, buf));
+  const dv = new DataView(buf.buffer);
+  const mask = dv.getBigUint64(56, true);
+  const attrs = dv.getBigUint64(8, true);
+  const bit = BigInt(STATX_ATTR_MOUNT_ROOT);
+  return (mask & bit) !== 0n && (attrs & bit) !== 0n;
 }
 
 /** write(2) all of `data` to `fd` (retrying short writes and EINTR). @throws {SyscallError} */

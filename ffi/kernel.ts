@@ -22,8 +22,9 @@ import {
 } from "./caps.ts";
 import { execve, setCredentials, setParentDeathSignal } from "./process.ts";
 import { cloexecFrom, closeFd } from "./fds.ts";
-import { mountSetattrIdmap, moveMount, openTreeClone } from "./mount_api.ts";
+import { mountSetattrIdmap, moveMount, openTreeClone, openTreeCloneFd } from "./mount_api.ts";
 import * as at from "./at.ts";
+import { openat2 } from "./openat.ts";
 import { posixSpawn, type SpawnOptions } from "./spawn.ts";
 import { installSeccompProgram, type SeccompProgram } from "./seccomp_program.ts";
 
@@ -188,6 +189,15 @@ export class LinuxKernel implements Kernel {
   }
   moveMount(fd: number, target: string): void {
     moveMount(fd, target);
+  }
+  openat2(dirfd: number, path: string, flags: number, resolve: number): number {
+    return openat2(dirfd, path, flags, resolve);
+  }
+  isMountRoot(fd: number): boolean {
+    return at.isMountRoot(fd);
+  }
+  cloneMount(fd: number): number {
+    return openTreeCloneFd(fd);
   }
   spawn(path: string, argv: string[], env: string[], opts: SpawnOptions): number {
     return posixSpawn(path, argv, env, opts);

@@ -1,5 +1,5 @@
 /**
- * The libc symbol table and the one place libc is opened.
+ * The libc symbol table and the one place libc is opened (symbol by symbol).
  *
  * Requires `--allow-ffi`. Every call that can fail is wrapped elsewhere in
  * `ffi/` so that errno is read straight after the call on the same thread.
@@ -194,12 +194,41 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Name = keyof typeof SYMBOLS;
 
-/** The opened libc (opened lazily, once per process). */
-export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  lib ??= Deno.dlopen("libc.so.6", SYMBOLS);
-  return lib.symbols;
+/** The libraries opened so far, one per bound symbol (kept open for the process's life). */
+const opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
+
+/**
+ * Each symbol is bound on its first use, by a dlopen of its own: Deno
+ * builds a call trampoline per symbol (~0.2–0.3 ms each here), so binding
+ * all of them up front cost every tsbox process 12–25 ms of start-up.
+ * libc.so.6 is always already loaded (Deno links it), so the dynamic
+ * linker returns that copy by its soname and never reads a file: a symbol
+ * first used after pivot_root still comes from the host's libc.
+ */
+const symbols = {} as Symbols;
+for (const name of Object.keys(SYMBOLS) as Name[]) {
+  Object.defineProperty(symbols, name, {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const lib = Deno.dlopen(
+        "libc.so.6",
+        { [name]: SYMBOLS[name] } as Deno.ForeignLibraryInterface,
+      );
+      opened.push(lib);
+      const fn = lib.symbols[name];
+      Object.defineProperty(symbols, name, { value: fn, enumerable: true });
+      return fn;
+    },
+  });
+}
+
+/** libc's symbols, each bound lazily on first use. */
+export function libc(): Symbols {
+  return symbols;
 }
 
 /** errno of the last failed call on this thread. */

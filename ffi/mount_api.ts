@@ -46,6 +46,23 @@ export function openTreeClone(path: string): number {
 }
 
 /**
+ * open_tree(fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC): a
+ * detached copy of the one mount whose root `fd` is (no submounts). The
+ * mount must be in the caller's mount namespace. Needs CAP_SYS_ADMIN.
+ * @throws {SyscallError} EINVAL when the mount is in another namespace.
+ */
+export function openTreeCloneFd(fd: number): number {
+  const empty = cstr("");
+  const tree = rawSyscall("open_tree", SYS_open_tree, [
+    BigInt(fd),
+    ptr(empty),
+    BigInt(OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC),
+  ]);
+  void empty;
+  return tree;
+}
+
+/**
  * mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, {MOUNT_ATTR_IDMAP, userns_fd}):
  * make the detached mount `fd` show its files' owners through the id maps
  * of the user namespace `usernsFd`. Needs CAP_SYS_ADMIN over the mount's

@@ -108,6 +108,16 @@ export interface Kernel {
   idmappedTree(path: string, usernsFd: number): number;
   /** move_mount(2) of the detached mount `fd` onto `target`. */
   moveMount(fd: number, target: string): void;
+  /** openat2(2) with `resolve` (RESOLVE_* of `ffi/openat.ts`; O_CLOEXEC added); returns the fd. */
+  openat2(dirfd: number, path: string, flags: number, resolve: number): number;
+  /** statx(2) STATX_ATTR_MOUNT_ROOT: whether `fd` is the root of a mount. */
+  isMountRoot(fd: number): boolean;
+  /**
+   * open_tree(2) OPEN_TREE_CLONE of `fd` (AT_EMPTY_PATH): a detached copy of
+   * the one mount whose root `fd` is, in the caller's mount namespace.
+   * Returns the mount's fd. Needs CAP_SYS_ADMIN.
+   */
+  cloneMount(fd: number): number;
   /** posix_spawn(3) from the calling thread; returns the child's pid. */
   spawn(path: string, argv: string[], env: string[], opts: SpawnOptions): number;
 }

@@ -227,6 +227,23 @@ export class FakeKernel implements Kernel {
   moveMount(fd: number, target: string): void {
     this.#record("moveMount", [fd, target]);
   }
+  /** Records the call and returns a new fake fd (from `nextFd`). */
+  openat2(dirfd: number, path: string, flags: number, resolve: number): number {
+    this.#record("openat2", [dirfd, path, flags, resolve]);
+    return this.nextFd++;
+  }
+  /** Records the call; answers `mountRoot`. */
+  isMountRoot(fd: number): boolean {
+    this.#record("isMountRoot", [fd]);
+    return this.mountRoot;
+  }
+  /** What `isMountRoot` answers. */
+  mountRoot = true;
+  /** Records the call and returns a new fake fd (from `nextFd`). */
+  cloneMount(fd: number): number {
+    this.#record("cloneMount", [fd]);
+    return this.nextFd++;
+  }
   /** Records the call and returns `this.nextPid`. */
   spawn(path: string, argv: string[], env: string[], opts: SpawnOptions): number {
     this.#record("spawn", [path, argv, env, opts]);

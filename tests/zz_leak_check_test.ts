@@ -5,11 +5,25 @@
 
 import { assertEquals } from "./helpers/assert.ts";
 import { tsboxCgroups } from "./helpers/cgroup_leaks.ts";
+import { linksBaseline, tsboxLinks } from "./helpers/link_leaks.ts";
+
+/** What tests/aa_baseline_test.ts recorded before the suite (this module loads after it ran). */
+const BASELINE = linksBaseline();
 
 Deno.test("suite: no tsbox mounts left in /proc/self/mountinfo", () => {
   const left = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
     .filter((l) => /tsbox|\/containers\/[0-9a-f]{12}/.test(l));
   assertEquals(left, []);
+});
+
+Deno.test({
+  name: "suite: no bridges or veths left by the suite's state roots",
+  // run alone (deno test tests/zz_leak_check_test.ts) there is no baseline: nothing to compare
+  ignore: BASELINE === undefined,
+  fn: () => {
+    const before = new Set(BASELINE);
+    assertEquals(tsboxLinks().filter((l) => !before.has(l)), []);
+  },
 });
 
 Deno.test("suite: no tsbox cgroups left in any hierarchy (v1, hybrid or v2, at any depth)", () => {

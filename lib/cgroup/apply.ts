@@ -78,6 +78,21 @@ export function applyWrites(fs: CgroupFs, writes: CgroupWrite[]): void {
 }
 
 /**
+ * `applyWrites` on the real cgroupfs, off the main thread (Deno's blocking
+ * pool), in order: for writes that only wait in the kernel.
+ * @throws {CgroupError} naming the first write refused.
+ */
+export async function applyWritesAsync(writes: CgroupWrite[]): Promise<void> {
+  for (const w of writes) {
+    try {
+      await Deno.writeTextFile(w.path, w.value, { create: false });
+    } catch (err) {
+      throw cgroupError("write", w.path, err, ` "${w.value}"`);
+    }
+  }
+}
+
+/**
  * Remove freshly made, still empty directories (undo of a failed create),
  * children first. Best effort: an error here must not hide the original one,
  * so failures are reported on stderr.

@@ -112,6 +112,16 @@ export interface ContainerCgroup {
    * Needs root. @throws {CgroupError} the kernel refused (e.g. pid gone).
    */
   addProcess(pid: number): void;
+  /**
+   * The `cgroup.procs` writes that move `pid` in, split by `early(c)`
+   * (see early_join.ts): a directory goes early only when every controller
+   * mounted there may (`"unified"` names the v2 cgroup). Writing both
+   * lists is `addProcess`.
+   */
+  joinWrites(pid: number, early: (controller: string) => boolean): {
+    early: CgroupWrite[];
+    late: CgroupWrite[];
+  };
   /** Read the counters. @throws {CgroupError} a counter file is unreadable. */
   stats(): CgroupStats;
   /** True when the OOM killer killed a task of this cgroup. */

@@ -1,5 +1,6 @@
 /**
- * `tsbox network create|ls|inspect|rm|prune` — manage CNI bridge networks.
+ * `tsbox network create|ls|inspect|rm|prune|connect|disconnect` — manage
+ * CNI bridge networks and the containers on them (network_connect.ts).
  * `host` and `none` are built in; `bridge` (the default) is created on first use.
  * @module
  */
@@ -23,18 +24,19 @@ import { formatInspect, formatList, writeOut } from "../template/format.ts";
 import { goTime } from "../container/ps_view.ts";
 import { confirm } from "../container/confirm.ts";
 import { parseLabels } from "./labels.ts";
-import { type Conflist, networkInfoOf } from "../net/conflist.ts";
+import { networkInfoOf } from "../net/conflist.ts";
 import { listRecords } from "../net/records.ts";
 import {
   createNetwork,
   listNetworks,
+  lookupNetwork,
   netDirs,
   networkUsers,
-  readNetwork,
   removeNetwork,
 } from "../net/store.ts";
 import { DEFAULT_NETWORK } from "../net/options.ts";
 import type { NetworkInfo } from "../net/types.ts";
+import { connect, disconnect } from "./network_connect.ts";
 
 const HELP = `Usage: tsbox network COMMAND
 
@@ -47,6 +49,10 @@ Commands:
   inspect [-f FORMAT] NAME...   Show networks as JSON (with attached containers)
   rm NAME...                    Remove networks (refused while containers use them)
   prune [-f] [--filter K=V]...  Remove all unused user networks (filters: label, label!, until)
+  connect [--ip IP] [--alias NAME]... NETWORK CONTAINER
+                                Connect a container to a network (a running one gets eth1, eth2, …)
+  disconnect [-f|--force] NETWORK CONTAINER
+                                Disconnect a container from a network
 
 --format: "table", "json", "table TEMPLATE" or a Go template ({{.Name}}, {{.Label "k"}}, …).`;
 
@@ -71,10 +77,9 @@ function allInfos(ctx: CliContext): NetworkInfo[] {
 
 function findInfo(ctx: CliContext, name: string): NetworkInfo {
   if (name === "host" || name === "none") return builtin(name);
-  const l = readNetwork(ctx.paths, name) ??
-    listNetworks(ctx.paths).find((n) => networkInfoOf(n).id.startsWith(name) && name.length >= 6);
+  const l = lookupNetwork(ctx.paths, name);
   if (!l) throw new NetworkError(`network ${name} not found`);
-  return networkInfoOf(l as Conflist);
+  return networkInfoOf(l);
 }
 
 async function create(args: string[], ctx: CliContext): Promise<number> {
@@ -281,6 +286,8 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
 /** `tsbox network SUBCOMMAND …`. Requires root for create/rm/prune (bridges). */
 export const main: Command = async (args, ctx) => {
   const [sub, ...rest] = args;
+  if (sub === "connect") return await connect(rest, ctx);
+  if (sub === "disconnect") return await disconnect(rest, ctx);
   if (!sub || sub === "--help" || sub === "-h" || rest.includes("--help")) {
     console.log(HELP);
     return 0;

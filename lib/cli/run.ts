@@ -9,7 +9,13 @@
 import type { CliContext, Command } from "./context.ts";
 import { parseRunArgs, RUN_USAGE } from "./run_flags.ts";
 import { createContainer } from "../container/create.ts";
-import { startContainer } from "../container/runner.ts";
+import {
+  abandonEarlyInit,
+  initStdio,
+  spawnEarlyInit,
+  startContainer,
+} from "../container/runner.ts";
+import type { ContainerSpec } from "../container/types.ts";
 import { readContainer } from "../container/store.ts";
 import { removeContainer } from "../container/remove.ts";
 import { startDetached } from "../container/detach.ts";
@@ -19,10 +25,25 @@ import { checkCidfile, writeCidfile } from "./cidfile.ts";
 import { attachedStreams } from "../container/attach_streams.ts";
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../container/detach_keys.ts";
 import { startAttached } from "./attach_client.ts";
+import { trace } from "../trace.ts";
+
+/**
+ * Whether a foreground `run` spawns its init before creating the
+ * container: only for the shape the early init has (a new PID namespace,
+ * no user namespace, rootful); the start checks the generated spec again.
+ * `TSBOX_EARLY_INIT=0` turns it off (the bench compares both).
+ */
+function spawnsEarly(ctx: CliContext, spec: ContainerSpec): boolean {
+  if (spec.detach || ctx.rootless || ctx.env.TSBOX_EARLY_INIT === "0") return false;
+  const u = spec.userns;
+  if (ctx.env.TSBOX_USERNS || u?.userns || u?.uidmap.length || u?.gidmap.length) return false;
+  return !spec.namespaces?.pid;
+}
 
 /** `tsbox run`. */
 export const main: Command = async (args, ctx) => {
   const t0 = performance.now(); // ms since this process started: runtime + module load
+  trace("run");
   const r = parseRunArgs(args, ctx.env);
   if (r.help) {
     console.log(RUN_USAGE);
@@ -38,11 +59,27 @@ export const main: Command = async (args, ctx) => {
   // checked before anything is created (docker's daemon refuses them at the attach: exit 125)
   const keys = r.spec.detach ? undefined : parseDetachKeys(r.detachKeys ?? DEFAULT_DETACH_KEYS);
   checkCidfile(r.cidfile);
-  const config = await createContainer(ctx, r.spec, {
-    pull: r.pull,
-    platform: r.platform,
-    quiet: r.quiet,
-  });
+  const streams = attachedStreams(r.spec.attach);
+  // `run -it`: the monitor supervises, this CLI attaches (docker's model: detach keys work)
+  const attached = keys !== undefined && r.spec.tty && r.spec.interactive && !r.spec.attach;
+  // the init's runtime starts while the container is being created (used if it fits)
+  const early = !attached && spawnsEarly(ctx, r.spec)
+    ? spawnEarlyInit(
+      ctx,
+      initStdio(r.spec.tty, { interactive: r.spec.interactive, attach: streams }),
+    )
+    : undefined;
+  let config;
+  try {
+    config = await createContainer(ctx, r.spec, {
+      pull: r.pull,
+      platform: r.platform,
+      quiet: r.quiet,
+    });
+  } catch (err) {
+    if (early) await abandonEarlyInit(early);
+    throw err;
+  }
   writeCidfile(r.cidfile, config.id);
   const t1 = performance.now();
   if (r.spec.detach) {
@@ -50,21 +87,24 @@ export const main: Command = async (args, ctx) => {
     console.log(config.id);
     return 0;
   }
-  if (keys && r.spec.tty && r.spec.interactive && !r.spec.attach) {
-    return await runAttached(ctx, config.id, keys, r.spec.autoRemove);
+  if (attached) {
+    return await runAttached(ctx, config.id, keys!, r.spec.autoRemove);
   }
   let t2 = t1;
   try {
     const code = await startContainer(ctx, config.id, {
       interactive: r.spec.interactive,
-      attach: attachedStreams(r.spec.attach),
+      attach: streams,
+      early,
     });
     t2 = performance.now();
     return code;
   } finally {
     if (r.spec.autoRemove) {
       const rec = readContainer(ctx.paths, config.id);
+      trace("remove");
       if (rec) await removeContainer(ctx, rec, { force: true, volumes: true });
+      trace("removed");
     }
     // TSBOX_TIMINGS=1: one JSON line on stderr for `deno task bench`'s breakdown
     if (ctx.env.TSBOX_TIMINGS === "1") {

@@ -18,7 +18,7 @@ import { parseMountFlags, withImageVolumes } from "../../volumes/spec.ts";
 import { prepareMounts } from "../../volumes/prepare.ts";
 import { removeAnonymousVolumes } from "../../volumes/cleanup.ts";
 import { parseNetworkFlags, prepareNetwork } from "../net/mod.ts";
-import type { NetworkAttachment, NetworkOptions } from "../net/mod.ts";
+import type { NetworkRecord } from "../net/types.ts";
 import { buildProcess } from "./process.ts";
 import { assertLayersPresent } from "./layer_check.ts";
 import { generateName, newId, validateName } from "./names.ts";
@@ -54,11 +54,8 @@ import {
 import { parseShmSize } from "./shm_size.ts";
 import { recordEvent } from "./events.ts";
 
-/** What `config.network` holds. */
-export interface NetworkRecord {
-  opts: NetworkOptions;
-  attachment?: NetworkAttachment;
-}
+/** What `config.network` holds (lib/net/types.ts owns the shape). */
+export type { NetworkRecord };
 
 /** Image pull policy and options. */
 export interface CreateOptions {
@@ -151,6 +148,7 @@ export async function createContainer(
   const nsModes = parseNamespaceFlags(spec.namespaces ?? {}, {
     hostname: spec.hostname,
     network: spec.network,
+    shmSize: spec.shmSize,
   });
   const shmSize = parseShmSize(spec.shmSize);
   if (spec.macAddress !== undefined && netOpts.mode !== "bridge") {

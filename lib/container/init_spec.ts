@@ -50,6 +50,12 @@ export interface InitSpec {
   unprivileged?: boolean;
   /** `--preserve-fds N`: fds 3 … 3+N-1 stay open for the command. */
   preserveFds?: number;
+  /**
+   * `--ipc container:`: `spec.mounts[index]` (/dev/shm) is the donor's
+   * /dev/shm mount, cloned from the mount namespace at `mntns` (a path the
+   * parent holds open) and attached, not bound (lib/init/donor_shm.ts).
+   */
+  donorShm?: { index: number; mntns: string };
 }
 
 /** Parent → init. */

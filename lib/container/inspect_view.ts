@@ -23,6 +23,8 @@ import type { ResourceLimits } from "../cgroup/mod.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
 import type { ContainerRecord } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
+import type { NetworkAttachment } from "../net/types.ts";
+import { attachmentTo, endpointsOf, liveAttachments } from "../net/endpoints.ts";
 import { type LiveState, liveView } from "./live.ts";
 import { logPath } from "./log_file.ts";
 import { k8sLogPath } from "./k8s_log.ts";
@@ -91,6 +93,16 @@ function namespaceView(c: ContainerRecord["config"]): Record<string, unknown> {
   };
 }
 
+/** An endpoint's addresses as docker shows them (empty while not attached). */
+function endpointView(att: NetworkAttachment | undefined) {
+  return {
+    IPAddress: att?.ip ?? "",
+    IPPrefixLen: att?.prefixLen ?? 0,
+    Gateway: att?.gateway ?? "",
+    MacAddress: att?.mac ?? "",
+  };
+}
+
 /** The inspect object of one container. */
 export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<string, unknown> {
   const c = rec.config;
@@ -98,7 +110,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
   const img = imageConfig(paths, c.image.id);
   const net =
     (c.network ?? { opts: { mode: "none", network: "none", ports: [] } }) as NetworkRecord;
-  const att = v.running ? net.attachment : undefined;
+  const att = v.running ? net.attachment ?? liveAttachments(net)[0] : undefined;
   const netName = net.opts.mode === "bridge" || net.opts.mode === "container"
     ? net.opts.network
     : net.opts.mode;
@@ -114,12 +126,7 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
   const logConfig = c.logConfig ?? { Type: "json-file", Config: {} };
   const restarts = readRestartState(paths, c.id);
   const paused = v.running && isPaused(rec);
-  const endpoint = {
-    IPAddress: att?.ip ?? "",
-    IPPrefixLen: att?.prefixLen ?? 0,
-    Gateway: att?.gateway ?? "",
-    MacAddress: att?.mac ?? "",
-  };
+  const endpoint = endpointView(att);
   return {
     Id: c.id,
     Created: c.created,
@@ -250,8 +257,14 @@ export function inspectContainer(paths: Paths, rec: ContainerRecord): Record<str
       Networks: net.opts.mode === "container"
         ? {}
         : net.opts.mode === "none" || net.opts.mode === "host"
-        ? { [netName]: { IPAddress: "", IPPrefixLen: 0, Gateway: "", MacAddress: "" } }
-        : { [netName]: endpoint },
+        ? { [netName]: endpointView(undefined) }
+        : Object.fromEntries(
+          endpointsOf(net).map((ep) => [ep.network, {
+            IPAMConfig: ep.ip ? { IPv4Address: ep.ip } : null,
+            Aliases: ep.aliases?.length ? ep.aliases : null,
+            ...endpointView(v.running ? attachmentTo(net, ep.network) : undefined),
+          }]),
+        ),
     },
   };
 }

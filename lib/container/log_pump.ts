@@ -79,7 +79,14 @@ export async function drain(
   ms = 2000,
   busy?: () => boolean,
 ): Promise<void> {
+  if (!pumps.length) return;
   const all = Promise.allSettled(pumps).then(() => true);
+  // most often the pumps ended with the container: then no timer (Deno sets its timers
+  // up lazily, ~5 ms of a foreground run), only a few turns of the microtask queue
+  let ended = false;
+  all.then(() => (ended = true));
+  for (let i = 0; i < 8 && !ended; i++) await Promise.resolve();
+  if (ended) return;
   for (;;) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = await Promise.race([

@@ -42,12 +42,14 @@ export function donorOf(mode: string): string | undefined {
 
 /**
  * Validate the flags (pure): docker's modes and its conflicts with
- * `--hostname` (`--uts host`, `--network container:`).
+ * `--hostname` (`--uts host`, `--network container:`); `--shm-size` with
+ * `--ipc container:` is refused too (the donor's /dev/shm is shared, with
+ * its size; docker ignores the flag there, podman refuses it).
  * @throws {UsageError} an unknown mode, an empty donor name, a conflict.
  */
 export function parseNamespaceFlags(
   f: NamespaceFlags,
-  opts: { hostname?: string; network: string },
+  opts: { hostname?: string; network: string; shmSize?: string },
 ): NamespaceModes {
   const pid = f.pid ?? "";
   if (pid !== "" && pid !== "host" && donorOf(pid) === undefined) {
@@ -73,6 +75,9 @@ export function parseNamespaceFlags(
   }
   for (const m of [pid, ipc, opts.network]) {
     if (m === "container:") throw new UsageError(`invalid mode ${m}: a container name is needed`);
+  }
+  if (donorOf(ipc) !== undefined && opts.shmSize !== undefined) {
+    throw new UsageError("conflicting options: shm-size and the container type IPC mode");
   }
   return { pid, ipc: ipc === "" ? "private" : ipc, uts };
 }

@@ -19,6 +19,7 @@ import { familiarName, parseReference } from "../image/reference.ts";
 import { humanDuration } from "../image/format.ts";
 import type { BrokenContainer, ContainerRecord } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
+import { networkNamesOf } from "../net/endpoints.ts";
 import { type LiveView, liveView } from "./live.ts";
 import { restartStateIn } from "./restart_state.ts";
 import { healthIn } from "./health_state.ts";
@@ -122,10 +123,8 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
   const cmd = userArgs(c.process.args, c.init).join(" ");
   const mounts = (c.mounts as { volume?: { name: string }; source?: string }[])
     .map((m) => m.volume?.name ?? m.source ?? "");
-  const net = c.network as NetworkRecord | undefined;
-  const mode = net?.opts.mode === "bridge" || net?.opts.mode === "container"
-    ? net.opts.network
-    : net?.opts.mode ?? "none";
+  // docker: the names of NetworkSettings.Networks, sorted
+  const networks = [...networkNamesOf(c.network as NetworkRecord | undefined)].sort().join(",");
   // keys in docker's --format json order (alphabetical, a Go map)
   return {
     Command: JSON.stringify(noTrunc ? cmd : ellipsis(cmd, 20)),
@@ -137,7 +136,7 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
     LocalVolumes: String(mounts.filter(Boolean).length),
     Mounts: mounts.map((m) => noTrunc ? m : ellipsis(m, 15)).join(","),
     Names: c.name,
-    Networks: mode,
+    Networks: networks,
     Ports: portsText(rec, v.running),
     RunningFor: `${humanDuration(Math.max(0, now - Date.parse(c.created)))} ago`,
     Size: "0B",
@@ -285,7 +284,7 @@ export function matchFilters(
       "volume",
       (v) => mounts.some((m) => m.volume?.name === v || m.source === v || m.target === v),
     ) &&
-    anyOf(f, "network", (v) => row.Networks === v || net?.attachment?.network === v) &&
+    anyOf(f, "network", (v) => networkNamesOf(net).includes(v)) &&
     anyOf(f, "health", (v) => v === healthOf(rec, live)) &&
     anyOf(f, "publish", portMatch) &&
     anyOf(f, "expose", portMatch) &&

@@ -18,12 +18,18 @@
 import type { CliContext } from "../cli/context.ts";
 import { containerDir } from "../paths.ts";
 import { ContainerError, exitCodeOf, formatError, TsboxError } from "../errors.ts";
-import { cgroupName, type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
+import {
+  cgroupName,
+  type ContainerCgroup,
+  openCgroups,
+  type ResourceLimits,
+} from "../cgroup/mod.ts";
 import { detachContainer, detachNetwork } from "../net/mod.ts";
+import { hasAttachments, liveAttachments, withoutAttachments } from "../net/endpoints.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
-import { type InitChild, spawnInit } from "./init_child.ts";
+import { type InitChild, type InitCommand, spawnInit } from "./init_child.ts";
 import { kill } from "../../ffi/process.ts";
-import { type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
+import { donorShmOf, type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
 import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
 import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
@@ -48,6 +54,8 @@ import { assertLayersPresent } from "./layer_check.ts";
 import { recordEvent } from "./events.ts";
 import { removeExitFile, removeRuntimeState } from "./conmon_files.ts";
 import { lazy } from "../lazy.ts";
+import { trace } from "../trace.ts";
+import { beginCgroupJoin, type CgroupJoin } from "../cgroup/early_join.ts";
 import type { UsermodeNet } from "../net/usermode_types.ts";
 
 /** Why a container did not get to exec its command. */
@@ -70,6 +78,84 @@ export interface StdioOptions {
   attachTo?: string;
   /** Foreground `-a/--attach`: only these streams are connected (absent: all of them). */
   attach?: AttachedStreams;
+  /** An init `run` spawned before creating the container: used if it fits, else stopped. */
+  early?: EarlyInit;
+}
+
+/**
+ * The init's stdio for a start of a container with `tty`: output always
+ * comes to us (the json log, then our own stdio in the foreground; a
+ * tty's on the pty), stdin only when the start is interactive.
+ */
+export function initStdio(
+  tty: boolean,
+  stdio: Pick<StdioOptions, "interactive" | "log" | "attach">,
+): Pick<InitCommand, "stdin" | "stdout" | "stderr"> {
+  return {
+    stdin: tty || !stdio.interactive || stdio.attach?.stdin === false
+      ? "null"
+      : stdio.log
+      ? "piped"
+      : "inherit",
+    stdout: tty ? "null" : "piped",
+    stderr: "piped",
+  };
+}
+
+/**
+ * An init spawned ahead of its container (by `run`, before `create`): it
+ * pays its runtime's start-up while the record, cgroup and bundle are
+ * being made, then waits for its spec on `sock`. Only the common shape is
+ * spawned early: a new PID namespace, no user namespace stage.
+ */
+export interface EarlyInit {
+  child: InitChild;
+  /** Our end of its init socket. */
+  sock: number;
+  stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">;
+}
+
+/** Spawn an init ahead of its container (see EarlyInit). */
+export function spawnEarlyInit(
+  ctx: CliContext,
+  stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
+): EarlyInit {
+  const [sock, childEnd] = seqpacketPair();
+  try {
+    setCloexec(sock);
+    const child = spawnInit(ctx.kernel, [{ type: "pid" }], {
+      argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
+      env: { [INIT_FD_ENV]: String(childEnd) },
+      ...stdio,
+    });
+    return { child, sock, stdio };
+  } catch (err) {
+    closeFd(sock);
+    throw err;
+  } finally {
+    closeFd(childEnd);
+  }
+}
+
+/** Stop an early init that will not be used (it has not been told anything). */
+export async function abandonEarlyInit(early: EarlyInit): Promise<void> {
+  early.child.kill(9);
+  await early.child.status();
+  closeFd(early.sock);
+}
+
+/** Whether `early` fits this start: the same stdio, a new PID namespace, no user namespace. */
+function earlyFits(
+  early: EarlyInit,
+  oci: { linux?: { namespaces?: { type: string; path?: string }[] } },
+  want: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
+  rootless: boolean | undefined,
+): boolean {
+  const ns = oci.linux?.namespaces ?? [];
+  const pid = ns.find((n) => n.type === "pid");
+  return !rootless && pid !== undefined && !pid.path && !ns.some((n) => n.type === "user") &&
+    early.stdio.stdin === want.stdin && early.stdio.stdout === want.stdout &&
+    early.stdio.stderr === want.stderr;
 }
 
 /** Which of the container's stdio streams a foreground run connects to ours. */
@@ -83,8 +169,8 @@ const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIG
 
 /**
  * Teardown of what `startContainer` set up (idempotent, safe after SIGKILL):
- * network (recorded attachment, then tsbox's own record for a crash
- * mid-attach) and cgroup. Returns the config without the attachment; the
+ * network (every recorded attachment, then tsbox's own records for a crash
+ * mid-attach) and cgroup. Returns the config without the attachments; the
  * caller stores it (under the container lock).
  */
 export async function teardownContainer(
@@ -92,7 +178,7 @@ export async function teardownContainer(
   config: ContainerConfig,
 ): Promise<ContainerConfig> {
   const net = config.network as NetworkRecord | undefined;
-  if (net?.attachment) await detachNetwork(ctx.paths, net.attachment, ctx.kernel);
+  for (const a of liveAttachments(net)) await detachNetwork(ctx.paths, a, ctx.kernel);
   await detachContainer(ctx.paths, config.id, ctx.kernel);
   const cg = openCgroups().open(cgroupName(config.id));
   // without a PID namespace of its own, the end of its PID 1 does not end the others
@@ -100,7 +186,7 @@ export async function teardownContainer(
   removeRuntimeState(ctx.paths, config.id); // a conmon run's tsbox-runc state
   // and its exit file, when no exit command recorded it (rootless: never under conmon)
   if (!ctx.rootless) removeExitFile(config.id);
-  return net?.attachment ? { ...config, network: { opts: net.opts } } : config;
+  return net && hasAttachments(net) ? { ...config, network: withoutAttachments(net) } : config;
 }
 
 /** The init's error, without the `tsbox: ` its formatError put in front. */
@@ -168,7 +254,14 @@ export async function startContainer(
   id: string,
   stdio: StdioOptions,
 ): Promise<number> {
-  const config = await claim(ctx, id);
+  trace("start");
+  let config: ContainerConfig;
+  try {
+    config = await claim(ctx, id);
+  } catch (err) {
+    if (stdio.early) await abandonEarlyInit(stdio.early);
+    throw err;
+  }
   const dir = containerDir(ctx.paths, id);
   const net = (config.network ?? { opts: { mode: "none" } }) as NetworkRecord;
   const mode = (net.opts as { mode: string }).mode;
@@ -198,8 +291,9 @@ export async function startContainer(
   let oom = false;
   let code = 125;
   const forwarders: [Deno.Signal, () => void][] = [];
-  const [parentEnd, childEnd] = seqpacketPair();
-  setCloexec(parentEnd);
+  let early = stdio.early;
+  let parentEnd = -1;
+  let cgroupJoin: CgroupJoin | undefined;
   try {
     const cgroups = openCgroups();
     joins = openJoins(ctx.paths, config);
@@ -213,21 +307,38 @@ export async function startContainer(
       spec: oci,
       bundle: dir,
       ...(await initExtras(ctx, config, oci, cgroups, cgroup)),
+      ...donorShmOf(oci, joins),
       supervised: true,
     };
-    child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
-      argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
-      env: { [INIT_FD_ENV]: String(childEnd) },
-      stdin: p.tty || !stdio.interactive || stdio.attach?.stdin === false
-        ? "null"
-        : stdio.log
-        ? "piped"
-        : "inherit",
-      stdout: p.tty ? "null" : "piped", // a tty's output comes on the pty
-      stderr: "piped",
-    }, ctx.rootless);
+    const want = initStdio(p.tty, stdio);
+    if (early && !earlyFits(early, oci, want, ctx.rootless)) {
+      await abandonEarlyInit(early);
+      early = undefined;
+    }
+    if (early) {
+      child = early.child;
+      parentEnd = early.sock;
+      early = undefined; // ours now: killed and closed below on failure
+    } else {
+      const [sock, childEnd] = seqpacketPair();
+      parentEnd = sock;
+      setCloexec(parentEnd);
+      try {
+        child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
+          argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
+          env: { [INIT_FD_ENV]: String(childEnd) },
+          ...want,
+        }, ctx.rootless);
+      } finally {
+        closeFd(childEnd);
+      }
+    }
     spawned = true;
-    closeFd(childEnd);
+    trace("spawned");
+    // behind a user namespace stage the pid comes later: joined whole at "ready"
+    if (cgroup && child.pid !== undefined) {
+      cgroupJoin = beginCgroupJoin(cgroup, child.pid, config.resources as ResourceLimits, oci);
+    }
     const init = child;
     if (!p.tty) pumps.push(pumpStream(child.stdout, "stdout", log, tee));
     pumps.push(pumpStream(child.stderr, "stderr", log, tee));
@@ -294,9 +405,12 @@ export async function startContainer(
           relay = startTtyRelay(fd, input, (b) => log.write("stdout", b));
         }
         const pid = init.pid!;
-        cgroup?.addProcess(pid); // joined at the last moment: the init's own memory is not charged
+        // the rest of the join, at the last moment: the init's own memory is not charged
+        if (cgroupJoin) await cgroupJoin.finish();
+        else cgroup?.addProcess(pid);
         const startTime = pidStartTime(pid);
         await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
+        trace("go");
         sendMsg(parentEnd, encodeMsg({ type: "go" }));
         ready = true;
       }
@@ -309,6 +423,7 @@ export async function startContainer(
       initError ?? (ready ? undefined : { message: "container init exited before starting", code }),
     );
     const status = await init.status();
+    trace("exited");
     child = undefined;
     await relay?.stop();
     relay = undefined;
@@ -326,6 +441,7 @@ export async function startContainer(
     reportStart(initError);
     throw err;
   } finally {
+    if (early) await abandonEarlyInit(early); // failed before the spawn step
     for (const [sig, h] of forwarders) Deno.removeSignalListener(sig, h);
     joins?.close();
     if (child) {
@@ -339,7 +455,8 @@ export async function startContainer(
     if (usermodeDir) Deno.removeSync(usermodeDir, { recursive: true });
     await hub?.close(spawned ? code : undefined);
     log.close();
-    closeFd(parentEnd);
+    if (parentEnd >= 0) closeFd(parentEnd);
+    trace("teardown");
     await updateState(ctx.paths, id, async (rec) => {
       try {
         const cleaned = await teardownContainer(ctx, rec.config);

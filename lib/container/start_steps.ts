@@ -23,7 +23,8 @@ import {
   type ResourceLimits,
 } from "../cgroup/mod.ts";
 import { cgroupViewMounts } from "../cgroup/mounts.ts";
-import { attachNetwork, writeEtcFiles } from "../net/mod.ts";
+import { attachEndpoints, writeEtcFiles } from "../net/mod.ts";
+import { liveAttachments } from "../net/endpoints.ts";
 import { lowerMountpoint, ownEtcFiles } from "../userns/ownership.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
 import type { PreparedMount } from "../../volumes/types.ts";
@@ -164,9 +165,10 @@ export async function completeContainerUserns(
 
 /**
  * The "ns" step of a bridged container: attach its network namespace (of
- * init `pid`), record the attachment under the lock on a fresh read (a
+ * init `pid`) to every network it is on (eth0, eth1, … in the order of its
+ * endpoints), record the attachments under the lock on a fresh read (a
  * concurrent `rename` must not be undone), rewrite the /etc files with the
- * address. No-op for other network modes. Returns the network record.
+ * addresses. No-op for other network modes. Returns the network record.
  * @throws {NetworkError} the attach failed (nothing of it is left).
  */
 export async function attachAtNs(
@@ -174,22 +176,15 @@ export async function attachAtNs(
   config: ContainerConfig,
   pid: number,
 ): Promise<NetworkRecord> {
-  const net = networkOf(config);
-  if (net.opts.mode !== "bridge") return net;
-  net.attachment = await attachNetwork(ctx.paths, {
-    containerId: config.id,
-    containerName: config.name,
-    hostname: config.hostname,
-    netnsPath: `/proc/${pid}/ns/net`,
-    opts: net.opts,
-    kernel: ctx.kernel,
-  });
+  const net0 = networkOf(config);
+  if (net0.opts.mode !== "bridge") return net0;
+  const net = await attachEndpoints(ctx.paths, config, net0, `/proc/${pid}/ns/net`, ctx.kernel);
   await withContainerLock(ctx.paths, config.id, (rec) => {
     writeConfig(ctx.paths, { ...rec.config, network: net });
   });
   writeEtcFiles(containerDir(ctx.paths, config.id), {
     hostname: config.hostname,
-    attachment: net.attachment,
+    attachments: liveAttachments(net),
     opts: net.opts,
     containerName: config.name,
   });

@@ -56,6 +56,8 @@ import { hiddenEntry } from "./entry.ts";
 import { resolveOciProcess } from "./process_setup.ts";
 import { finalizeProcess } from "./process_tail.ts";
 import { decodeSeccomp } from "../seccomp/encoded.ts";
+import { trace } from "../trace.ts";
+import { cloneDonorShm } from "./donor_shm.ts";
 
 const SIGKILL = 9;
 
@@ -142,6 +144,7 @@ function setupFilesystem(
   if (lin.rootfsPropagation && propagation === undefined) {
     throw new TsboxError(`invalid linux.rootfsPropagation "${lin.rootfsPropagation}"`);
   }
+  const shm = init.donorShm && spec.mounts?.[init.donorShm.index];
   const inp = {
     rootfs,
     overlay: init.overlay,
@@ -164,7 +167,8 @@ function setupFilesystem(
     cgroupMounts: init.cgroupMounts,
     copyUps: init.copyUps,
     idmapped: idmapped.binds,
-    sourceKind,
+    // the donor's /dev/shm comes attached (a directory): its path is not looked at
+    sourceKind: (path) => path === shm?.source ? "dir" : sourceKind(path),
   });
   applyMountPlan(kernel, mounts, realMountEnv(kernel, rootfs));
   for (const fd of idmapped.binds.values()) closeFd(fd);
@@ -274,6 +278,7 @@ interface IdmappedFds {
 
 function runInit(kernel: Kernel, fd: number): never | number {
   // nothing in the container may ptrace us or open our /proc entries while we hold host state
+  trace("init");
   kernel.setDumpable(false);
   const first = recv(fd);
   if (first?.type !== "spec") throw new TsboxError("init: no spec received from the parent");
@@ -295,7 +300,12 @@ function runInit(kernel: Kernel, fd: number): never | number {
     ? enterUserns(kernel, fd, init.supervised)
     : { lowers: [], binds: new Map() };
 
+  // in the host's mount namespace still: the donor's /dev/shm is cloned from its own
+  if (init.donorShm) {
+    idmapped.binds.set(init.donorShm.index, cloneDonorShm(kernel, init.donorShm.mntns));
+  }
   const { newNet, cgroupFd } = setupNamespaces(kernel, namespaces);
+  trace("init: namespaces");
   send(fd, { type: "ns" });
   let state = "{}";
   if (init.holdAfterNs) {
@@ -310,6 +320,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
     idmapped,
     () => runHooksSync(kernel, "createContainer", spec.hooks?.createContainer, state),
   );
+  trace("init: root");
   if (spec.hostname !== undefined) kernel.sethostname(spec.hostname);
   if (newNet) interfaceUp("lo");
 
@@ -324,6 +335,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
     sendFd(fd, pty.master, encodeMsg({ type: "ready", pty: true }));
   } else send(fd, { type: "ready", pty: false });
 
+  trace("init: ready");
   const go = recv(fd);
   if (go?.type !== "go") return 125; // parent went away or refused: do not start the command
   // the parent has put us in the container's cgroup: that becomes the namespace's root
@@ -346,6 +358,7 @@ function runInit(kernel: Kernel, fd: number): never | number {
     for (const n of [0, 1, 2]) dup2(slave, n);
   }
   kernel.chdir(p.cwd);
+  trace("init: process");
   finalizeProcess(kernel, {
     creds: proc.creds,
     security: {

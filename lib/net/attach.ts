@@ -14,7 +14,7 @@ import type { Paths } from "../paths.ts";
 import { LinuxKernel } from "../../ffi/kernel.ts";
 import { type CniRuntime, planCni } from "./cni_plan.ts";
 import { runAdd, runAll } from "./cni_exec.ts";
-import { type Conflist, networkInfoOf, requiredPlugins } from "./conflist.ts";
+import { type Conflist, networkInfoOf, requiredPlugins, withoutDefaultRoute } from "./conflist.ts";
 import { assertHostPortsFree, resolveRandomPorts } from "./hostports.ts";
 import { refreshPeerHosts } from "./hosts_sync.ts";
 import { leftoversOf, publishedHostPorts, sweepIptables } from "./iptables.ts";
@@ -22,19 +22,22 @@ import { leaseOf, removeLeases } from "./leases.ts";
 import { isMountPoint, pinNetns, unpinNetns } from "./netns_handle.ts";
 import { findPlugin, requirePlugins, resolveCniPath } from "./plugins.ts";
 import {
+  attachmentKey,
   type AttachmentRecord,
   listRecords,
   readRecord,
   recordPathIn,
+  recordsOf,
   removeRecord,
   writeRecord,
 } from "./records.ts";
+import { leasedOn, requestedIPProblem } from "./endpoint_ip.ts";
 import { ensureDefaultNetwork, netDirs, readNetwork } from "./store.ts";
 import { runOk } from "./run_cmd.ts";
 import { DEFAULT_NETWORK } from "./options.ts";
 import type { NetworkAttachment, NetworkOptions } from "./types.ts";
 
-/** Interface name inside the container. */
+/** Interface name inside the container (of its first network). */
 export const CONTAINER_IFNAME = "eth0";
 
 /** CNI_CONTAINERID rule of the spec. */
@@ -48,6 +51,12 @@ export interface AttachRequest {
   /** The container's netns, e.g. `/proc/<pid>/ns/net` (pinned under the state root). */
   netnsPath: string;
   opts: NetworkOptions;
+  /** Interface name inside the container (default eth0; `network connect` adds eth1, …). */
+  ifname?: string;
+  /** `network connect --ip` / `--alias` for this network. */
+  endpoint?: { ip?: string; aliases?: string[] };
+  /** False: no default route through this interface (another one of the container has it). */
+  defaultRoute?: boolean;
   /** System calls (default: the real kernel). */
   kernel?: Kernel;
 }
@@ -106,7 +115,9 @@ export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<N
   if (!CONTAINER_ID.test(containerId)) {
     throw new NetworkError(`invalid container id "${containerId}"`);
   }
-  const list = await networkFor(paths, opts);
+  const stored = await networkFor(paths, opts);
+  // the record keeps the list as used, so the DEL gets the same
+  const list = req.defaultRoute === false ? withoutDefaultRoute(stored) : stored;
   const info = networkInfoOf(list);
   if (info.internal && opts.ports.length) {
     throw new NetworkError(`network ${info.name} is internal: ports cannot be published`);
@@ -115,18 +126,21 @@ export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<N
   requirePlugins(requiredPlugins(list), cniPath);
   const dirs = netDirs(paths);
   const kernel = req.kernel ?? new LinuxKernel();
-  const recordPath = recordPathIn(dirs.attachments, containerId);
+  const ifname = req.ifname ?? CONTAINER_IFNAME;
+  const recordPath = recordPathIn(dirs.attachments, containerId, ifname);
+  const ip = req.endpoint?.ip;
   const att: NetworkAttachment = {
     network: list.name,
     containerId,
     containerName: req.containerName,
-    ifname: CONTAINER_IFNAME,
-    netnsPath: join(dirs.netns, containerId),
+    ifname,
+    netnsPath: join(dirs.netns, attachmentKey(containerId, ifname)),
     ip: "",
     prefixLen: 0,
     gateway: info.gateway,
     mac: "",
     bridge: info.bridge,
+    ...(req.endpoint?.aliases?.length ? { aliases: req.endpoint.aliases } : {}),
     ports: [],
     cniResult: {},
     cniPath,
@@ -136,8 +150,19 @@ export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<N
   // parallel attachments see each other's choices before portmap runs.
   await withLock(join(paths.locks, "net-ports.lock"), async () => {
     if (readRecord(recordPath)) {
-      throw new NetworkError(`container ${containerId.slice(0, 12)} is already attached`);
+      throw new NetworkError(
+        `container ${containerId.slice(0, 12)} already has an attachment as ${ifname}`,
+      );
     }
+    if (recordsOf(dirs.attachments, containerId).some((r) => r.attachment.network === list.name)) {
+      throw new NetworkError(
+        `container ${containerId.slice(0, 12)} is already attached to network ${list.name}`,
+      );
+    }
+    // docker's words before any plugin runs; host-local itself refuses an address a
+    // concurrent ADD took after this check
+    const problem = ip ? requestedIPProblem(list, ip, leasedOn(paths, list.name)) : undefined;
+    if (problem) throw new NetworkError(problem, { op: "attach" });
     const published = [
       ...await publishedHostPorts(),
       ...listRecords(dirs.attachments).flatMap((r) => r.attachment.ports),
@@ -148,7 +173,11 @@ export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<N
     writeRecord(recordPath, { state: "adding", attachment: att, conflist: list });
   });
   try {
-    const rt = { ...runtimeOf(att, att.netnsPath), ...(opts.mac ? { mac: opts.mac } : {}) };
+    const rt = {
+      ...runtimeOf(att, att.netnsPath),
+      ...(opts.mac ? { mac: opts.mac } : {}),
+      ...(ip ? { ip } : {}),
+    };
     const result = await runAdd(planCni("ADD", list, rt), cniPath);
     const done: NetworkAttachment = { ...att, ...addressOf(result, att.ifname), cniResult: result };
     writeRecord(recordPath, { state: "attached", attachment: done, conflist: list });
@@ -210,11 +239,12 @@ export async function detachNetwork(
 ): Promise<void> {
   const k = kernel ?? new LinuxKernel();
   const dirs = netDirs(paths);
-  const recordPath = recordPathIn(dirs.attachments, attachment.containerId);
+  const key = attachmentKey(attachment.containerId, attachment.ifname);
+  const recordPath = recordPathIn(dirs.attachments, attachment.containerId, attachment.ifname);
   const rec: AttachmentRecord | undefined = readRecord(recordPath);
   const att = rec?.attachment ?? attachment;
   const list = rec?.conflist ?? readNetwork(paths, att.network);
-  const handle = join(dirs.netns, att.containerId);
+  const handle = join(dirs.netns, key);
   const leaseDir = join(dirs.ipam, att.network);
   const ip = att.ip || leaseOf(leaseDir, att.containerId, att.ifname) || "";
   const errors: { plugin: string; error: NetworkError }[] = [];
@@ -255,7 +285,11 @@ export async function detachNetwork(
   }
   removeRecord(recordPath);
   try {
-    refreshPeerHosts(dirs.attachments, att.network);
+    // the peers forget it; its own hosts file keeps only its other networks
+    const leaving = rec?.hosts
+      ? { containerId: att.containerId, containerName: att.containerName, hosts: rec.hosts }
+      : undefined;
+    refreshPeerHosts(dirs.attachments, att.network, leaving);
   } catch (err) {
     // a full disk must not stop a teardown: the peers keep a stale line until the next refresh
     if ((err as { code?: string }).code !== "ENOSPC") throw err;

@@ -25,6 +25,8 @@ export interface CniRuntime {
   capabilities: { portMappings?: PortMapping[] };
   /** `--mac-address`: CNI_ARGS `MAC=` (the bridge and tuning plugins set it; others ignore it). */
   mac?: string;
+  /** `network connect --ip`: CNI_ARGS `IP=` (host-local leases that address). */
+  ip?: string;
 }
 
 /** One plugin execution. */
@@ -50,7 +52,8 @@ export function cniEnv(command: CniCommand, rt: CniRuntime): Record<string, stri
     PATH: PLUGIN_PATH,
   };
   if (rt.netns !== "") env.CNI_NETNS = rt.netns;
-  if (rt.mac) env.CNI_ARGS = `IgnoreUnknown=1;MAC=${rt.mac}`;
+  const args = [...(rt.ip ? [`IP=${rt.ip}`] : []), ...(rt.mac ? [`MAC=${rt.mac}`] : [])];
+  if (args.length) env.CNI_ARGS = ["IgnoreUnknown=1", ...args].join(";");
   return env;
 }
 

@@ -86,6 +86,25 @@ export function requiredPlugins(list: Conflist): string[] {
   return out;
 }
 
+/** The default route's destination. */
+const DEFAULT_DST = "0.0.0.0/0";
+
+/**
+ * `list` without the default route its IPAM hands out: for a container's
+ * further interface, so that its default gateway stays where it was (docker
+ * keeps one gateway endpoint per container).
+ */
+export function withoutDefaultRoute(list: Conflist): Conflist {
+  return {
+    ...list,
+    plugins: list.plugins.map((p) => {
+      const ipam = p.ipam as { routes?: { dst?: string }[] } | undefined;
+      if (!ipam?.routes) return p;
+      return { ...p, ipam: { ...ipam, routes: ipam.routes.filter((r) => r.dst !== DEFAULT_DST) } };
+    }),
+  };
+}
+
 /**
  * Read a stored conflist back into `NetworkInfo`.
  * @throws {Error} when the list is not a tsbox bridge network.

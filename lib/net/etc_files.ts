@@ -28,6 +28,8 @@ export interface HostsInput {
   containerName: string;
   /** The container's address on its network (none: maps the hostname to 127.0.1.1). */
   ip?: string;
+  /** Its addresses on its further networks (a line each, as docker adds one per network joined). */
+  extraIPs?: string[];
   /** `--add-host` entries with `host-gateway` already resolved. */
   extraHosts: { name: string; ip: string }[];
   /** Other containers of the same user network. */
@@ -46,6 +48,7 @@ export function buildHosts(inp: HostsInput): string {
     const names = [inp.hostname];
     if (inp.containerName && inp.containerName !== inp.hostname) names.push(inp.containerName);
     lines.push(`${inp.ip ?? "127.0.1.1"}\t${names.join(" ")}`);
+    for (const ip of inp.extraIPs ?? []) lines.push(`${ip}\t${names.join(" ")}`);
   }
   const seen = new Set<string>();
   for (const p of [...inp.peers].sort((a, b) => a.name.localeCompare(b.name))) {

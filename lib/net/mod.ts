@@ -5,11 +5,12 @@
  * 1. `parseNetworkFlags` (options.ts) while parsing `run`/`create` flags;
  * 2. `prepareNetwork` before spawning the init (network exists, plugins
  *    present, fixed host ports free) — nothing container-specific is made;
- * 3. the init unshares its netns; then `attachNetwork` with
+ * 3. the init unshares its netns; then `attachEndpoints` (an
+ *    `attachNetwork` per network it is on: eth0, eth1, …) with
  *    `/proc/<pid>/ns/net` (only when `needsAttachment(opts)`);
  * 4. `writeEtcFiles` into the container dir (also for none/host);
- * 5. on every exit path, `detachNetwork` with the attachment (or
- *    `detachContainer` with just the id when the record was lost).
+ * 5. on every exit path, `detachNetwork` with each attachment (and
+ *    `detachContainer` with just the id, for what the record lost).
  * @module
  */
 
@@ -19,15 +20,17 @@ import { LinuxKernel } from "../../ffi/kernel.ts";
 import { unpinNetns } from "./netns_handle.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Paths } from "../paths.ts";
-import { listRecords, readRecord, recordPathIn } from "./records.ts";
+import { isKeyOf, listRecords, recordsOf } from "./records.ts";
 import { netDirs } from "./dirs.ts";
 import { lazy } from "../lazy.ts";
+import { NetworkError } from "../errors.ts";
 import type { AttachRequest } from "./attach.ts";
-import type { NetworkAttachment, NetworkOptions } from "./types.ts";
+import type { NetworkAttachment, NetworkOptions, NetworkRecord } from "./types.ts";
+import { endpointsOf, givesDefaultRoute, optionsFor, withAttachment } from "./endpoints.ts";
 
 export { parseNetworkFlags } from "./options.ts";
 export { writeEtcFiles } from "./hosts_sync.ts";
-export type { NetworkAttachment, NetworkOptions, PortMapping } from "./types.ts";
+export type { NetworkAttachment, NetworkOptions, NetworkRecord, PortMapping } from "./types.ts";
 
 /** True when the container gets a CNI attachment (bridge networks; not none/host). */
 export function needsAttachment(opts: NetworkOptions): boolean {
@@ -68,10 +71,58 @@ export async function detachNetwork(
 }
 
 /**
- * Detach a container known only by id, from tsbox's own record (for a
- * crash between attach and saving the attachment). Without a record, a
- * netns pin of that id (a crash between pinning and writing the record)
- * is still unpinned.
+ * Attach the netns `netnsPath` of a bridged container to every network it
+ * is on (`net`'s endpoints, in order, as eth0, eth1, …). On a failure the
+ * attachments made so far are detached again.
+ * @returns `net` with the live attachments recorded.
+ * @throws {NetworkError} as `attachNetwork` (nothing of it is left).
+ */
+export async function attachEndpoints(
+  paths: Paths,
+  container: { id: string; name: string; hostname: string },
+  net: NetworkRecord,
+  netnsPath: string,
+  kernel?: Kernel,
+): Promise<NetworkRecord> {
+  let out: NetworkRecord = net;
+  const made: NetworkAttachment[] = [];
+  try {
+    for (const [i, ep] of endpointsOf(net).entries()) {
+      const att = await attachNetwork(paths, {
+        containerId: container.id,
+        containerName: container.name,
+        hostname: container.hostname,
+        netnsPath,
+        opts: optionsFor(net.opts, ep),
+        ifname: `eth${i}`,
+        endpoint: { ip: ep.ip, aliases: ep.aliases },
+        // one default gateway: the first network that gives one (docker's gateway endpoint)
+        defaultRoute: !made.some(givesDefaultRoute),
+        kernel,
+      });
+      made.push(att);
+      out = withAttachment(out, att);
+    }
+  } catch (err) {
+    try {
+      for (const a of made.reverse()) await detachNetwork(paths, a, kernel);
+    } catch (undoErr) {
+      // its record stays: the teardown of the failed start retries it
+      throw new NetworkError(
+        `${(err as Error).message} (and undoing it failed: ${(undoErr as Error).message})`,
+        { op: "attach", cause: err },
+      );
+    }
+    throw err;
+  }
+  return out;
+}
+
+/**
+ * Detach a container known only by id, from tsbox's own records (every
+ * interface; for a crash between attach and saving the attachment). A
+ * netns pin of that id without a record (a crash between pinning and
+ * writing the record) is still unpinned.
  * @returns whether a record was found.
  * @throws {NetworkError} as `detachNetwork`.
  */
@@ -80,14 +131,25 @@ export async function detachContainer(
   containerId: string,
   kernel?: Kernel,
 ): Promise<boolean> {
-  const rec = readRecord(recordPathIn(netDirs(paths).attachments, containerId));
-  if (!rec) {
-    const handle = join(netDirs(paths).netns, containerId);
-    if (exists(handle)) unpinNetns(kernel ?? new LinuxKernel(), handle);
-    return false;
+  const dirs = netDirs(paths);
+  const recs = recordsOf(dirs.attachments, containerId);
+  for (const rec of recs) await detachNetwork(paths, rec.attachment, kernel);
+  for (const name of pinsOf(dirs.netns, containerId)) {
+    unpinNetns(kernel ?? new LinuxKernel(), join(dirs.netns, name));
   }
-  await detachNetwork(paths, rec.attachment, kernel);
-  return true;
+  return recs.length > 0;
+}
+
+/** Names of the netns handles of `containerId` in `dir`. */
+function pinsOf(dir: string, containerId: string): string[] {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return []; // no netns was ever pinned
+    throw err;
+  }
+  return names.filter((n) => isKeyOf(n, containerId) && exists(join(dir, n)));
 }
 
 /** Attachments recorded in this state root (live or left by a crash). */

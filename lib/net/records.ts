@@ -1,6 +1,7 @@
 /**
- * tsbox's record of each attachment, `attachments/<containerId>.json`,
- * written before the first plugin runs (state `adding`) and completed after
+ * tsbox's record of each attachment, `attachments/<containerId>.json` for
+ * the container's eth0 and `<containerId>@<ifname>.json` for its further
+ * interfaces (`network connect`), written before the first plugin runs (state `adding`) and completed after
  * ADD (`attached`). It holds the conflist and result the DEL needs, so an
  * attachment can be torn down after a crash even when the run path never
  * saved the `NetworkAttachment`, and the /etc/hosts inputs used to keep the
@@ -23,9 +24,28 @@ export interface AttachmentRecord {
   hosts?: { path: string; hostname: string; extraHosts: { name: string; ip: string }[] };
 }
 
-/** Path of the record of `containerId` in `dir`. */
-export function recordPathIn(dir: string, containerId: string): string {
-  return join(dir, `${containerId}.json`);
+/** Interface whose record (and netns handle) keeps the container id's bare name. */
+const FIRST_IFNAME = "eth0";
+
+/**
+ * The name of the attachment of `containerId`'s interface `ifname` among
+ * records and netns handles: the id for eth0 (as before multi-network
+ * containers), `<id>@<ifname>` otherwise (`@` is in neither a CNI
+ * container id nor an interface name).
+ */
+export function attachmentKey(containerId: string, ifname = FIRST_IFNAME): string {
+  return ifname === FIRST_IFNAME ? containerId : `${containerId}@${ifname}`;
+}
+
+/** Path of the record of `containerId`'s interface `ifname` (default eth0) in `dir`. */
+export function recordPathIn(dir: string, containerId: string, ifname?: string): string {
+  return join(dir, `${attachmentKey(containerId, ifname)}.json`);
+}
+
+/** True when file name `name` (of a record or netns handle) belongs to `containerId`. */
+export function isKeyOf(name: string, containerId: string): boolean {
+  const base = name.replace(/\.json$/, "");
+  return base === containerId || base.startsWith(`${containerId}@`);
 }
 
 /** Read a record, or `undefined` when absent. */
@@ -41,6 +61,11 @@ export function writeRecord(path: string, rec: AttachmentRecord): void {
 /** Remove a record (missing is fine). */
 export function removeRecord(path: string): void {
   removeIfExists(path);
+}
+
+/** The records of `containerId` in `dir` (every interface). */
+export function recordsOf(dir: string, containerId: string): AttachmentRecord[] {
+  return listRecords(dir).filter((r) => r.attachment.containerId === containerId);
 }
 
 /** All records in `dir`. */

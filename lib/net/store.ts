@@ -49,6 +49,17 @@ export function readNetwork(paths: Paths, name: string): Conflist | undefined {
   return v;
 }
 
+/**
+ * The network `ref` names: its name, else a unique id prefix of at least 6
+ * hex digits (docker takes ids too); `undefined` when there is none.
+ */
+export function lookupNetwork(paths: Paths, ref: string): Conflist | undefined {
+  const byName = readNetwork(paths, ref);
+  if (byName || ref.length < 6 || !/^[0-9a-f]+$/.test(ref)) return byName;
+  const hits = listNetworks(paths).filter((n) => networkInfoOf(n).id.startsWith(ref));
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
 /** All networks of the store, by name. */
 export function listNetworks(paths: Paths): Conflist[] {
   let entries: Deno.DirEntry[];
@@ -199,11 +210,28 @@ export function networkOfConfig(
   return n === "" || n === "default" ? DEFAULT_NETWORK : n;
 }
 
+/**
+ * Every network a container config is on: the endpoints `network connect`
+ * and `disconnect` keep, else the one of `networkOfConfig`.
+ */
+export function networksOfConfig(
+  config: { spec?: { network?: string }; network?: unknown },
+): string[] {
+  const rec = config.network as { endpoints?: { network?: unknown }[] } | undefined;
+  if (Array.isArray(rec?.endpoints)) {
+    return rec.endpoints.map((e) => e.network).filter((n): n is string => typeof n === "string");
+  }
+  const one = networkOfConfig(config);
+  return one === undefined ? [] : [one];
+}
+
 /** Names (or ids) of the containers that use network `name`, from their configs and live attachments. */
 export function networkUsers(paths: Paths, name: string): string[] {
   const users = new Set<string>();
   for (const c of listContainers(paths)) {
-    if (networkOfConfig(c.config) === name) users.add(c.config.name || c.config.id.slice(0, 12));
+    if (networksOfConfig(c.config).includes(name)) {
+      users.add(c.config.name || c.config.id.slice(0, 12));
+    }
   }
   for (const { attachment: a } of listRecords(netDirs(paths).attachments)) {
     if (a.network === name) users.add(a.containerName || a.containerId.slice(0, 12));

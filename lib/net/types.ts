@@ -69,6 +69,8 @@ export interface NetworkAttachment {
   mac: string;
   /** Host-side bridge name. */
   bridge: string;
+  /** `network connect --alias`: more names its peers on this network know it by. */
+  aliases?: string[];
   /** Published ports with their real host ports. */
   ports: PublishedPort[];
   /** The final CNI ADD result (prevResult for DEL/CHECK). */
@@ -77,6 +79,31 @@ export interface NetworkAttachment {
   cniPath: string[];
   /** tsbox's own record of this attachment (under the state root). */
   recordPath: string;
+}
+
+/** One network a bridged container is on, as asked (docker's EndpointSettings from `network connect`). */
+export interface EndpointConfig {
+  /** Network name. */
+  network: string;
+  /** `--ip`: a fixed IPv4 address in the network's subnet. */
+  ip?: string;
+  /** `--alias`: names the other containers of the network resolve it by. */
+  aliases?: string[];
+}
+
+/**
+ * What a container record holds as `network`: the options from create and,
+ * while it runs, its attachments. A bridged container is on the networks of
+ * `endpoints` (absent: just `opts.network`), in interface order at start.
+ */
+export interface NetworkRecord {
+  opts: NetworkOptions;
+  /** The live attachment of `opts.network` (it carries the published ports). */
+  attachment?: NetworkAttachment;
+  /** The networks it is on, in order (absent in records before `network connect`: `[opts.network]`). */
+  endpoints?: EndpointConfig[];
+  /** Live attachments of the other endpoints (eth1, eth2, …). */
+  connected?: NetworkAttachment[];
 }
 
 /** What `tsbox network inspect` and `ls` show for one network. */

@@ -41,7 +41,9 @@ import { pidStartTime } from "../container/proc.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
 import { runHooks } from "../oci/hooks.ts";
 import { ociState, type RuntimeRecord } from "./store.ts";
-import { cgroupPathOf, createCgroup } from "./cgroup.ts";
+import { cgroupPathOf, createCgroup, deviceRulesOf } from "./cgroup.ts";
+import { beginCgroupJoin } from "../cgroup/early_join.ts";
+import { ociResources } from "../cgroup/oci_resources.ts";
 import { S_IFIFO } from "../../ffi/consts.ts";
 import { type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
 import { cgroupViewMounts } from "../cgroup/mounts.ts";
@@ -135,8 +137,31 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
         ctx.kernel.lchown(ctx.store.fifo(id), rootUid, rootGid);
       }
     }
+    // the init's runtime starts while the cgroup, the record and its extras are made
+    const namespaces = spec.linux?.namespaces ?? [];
+    child = spawnInit(ctx.kernel, namespaces, {
+      argv: [...ctx.self, "__init"],
+      env: { [INIT_FD_ENV]: String(childEnd) },
+      cwd: req.bundle,
+      // with a terminal the pty is the container's stdio: the init must not keep the caller's
+      // fds (containerd's shim waits for EOF on the pipe it gave `create` before calling start)
+      ...(spec.process?.terminal
+        ? { stdin: "null", stdout: "null", stderr: "null" }
+        : { stdin: "inherit", stdout: "inherit", stderr: "inherit" }),
+    });
+    closeFd(childEnd);
     const cgroups = openCgroups();
     cgroup = box ? box.createCgroup(cgroups) : createCgroup(spec, id);
+    // behind a user namespace stage the pid comes later: joined whole at "ready"
+    const cgroupJoin = child.pid === undefined ? undefined : beginCgroupJoin(
+      cgroup,
+      child.pid,
+      box ? box.limits : {
+        ...ociResources(spec.linux?.resources),
+        ...(spec.linux?.resources?.devices ? { devices: deviceRulesOf(spec) } : {}),
+      },
+      spec,
+    );
     const record: RuntimeRecord = {
       id,
       bundle: req.bundle,
@@ -163,18 +188,6 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       preserveFds: req.preserveFds,
       ...(initStage(spec.linux?.namespaces ?? []).userns ? { userns: true } : {}),
     };
-    const namespaces = spec.linux?.namespaces ?? [];
-    child = spawnInit(ctx.kernel, namespaces, {
-      argv: [...ctx.self, "__init"],
-      env: { [INIT_FD_ENV]: String(childEnd) },
-      cwd: req.bundle,
-      // with a terminal the pty is the container's stdio: the init must not keep the caller's
-      // fds (containerd's shim waits for EOF on the pipe it gave `create` before calling start)
-      ...(spec.process?.terminal
-        ? { stdin: "null", stdout: "null", stderr: "null" }
-        : { stdin: "inherit", stdout: "inherit", stderr: "inherit" }),
-    });
-    closeFd(childEnd);
     const initChild = child;
     const adopt = (pid: number) => {
       record.pid = pid;
@@ -220,7 +233,8 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
           }
           toConsoleSocket(req.consoleSocket, fd);
         }
-        cgroup.addProcess(record.pid);
+        if (cgroupJoin) await cgroupJoin.finish();
+        else cgroup.addProcess(record.pid);
         ctx.store.write(record);
         await box?.ready(record.pid, record.pidStartTime);
         if (req.pidFile) Deno.writeTextFileSync(req.pidFile, String(record.pid));

@@ -28,7 +28,7 @@ import {
   initExtras,
 } from "../container/start_steps.ts";
 import { type StartError, writeStartError } from "../container/conmon_files.ts";
-import type { CgroupDriver, ContainerCgroup } from "../cgroup/mod.ts";
+import type { CgroupDriver, ContainerCgroup, ResourceLimits } from "../cgroup/mod.ts";
 import type { InitChild } from "../container/init_child.ts";
 import { detachContainer } from "../net/mod.ts";
 
@@ -36,6 +36,8 @@ import { detachContainer } from "../net/mod.ts";
 export interface TsboxBundle {
   /** Its cgroup, with the record's limits. @throws {CgroupError} */
   createCgroup(cgroups: CgroupDriver): ContainerCgroup;
+  /** The record's limits (which controllers the init may join early). */
+  limits: ResourceLimits;
   /** What the init gets beside the spec; it starts once our caller (conmon) is its parent. */
   extras(spec: Spec, cgroups: CgroupDriver, cgroup: ContainerCgroup): Promise<
     InitExtras & {
@@ -93,6 +95,7 @@ export function openTsboxBundle(
   const config = rec.config;
   const sctx = { paths, kernel: ctx.kernel };
   return {
+    limits: config.resources as ResourceLimits,
     createCgroup: (cgroups) => {
       const cg = createContainerCgroup(sctx, cgroups, config);
       if (!cg) throw bad("it has no cgroup (rootless)");

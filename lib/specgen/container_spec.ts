@@ -86,6 +86,7 @@ export function containerSpec(c: ContainerConfig, inp: SpecInputs): Spec {
     }),
     c.namespaceModes?.ipc ?? "private",
     c.shmSize ?? DEFAULT_SHM_SIZE,
+    inp.joins?.shm?.source,
   );
   mounts.push(...volumeMounts(c.mounts as PreparedMount[]));
   // last: a volume over /etc must not hide the generated files

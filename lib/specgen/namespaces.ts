@@ -16,6 +16,8 @@ export interface SpecJoins {
   ipc?: NamespaceJoin;
   uts?: NamespaceJoin;
   net?: NamespaceJoin;
+  /** The IPC donor's /dev/shm as the host reaches it (`/proc/<pid>/root/dev/shm`). */
+  shm?: { source: string };
 }
 
 /** docker's default /dev/shm size (64 MiB). */
@@ -42,15 +44,30 @@ export function specNamespaces(j: SpecJoins, privateCgroupns: boolean): LinuxNam
 }
 
 /**
- * The default mounts with /dev/shm as the IPC mode wants it: a tmpfs of
- * `shmSize` bytes; the host's /dev/shm (bound) for `host`; none for `none`.
- * A joiner of another container's IPC keeps a tmpfs of its own (docker
- * binds the donor's, which lives in the donor's mount namespace only here).
+ * The default mounts with /dev/shm as the IPC mode wants it (docker's
+ * modes): a tmpfs of `shmSize` bytes (`private`, `shareable`); the host's
+ * /dev/shm (bound) for `host`; none for `none`; for `container:` the
+ * donor's, `donorShm` (a start's: the init attaches the donor's very
+ * mount there, see lib/init/donor_shm.ts) — without it (the spec `create`
+ * writes, before any donor is joined) a tmpfs.
  */
-export function withShm(mounts: Mount[], ipcMode: string, shmSize: number): Mount[] {
+export function withShm(
+  mounts: Mount[],
+  ipcMode: string,
+  shmSize: number,
+  donorShm?: string,
+): Mount[] {
   return mounts.flatMap((m): Mount[] => {
     if (m.destination !== "/dev/shm") return [m];
     if (ipcMode === "none") return [];
+    if (ipcMode.startsWith("container:") && donorShm !== undefined) {
+      return [{
+        destination: "/dev/shm",
+        type: "bind",
+        source: donorShm,
+        options: ["bind", "rprivate"],
+      }];
+    }
     if (ipcMode === "host") {
       return [{
         destination: "/dev/shm",

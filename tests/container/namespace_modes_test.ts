@@ -35,6 +35,15 @@ Deno.test("parseNamespaceFlags: bad modes and conflicts are UsageErrors", () => 
     UsageError,
     "hostname and the network mode",
   );
+  assertThrows(
+    () => parseNamespaceFlags({ ipc: "container:db" }, { ...NET, shmSize: "1m" }),
+    UsageError,
+    "conflicting options: shm-size and the container type IPC mode",
+  );
+  // the donor's /dev/shm is shared; a size of its own only with a /dev/shm of its own
+  for (const ipc of ["private", "shareable"]) {
+    assertEquals(parseNamespaceFlags({ ipc }, { ...NET, shmSize: "1m" }).ipc, ipc);
+  }
 });
 
 Deno.test("checkNamespacedSysctls: IPC sysctls refused in the host's IPC namespace", () => {

@@ -6,6 +6,10 @@
 
 import { fromFileUrl } from "../../lib/url.ts";
 import { selfCommand } from "../../lib/self.ts";
+import { pathsFor } from "../../lib/paths.ts";
+import { listNetworks } from "../../lib/net/store.ts";
+import { networkInfoOf } from "../../lib/net/conflist.ts";
+import { deleteBridge } from "../../lib/net/bridge.ts";
 
 /**
  * The deno running the tests (`Deno.execPath()` panics where /proc is not
@@ -99,7 +103,22 @@ export async function removeTree(path: string): Promise<void> {
   if (mounts.length) {
     throw new Error(`refusing to remove ${path}: still mounted: ${mounts.join(", ")}`);
   }
+  await removeBridgesOf(path);
   await Deno.remove(path, { recursive: true });
+}
+
+/**
+ * A state root's networks live on as host bridges (tsbox-<hash of root and
+ * name>, as docker0 outlives containers): a test root takes its own with it.
+ */
+async function removeBridgesOf(root: string): Promise<void> {
+  for (const list of listNetworks(pathsFor(root))) {
+    try {
+      await deleteBridge(networkInfoOf(list).bridge);
+    } catch (err) {
+      if (!(err instanceof Error) || !/no bridge plugin/.test(err.message)) throw err;
+    }
+  }
 }
 
 /** Commands available on the host (tests that need a tool skip cleanly without it). */

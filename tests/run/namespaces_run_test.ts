@@ -1,7 +1,7 @@
 /**
  * Shared namespaces through the CLI, as docker has them: `--pid
  * container:A` sees A's processes, `--ipc container:A` sees A's SysV
- * shared memory (A must be `--ipc shareable`), `--network container:A`
+ * shared memory and A's very /dev/shm (A must be `--ipc shareable`), `--network container:A`
  * shares A's interfaces, hostname and /etc files, `--uts host` has the
  * host's hostname, `--pid host` the host's processes; a bad donor is one
  * line and exit 125 with nothing created. Requires root.
@@ -150,6 +150,119 @@ Deno.test("run --ipc container:A: a SysV shm segment made in A is seen by B", as
   });
 });
 
+/** The /dev/shm line of /proc/mounts in a container, and a marker for none. */
+const SHM_LINE = "grep ' /dev/shm ' /proc/mounts || echo no-shm";
+
+Deno.test("run --ipc container:A: A's /dev/shm is B's, both ways, with A's size; SysV still shared", async () => {
+  await withTestRoot(async (root) => {
+    const a = await donor(root, "sa", ["--ipc", "shareable", "--shm-size", "8m"]);
+    await ok(root, ["exec", "sa", "sh", "-c", "echo from-a > /dev/shm/a-file"]);
+    const made = await ok(root, ["exec", "sa", "ipcmk", "-M", "8192"]);
+    const shmid = made.stdout.match(/id: (\d+)/)?.[1];
+    assert(shmid, made.stdout);
+    const b = (await ok(root, cli("run -d --network none --ipc container:sa busybox sleep 300")))
+      .stdout.trim();
+    // B reads A's file and A's SysV segment, and its /dev/shm is A's tmpfs (8m)
+    const seen = await ok(root, [
+      "exec",
+      b,
+      "sh",
+      "-c",
+      `cat /dev/shm/a-file; ${SHM_LINE}; ipcs -m`,
+    ]);
+    const [line1, line2] = seen.stdout.split("\n");
+    assertEquals(line1, "from-a");
+    assertMatch(line2, /^\S+ \/dev\/shm tmpfs \S*size=8192k/);
+    assertMatch(seen.stdout, new RegExp(`\\b${shmid}\\b.*\\b8192\\b`));
+    // and the other way: what B writes, A sees
+    await ok(root, ["exec", b, "sh", "-c", "echo from-b > /dev/shm/b-file"]);
+    assertEquals((await ok(root, ["exec", "sa", "cat", "/dev/shm/b-file"])).stdout, "from-b\n");
+    // a one-shot joiner (tsbox run, foreground) too
+    const once = await ok(
+      root,
+      cli("run --rm --network none --ipc container:sa busybox ls /dev/shm"),
+    );
+    assertEquals(once.stdout.split("\n").filter(Boolean).sort(), ["a-file", "b-file"]);
+    // with A's PID namespace too (the init clones A's /dev/shm from inside it)
+    const both = await ok(
+      root,
+      cli(
+        "run --rm --network none --pid container:sa --ipc container:sa busybox cat /dev/shm/b-file",
+      ),
+    );
+    assertEquals(both.stdout, "from-b\n");
+    // its own private IPC namespace has its own, empty /dev/shm
+    const own = await ok(root, cli("run --rm --network none busybox ls -A /dev/shm"));
+    assertEquals(own.stdout, "");
+    const info = JSON.parse((await ok(root, ["inspect", b])).stdout)[0];
+    assertEquals(info.HostConfig.IpcMode, `container:${a}`);
+    assertEquals(
+      JSON.parse((await ok(root, ["inspect", "sa"])).stdout)[0].HostConfig.IpcMode,
+      "shareable",
+    );
+  });
+});
+
+Deno.test("run --ipc container:A refusals: --shm-size, a stopped donor; one line, exit 125, nothing left", async () => {
+  await withTestRoot(async (root) => {
+    await donor(root, "ra", ["--ipc", "shareable"]);
+    const before = containerIds(root);
+    const conflict = await tsbox(
+      root,
+      cli("run --rm --network none --ipc container:ra --shm-size 1m busybox true"),
+    );
+    assertEquals([conflict.code, conflict.stderr], [
+      125,
+      "tsbox: conflicting options: shm-size and the container type IPC mode\n",
+    ]);
+    assertEquals(containerIds(root), before);
+    // a donor that exists but is not running: docker's refusal at start (--rm removes the joiner)
+    const stopped = (await ok(root, cli("create --network none --ipc shareable busybox")))
+      .stdout.trim();
+    const ids = containerIds(root);
+    const r = await tsbox(
+      root,
+      cli(`run --rm --network none --ipc container:${stopped.slice(0, 12)} busybox true`),
+    );
+    assertEquals([r.code, r.stderr], [
+      125,
+      `tsbox: failed to join IPC namespace: container ${stopped} is not running\n`,
+    ]);
+    assertEquals(containerIds(root).sort(), ids.sort());
+  });
+});
+
+Deno.test("run --ipc container:A: a /dev/shm A swapped for a symlink or unmounted is not followed", async () => {
+  await withTestRoot(async (root) => {
+    // only a donor with CAP_SYS_ADMIN can unmount its /dev/shm; the joiner must not follow
+    // a symlink put in its place out of A's root (here: to the host's /etc via /proc/1/root)
+    await donor(root, "la", ["--ipc", "shareable", "--privileged"]);
+    await ok(root, [
+      "exec",
+      "la",
+      "sh",
+      "-c",
+      "umount /dev/shm && rmdir /dev/shm && ln -s /proc/1/root/etc /dev/shm",
+    ]);
+    const link = await tsbox(
+      root,
+      cli("run --rm --network none --ipc container:la busybox ls /dev/shm"),
+    );
+    assertEquals(link.code, 125, link.stdout);
+    assertEquals(
+      link.stderr,
+      "tsbox: the IPC donor's /dev/shm cannot be shared: too many levels of symbolic links (ELOOP)\n",
+    );
+    assertEquals(link.stdout, "");
+    await ok(root, ["exec", "la", "sh", "-c", "rm /dev/shm && mkdir /dev/shm"]);
+    const dir = await tsbox(root, cli("run --rm --network none --ipc container:la busybox true"));
+    assertEquals([dir.code, dir.stderr], [
+      125,
+      "tsbox: the IPC donor's /dev/shm is not a mount: nothing to share\n",
+    ]);
+  });
+});
+
 Deno.test("run --uts host: the host's hostname; --hostname with it is refused", async () => {
   await withTestRoot(async (root) => {
     const host = Deno.hostname();
@@ -222,6 +335,7 @@ Deno.test("run --pid/--ipc/--network container:NOSUCH: one line, exit 125, nothi
       cli("run --rm --network none --pid container:stopped busybox true"),
     );
     assertEquals(r.code, 125);
-    assertStringIncludes(r.stderr, "cannot join PID of a non running container");
+    assertStringIncludes(r.stderr, "failed to join PID namespace: container ");
+    assertStringIncludes(r.stderr, " is not running");
   });
 });

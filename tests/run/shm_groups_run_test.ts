@@ -8,7 +8,7 @@
 import { rmSync } from "node:fs";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { tsbox } from "../helpers/tsbox.ts";
-import { assertNoLeaks, containerIds, ok, withSeededRoot } from "../container/_lifecycle.ts";
+import { assertNoLeaks, cli, containerIds, ok, withSeededRoot } from "../container/_lifecycle.ts";
 
 const NONE = ["--network", "none"];
 const SHM = "grep ' /dev/shm ' /proc/mounts || echo no-shm";
@@ -54,10 +54,19 @@ Deno.test("run --shm-size: /dev/shm is a tmpfs of that size (64m by default), in
   });
 });
 
-Deno.test("run --ipc host: the host's /dev/shm is the container's", async () => {
+Deno.test("run --ipc host: the host's /dev/shm is the container's, both ways", async () => {
   await withSeededRoot(async (root) => {
     const name = `tsbox-ipc-test-${crypto.randomUUID()}`;
+    const hostFile = `/dev/shm/${name}-host`;
     try {
+      Deno.writeTextFileSync(hostFile, "from-host\n", { createNew: true });
+      const seen = await ok(
+        root,
+        cli(`run --rm --network none --ipc host busybox cat ${hostFile}`),
+      );
+      assertEquals(seen.stdout, "from-host\n");
+      const own = await tsbox(root, cli(`run --rm --network none busybox cat ${hostFile}`));
+      assertEquals(own.code, 1, "a private IPC mode has a /dev/shm of its own");
       const r = await ok(root, [
         "run",
         "--rm",
@@ -73,6 +82,7 @@ Deno.test("run --ipc host: the host's /dev/shm is the container's", async () => 
       assertEquals(Deno.readTextFileSync(`/dev/shm/${name}`), "hi\n");
     } finally {
       rmSync(`/dev/shm/${name}`, { force: true }); // absent when the run failed before writing
+      rmSync(hostFile, { force: true });
     }
   });
 });

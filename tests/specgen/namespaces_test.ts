@@ -31,3 +31,24 @@ Deno.test("withShm: size in KiB, the host's /dev/shm bound for host, none for no
   assertEquals(shm("none"), []);
   assertEquals(withShm([...DEFAULT_MOUNTS], "none", 1).length, DEFAULT_MOUNTS.length - 1);
 });
+
+Deno.test("withShm: container: binds the donor's /dev/shm at a start, a tmpfs before any join", () => {
+  const source = "/proc/77/root/dev/shm";
+  const joined = withShm([...DEFAULT_MOUNTS], "container:abc", DEFAULT_SHM_SIZE, source)
+    .filter((m) => m.destination === "/dev/shm");
+  assertEquals(joined, [{
+    destination: "/dev/shm",
+    type: "bind",
+    source,
+    options: ["bind", "rprivate"],
+  }]);
+  const created = withShm([...DEFAULT_MOUNTS], "container:abc", DEFAULT_SHM_SIZE)
+    .filter((m) => m.destination === "/dev/shm");
+  assertEquals([created.length, created[0].type], [1, "tmpfs"]);
+  // the donor's source matters only for container: modes
+  assertEquals(
+    withShm([...DEFAULT_MOUNTS], "private", 1024, source).find((m) => m.destination === "/dev/shm")
+      ?.type,
+    "tmpfs",
+  );
+});

@@ -222,11 +222,23 @@ class V1Cgroup implements ContainerCgroup {
   }
 
   addProcess(pid: number): void {
+    const { early, late } = this.joinWrites(pid, () => true);
+    applyWrites(this.fs, [...early, ...late]);
+  }
+
+  joinWrites(pid: number, early: (controller: string) => boolean) {
     if (!Number.isSafeInteger(pid) || pid <= 0) throw new CgroupError(`invalid pid ${pid}`);
     // cpuset first: it is the join most likely to be refused (empty cpus/mems)
     const cs = this.dirs.cpuset;
     const order = cs ? [cs, ...this.paths.filter((d) => d !== cs)] : this.paths;
-    applyWrites(this.fs, order.map((d) => ({ path: join(d, "cgroup.procs"), value: String(pid) })));
+    const entries = Object.entries(this.dirs) as [V1Controller, string][];
+    const write = (d: string) => ({ path: join(d, "cgroup.procs"), value: String(pid) });
+    // a directory shared by co-mounted controllers (cpu,cpuacct) is early only if all are
+    const isEarly = (d: string) => entries.every(([c, dir]) => dir !== d || early(c));
+    return {
+      early: order.filter(isEarly).map(write),
+      late: order.filter((d) => !isEarly(d)).map(write),
+    };
   }
 
   stats(): CgroupStats {

@@ -239,8 +239,14 @@ class V2Cgroup implements ContainerCgroup {
   }
 
   addProcess(pid: number): void {
+    const { early, late } = this.joinWrites(pid, () => true);
+    applyWrites(this.fs, [...early, ...late]);
+  }
+
+  joinWrites(pid: number, early: (controller: string) => boolean) {
     if (!Number.isSafeInteger(pid) || pid <= 0) throw new CgroupError(`invalid pid ${pid}`);
-    applyWrites(this.fs, [{ path: join(this.dir, "cgroup.procs"), value: String(pid) }]);
+    const write = [{ path: join(this.dir, "cgroup.procs"), value: String(pid) }];
+    return early("unified") ? { early: write, late: [] } : { early: [], late: write };
   }
 
   stats(): CgroupStats {
