@@ -41,6 +41,16 @@ function stats(xs: number[]): { median: number; mean: number; min: number } {
 
 const f = (x: number) => x.toFixed(1).padStart(7);
 
+/** The first time of each label in a TSBOX_TRACE file (lib/trace.ts), in ms. */
+function traceMarks(file: string): Record<string, number> {
+  const marks: Record<string, number> = {};
+  for (const line of Deno.readTextFileSync(file).split("\n")) {
+    const m = /^([\d.]+) \d+ (.+)$/.exec(line);
+    if (m && !(m[2] in marks)) marks[m[2]] = Number(m[1]);
+  }
+  return marks;
+}
+
 /** Run the start-up benchmark and print a table. */
 export async function runStartBench(): Promise<{ ratio: number }> {
   const root = Deno.makeTempDirSync({ prefix: "tsbox-bench-" });
@@ -80,14 +90,21 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       "true",
     ]);
     const tsbox: number[] = [], runc: number[] = [], denoStartup: number[] = [];
-    const privileged: number[] = [], unconfined: number[] = [];
+    const privileged: number[] = [], unconfined: number[] = [], noEarly: number[] = [];
     const parts: Record<string, number[]> = { startup: [], create: [], start: [], remove: [] };
+    const traced: Record<string, number>[] = [];
+    const traceFile = join(root, "trace.log");
     for (let i = 0; i < N; i++) {
       const t = time(Deno.execPath(), tsboxArgs, { TSBOX_TIMINGS: "1" });
       tsbox.push(t.ms);
       const line = t.stderr.trim().split("\n").pop()!;
       const p = JSON.parse(line) as Record<string, number>;
       for (const k of Object.keys(parts)) parts[k].push(p[k]);
+      // the same run traced (TSBOX_TRACE marks of the CLI and the init), not timed
+      time(Deno.execPath(), tsboxArgs, { TSBOX_TRACE: traceFile });
+      traced.push(traceMarks(traceFile));
+      Deno.removeSync(traceFile);
+      noEarly.push(time(Deno.execPath(), tsboxArgs, { TSBOX_EARLY_INIT: "0" }).ms);
       runc.push(time("runc", ["run", "--bundle", bundle, `bench-${i}`]).ms);
       privileged.push(time(Deno.execPath(), privArgs).ms);
       unconfined.push(time(Deno.execPath(), unconfinedArgs).ms);
@@ -117,6 +134,26 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     console.log(
       `  of which one bare deno start-up (the init pays it again): ${f(stats(denoStartup).median)}`,
     );
+    const ne = stats(noEarly);
+    console.log(
+      `  without the early init (TSBOX_EARLY_INIT=0): ${f(ne.median)} (the head start saves ` +
+        `${(ne.median - a.median).toFixed(1)} ms)`,
+    );
+    console.log(`\nthe critical path, from TSBOX_TRACE marks (median ms):`);
+    const span = (from: string, to: string) =>
+      stats(traced.map((m) => m[to] - m[from]).filter((x) => Number.isFinite(x))).median;
+    for (
+      const [what, from, to] of [
+        ["CLI: exec → Deno runtime + module load → run", "(run exec)", "run"],
+        ["run: flags, early init spawn, create", "run", "start"],
+        ["start: claim, cgroup, bundle → spec sent", "start", "spawned"],
+        ["init (overlapped): exec → runtime + modules", "(__init exec)", "init"],
+        ["init: spec → namespaces → rootfs → ready", "init", "init: ready"],
+        ["ready → go (cgroup join rest, record pid)", "init: ready", "go"],
+        ["go → process setup → exec → exit seen", "go", "exited"],
+        ["teardown + remove", "exited", "removed"],
+      ] as const
+    ) console.log(`  ${what.padEnd(52)} ${f(span(from, to))}`);
     return { ratio };
   } finally {
     Deno.removeSync(root, { recursive: true });
