@@ -179,6 +179,9 @@ export async function startAttached(
       await waitRemoved(ctx, id, 30_000);
       if (end.exitCode !== undefined) return end.exitCode;
     }
+    // a restart policy's monitor starts it again: the first run's code is the answer
+    const restarts = readContainer(ctx.paths, id)?.config.restartPolicy?.Name;
+    if (end.exitCode !== undefined && restarts && restarts !== "no") return end.exitCode;
     const view = await waitExit(ctx.paths, id, 10_000);
     return end.exitCode ?? view?.exitCode ?? 0;
   } finally {

@@ -24,7 +24,7 @@ import { UsageError } from "../errors.ts";
 import { checkCidfile, writeCidfile } from "./cidfile.ts";
 import { attachedStreams } from "../container/attach_streams.ts";
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../container/detach_keys.ts";
-import { startAttached } from "./attach_client.ts";
+import { type RelayOptions, startAttached } from "./attach_client.ts";
 import { trace } from "../trace.ts";
 
 /**
@@ -51,17 +51,22 @@ export const main: Command = async (args, ctx) => {
   }
   // docker checks before creating anything: -it needs a terminal to attach
   if (r.spec.tty && r.spec.interactive && !r.spec.detach) requireTerminal();
-  if (r.spec.restart && r.spec.restart !== "no" && !r.spec.detach) {
-    // the supervisor that restarts is the detached monitor; a foreground run has none
-    throw new UsageError("--restart needs -d in tsbox (or create, then start)");
+  const restarts = r.spec.restart !== undefined && r.spec.restart !== "no";
+  if (restarts && !r.spec.detach && r.spec.attach) {
+    // an attached start relays every stream; -a's choice is the foreground path's
+    throw new UsageError("--restart with -a needs -d in tsbox", {
+      hint: "drop -a (all streams are attached), or run -d then tsbox logs -f",
+    });
   }
   if (r.spec.attach && r.spec.detach) throw new UsageError("Conflicting options: -a and -d");
   // checked before anything is created (docker's daemon refuses them at the attach: exit 125)
   const keys = r.spec.detach ? undefined : parseDetachKeys(r.detachKeys ?? DEFAULT_DETACH_KEYS);
   checkCidfile(r.cidfile);
   const streams = attachedStreams(r.spec.attach);
-  // `run -it`: the monitor supervises, this CLI attaches (docker's model: detach keys work)
-  const attached = keys !== undefined && r.spec.tty && r.spec.interactive && !r.spec.attach;
+  // `run -it`, or a restart policy: the monitor supervises (and restarts), this CLI attaches
+  // (docker's model: detach keys work; the first run's exit code is ours)
+  const attached = keys !== undefined && !r.spec.attach &&
+    (restarts || (r.spec.tty && r.spec.interactive));
   // the init's runtime starts while the container is being created (used if it fits)
   const early = !attached && spawnsEarly(ctx, r.spec)
     ? spawnEarlyInit(
@@ -88,7 +93,12 @@ export const main: Command = async (args, ctx) => {
     return 0;
   }
   if (attached) {
-    return await runAttached(ctx, config.id, keys!, r.spec.autoRemove);
+    return await runAttached(ctx, config.id, {
+      tty: r.spec.tty,
+      stdin: r.spec.interactive,
+      keys: keys!,
+      autoRemove: r.spec.autoRemove,
+    });
   }
   let t2 = t1;
   try {
@@ -129,14 +139,13 @@ export const main: Command = async (args, ctx) => {
 async function runAttached(
   ctx: CliContext,
   id: string,
-  keys: Uint8Array,
-  autoRemove: boolean,
+  o: RelayOptions & { autoRemove: boolean },
 ): Promise<number> {
   try {
-    return await startAttached(ctx, id, { tty: true, stdin: true, keys, autoRemove });
+    return await startAttached(ctx, id, o);
   } catch (err) {
     const rec = readContainer(ctx.paths, id);
-    if (autoRemove && rec?.state.status === "created") {
+    if (o.autoRemove && rec?.state.status === "created") {
       await removeContainer(ctx, rec, { force: true, volumes: true });
     }
     throw err;

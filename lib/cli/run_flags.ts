@@ -97,8 +97,9 @@ Options:
                              "ctrl-p,ctrl-q"; run only, not create)
       --rm                   remove the container (and its anonymous volumes) when it exits
       --init                 run an init (tini) as PID 1: reaps zombies, forwards signals
-      --restart POLICY       no | on-failure[:N] | always | unless-stopped (needs -d, or
-                             create + start; stop and kill are never undone)
+      --restart POLICY       no | on-failure[:N] | always | unless-stopped (the monitor
+                             restarts; without -d this CLI attaches to the first run and
+                             returns its exit code; stop and kill are never undone)
       --health-cmd CMD       command to check health (run by the monitor of a -d container)
       --health-interval D    time between checks (default 30s; Go durations: 500ms, 1m30s)
       --health-timeout D     a check running longer fails (default 30s)

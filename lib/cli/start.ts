@@ -64,16 +64,16 @@ export const main: Command = async (args, ctx) => {
       const keys = daemonDetachKeys(str(p, "detach-keys")); // docker's daemon checks them
       if (liveView(rec).running) return 0; // docker: attaching to a running one; we only report
       if (bool(p, "interactive") && rec.config.spec.tty) requireTerminal();
-      if (rec.config.restartPolicy && rec.config.restartPolicy.Name !== "no") {
-        throw new UsageError("start -a of a container with a restart policy is not supported", {
-          hint: "start it without -a (its monitor restarts it), then tsbox logs -f",
-        });
-      }
       const id = rec.config.id;
       const spec = rec.config.spec;
-      if (bool(p, "interactive") && spec.tty && spec.interactive) {
+      const restarts = rec.config.restartPolicy !== undefined &&
+        rec.config.restartPolicy.Name !== "no";
+      // under its monitor, this CLI attached: -ai of a -it container (detach keys), or one
+      // with a restart policy (the monitor restarts it; the first run's exit code is ours)
+      if (restarts || (bool(p, "interactive") && spec.tty && spec.interactive)) {
         const autoRemove = spec.autoRemove ?? false; // its monitor removes it
-        return await startAttached(ctx, id, { tty: true, stdin: true, keys, autoRemove });
+        const stdin = bool(p, "interactive") && spec.interactive === true;
+        return await startAttached(ctx, id, { tty: spec.tty === true, stdin, keys, autoRemove });
       }
       try {
         return await startContainer(ctx, id, { interactive: bool(p, "interactive") });

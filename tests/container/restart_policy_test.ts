@@ -97,7 +97,7 @@ Deno.test("run --restart always: a PID 1 killed from the host comes back; stop a
     assertEquals(stateOf(root, id).status, "exited", "kill is not undone by the policy");
   }));
 
-Deno.test("--restart: bad values, --rm, and a foreground run are refused with 125", () =>
+Deno.test("--restart: bad values, --rm, and -a without -d are refused with 125", () =>
   withSeededRoot(async (root) => {
     for (
       const [args, msg] of [
@@ -105,7 +105,7 @@ Deno.test("--restart: bad values, --rm, and a foreground run are refused with 12
         ["create --restart always:2 busybox", /maximum retry count cannot be used/],
         ["create --restart on-failure:x busybox", /must be an integer/],
         ["run -d --rm --restart always busybox", /Conflicting options: --restart and --rm/],
-        ["run --restart always busybox true", /--restart needs -d/],
+        ["run -a stdout --restart always busybox true", /--restart with -a needs -d/],
       ] as const
     ) {
       const r = await tsbox(root, cli(args));
@@ -113,6 +113,47 @@ Deno.test("--restart: bad values, --rm, and a foreground run are refused with 12
       assertMatch(r.stderr, msg);
     }
     assert((await ok(root, cli("ps -aq"))).stdout === "", "nothing was created");
+  }));
+
+Deno.test("--restart in the foreground (docker's run and start -a): the first run's output and code are ours, the monitor restarts", () =>
+  withSeededRoot(async (root) => {
+    const script = "echo out-$RANDOM; echo err >&2; exit 3";
+    const r = await tsbox(
+      root,
+      [
+        "run",
+        "--name",
+        "fg",
+        "--network",
+        "none",
+        "--restart",
+        "on-failure:2",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+      ],
+    );
+    assertEquals(r.code, 3, r.stderr);
+    assertMatch(r.stdout, /^out-\d+\n$/);
+    assertEquals(r.stderr, "err\n");
+    const id = (await ok(root, cli("inspect -f {{.Id}} fg"))).stdout.trim();
+    // exactly two restarts follow, by the monitor, after we returned
+    await until("two restarts", () => {
+      const st = stateOf(root, id);
+      return st.status === "exited" && processesUsing(root).length === 0;
+    }, 20_000);
+    assertEquals((await ok(root, cli("inspect -f {{.RestartCount}} fg"))).stdout.trim(), "2");
+    const logs = await ok(root, cli("logs fg"));
+    assertEquals(logs.stdout.split("\n").filter((l) => l.startsWith("out-")).length, 3);
+    // start -a of it: attached again, its code again, restarted again (the count goes on)
+    const again = await tsbox(root, cli("start -a fg"));
+    assertEquals([again.code, again.stderr], [3, "err\n"]);
+    await until("the monitor to end", () => processesUsing(root).length === 0, 20_000);
+    // docker: a manual start resets the count, and the policy restarts it twice more
+    assertEquals((await ok(root, cli("inspect -f {{.RestartCount}} fg"))).stdout.trim(), "2");
+    const after = await ok(root, cli("logs fg"));
+    assertEquals(after.stdout.split("\n").filter((l) => l.startsWith("out-")).length, 6);
   }));
 
 Deno.test("system boot: starts always and unless-stopped containers that are down (not user-stopped unless-stopped)", () =>
