@@ -126,18 +126,21 @@ export function resolveDonors(paths: Paths, m: NamespaceModes): NamespaceModes {
  * The init is spawned into a PID donor's namespace while it still holds
  * host mounts (until its pivot_root) and, for an instant, is dumpable: a
  * donor process with CAP_SYS_PTRACE could trace it there (without it, the
- * kernel's capability-subset check refuses). Such donors are refused —
- * stricter than docker, which allows them.
- * @throws {TsboxError} the donor is privileged or has CAP_SYS_PTRACE.
+ * kernel's capability-subset check refuses) and so reach the host. An
+ * unprivileged donor with that capability is refused — stricter than
+ * docker, which allows it. A `--privileged` donor is not: it holds every
+ * capability without seccomp or masks already, so tracing the init would
+ * give it nothing it lacks (as docker, which allows it).
+ * @throws {TsboxError} the donor has CAP_SYS_PTRACE without being privileged.
  */
 function refuseTracingDonor(rec: ContainerRecord): void {
   const caps = rec.config.security.process.capabilities;
   const all = [...(caps.bounding ?? []), ...(caps.permitted ?? []), ...(caps.effective ?? [])];
-  if (rec.config.security.privileged || all.includes("CAP_SYS_PTRACE")) {
+  if (!rec.config.security.privileged && all.includes("CAP_SYS_PTRACE")) {
     throw new TsboxError(
       `joining the PID namespace of container ${
         rec.config.id.slice(0, 12)
-      } is refused: it has CAP_SYS_PTRACE (or --privileged), which could trace tsbox's init while it still holds the host's mounts`,
+      } is refused: it has CAP_SYS_PTRACE without --privileged, so it could trace tsbox's init while that still holds the host's mounts`,
     );
   }
 }

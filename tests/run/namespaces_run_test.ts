@@ -87,6 +87,14 @@ Deno.test("run --pid container:A: ps shows A's processes; A's PID 1 is its sleep
     );
     assertEquals(traced.code, 125);
     assertStringIncludes(traced.stderr, "CAP_SYS_PTRACE");
+    // a privileged donor already holds more than the init: joined, as docker does
+    await donor(root, "priv", ["--privileged"]);
+    const joined = await tsbox(
+      root,
+      cli("run --rm --network none --pid container:priv busybox ps -o args"),
+    );
+    assertEquals(joined.code, 0, joined.stderr);
+    assertStringIncludes(joined.stdout, "sleep 300");
     await ok(root, ["stop", "-t", "1", "pa"]);
     await ok(root, ["wait", b]);
     assertEquals(stateOf(root, b).status, "exited");
