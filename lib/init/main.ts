@@ -281,7 +281,9 @@ function runInit(kernel: Kernel, fd: number): never | number {
   trace("init");
   kernel.setDumpable(false);
   const first = recv(fd);
-  if (first?.type !== "spec") throw new TsboxError("init: no spec received from the parent");
+  // EOF: the parent went away (or stopped an init it spawned ahead): nobody to tell
+  if (first === undefined) return 125;
+  if (first.type !== "spec") throw new TsboxError("init: no spec received from the parent");
   const init = first.spec;
   const spec = init.spec;
   const p = spec.process!;

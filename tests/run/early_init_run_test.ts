@@ -107,3 +107,40 @@ Deno.test("run: a create that fails stops the init spawned ahead of it", async (
     assertEquals(processesOf(root), []);
   });
 });
+
+Deno.test("run: a CLI killed while it creates takes its early init with it", async () => {
+  await withRoot(async (root) => {
+    await seedImage(root);
+    // hold the names lock: the create waits on it, with the early init already spawned
+    Deno.mkdirSync(`${root}/locks`, { recursive: true });
+    const lock = Deno.openSync(`${root}/locks/names.lock`, { create: true, write: true });
+    lock.lockSync(true);
+    const cli = new Deno.Command(Deno.execPath(), {
+      args: tsboxArgv(root, ["run", "--rm", ...NONE, "busybox", "true"]),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    try {
+      const inits = () =>
+        processesOf(root).filter((p) =>
+          Deno.readTextFileSync(`/proc/${p}/cmdline`).includes("__init")
+        );
+      for (let i = 0; i < 200 && inits().length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assertEquals(inits().length, 1, "the init is spawned before the create");
+      cli.kill("SIGKILL");
+      const out = await cli.output();
+      assertEquals(out.code, 137);
+      for (let i = 0; i < 200 && processesOf(root).length; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      // the init saw EOF where its spec should come, and ended
+      assertEquals(processesOf(root), []);
+    } finally {
+      lock.close();
+      for (const p of processesOf(root)) Deno.kill(p, "SIGKILL");
+    }
+  });
+});
