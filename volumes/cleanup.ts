@@ -19,6 +19,7 @@ import { listVolumes } from "./store.ts";
 import { treeSize } from "./size.ts";
 import { volumeUsers } from "./usage.ts";
 import { isPreparedMount, type VolumeInfo } from "./types.ts";
+import { logEvent, volumeEvent } from "../lib/container/events.ts";
 
 /**
  * Remove the anonymous volumes among a container's mounts, unless another
@@ -111,6 +112,8 @@ export function pruneVolumes(
       removed.push(v.meta.Name);
       reclaimed += size;
     }
+    // docker's: one prune event with no actor after the destroys
+    logEvent(paths, volumeEvent("prune", "", { reclaimed: String(reclaimed) }));
     return { removed, reclaimed };
   });
 }

@@ -17,6 +17,7 @@ import { isValidVolumeName, randomVolumeName } from "./names.ts";
 import { removeTreeNoMounts } from "./remove_tree.ts";
 import { mountsUnder } from "../lib/safe_remove.ts";
 import type { VolumeInfo, VolumeMeta } from "./types.ts";
+import { logEvent, volumeEvent } from "../lib/container/events.ts";
 
 /** Metadata file name inside a volume dir. */
 export const META_FILE = "volume.json";
@@ -137,7 +138,8 @@ function now(): string {
 
 /**
  * Create a volume, or return the existing one of that name (docker's
- * `volume create` is idempotent). The caller must hold `withVolumesLock`.
+ * `volume create` is idempotent); only a new one logs docker's volume
+ * `create` event. The caller must hold `withVolumesLock`.
  * Requires write access to the state root.
  * @throws {VolumeError} invalid name or a foreign dir in the way.
  */
@@ -168,6 +170,7 @@ export function createVolumeLocked(
     removeTreeNoMounts(staging); // our own fresh dir: nothing else can be in it
     throw err;
   }
+  logEvent(paths, volumeEvent("create", name));
   return { info: infoOf(volumeDir(paths, name), meta), created: true };
 }
 
@@ -177,8 +180,9 @@ export function createVolume(paths: Paths, req: NewVolume): { info: VolumeInfo; 
 }
 
 /**
- * Delete a volume's dir (metadata and data). No usage checks: callers
- * (cleanup.ts) decide; the caller must hold `withVolumesLock`.
+ * Delete a volume's dir (metadata and data) and log docker's volume
+ * `destroy` event. No usage checks: callers (cleanup.ts) decide; the
+ * caller must hold `withVolumesLock`.
  * @throws {VolumeError} a mount is inside it (nothing is deleted then).
  */
 export function deleteVolumeLocked(paths: Paths, name: string): void {
@@ -201,6 +205,7 @@ export function deleteVolumeLocked(paths: Paths, name: string): void {
     throw err;
   }
   removeTreeNoMounts(trash);
+  logEvent(paths, volumeEvent("destroy", name));
 }
 
 /**

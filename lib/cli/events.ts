@@ -34,20 +34,35 @@ const USAGE = `Usage: tsbox events [OPTIONS]
 Get real time events from tsbox (every tsbox command and monitor logs them)
 
 Options:
-  -f, --filter KEY=VALUE  container=ID|NAME, event=ACTION, image=REF, label=K[=V], type=container
+  -f, --filter KEY=VALUE  container=ID|NAME, event=ACTION, image=REF, label=K[=V],
+                          network=ID|NAME, volume=NAME, type=container|network|volume
       --format FMT        json, or a Go template ({{.Status}} {{.ID}} {{.Actor.Attributes.name}})
       --since T           show events since T (Unix time, RFC 3339 date, or a duration: 10m)
       --until T           stream events until T, then exit`;
 
-const FILTER_KEYS = ["container", "event", "image", "label", "type", "scope"] as const;
+const FILTER_KEYS = [
+  "container",
+  "event",
+  "image",
+  "label",
+  "network",
+  "scope",
+  "type",
+  "volume",
+] as const;
 const POLL_MS = 100;
 
-/** The event as docker's templates see it (Go field names) and its JSON prints it. */
+/**
+ * The event as docker's templates see it (Go field names) and its JSON
+ * prints it. The deprecated status/id/from are a container event's only
+ * (docker fills them for containers and leaves them empty, so unprinted,
+ * for the other types).
+ */
 export function eventView(ev: EventRecord): Record<string, unknown> {
+  const legacy = ev.Type === "container";
+  const from = legacy ? ev.Actor.Attributes.image ?? "" : "";
   const json = {
-    status: ev.Action,
-    id: ev.Actor.ID,
-    from: ev.Actor.Attributes.image ?? "",
+    ...(legacy ? { status: ev.Action, id: ev.Actor.ID, from } : {}),
     Type: ev.Type,
     Action: ev.Action,
     Actor: ev.Actor,
@@ -56,9 +71,9 @@ export function eventView(ev: EventRecord): Record<string, unknown> {
     timeNano: Number(ev.timeNano),
   };
   const view: Record<string, unknown> = {
-    Status: ev.Action,
-    ID: ev.Actor.ID,
-    From: json.from,
+    Status: legacy ? ev.Action : "",
+    ID: legacy ? ev.Actor.ID : "",
+    From: from,
     Type: ev.Type,
     Action: ev.Action,
     Actor: ev.Actor,
@@ -81,11 +96,19 @@ export function defaultLine(ev: EventRecord): string {
   return `${iso}.${frac}Z ${ev.Type} ${ev.Action} ${ev.Actor.ID}${attrs ? ` (${attrs})` : ""}`;
 }
 
-/** docker's event filters: container by id/name prefix, event (also `health_status`), image, label, type. */
+/**
+ * docker's event filters (daemon/events/filter.go): `container`, `network`
+ * and `volume` by id or name prefix (each applies to every event, as
+ * docker's: `network=x` keeps only x's events), event (also
+ * `health_status`), image, label, type, scope.
+ */
 export function matchEvent(f: Filters, ev: EventRecord): boolean {
   const a = ev.Actor.Attributes;
   const prefixOf = (v: string, s: string | undefined) => s !== undefined && s.startsWith(v);
-  return anyOf(f, "container", (v) => prefixOf(v, ev.Actor.ID) || prefixOf(v, a.name)) &&
+  const byName = (v: string) => prefixOf(v, ev.Actor.ID) || prefixOf(v, a.name);
+  return anyOf(f, "container", byName) &&
+    anyOf(f, "network", byName) &&
+    anyOf(f, "volume", byName) &&
     anyOf(f, "event", (v) => ev.Action === v || ev.Action.startsWith(`${v}: `)) &&
     anyOf(f, "image", (v) => a.image === v || a.image?.split(":")[0] === v) &&
     anyOf(f, "type", (v) => v === ev.Type) &&

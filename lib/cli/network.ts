@@ -37,6 +37,7 @@ import {
 import { DEFAULT_NETWORK } from "../net/options.ts";
 import type { NetworkInfo } from "../net/types.ts";
 import { connect, disconnect } from "./network_connect.ts";
+import { logEvent, networkEvent } from "../container/events.ts";
 
 const HELP = `Usage: tsbox network COMMAND
 
@@ -279,6 +280,8 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
     await removeNetwork(ctx.paths, l.name);
     removed.push(l.name);
   }
+  // docker's: one prune event with no actor after the destroys (a bridge frees no disk space)
+  logEvent(ctx.paths, networkEvent("prune", undefined, { reclaimed: "0" }));
   if (removed.length) console.log(["Deleted Networks:", ...removed, ""].join("\n"));
   return 0;
 }

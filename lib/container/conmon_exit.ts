@@ -11,7 +11,7 @@
  * @module
  */
 
-import { recordEvent } from "./events.ts";
+import { recordEvent, recordVolumeMounts } from "./events.ts";
 import type { Command } from "../cli/context.ts";
 import { formatError, TsboxError } from "../errors.ts";
 import { containerDir } from "../paths.ts";
@@ -59,7 +59,9 @@ export const main: Command = async (args, ctx) => {
       console.error(formatError(err));
     }
     removeExitFile(id); // recorded now (a full root: the state is overwritten in place)
-    // under the lock, before the exit is visible (as the Deno monitor logs them)
+    // under the lock, before the exit is visible (as the Deno monitor logs them);
+    // a pid means "ready" ran, which logged the volumes' mount events
+    if (s.pid) recordVolumeMounts(ctx.paths, "unmount", rec.config);
     if (oom) recordEvent(ctx.paths, "oom", rec.config);
     recordEvent(ctx.paths, "die", rec.config, {
       exitCode: String(exit ?? failed?.code ?? UNKNOWN_EXIT),

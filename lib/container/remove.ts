@@ -24,7 +24,7 @@ import { teardownContainer } from "./runner.ts";
 import { type BrokenContainer, type ContainerRecord, readRecordAt, trashName } from "./store.ts";
 import { isSameProcess, pidStartTime } from "./proc.ts";
 import { withDirLock } from "./lock.ts";
-import { recordEvent } from "./events.ts";
+import { recordEvent, recordVolumeMounts } from "./events.ts";
 import { attachSocketPath, removeStaleSocket } from "./attach_proto.ts";
 import { type LiveState, liveView } from "./live.ts";
 import type { Paths } from "../paths.ts";
@@ -115,7 +115,10 @@ export async function removeContainer(
       // the supervisor finds the record gone and logs nothing: the exit is logged here
       if (view.running && opts.force) recordEvent(ctx.paths, "kill", cur.config, { signal: "9" });
       await stopForRemoval(id, cur.config.name, state, view, opts.force);
-      if (view.running) recordEvent(ctx.paths, "die", cur.config, { exitCode: "137" });
+      if (view.running) {
+        recordVolumeMounts(ctx.paths, "unmount", cur.config);
+        recordEvent(ctx.paths, "die", cur.config, { exitCode: "137" });
+      }
     }
     const trash = claimForRemoval(ctx.paths, cur.dir, id);
     await teardownContainer(ctx, cur.config);

@@ -51,7 +51,7 @@ import { drain, pumpPty, pumpStream } from "./log_pump.ts";
 import { pipeInput, ptyInput, StdioTee } from "./attach_streams.ts";
 import { AttachHub } from "./attach_hub.ts";
 import { assertLayersPresent } from "./layer_check.ts";
-import { recordEvent } from "./events.ts";
+import { recordEvent, recordVolumeMounts } from "./events.ts";
 import { removeExitFile, removeRuntimeState } from "./conmon_files.ts";
 import { lazy } from "../lazy.ts";
 import { trace } from "../trace.ts";
@@ -294,6 +294,7 @@ export async function startContainer(
   let early = stdio.early;
   let parentEnd = -1;
   let cgroupJoin: CgroupJoin | undefined;
+  let mountsLogged = false;
   try {
     const cgroups = openCgroups();
     joins = openJoins(ctx.paths, config);
@@ -418,7 +419,12 @@ export async function startContainer(
     // after exec the socket closes (close-on-exec); an exec failure still reports
     const late = ready ? decodeMsg<FromInit>((await recvFd(parentEnd)).data) : undefined;
     if (late?.type === "error") initError = fromInit(late);
-    if (ready && !initError) recordEvent(ctx.paths, "start", config);
+    if (ready && !initError) {
+      // docker's order: its volumes' mount events, then start
+      recordVolumeMounts(ctx.paths, "mount", config);
+      mountsLogged = true;
+      recordEvent(ctx.paths, "start", config);
+    }
     reportStart(
       initError ?? (ready ? undefined : { message: "container init exited before starting", code }),
     );
@@ -467,6 +473,8 @@ export async function startContainer(
       }
       // under the lock, before the exit is visible: a `stop` waiting for it logs "stop" after "die"
       if (spawned) {
+        // docker's order: network disconnects (the teardown), volume unmounts, die
+        if (mountsLogged) recordVolumeMounts(ctx.paths, "unmount", rec.config);
         if (oom) recordEvent(ctx.paths, "oom", rec.config);
         recordEvent(ctx.paths, "die", rec.config, { exitCode: String(code) });
       }

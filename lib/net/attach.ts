@@ -36,6 +36,7 @@ import { ensureDefaultNetwork, netDirs, readNetwork } from "./store.ts";
 import { runOk } from "./run_cmd.ts";
 import { DEFAULT_NETWORK } from "./options.ts";
 import type { NetworkAttachment, NetworkOptions } from "./types.ts";
+import { logEvent, networkEvent } from "../container/events.ts";
 
 /** Interface name inside the container (of its first network). */
 export const CONTAINER_IFNAME = "eth0";
@@ -103,7 +104,8 @@ export function addressOf(result: Record<string, unknown>, ifname: string): {
 /**
  * CNI ADD for the container's netns on its bridge network: pins the netns,
  * checks and picks host ports, runs the plugin chain, and records the
- * result. On failure everything done so far is undone.
+ * result; logs docker's network `connect` event. On failure everything
+ * done so far is undone.
  * @throws {UsageError} published ports on an internal network.
  * @throws {NetworkError} network missing, plugin missing or failing, port busy.
  */
@@ -181,6 +183,8 @@ export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<N
     const result = await runAdd(planCni("ADD", list, rt), cniPath);
     const done: NetworkAttachment = { ...att, ...addressOf(result, att.ifname), cniResult: result };
     writeRecord(recordPath, { state: "attached", attachment: done, conflist: list });
+    // docker logs connect once the endpoint joined: at a start and at `network connect`
+    logEvent(paths, networkEvent("connect", info, { container: containerId }));
     return done;
   } catch (err) {
     try {
@@ -229,7 +233,8 @@ function resultFromLease(
  * CNI DEL for an attachment (plugins in reverse order), then sweep what a
  * DEL cannot reach when the netns is gone: the bridge plugin's masquerade
  * chain, the lease, and the firewall rules; unpin the netns; drop the record
- * and the container from its peers' hosts files. Idempotent.
+ * and the container from its peers' hosts files; log docker's network
+ * `disconnect` event when the attachment was complete. Idempotent.
  * @throws {NetworkError} when rules or leases of the attachment remain afterwards.
  */
 export async function detachNetwork(
@@ -284,6 +289,11 @@ export async function detachNetwork(
     );
   }
   removeRecord(recordPath);
+  // only what was logged as connected is logged as leaving (not an undone half attach)
+  if (rec?.state === "attached") {
+    const net = networkInfoOf(rec.conflist);
+    logEvent(paths, networkEvent("disconnect", net, { container: att.containerId }));
+  }
   try {
     // the peers forget it; its own hosts file keeps only its other networks
     const leaving = rec?.hosts

@@ -25,6 +25,7 @@ import { type Cidr, formatIPv4, parseCidr, unusableSubnet } from "./ipv4.ts";
 import { DEFAULT_NETWORK, NETWORK_NAME } from "./options.ts";
 import { chooseSubnet, defaultPool, hostCidrs, overlapping, userPool } from "./subnet.ts";
 import { netDirs } from "./dirs.ts";
+import { logEvent, networkEvent } from "../container/events.ts";
 
 export { type NetDirs, netDirs } from "./dirs.ts";
 
@@ -125,7 +126,8 @@ export function validateCreate(req: CreateRequest, allowDefault = false): void {
 
 /**
  * Create a bridge network: choose or check its subnet, create the host
- * bridge with the gateway address, store the conflist. Requires root.
+ * bridge with the gateway address, store the conflist, log docker's
+ * network `create` event. Requires root.
  * @throws {UsageError} invalid request or subnet overlapping the host or another network.
  * @throws {NetworkError} name taken, no free subnet, bridge creation failed.
  */
@@ -179,6 +181,7 @@ export async function createNetwork(
       await deleteBridge(bridge);
       throw err;
     }
+    logEvent(paths, networkEvent("create", networkInfoOf(list)));
     return list;
   });
 }
@@ -240,8 +243,8 @@ export function networkUsers(paths: Paths, name: string): string[] {
 }
 
 /**
- * Remove network `name`: its conflist, its leases and its host bridge.
- * Requires root.
+ * Remove network `name`: its conflist, its leases and its host bridge;
+ * log docker's network `destroy` event. Requires root.
  * @throws {NetworkError} not found, or still used by containers (named).
  */
 export async function removeNetwork(paths: Paths, name: string): Promise<void> {
@@ -261,6 +264,7 @@ export async function removeNetwork(paths: Paths, name: string): Promise<void> {
       if (!(err instanceof Deno.errors.NotFound)) throw err; // never attached: no lease dir
     }
     Deno.removeSync(conflistPath(paths, name));
+    logEvent(paths, networkEvent("destroy", networkInfoOf(list)));
   });
 }
 

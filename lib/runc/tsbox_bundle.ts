@@ -10,7 +10,7 @@
  * @module
  */
 
-import { recordEvent } from "../container/events.ts";
+import { recordEvent, recordVolumeMounts } from "../container/events.ts";
 import type { RuncContext } from "./context.ts";
 import type { Spec } from "../oci/spec.ts";
 import { ContainerError, exitCodeOf, formatError, TsboxError } from "../errors.ts";
@@ -127,6 +127,7 @@ export function openTsboxBundle(
       if (!held) {
         throw new ContainerError(`container ${id.slice(0, 12)} is no longer being started`);
       }
+      recordVolumeMounts(paths, "mount", config); // docker's order: mounts, then start
       recordEvent(paths, "start", config);
     },
     failed: async (err, initError) => {

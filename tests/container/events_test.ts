@@ -1,12 +1,18 @@
-/** The event log: records, appends and rotation, torn lines, filters and docker's line. */
+/**
+ * The event log: container, network and volume records, appends and
+ * rotation, torn lines, filters and docker's line.
+ */
 
 import { assert, assertEquals } from "../helpers/assert.ts";
 import {
   appendEvent,
   containerEvent,
   eventsPath,
+  networkEvent,
   parseEventLines,
+  recordVolumeMounts,
   rotatedEventsPath,
+  volumeEvent,
 } from "../../lib/container/events.ts";
 import { defaultLine, eventView, matchEvent } from "../../lib/cli/events.ts";
 import { parseFilters } from "../../lib/filters.ts";
@@ -86,4 +92,113 @@ Deno.test("defaultLine and eventView: docker's line; Go field names, JSON names 
     "time",
     "timeNano",
   ]);
+});
+
+const NET = { id: "b".repeat(64), name: "front", driver: "bridge" };
+const FILTER_KEYS = ["container", "event", "network", "volume", "type", "label"];
+
+Deno.test("networkEvent, volumeEvent: docker's actors and attributes; a prune has no actor", () => {
+  const c = networkEvent("connect", NET, { container: C.id });
+  assertEquals([c.Type, c.Action, c.Actor.ID, c.scope], ["network", "connect", NET.id, "local"]);
+  assertEquals(c.Actor.Attributes, { container: C.id, name: "front", type: "bridge" });
+  assertEquals(networkEvent("create", NET).Actor.Attributes, { name: "front", type: "bridge" });
+  const p = networkEvent("prune", undefined, { reclaimed: "0" });
+  assertEquals([p.Actor.ID, p.Actor.Attributes], ["", { reclaimed: "0" }]);
+  const v = volumeEvent("create", "data");
+  assertEquals([v.Type, v.Actor.ID, v.Actor.Attributes], ["volume", "data", { driver: "local" }]);
+  assertEquals(volumeEvent("prune", "", { reclaimed: "42" }).Actor, {
+    ID: "",
+    Attributes: { reclaimed: "42" },
+  });
+  assert(BigInt(v.timeNano) > BigInt(c.timeNano));
+});
+
+Deno.test("parseEventLines: an old container line (before network/volume events) still reads", () => {
+  const old =
+    '{"Type":"container","Action":"start","Actor":{"ID":"x","Attributes":{"name":"web"}},"scope":"local","time":1700000000,"timeNano":"1700000000000000000"}';
+  const [ev] = parseEventLines(old + "\n");
+  assertEquals([ev.Type, ev.Action, ev.Actor.Attributes.name], ["container", "start", "web"]);
+});
+
+Deno.test("matchEvent: network= and volume= by id or name prefix, type=, and each applies to all types", () => {
+  const f = (...v: string[]) => parseFilters(v, FILTER_KEYS);
+  const conn = networkEvent("connect", NET, { container: C.id });
+  const vol = volumeEvent("mount", "data", { container: C.id, destination: "/d" });
+  const start = ev("start");
+  assert(matchEvent(f("network=front"), conn));
+  assert(matchEvent(f("network=fr"), conn));
+  assert(matchEvent(f("network=bbbbbb"), conn));
+  assert(!matchEvent(f("network=back"), conn));
+  assert(matchEvent(f("network=back", "network=front"), conn));
+  // docker: a network= filter keeps that network's events only, a container= one its container's
+  assert(!matchEvent(f("network=front"), start));
+  assert(!matchEvent(f("container=web"), conn));
+  assert(matchEvent(f("volume=data"), vol));
+  assert(matchEvent(f("volume=da"), vol));
+  assert(!matchEvent(f("volume=logs"), vol));
+  assert(!matchEvent(f("volume=data"), conn));
+  assert(matchEvent(f("type=network", "event=connect"), conn));
+  assert(!matchEvent(f("type=network", "event=disconnect"), conn));
+  assert(matchEvent(f("type=volume", "type=network"), vol));
+  assert(!matchEvent(f("type=container"), vol));
+  assert(matchEvent(f("type=container"), start));
+});
+
+Deno.test("eventView: a network event has no status/id/from (docker fills them for containers only)", () => {
+  const e = {
+    ...networkEvent("disconnect", NET, { container: C.id }),
+    timeNano: "1700000000000000042",
+    time: 1700000000,
+  };
+  const v = eventView(e);
+  assertEquals([v.Status, v.ID, v.From, v.Type, v.Action], ["", "", "", "network", "disconnect"]);
+  const json = JSON.parse(JSON.stringify(v));
+  assertEquals(Object.keys(json), ["Type", "Action", "Actor", "scope", "time", "timeNano"]);
+  assertEquals(json.Actor.ID, NET.id);
+  assertEquals(
+    defaultLine(e),
+    `2023-11-14T22:13:20.000000042Z network disconnect ${NET.id} (container=${C.id}, name=front, type=bridge)`,
+  );
+});
+
+Deno.test("recordVolumeMounts: one mount event per volume (not binds or tmpfs), docker's attributes", () => {
+  const root = Deno.makeTempDirSync({ prefix: "tsbox-events-" });
+  try {
+    const paths = pathsFor(root);
+    const vol = (name: string, target: string, readOnly: boolean) => ({
+      type: "volume",
+      source: `/v/${name}/_data`,
+      target,
+      readOnly,
+      propagation: "rprivate",
+      targetKind: "dir",
+      volume: { name, dir: `/v/${name}`, anonymous: false, created: false, copyUp: true },
+    });
+    const mounts = [
+      vol("data", "/data", false),
+      { type: "bind", source: "/etc", target: "/host", readOnly: true, propagation: "rprivate" },
+      { type: "tmpfs", source: "tmpfs", target: "/tmp", readOnly: false, propagation: "rprivate" },
+      vol("cfg", "/cfg", true),
+    ];
+    recordVolumeMounts(paths, "mount", { id: C.id, mounts });
+    recordVolumeMounts(paths, "unmount", { id: C.id, mounts });
+    recordVolumeMounts(paths, "mount", { id: C.id, mounts: [] });
+    const evs = parseEventLines(Deno.readTextFileSync(eventsPath(paths)));
+    assertEquals(evs.map((e) => `${e.Type} ${e.Action} ${e.Actor.ID}`), [
+      "volume mount data",
+      "volume mount cfg",
+      "volume unmount data",
+      "volume unmount cfg",
+    ]);
+    assertEquals(evs[1].Actor.Attributes, {
+      driver: "local",
+      container: C.id,
+      destination: "/cfg",
+      propagation: "",
+      "read/write": "false",
+    });
+    assertEquals(evs[2].Actor.Attributes, { driver: "local", container: C.id });
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
 });
