@@ -16,6 +16,7 @@ import {
   startContainer,
 } from "../container/runner.ts";
 import type { ContainerSpec } from "../container/types.ts";
+import { parseUserns } from "../userns/maps.ts";
 import { readContainer } from "../container/store.ts";
 import { removeContainer } from "../container/remove.ts";
 import { startDetached } from "../container/detach.ts";
@@ -29,15 +30,17 @@ import { trace } from "../trace.ts";
 
 /**
  * Whether a foreground `run` spawns its init before creating the
- * container: only for the shape the early init has (a new PID namespace,
- * no user namespace, rootful); the start checks the generated spec again.
- * `TSBOX_EARLY_INIT=0` turns it off (the bench compares both).
+ * container, and in which shape: a new PID namespace, behind the user
+ * namespace stage when the container gets a user namespace (rootful
+ * `--userns`/`--uidmap`); not rootless, not a shared PID namespace. The
+ * start checks the generated spec again and stops an init that does not
+ * fit. `TSBOX_EARLY_INIT=0` turns it off (the bench compares both).
  */
-function spawnsEarly(ctx: CliContext, spec: ContainerSpec): boolean {
-  if (spec.detach || ctx.rootless || ctx.env.TSBOX_EARLY_INIT === "0") return false;
-  const u = spec.userns;
-  if (ctx.env.TSBOX_USERNS || u?.userns || u?.uidmap.length || u?.gidmap.length) return false;
-  return !spec.namespaces?.pid;
+function earlyShape(ctx: CliContext, spec: ContainerSpec): "plain" | "userns" | undefined {
+  if (spec.detach || ctx.rootless || ctx.env.TSBOX_EARLY_INIT === "0") return undefined;
+  if (spec.namespaces?.pid) return undefined;
+  const u = spec.userns ?? { uidmap: [], gidmap: [] };
+  return parseUserns(u, ctx.env.TSBOX_USERNS).mode === "host" ? "plain" : "userns";
 }
 
 /** `tsbox run`. */
@@ -68,10 +71,12 @@ export const main: Command = async (args, ctx) => {
   const attached = keys !== undefined && !r.spec.attach &&
     (restarts || (r.spec.tty && r.spec.interactive));
   // the init's runtime starts while the container is being created (used if it fits)
-  const early = !attached && spawnsEarly(ctx, r.spec)
+  const shape = attached ? undefined : earlyShape(ctx, r.spec);
+  const early = shape
     ? spawnEarlyInit(
       ctx,
       initStdio(r.spec.tty, { interactive: r.spec.interactive, attach: streams }),
+      shape === "userns",
     )
     : undefined;
   let config;

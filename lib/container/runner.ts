@@ -54,6 +54,7 @@ import { assertLayersPresent } from "./layer_check.ts";
 import { recordEvent, recordVolumeMounts } from "./events.ts";
 import { removeExitFile, removeRuntimeState } from "./conmon_files.ts";
 import { lazy } from "../lazy.ts";
+import type { LinuxNamespace } from "../oci/spec.ts";
 import { trace } from "../trace.ts";
 import { beginCgroupJoin, type CgroupJoin } from "../cgroup/early_join.ts";
 import type { UsermodeNet } from "../net/usermode_types.ts";
@@ -105,30 +106,37 @@ export function initStdio(
 /**
  * An init spawned ahead of its container (by `run`, before `create`): it
  * pays its runtime's start-up while the record, cgroup and bundle are
- * being made, then waits for its spec on `sock`. Only the common shape is
- * spawned early: a new PID namespace, no user namespace stage.
+ * being made, then waits for its spec on `sock`. Spawned in a new PID
+ * namespace, behind the user namespace stage when `userns` (its maps are
+ * written at its "userns" step, as for any start).
  */
 export interface EarlyInit {
   child: InitChild;
   /** Our end of its init socket. */
   sock: number;
   stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">;
+  /** Behind the user namespace stage. */
+  userns: boolean;
 }
 
 /** Spawn an init ahead of its container (see EarlyInit). */
 export function spawnEarlyInit(
   ctx: CliContext,
   stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
+  userns = false,
 ): EarlyInit {
   const [sock, childEnd] = seqpacketPair();
   try {
     setCloexec(sock);
-    const child = spawnInit(ctx.kernel, [{ type: "pid" }], {
+    const namespaces: LinuxNamespace[] = userns ? [{ type: "pid" }, { type: "user" }] : [
+      { type: "pid" },
+    ];
+    const child = spawnInit(ctx.kernel, namespaces, {
       argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
       ...stdio,
     });
-    return { child, sock, stdio };
+    return { child, sock, stdio, userns };
   } catch (err) {
     closeFd(sock);
     throw err;
@@ -144,16 +152,21 @@ export async function abandonEarlyInit(early: EarlyInit): Promise<void> {
   closeFd(early.sock);
 }
 
-/** Whether `early` fits this start: the same stdio, a new PID namespace, no user namespace. */
+/**
+ * Whether `early` fits this start: the same stdio, a new PID namespace,
+ * and a new user namespace exactly when it was spawned behind the stage.
+ */
 function earlyFits(
   early: EarlyInit,
-  oci: { linux?: { namespaces?: { type: string; path?: string }[] } },
+  oci: { linux?: { namespaces?: LinuxNamespace[] } },
   want: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
   rootless: boolean | undefined,
 ): boolean {
   const ns = oci.linux?.namespaces ?? [];
   const pid = ns.find((n) => n.type === "pid");
-  return !rootless && pid !== undefined && !pid.path && !ns.some((n) => n.type === "user") &&
+  const user = ns.find((n) => n.type === "user");
+  return !rootless && pid !== undefined && !pid.path && !user?.path &&
+    (user !== undefined) === early.userns &&
     early.stdio.stdin === want.stdin && early.stdio.stdout === want.stdout &&
     early.stdio.stderr === want.stderr;
 }
