@@ -7,7 +7,7 @@
  */
 
 import { seedImage } from "../tests/run/_image.ts";
-import { tsboxArgv } from "../tests/helpers/tsbox.ts";
+import { removeTree, tsboxArgv } from "../tests/helpers/tsbox.ts";
 import { BUSYBOX_IMAGE, PODMAN_RUN_ARGS, startPodman } from "../tests/oci/_daemons.ts";
 
 const N = Number(Deno.env.get("BENCH_CONCURRENT") ?? 50);
@@ -68,7 +68,7 @@ export async function runConcurrentBench(): Promise<void> {
     );
   } finally {
     await podman.stop();
-    Deno.removeSync(root, { recursive: true });
+    await removeTree(root); // with the root's bridges (its default network outlives it)
   }
 }
 

@@ -11,7 +11,7 @@
  */
 
 import { seedImage } from "../tests/run/_image.ts";
-import { tsboxArgv } from "../tests/helpers/tsbox.ts";
+import { removeTree, tsboxArgv } from "../tests/helpers/tsbox.ts";
 import { BUSYBOX_IMAGE, PODMAN_RUN_ARGS, startPodman } from "../tests/oci/_daemons.ts";
 import { findConmon } from "../lib/container/conmon.ts";
 
@@ -176,7 +176,7 @@ export async function runMonitorBench(many = 20): Promise<{ ratio: number }> {
     return { ratio };
   } finally {
     await podman.stop();
-    Deno.removeSync(root, { recursive: true });
+    await removeTree(root); // with the root's bridges (its default network outlives it)
   }
 }
 
