@@ -145,11 +145,15 @@ export function spawnEarlyInit(
   }
 }
 
-/** Stop an early init that will not be used (it has not been told anything). */
+/**
+ * Stop an early init that will not be used (it has not been told
+ * anything): its socket closes first, so an init behind the user
+ * namespace stage, orphaned when the stage is killed, sees EOF and ends.
+ */
 export async function abandonEarlyInit(early: EarlyInit): Promise<void> {
+  closeFd(early.sock);
   early.child.kill(9);
   await early.child.status();
-  closeFd(early.sock);
 }
 
 /**
