@@ -93,7 +93,9 @@ export const main: Command = async (args, ctx) => {
   writeCidfile(r.cidfile, config.id);
   const t1 = performance.now();
   if (r.spec.detach) {
+    trace("created");
     await startDetached(ctx, config.id);
+    trace("detached");
     console.log(config.id);
     return 0;
   }

@@ -49,7 +49,9 @@ import { type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
 import { cgroupViewMounts } from "../cgroup/mounts.ts";
 import type { StartError } from "../container/conmon_files.ts";
 import { isTsboxBundle } from "./tsbox_bundle_check.ts";
+import type { TsboxBundle } from "./tsbox_bundle.ts";
 import { lazy } from "../lazy.ts";
+import { trace } from "../trace.ts";
 
 /** What `create` was asked. */
 export interface LaunchRequest {
@@ -97,6 +99,7 @@ export function toConsoleSocket(path: string, master: number): void {
  * @throws {TsboxError} exists already, invalid bundle, the init failed (exit 1).
  */
 export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Launched> {
+  trace("runc: launch");
   const { id, spec } = req;
   const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : join(req.bundle, spec.root!.path);
   try {
@@ -107,25 +110,53 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       cause: err,
     });
   }
-  // a tsbox container's own bundle: create also does tsbox's steps (tsbox_bundle.ts)
-  const box = isTsboxBundle(spec)
-    ? (await lazy("runc/tsbox_bundle.ts")).openTsboxBundle(ctx, id, req.bundle, spec)
-    : undefined;
-  const dir = ctx.store.dir(id);
-  Deno.mkdirSync(ctx.store.root, { recursive: true, mode: 0o700 });
-  try {
-    Deno.mkdirSync(dir, { mode: 0o711 });
-  } catch (err) {
-    if (err instanceof Deno.errors.AlreadyExists) {
-      throw new TsboxError(`container with id exists: ${id}`, { exitCode: 1 });
-    }
-    throw err;
-  }
-  let child: InitChild | undefined;
-  let cgroup: ContainerCgroup | undefined;
-  let initError: StartError | undefined;
+  // the init first: its runtime starts while the bundle is opened and the state dir, cgroup,
+  // record and extras are made; it waits for its spec
   const [parentEnd, childEnd] = seqpacketPair();
   setCloexec(parentEnd);
+  let child: InitChild | undefined;
+  try {
+    child = spawnInit(ctx.kernel, spec.linux?.namespaces ?? [], {
+      argv: [...ctx.self, "__init"],
+      env: { [INIT_FD_ENV]: String(childEnd) },
+      cwd: req.bundle,
+      // with a terminal the pty is the container's stdio: the init must not keep the caller's
+      // fds (containerd's shim waits for EOF on the pipe it gave `create` before calling start)
+      ...(spec.process?.terminal
+        ? { stdin: "null", stdout: "null", stderr: "null" }
+        : { stdin: "inherit", stdout: "inherit", stderr: "inherit" }),
+    });
+  } catch (err) {
+    closeFd(parentEnd);
+    throw err;
+  } finally {
+    closeFd(childEnd);
+  }
+  let box: TsboxBundle | undefined;
+  const dir = ctx.store.dir(id);
+  try {
+    // a tsbox container's own bundle: create also does tsbox's steps (tsbox_bundle.ts)
+    box = isTsboxBundle(spec)
+      ? (await lazy("runc/tsbox_bundle.ts")).openTsboxBundle(ctx, id, req.bundle, spec)
+      : undefined;
+    Deno.mkdirSync(ctx.store.root, { recursive: true, mode: 0o700 });
+    try {
+      Deno.mkdirSync(dir, { mode: 0o711 });
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) {
+        throw new TsboxError(`container with id exists: ${id}`, { exitCode: 1 });
+      }
+      throw err;
+    }
+  } catch (err) {
+    // nothing of ours exists yet but the init, which has been told nothing
+    closeFd(parentEnd);
+    child.kill(9);
+    await child.status();
+    throw err;
+  }
+  let cgroup: ContainerCgroup | undefined;
+  let initError: StartError | undefined;
   try {
     // a tsbox bundle has no start gate: it starts once its supervisor is its parent
     if (!box) {
@@ -137,25 +168,12 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
         ctx.kernel.lchown(ctx.store.fifo(id), rootUid, rootGid);
       }
     }
-    // the init's runtime starts while the cgroup, the record and its extras are made
-    const namespaces = spec.linux?.namespaces ?? [];
-    child = spawnInit(ctx.kernel, namespaces, {
-      argv: [...ctx.self, "__init"],
-      env: { [INIT_FD_ENV]: String(childEnd) },
-      cwd: req.bundle,
-      // with a terminal the pty is the container's stdio: the init must not keep the caller's
-      // fds (containerd's shim waits for EOF on the pipe it gave `create` before calling start)
-      ...(spec.process?.terminal
-        ? { stdin: "null", stdout: "null", stderr: "null" }
-        : { stdin: "inherit", stdout: "inherit", stderr: "inherit" }),
-    });
-    closeFd(childEnd);
     const cgroups = openCgroups();
     cgroup = box ? box.createCgroup(cgroups) : createCgroup(spec, id);
     // behind a user namespace stage the pid comes later: joined whole at "ready"
-    const cgroupJoin = child.pid === undefined ? undefined : beginCgroupJoin(
+    const cgroupJoin = child!.pid === undefined ? undefined : beginCgroupJoin(
       cgroup,
-      child.pid,
+      child!.pid,
       box ? box.limits : {
         ...ociResources(spec.linux?.resources),
         ...(spec.linux?.resources?.devices ? { devices: deviceRulesOf(spec) } : {}),
@@ -233,6 +251,7 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
           }
           toConsoleSocket(req.consoleSocket, fd);
         }
+        trace("runc: ready");
         if (cgroupJoin) await cgroupJoin.finish();
         else cgroup.addProcess(record.pid);
         ctx.store.write(record);
