@@ -92,6 +92,33 @@ export class FrameReader {
   }
 }
 
+/**
+ * The sockets attached starts of container `id` listened on whose CLI is
+ * gone (killed before it could remove its own): `<id12>-<pid>.cli.sock`
+ * with no process `pid`. A live CLI's socket is left alone.
+ */
+export function removeStaleClientSockets(paths: Paths, id: string): void {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(attachDir(paths))].map((e) => e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return; // no attached start ever ran here
+    throw err;
+  }
+  const prefix = `${id.slice(0, 12)}-`;
+  for (const name of names) {
+    const pid = name.startsWith(prefix) && /^(\d+)\.cli\.sock$/.exec(name.slice(prefix.length));
+    if (!pid) continue;
+    try {
+      Deno.statSync(`/proc/${pid[1]}`);
+      continue; // its CLI is still there
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    removeStaleSocket(join(attachDir(paths), name));
+  }
+}
+
 /** Remove a socket file if present. */
 export function removeStaleSocket(path: string): void {
   try {

@@ -25,7 +25,7 @@ import { type BrokenContainer, type ContainerRecord, readRecordAt, trashName } f
 import { isSameProcess, pidStartTime } from "./proc.ts";
 import { withDirLock } from "./lock.ts";
 import { recordEvent, recordVolumeMounts } from "./events.ts";
-import { attachSocketPath, removeStaleSocket } from "./attach_proto.ts";
+import { attachSocketPath, removeStaleClientSockets, removeStaleSocket } from "./attach_proto.ts";
 import { type LiveState, liveView } from "./live.ts";
 import type { Paths } from "../paths.ts";
 import { NoSuchContainer } from "./lookup.ts";
@@ -125,6 +125,7 @@ export async function removeContainer(
     if (opts.volumes) removeAnonymousVolumes(ctx.paths, cur.config.mounts, id);
     safeRemoveTree(ctx.kernel, trash);
     removeStaleSocket(attachSocketPath(ctx.paths, id)); // left by a monitor that was killed
+    removeStaleClientSockets(ctx.paths, id); // left by an attached start's CLI that was killed
     recordEvent(ctx.paths, "destroy", cur.config);
   });
   // A monitor waits for this lock to record the exit, then finds the container

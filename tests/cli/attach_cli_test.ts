@@ -379,3 +379,21 @@ Deno.test("--detach-keys: docker's refusal (run 125 before creating, start -a / 
     assertStringIncludes(create.stderr, "unknown flag: --detach-keys");
   });
 });
+
+Deno.test("rm: the socket of an attached start whose CLI was killed goes with the container; a live CLI's stays", () =>
+  withSeededRoot(async (root) => {
+    const id = (await ok(root, ["create", ...NONE, "busybox", "true"])).stdout.trim();
+    const dir = `${root}/attach`;
+    Deno.mkdirSync(dir, { recursive: true });
+    // a CLI killed while it listened (pid 2^22+1 is above pid_max: never a live process)
+    const stale = `${dir}/${id.slice(0, 12)}-4194305.cli.sock`;
+    const alive = `${dir}/${id.slice(0, 12)}-${Deno.pid}.cli.sock`;
+    const other = `${dir}/000000000000-4194305.cli.sock`;
+    for (const p of [stale, alive, other]) Deno.writeTextFileSync(p, "");
+    await ok(root, ["rm", id]);
+    const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assertEquals(left, [
+      `000000000000-4194305.cli.sock`,
+      `${id.slice(0, 12)}-${Deno.pid}.cli.sock`,
+    ]);
+  }));
