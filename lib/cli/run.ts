@@ -32,12 +32,13 @@ import { trace } from "../trace.ts";
  * Whether a foreground `run` spawns its init before creating the
  * container, and in which shape: a new PID namespace, behind the user
  * namespace stage when the container gets a user namespace (rootful
- * `--userns`/`--uidmap`); not rootless, not a shared PID namespace. The
+ * `--userns`/`--uidmap`; rootless, behind its PID namespace stage); not
+ * for a shared PID namespace. The
  * start checks the generated spec again and stops an init that does not
  * fit. `TSBOX_EARLY_INIT=0` turns it off (the bench compares both).
  */
 function earlyShape(ctx: CliContext, spec: ContainerSpec): "plain" | "userns" | undefined {
-  if (spec.detach || ctx.rootless || ctx.env.TSBOX_EARLY_INIT === "0") return undefined;
+  if (spec.detach || ctx.env.TSBOX_EARLY_INIT === "0") return undefined;
   if (spec.namespaces?.pid) return undefined;
   const u = spec.userns ?? { uidmap: [], gidmap: [] };
   return parseUserns(u, ctx.env.TSBOX_USERNS).mode === "host" ? "plain" : "userns";

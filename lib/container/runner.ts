@@ -108,7 +108,8 @@ export function initStdio(
  * pays its runtime's start-up while the record, cgroup and bundle are
  * being made, then waits for its spec on `sock`. Spawned in a new PID
  * namespace, behind the user namespace stage when `userns` (its maps are
- * written at its "userns" step, as for any start).
+ * written at its "userns" step, as for any start), or behind the rootless
+ * PID namespace stage.
  */
 export interface EarlyInit {
   child: InitChild;
@@ -117,6 +118,8 @@ export interface EarlyInit {
   stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">;
   /** Behind the user namespace stage. */
   userns: boolean;
+  /** Spawned by a rootless tsbox (behind its PID namespace stage). */
+  rootless: boolean;
 }
 
 /** Spawn an init ahead of its container (see EarlyInit). */
@@ -135,8 +138,8 @@ export function spawnEarlyInit(
       argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
       ...stdio,
-    });
-    return { child, sock, stdio, userns };
+    }, ctx.rootless);
+    return { child, sock, stdio, userns, rootless: ctx.rootless === true };
   } catch (err) {
     closeFd(sock);
     throw err;
@@ -158,7 +161,8 @@ export async function abandonEarlyInit(early: EarlyInit): Promise<void> {
 
 /**
  * Whether `early` fits this start: the same stdio, a new PID namespace,
- * and a new user namespace exactly when it was spawned behind the stage.
+ * a new user namespace exactly when it was spawned behind that stage, and
+ * the same rootless mode (whose stage makes the PID namespace).
  */
 function earlyFits(
   early: EarlyInit,
@@ -169,7 +173,8 @@ function earlyFits(
   const ns = oci.linux?.namespaces ?? [];
   const pid = ns.find((n) => n.type === "pid");
   const user = ns.find((n) => n.type === "user");
-  return !rootless && pid !== undefined && !pid.path && !user?.path &&
+  return (rootless === true) === early.rootless && pid !== undefined && !pid.path &&
+    !user?.path &&
     (user !== undefined) === early.userns &&
     early.stdio.stdin === want.stdin && early.stdio.stdout === want.stdout &&
     early.stdio.stderr === want.stderr;
