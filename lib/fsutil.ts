@@ -42,14 +42,20 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o644): 
   }
 }
 
-/** Read JSON, or `undefined` when the file does not exist. */
-export function readJsonIfExists<T>(path: string): T | undefined {
+/** Read a text file, or `undefined` when it does not exist. */
+export function readTextIfExists(path: string): string | undefined {
   try {
-    return JSON.parse(Deno.readTextFileSync(path)) as T;
+    return Deno.readTextFileSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return undefined;
     throw err;
   }
+}
+
+/** Read JSON, or `undefined` when the file does not exist. */
+export function readJsonIfExists<T>(path: string): T | undefined {
+  const text = readTextIfExists(path);
+  return text === undefined ? undefined : JSON.parse(text) as T;
 }
 
 /** Remove a file or empty dir; missing is fine. */

@@ -27,6 +27,7 @@ import { DetachMatcher } from "../container/detach_keys.ts";
 import { startDetached } from "../container/detach.ts";
 import { killContainer, waitExit } from "../container/stop.ts";
 import { readContainer } from "../container/store.ts";
+import { restarts } from "../container/restart_policy.ts";
 import { join } from "../posix_path.ts";
 import { writeAll } from "../../ffi/fds.ts";
 
@@ -180,8 +181,8 @@ export async function startAttached(
       if (end.exitCode !== undefined) return end.exitCode;
     }
     // a restart policy's monitor starts it again: the first run's code is the answer
-    const restarts = readContainer(ctx.paths, id)?.config.restartPolicy?.Name;
-    if (end.exitCode !== undefined && restarts && restarts !== "no") return end.exitCode;
+    const policy = readContainer(ctx.paths, id)?.config.restartPolicy;
+    if (end.exitCode !== undefined && restarts(policy)) return end.exitCode;
     const view = await waitExit(ctx.paths, id, 10_000);
     return end.exitCode ?? view?.exitCode ?? 0;
   } finally {

@@ -20,6 +20,7 @@ import { daemonError, forEachRef } from "../container/cli_report.ts";
 import { requireTerminal } from "./tty_check.ts";
 import { daemonDetachKeys } from "../container/detach_keys.ts";
 import { startAttached } from "./attach_client.ts";
+import { restarts } from "../container/restart_policy.ts";
 
 const USAGE = `Usage: tsbox start [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -66,11 +67,12 @@ export const main: Command = async (args, ctx) => {
       if (bool(p, "interactive") && rec.config.spec.tty) requireTerminal();
       const id = rec.config.id;
       const spec = rec.config.spec;
-      const restarts = rec.config.restartPolicy !== undefined &&
-        rec.config.restartPolicy.Name !== "no";
       // under its monitor, this CLI attached: -ai of a -it container (detach keys), or one
       // with a restart policy (the monitor restarts it; the first run's exit code is ours)
-      if (restarts || (bool(p, "interactive") && spec.tty && spec.interactive)) {
+      if (
+        restarts(rec.config.restartPolicy) ||
+        (bool(p, "interactive") && spec.tty && spec.interactive)
+      ) {
         const autoRemove = spec.autoRemove ?? false; // its monitor removes it
         const stdin = bool(p, "interactive") && spec.interactive === true;
         return await startAttached(ctx, id, { tty: spec.tty === true, stdin, keys, autoRemove });

@@ -17,6 +17,11 @@ export interface RestartPolicy {
 /** The policy of a container without `--restart`. */
 export const NO_RESTART: RestartPolicy = { Name: "no", MaximumRetryCount: 0 };
 
+/** True when `policy` (a record's `restartPolicy`) restarts at all. */
+export function restarts(policy: RestartPolicy | undefined): boolean {
+  return policy !== undefined && policy.Name !== "no";
+}
+
 /**
  * Parse a `--restart` value.
  * @throws {UsageError} docker's messages for a bad name or count (run/create: 125).

@@ -11,6 +11,7 @@ import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
 import { exists, readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
 import { type ContainerRecord, RECORD_FILE } from "./store.ts";
+import { restarts } from "./restart_policy.ts";
 
 /** `restart.json`. */
 export interface RestartState {
@@ -45,7 +46,7 @@ export function restartStateIn(dir: string): RestartState {
  * Writes only for a container that has a restart policy.
  */
 export function markManualStop(paths: Paths, rec: ContainerRecord): void {
-  if (rec.config.restartPolicy && rec.config.restartPolicy.Name !== "no") {
+  if (restarts(rec.config.restartPolicy)) {
     updateRestartState(paths, rec.config.id, { manuallyStopped: true });
   }
 }

@@ -10,6 +10,7 @@
 import type { ProcessSpec } from "../container/types.ts";
 import type { Process } from "../oci/spec.ts";
 import { TsboxError } from "../errors.ts";
+import { readTextIfExists } from "../fsutil.ts";
 import { type Credentials, parsePasswd, resolveUser } from "./user.ts";
 import { findExecutable } from "./exec_path.ts";
 import { withAddedGroups } from "./group_add.ts";
@@ -21,13 +22,9 @@ export interface ResolvedProcess {
   exe: string;
 }
 
+/** A file of the image, "" when it has none (images without /etc/passwd are fine). */
 function readIfExists(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return ""; // images without /etc/passwd are fine
-    throw err;
-  }
+  return readTextIfExists(path) ?? "";
 }
 
 /** HOSTNAME / HOME / TERM defaults, as docker sets them. Pure. */

@@ -9,7 +9,7 @@
  */
 
 import { dirname, join } from "../posix_path.ts";
-import { exists, withLockSync, writeFileAtomic } from "../fsutil.ts";
+import { exists, readTextIfExists, withLockSync, writeFileAtomic } from "../fsutil.ts";
 import { buildHosts, buildResolvConf, hostResolvConf, resolveExtraHosts } from "./etc_files.ts";
 import { DEFAULT_NETWORK } from "./options.ts";
 import { type AttachmentRecord, listRecords, readRecord, writeRecord } from "./records.ts";
@@ -19,15 +19,6 @@ import type { NetworkAttachment, NetworkOptions } from "./types.ts";
 export function writeInPlace(path: string, text: string): void {
   if (exists(path)) Deno.writeTextFileSync(path, text);
   else writeFileAtomic(path, new TextEncoder().encode(text), 0o644);
-}
-
-function readOptional(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined; // a host without that file
-    throw err;
-  }
 }
 
 /** One lock for the hosts files of a store: a container on several networks has one file for all. */
@@ -162,11 +153,14 @@ export function writeEtcFiles(
   Deno.mkdirSync(dir, { recursive: true });
 
   writeInPlace(out.hostname, input.hostname + "\n");
-  writeInPlace(out.resolvConf, buildResolvConf(hostResolvConf(readOptional), opts.dns, hostMode));
+  writeInPlace(
+    out.resolvConf,
+    buildResolvConf(hostResolvConf(readTextIfExists), opts.dns, hostMode),
+  );
 
   if (!atts.length) {
     const base = { hostname: input.hostname, containerName: input.containerName, extraHosts };
-    const hostFile = hostMode ? readOptional("/etc/hosts") ?? "" : undefined;
+    const hostFile = hostMode ? readTextIfExists("/etc/hosts") ?? "" : undefined;
     writeInPlace(out.hosts, buildHosts({ ...base, peers: [], hostFile }));
     return out;
   }

@@ -8,6 +8,7 @@
  */
 
 import { join } from "../posix_path.ts";
+import { readTextIfExists } from "../fsutil.ts";
 import { buildResolvConf, hostResolvConf } from "./etc_files.ts";
 import { writeInPlace } from "./hosts_sync.ts";
 import type { UsermodeNet } from "./usermode_types.ts";
@@ -31,18 +32,9 @@ export function writeUsermodeResolvConf(
   dir: string,
   net: Pick<UsermodeNet, "dns">,
   dns: string[],
-  read: (path: string) => string | undefined = readOptional,
+  read: (path: string) => string | undefined = readTextIfExists,
 ): string {
   const path = join(dir, "resolv.conf");
   writeInPlace(path, buildUsermodeResolvConf(hostResolvConf(read), net, dns));
   return path;
-}
-
-function readOptional(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined; // a host without that file
-    throw err;
-  }
 }

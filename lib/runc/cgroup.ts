@@ -12,6 +12,7 @@ import {
   normalizeCgroupsPath,
   ociResources,
   openCgroups,
+  type ResourceLimits,
 } from "../cgroup/mod.ts";
 
 /** The cgroup path of container `id` (runc's default is `/<id>`). @throws {CgroupError} invalid. */
@@ -36,11 +37,20 @@ export function deviceRulesOf(spec: Spec): LinuxDeviceCgroup[] {
   return [...own, ...DEFAULT_DEVICE_RULES.filter((r) => r.allow), ...nodes];
 }
 
-/** Create the container's cgroup with the spec's resources. @throws {CgroupError} */
-export function createCgroup(spec: Spec, id: string): ContainerCgroup {
-  const cgroups = openCgroups();
+/** The limits the spec's resources ask for (device rules only when it has any). */
+export function specLimits(spec: Spec): ResourceLimits {
   const limits = ociResources(spec.linux?.resources);
   if (spec.linux?.resources?.devices) limits.devices = deviceRulesOf(spec);
+  return limits;
+}
+
+/** Create the container's cgroup with `limits` (the spec's). @throws {CgroupError} */
+export function createCgroup(
+  spec: Spec,
+  id: string,
+  limits = specLimits(spec),
+  cgroups = openCgroups(),
+): ContainerCgroup {
   cgroups.validate(limits);
   return cgroups.createAt(cgroupPathOf(spec, id), limits);
 }

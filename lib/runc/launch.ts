@@ -41,9 +41,8 @@ import { pidStartTime } from "../container/proc.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
 import { runHooks } from "../oci/hooks.ts";
 import { ociState, type RuntimeRecord } from "./store.ts";
-import { cgroupPathOf, createCgroup, deviceRulesOf } from "./cgroup.ts";
+import { cgroupPathOf, createCgroup, specLimits } from "./cgroup.ts";
 import { beginCgroupJoin } from "../cgroup/early_join.ts";
-import { ociResources } from "../cgroup/oci_resources.ts";
 import { S_IFIFO } from "../../ffi/consts.ts";
 import { type ContainerCgroup, openCgroups } from "../cgroup/mod.ts";
 import { cgroupViewMounts } from "../cgroup/mounts.ts";
@@ -169,15 +168,13 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
       }
     }
     const cgroups = openCgroups();
-    cgroup = box ? box.createCgroup(cgroups) : createCgroup(spec, id);
+    const limits = box ? box.limits : specLimits(spec);
+    cgroup = box ? box.createCgroup(cgroups) : createCgroup(spec, id, limits, cgroups);
     // behind a user namespace stage the pid comes later: joined whole at "ready"
     const cgroupJoin = child!.pid === undefined ? undefined : beginCgroupJoin(
       cgroup,
       child!.pid,
-      box ? box.limits : {
-        ...ociResources(spec.linux?.resources),
-        ...(spec.linux?.resources?.devices ? { devices: deviceRulesOf(spec) } : {}),
-      },
+      limits,
       spec,
     );
     const record: RuntimeRecord = {
