@@ -113,10 +113,8 @@ export async function removeTree(path: string): Promise<void> {
  */
 async function removeBridgesOf(root: string): Promise<void> {
   for (const list of listNetworks(pathsFor(root))) {
-    try {
+    if (list.plugins.some((p) => p.type === "bridge")) {
       await deleteBridge(networkInfoOf(list).bridge);
-    } catch (err) {
-      if (!(err instanceof Error) || !/no bridge plugin/.test(err.message)) throw err;
     }
   }
 }
