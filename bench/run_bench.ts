@@ -91,17 +91,11 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     ]);
     const tsbox: number[] = [], runc: number[] = [], denoStartup: number[] = [];
     const privileged: number[] = [], unconfined: number[] = [], noEarly: number[] = [];
-    const parts: Record<string, number[]> = { startup: [], create: [], start: [], remove: [] };
     const traced: Record<string, number>[] = [];
     const traceFile = join(root, "trace.log");
     for (let i = 0; i < N; i++) {
-      const t = time(Deno.execPath(), tsboxArgs, { TSBOX_TIMINGS: "1" });
-      tsbox.push(t.ms);
-      const line = t.stderr.trim().split("\n").pop()!;
-      const p = JSON.parse(line) as Record<string, number>;
-      for (const k of Object.keys(parts)) parts[k].push(p[k]);
-      // the same run traced (TSBOX_TRACE marks of the CLI and the init), not timed
-      time(Deno.execPath(), tsboxArgs, { TSBOX_TRACE: traceFile });
+      // traced: the CLI's and the init's TSBOX_TRACE marks (a few appends, nothing measurable)
+      tsbox.push(time(Deno.execPath(), tsboxArgs, { TSBOX_TRACE: traceFile }).ms);
       traced.push(traceMarks(traceFile));
       Deno.removeSync(traceFile);
       noEarly.push(time(Deno.execPath(), tsboxArgs, { TSBOX_EARLY_INIT: "0" }).ms);
@@ -125,14 +119,10 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       `  security defaults add ${(a.median - p.median).toFixed(1)} ms over --privileged ` +
         `(which mknods every host device), seccomp alone ${(a.median - u.median).toFixed(1)} ms`,
     );
-    console.log(`\nwhere tsbox's time goes (median ms):`);
-    console.log(`  deno start-up + module load (CLI)     ${f(stats(parts.startup).median)}`);
-    console.log(`  create (image lookup, record, dirs)   ${f(stats(parts.create).median)}`);
-    console.log(`  start→exit (init re-exec, namespaces,`);
-    console.log(`    mounts, pivot_root, exec, wait)     ${f(stats(parts.start).median)}`);
-    console.log(`  remove (cgroup, dirs)                 ${f(stats(parts.remove).median)}`);
     console.log(
-      `  of which one bare deno start-up (the init pays it again): ${f(stats(denoStartup).median)}`,
+      `  one bare deno start-up (tsbox --version; the CLI and the init each pay one): ${
+        f(stats(denoStartup).median)
+      }`,
     );
     const ne = stats(noEarly);
     console.log(

@@ -33,9 +33,9 @@ import { trace } from "../trace.ts";
  * container, and in which shape: a new PID namespace, behind the user
  * namespace stage when the container gets a user namespace (rootful
  * `--userns`/`--uidmap`; rootless, behind its PID namespace stage); not
- * for a shared PID namespace. The
- * start checks the generated spec again and stops an init that does not
- * fit. `TSBOX_EARLY_INIT=0` turns it off (the bench compares both).
+ * for a shared PID namespace. The start checks the generated spec again
+ * and stops an init that does not fit. `TSBOX_EARLY_INIT=0` turns it off
+ * (the bench compares both).
  */
 function earlyShape(ctx: CliContext, spec: ContainerSpec): "plain" | "userns" | undefined {
   if (spec.detach || ctx.env.TSBOX_EARLY_INIT === "0") return undefined;
@@ -46,7 +46,6 @@ function earlyShape(ctx: CliContext, spec: ContainerSpec): "plain" | "userns" | 
 
 /** `tsbox run`. */
 export const main: Command = async (args, ctx) => {
-  const t0 = performance.now(); // ms since this process started: runtime + module load
   trace("run");
   const r = parseRunArgs(args, ctx.env);
   if (r.help) {
@@ -92,7 +91,6 @@ export const main: Command = async (args, ctx) => {
     throw err;
   }
   writeCidfile(r.cidfile, config.id);
-  const t1 = performance.now();
   if (r.spec.detach) {
     trace("created");
     await startDetached(ctx, config.id);
@@ -108,33 +106,18 @@ export const main: Command = async (args, ctx) => {
       autoRemove: r.spec.autoRemove,
     });
   }
-  let t2 = t1;
   try {
-    const code = await startContainer(ctx, config.id, {
+    return await startContainer(ctx, config.id, {
       interactive: r.spec.interactive,
       attach: streams,
       early,
     });
-    t2 = performance.now();
-    return code;
   } finally {
     if (r.spec.autoRemove) {
       const rec = readContainer(ctx.paths, config.id);
       trace("remove");
       if (rec) await removeContainer(ctx, rec, { force: true, volumes: true });
       trace("removed");
-    }
-    // TSBOX_TIMINGS=1: one JSON line on stderr for `deno task bench`'s breakdown
-    if (ctx.env.TSBOX_TIMINGS === "1") {
-      const ms = (x: number) => Math.round(x * 10) / 10;
-      console.error(
-        JSON.stringify({
-          startup: ms(t0),
-          create: ms(t1 - t0),
-          start: ms(t2 - t1),
-          remove: ms(performance.now() - t2),
-        }),
-      );
     }
   }
 };
