@@ -122,30 +122,40 @@ export interface EarlyInit {
   rootless: boolean;
 }
 
-/** Spawn an init ahead of its container (see EarlyInit). */
-export function spawnEarlyInit(
+/** Spawn `__init` for `namespaces` with its init socket: our end is `sock`. */
+function spawnWithSocket(
   ctx: CliContext,
+  namespaces: LinuxNamespace[],
   stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
-  userns = false,
-): EarlyInit {
+): { child: InitChild; sock: number } {
   const [sock, childEnd] = seqpacketPair();
   try {
     setCloexec(sock);
-    const namespaces: LinuxNamespace[] = userns ? [{ type: "pid" }, { type: "user" }] : [
-      { type: "pid" },
-    ];
     const child = spawnInit(ctx.kernel, namespaces, {
       argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
       ...stdio,
     }, ctx.rootless);
-    return { child, sock, stdio, userns, rootless: ctx.rootless === true };
+    return { child, sock };
   } catch (err) {
     closeFd(sock);
     throw err;
   } finally {
     closeFd(childEnd);
   }
+}
+
+/** Spawn an init ahead of its container (see EarlyInit). */
+export function spawnEarlyInit(
+  ctx: CliContext,
+  stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
+  userns = false,
+): EarlyInit {
+  const namespaces: LinuxNamespace[] = userns ? [{ type: "pid" }, { type: "user" }] : [
+    { type: "pid" },
+  ];
+  const { child, sock } = spawnWithSocket(ctx, namespaces, stdio);
+  return { child, sock, stdio, userns, rootless: ctx.rootless === true };
 }
 
 /**
@@ -338,24 +348,8 @@ export async function startContainer(
       await abandonEarlyInit(early);
       early = undefined;
     }
-    if (early) {
-      child = early.child;
-      parentEnd = early.sock;
-      early = undefined; // ours now: killed and closed below on failure
-    } else {
-      const [sock, childEnd] = seqpacketPair();
-      parentEnd = sock;
-      setCloexec(parentEnd);
-      try {
-        child = spawnInit(ctx.kernel, oci.linux?.namespaces ?? [], {
-          argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
-          env: { [INIT_FD_ENV]: String(childEnd) },
-          ...want,
-        }, ctx.rootless);
-      } finally {
-        closeFd(childEnd);
-      }
-    }
+    ({ child, sock: parentEnd } = early ?? spawnWithSocket(ctx, oci.linux?.namespaces ?? [], want));
+    early = undefined; // ours now: killed and closed below on failure
     spawned = true;
     trace("spawned");
     // behind a user namespace stage the pid comes later: joined whole at "ready"
