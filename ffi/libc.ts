@@ -197,33 +197,90 @@ const SYMBOLS = {
 type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 type Name = keyof typeof SYMBOLS;
 
-/** The libraries opened so far, one per bound symbol (kept open for the process's life). */
+/**
+ * Symbols bound together, by one dlopen, when any of them is first used:
+ * what one kind of tsbox process uses together (measured with a
+ * `TSBOX_TRACE` mark per binding). Deno builds a call trampoline per
+ * symbol, ~0.1 ms each, and a dlopen costs ~0.17 ms more, so a group of
+ * 20 costs ~2.2 ms where 20 dlopens of one cost ~5.4 ms. A symbol in no
+ * group is bound alone.
+ */
+const GROUPS: readonly (readonly Name[])[] = [
+  // every process: fds, errno; unshare (the CLI's new PID namespace, the init's namespaces)
+  ["open", "close", "read", "write", "fcntl", "__errno_location", "unshare"],
+  // the init, from its namespaces to execve (and the exec helper, which shares its tail)
+  [
+    "mount",
+    "umount2",
+    "chdir",
+    "mknod",
+    "lchown",
+    "sethostname",
+    "umask",
+    "ioctl",
+    "socket",
+    "prctl",
+    "capset",
+    "setgroups",
+    "setgid",
+    "setuid",
+    "close_range",
+    "execve",
+    "syscall",
+    "syscall6",
+    "syscall_keyctl",
+    "syscall_openat2",
+  ],
+];
+
+/** Each grouped symbol's group. */
+const GROUP_OF = new Map<Name, readonly Name[]>(GROUPS.flatMap((g) => g.map((n) => [n, g])));
+
+/** The libraries opened so far, one per binding (kept open for the process's life). */
 const opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
 
 /**
- * Each symbol is bound on its first use, by a dlopen of its own: Deno
- * builds a call trampoline per symbol (~0.2–0.3 ms each here), so binding
- * all of them up front cost every tsbox process 12–25 ms of start-up.
- * libc.so.6 is always already loaded (Deno links it), so the dynamic
- * linker returns that copy by its soname and never reads a file: a symbol
- * first used after pivot_root still comes from the host's libc.
+ * Each symbol is bound on its first use, with its group (GROUPS) or by a
+ * dlopen of its own: binding all of them up front cost every tsbox process
+ * 12–25 ms of start-up. libc.so.6 is always already loaded (Deno links it),
+ * so the dynamic linker returns that copy by its soname and never reads a
+ * file: a symbol first used after pivot_root still comes from the host's
+ * libc.
  */
 const symbols = {} as Symbols;
+
+/** Bind `name` and the unbound rest of its group. */
+function bind(name: Name): void {
+  const names = (GROUP_OF.get(name) ?? [name]).filter((n) => n === name || !isBound(n));
+  const lib = Deno.dlopen(
+    "libc.so.6",
+    Object.fromEntries(names.map((n) => [n, SYMBOLS[n]])) as Deno.ForeignLibraryInterface,
+  );
+  opened.push(lib);
+  for (const n of names) {
+    Object.defineProperty(symbols, n, { value: lib.symbols[n], enumerable: true });
+  }
+}
+
+/** Whether `name` is bound already (its getter is gone). */
+function isBound(name: Name): boolean {
+  return Object.getOwnPropertyDescriptor(symbols, name)?.get === undefined;
+}
+
 for (const name of Object.keys(SYMBOLS) as Name[]) {
   Object.defineProperty(symbols, name, {
     configurable: true,
     enumerable: true,
     get() {
-      const lib = Deno.dlopen(
-        "libc.so.6",
-        { [name]: SYMBOLS[name] } as Deno.ForeignLibraryInterface,
-      );
-      opened.push(lib);
-      const fn = lib.symbols[name];
-      Object.defineProperty(symbols, name, { value: fn, enumerable: true });
-      return fn;
+      bind(name);
+      return symbols[name];
     },
   });
+}
+
+/** How many dlopens the bindings so far took (tests). */
+export function bindings(): number {
+  return opened.length;
 }
 
 /** libc's symbols, each bound lazily on first use. */
