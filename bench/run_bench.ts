@@ -13,7 +13,8 @@
 import { join } from "node:path";
 import { makeBusyboxRootfs } from "../tests/helpers/busybox.ts";
 import { seedImage } from "../tests/run/_image.ts";
-import { MAIN, tsboxArgv } from "../tests/helpers/tsbox.ts";
+import { MAIN, SOURCE_MAIN, tsboxArgv, useMain } from "../tests/helpers/tsbox.ts";
+import { bundle } from "../tools/bundle.ts";
 
 const N = Number(Deno.env.get("BENCH_N") ?? 20);
 
@@ -89,7 +90,15 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       "busybox",
       "true",
     ]);
+    // the same run from the source tree (~180 modules per process instead of two files)
+    const sourceArgs = tsboxArgv(
+      root,
+      tsboxArgs.slice(tsboxArgs.indexOf("--root") + 2),
+      SOURCE_MAIN,
+    );
+    if (MAIN !== SOURCE_MAIN) time(Deno.execPath(), sourceArgs);
     const tsbox: number[] = [], runc: number[] = [], denoStartup: number[] = [];
+    const source: number[] = [];
     const privileged: number[] = [], unconfined: number[] = [], noEarly: number[] = [];
     const traced: Record<string, number>[] = [];
     const traceFile = join(root, "trace.log");
@@ -103,12 +112,14 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       privileged.push(time(Deno.execPath(), privArgs).ms);
       unconfined.push(time(Deno.execPath(), unconfinedArgs).ms);
       denoStartup.push(time(Deno.execPath(), ["run", "-A", "--quiet", MAIN, "--version"]).ms);
+      if (MAIN !== SOURCE_MAIN) source.push(time(Deno.execPath(), sourceArgs).ms);
     }
     const a = stats(tsbox), b = stats(runc);
     const ratio = a.median / b.median;
     console.log(`\nstart-up: run --rm busybox true (${N} runs each, ms)`);
     console.log(`                      median    mean     min`);
-    console.log(`  tsbox (deno run)  ${f(a.median)} ${f(a.mean)} ${f(a.min)}`);
+    const built = MAIN === SOURCE_MAIN ? "source" : "bundle";
+    console.log(`  tsbox (${built})    ${f(a.median)} ${f(a.mean)} ${f(a.min)}`);
     console.log(`  runc run          ${f(b.median)} ${f(b.mean)} ${f(b.min)}`);
     console.log(`  ratio tsbox/runc  ${ratio.toFixed(2)}×  (target ≤ 2×)`);
     const p = stats(privileged);
@@ -124,6 +135,13 @@ export async function runStartBench(): Promise<{ ratio: number }> {
         f(stats(denoStartup).median)
       }`,
     );
+    if (source.length) {
+      const src = stats(source);
+      console.log(
+        `  from the source tree (deno run main.ts): ${f(src.median)} (the bundle saves ` +
+          `${(src.median - a.median).toFixed(1)} ms, ${(src.median / b.median).toFixed(2)}× runc)`,
+      );
+    }
     const ne = stats(noEarly);
     console.log(
       `  without the early init (TSBOX_EARLY_INIT=0): ${f(ne.median)} (the head start saves ` +
@@ -151,7 +169,12 @@ export async function runStartBench(): Promise<{ ratio: number }> {
   }
 }
 
-if (import.meta.main) {
+/**
+ * `deno task bench`: everything runs from a bundle of this checkout
+ * (tools/bundle.ts, what `deno task bundle` writes), built first;
+ * `BENCH_SOURCE=1` runs from the source tree instead.
+ */
+async function main(): Promise<void> {
   await runStartBench();
   for (
     const [file, fn] of [
@@ -173,5 +196,21 @@ if (import.meta.main) {
       throw err;
     }
     if (typeof mod[fn] === "function") await (mod[fn] as () => Promise<unknown>)();
+  }
+}
+
+if (import.meta.main) {
+  const dist = Deno.makeTempDirSync({ prefix: "tsbox-bench-dist-" });
+  try {
+    if (Deno.env.get("BENCH_SOURCE") !== "1") {
+      await bundle(dist);
+      useMain(join(dist, "main.js"));
+      console.log(
+        `tsbox runs from a bundle of this checkout (${dist}; BENCH_SOURCE=1: the source)`,
+      );
+    }
+    await main();
+  } finally {
+    Deno.removeSync(dist, { recursive: true });
   }
 }

@@ -6,11 +6,10 @@
  */
 
 import { join } from "node:path";
-import { fromFileUrl } from "../lib/url.ts";
 import { makeBusyboxRootfs } from "../tests/helpers/busybox.ts";
+import { runcWrapper } from "../tests/helpers/tsbox.ts";
 
 const N = Number(Deno.env.get("BENCH_N") ?? 10);
-const TSBOX_RUNC = fromFileUrl(new URL("../tsbox-runc", import.meta.url));
 
 /** Run a runtime verb; stdio is /dev/null (a created init keeps what it inherits until it runs). */
 function sh(cmd: string, args: string[]): { ok: boolean; err: string } {
@@ -48,7 +47,7 @@ export function runRuncBench(): void {
     spec.process.args = ["true"];
     Deno.writeTextFileSync(join(bundle, "config.json"), JSON.stringify(spec));
     const rows: [string, number | string][] = [];
-    for (const [name, bin] of [["runc", "runc"], ["crun", "crun"], ["tsbox-runc", TSBOX_RUNC]]) {
+    for (const [name, bin] of [["runc", "runc"], ["crun", "crun"], ["tsbox-runc", runcWrapper()]]) {
       const root = join(dir, `root-${name}`);
       try {
         lifecycle(bin, root, bundle, `warm-${name}`);

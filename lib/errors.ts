@@ -25,14 +25,35 @@ export interface TsboxErrorOptions {
   cause?: unknown;
 }
 
+/** Where a TsboxError keeps its class names (the same key in every copy of this module). */
+const ERROR_CLASSES = Symbol.for("tsbox.errorClasses");
+
 /** Base of every error tsbox raises on purpose. */
 export class TsboxError extends Error {
+  /**
+   * `instanceof` by class name, not by class object: the bundled build
+   * (tools/bundle.ts) holds a copy of this module in each of its files, and
+   * an error made by one copy is caught by another — the kernel's
+   * SyscallError, made by main.js's, is checked in the init's. The names
+   * are unique (tests/lib/error_classes_test.ts).
+   */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    if (typeof v !== "object" || v === null) return false;
+    const names = (v as { [ERROR_CLASSES]?: readonly string[] })[ERROR_CLASSES];
+    return names !== undefined && names.includes(this.name);
+  }
   readonly op?: string;
   readonly path?: string;
   readonly hint?: string;
   readonly exitCode: number;
   constructor(message: string, opts: TsboxErrorOptions = {}) {
     super(message, { cause: opts.cause });
+    // this error's classes by name, most derived first (see Symbol.hasInstance)
+    const names: string[] = [];
+    for (let c: unknown = new.target; c !== Error; c = Object.getPrototypeOf(c)) {
+      names.push((c as { name: string }).name);
+    }
+    Object.defineProperty(this, ERROR_CLASSES, { value: names });
     this.name = "TsboxError";
     this.op = opts.op;
     this.path = opts.path;

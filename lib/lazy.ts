@@ -3,20 +3,22 @@
  * when the image is missing, CNI when a container is bridged, the seccomp
  * compiler (libseccomp) on a cache miss, slirp4netns/pasta for a user-mode
  * network, layer unpacking when an image is
- * stored. `tsbox run --rm --network none busybox true` loads none of them.
+ * stored, container sizes for `ps -s`. `tsbox run --rm --network none busybox true` loads none of them.
  *
  * As in lib/cli/commands.ts, the specifier is computed at run time on
- * purpose: Deno reads and parses every module a string-literal
- * `import("./x.ts")` names, transitively, when the program starts, called
- * or not. `deno compile` does not follow computed specifiers either, so
- * tools/build.ts passes `lazyModules()` with `--include` (tools/includes.ts);
+ * purpose (lib/module_url.ts): Deno reads and parses every module a
+ * string-literal `import("./x.ts")` names, transitively, when the program
+ * starts, called or not. `deno compile` does not follow computed specifiers
+ * either, so tools/build.ts passes `lazyModules()` with `--include`
+ * (tools/includes.ts), and tools/bundle.ts bundles each on its own;
  * tests/imports/entry_graph_test.ts checks that no other computed import
  * exists and that every `lazy(…)` target is listed here.
  *
- * The imports below are type-only (erased; Deno does not load them).
+ * The imports below but module_url.ts are type-only (erased; Deno does not load them).
  * @module
  */
 
+import { loadModule, moduleUrl } from "./module_url.ts";
 import type * as RegistryPull from "./registry/pull.ts";
 import type * as NetAttach from "./net/attach.ts";
 import type * as NetPrepare from "./net/prepare.ts";
@@ -25,6 +27,7 @@ import type * as LayerUnpack from "./image/layer_unpack.ts";
 import type * as NetUsermode from "./net/usermode.ts";
 import type * as NetUsermodeResolv from "./net/usermode_resolv.ts";
 import type * as RuncTsboxBundle from "./runc/tsbox_bundle.ts";
+import type * as ContainerSize from "./container/size.ts";
 
 /** Each lazily loaded module (relative to lib/) and its type. */
 interface LazyModules {
@@ -36,6 +39,7 @@ interface LazyModules {
   "net/usermode.ts": typeof NetUsermode;
   "net/usermode_resolv.ts": typeof NetUsermodeResolv;
   "runc/tsbox_bundle.ts": typeof RuncTsboxBundle;
+  "container/size.ts": typeof ContainerSize;
 }
 
 /** A module that can be loaded lazily. */
@@ -51,6 +55,7 @@ const LAZY: Record<LazyModule, true> = {
   "net/usermode.ts": true,
   "net/usermode_resolv.ts": true,
   "runc/tsbox_bundle.ts": true,
+  "container/size.ts": true,
 };
 
 /**
@@ -58,11 +63,10 @@ const LAZY: Record<LazyModule, true> = {
  * module. @throws what loading or evaluating the module throws.
  */
 export function lazy<K extends LazyModule>(module: K): Promise<LazyModules[K]> {
-  // a computed specifier: see the module doc (not a literal, so not preloaded)
-  return import(new URL(`./${module}`, import.meta.url).href);
+  return loadModule(`lib/${module}`);
 }
 
 /** Every lazily loaded module, as file URLs (for `deno compile --include` and the graph test). */
 export function lazyModules(): URL[] {
-  return Object.keys(LAZY).map((m) => new URL(`./${m}`, import.meta.url));
+  return Object.keys(LAZY).map((m) => moduleUrl(`lib/${m}`));
 }

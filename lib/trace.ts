@@ -9,14 +9,17 @@
  */
 
 const path = Deno.env.get("TSBOX_TRACE");
-let file: Deno.FsFile | undefined;
+/** The open file, shared by the copies of this module the bundled build's files hold. */
+const OPEN = Symbol.for("tsbox.traceFile");
+const shared = globalThis as { [OPEN]?: Deno.FsFile };
 
 /** Append a mark (no-op unless TSBOX_TRACE is set). */
 export function trace(label: string): void {
   if (!path) return;
   const t = performance.timeOrigin + performance.now();
+  let file = shared[OPEN];
   if (!file) {
-    file = Deno.openSync(path, { append: true, create: true });
+    file = shared[OPEN] = Deno.openSync(path, { append: true, create: true });
     // when this process started (before Deno's own start-up), and as what
     const what = Deno.args.find((a) => /^(__)?[a-z]/.test(a) && !a.startsWith("/")) ?? "tsbox";
     file.writeSync(

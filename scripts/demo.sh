@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job end to end on a fresh Debian machine (as root), offline if need be:
-# install, build (or fall back to `deno run`), get a busybox image, run containers
+# install, build (or fall back to the bundled build, dist/), get a busybox image, run containers
 # with a named volume that outlives them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +11,10 @@ if deno task build >/tmp/tsbox-build.log 2>&1; then
   TSBOX=(./tsbox)
   echo "built ./tsbox"
 else
-  echo "deno compile could not get its runtime (see /tmp/tsbox-build.log); using: deno run -A main.ts"
-  TSBOX=(deno run -A --quiet main.ts)
+  echo "deno compile could not get its runtime (see /tmp/tsbox-build.log); using the bundled build"
+  deno task bundle >/tmp/tsbox-bundle.log 2>&1
+  TSBOX=(dist/tsbox)
+  echo "bundled dist/ (deno task bundle): running dist/tsbox"
 fi
 ROOT="${TSBOX_ROOT:-/var/lib/tsbox}"
 T=("${TSBOX[@]}" --root "$ROOT")

@@ -23,17 +23,15 @@ if (denort) {
   }
 }
 
-// the command table and lib/lazy.ts import by computed specifiers, which compile does not follow
+// the command table and lib/lazy.ts import by computed specifiers, which compile does not
+// follow, and the unpack worker is loaded by URL
 const include = compileIncludes().flatMap((u) => ["--include", fromFileUrl(u)]);
 const tmp = `${out}.partial`;
 const r = await new Deno.Command(Deno.execPath(), {
-  // the unpack pool's worker is loaded by URL at run time: it must be in the binary too
   args: [
     "compile",
     "-A",
     ...include,
-    "--include",
-    "lib/image/unpack_worker.ts",
     "--output",
     tmp,
     "main.ts",

@@ -5,6 +5,7 @@
  */
 
 import type { CliContext, Command } from "./context.ts";
+import { COMMANDS } from "./commands.ts";
 import { bool, list, parseFlags } from "./flags.ts";
 import { matchLabels, matchNotLabels, parseFilters, parseUntil } from "../filters.ts";
 import { containerLabels } from "../container/ps_view.ts";
@@ -42,30 +43,29 @@ Commands:
 
 Run 'tsbox container COMMAND --help' for the options of a command.`;
 
-type Loader = () => Promise<{ main: Command }>;
-
-const ALIASES: Record<string, Loader> = {
-  ls: () => import("./ps.ts"),
-  list: () => import("./ps.ts"),
-  ps: () => import("./ps.ts"),
-  create: () => import("./create.ts"),
-  exec: () => import("./exec.ts"),
-  kill: () => import("./kill.ts"),
-  logs: () => import("./logs.ts"),
-  rename: () => import("./rename.ts"),
-  rm: () => import("./rm.ts"),
-  remove: () => import("./rm.ts"),
-  run: () => import("./run.ts"),
-  start: () => import("./start.ts"),
-  stop: () => import("./stop.ts"),
-  top: () => import("./top.ts"),
-  wait: () => import("./wait.ts"),
-  stats: () => import("./stats.ts"),
-  port: () => import("./port.ts"),
-  restart: () => import("./restart.ts"),
-  pause: () => import("./pause.ts"),
-  unpause: () => import("./unpause.ts"),
-  update: () => import("./update.ts"),
+// the table's loaders: each command stays its own module (and file of the bundle)
+const ALIASES: Record<string, () => Promise<{ main: Command }>> = {
+  ls: COMMANDS.ps.load,
+  list: COMMANDS.ps.load,
+  ps: COMMANDS.ps.load,
+  create: COMMANDS.create.load,
+  exec: COMMANDS.exec.load,
+  kill: COMMANDS.kill.load,
+  logs: COMMANDS.logs.load,
+  rename: COMMANDS.rename.load,
+  rm: COMMANDS.rm.load,
+  remove: COMMANDS.rm.load,
+  run: COMMANDS.run.load,
+  start: COMMANDS.start.load,
+  stop: COMMANDS.stop.load,
+  top: COMMANDS.top.load,
+  wait: COMMANDS.wait.load,
+  stats: COMMANDS.stats.load,
+  port: COMMANDS.port.load,
+  restart: COMMANDS.restart.load,
+  pause: COMMANDS.pause.load,
+  unpause: COMMANDS.unpause.load,
+  update: COMMANDS.update.load,
 };
 
 /** `container prune [-f] [--filter label=…|label!=…|until=…]`. */
@@ -104,7 +104,7 @@ export const main: Command = async (args, ctx) => {
   }
   if (sub === "prune") return await prune(rest, ctx);
   if (sub === "inspect") {
-    return await (await import("./inspect.ts")).main(["--type", "container", ...rest], ctx);
+    return await (await COMMANDS.inspect.load()).main(["--type", "container", ...rest], ctx);
   }
   const load = ALIASES[sub];
   if (!load) {

@@ -5,6 +5,7 @@
  */
 
 import type { CliContext, Command } from "./context.ts";
+import { COMMANDS } from "./commands.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
 import { parseFilters } from "../filters.ts";
 import { FilterError, TsboxError, UsageError } from "../errors.ts";
@@ -33,20 +34,19 @@ Commands:
   push      Upload an image to a registry
   history   Show the history of an image`;
 
-type Loader = () => Promise<{ main: Command }>;
-
-const ALIASES: Record<string, Loader> = {
-  ls: () => import("./images.ts"),
-  list: () => import("./images.ts"),
-  rm: () => import("./rmi.ts"),
-  remove: () => import("./rmi.ts"),
-  tag: () => import("./tag.ts"),
-  save: () => import("./save.ts"),
-  load: () => import("./load.ts"),
-  import: () => import("./import.ts"),
-  pull: () => import("./pull.ts"),
-  push: () => import("./push.ts"),
-  history: () => import("./history.ts"),
+// the table's loaders: each command stays its own module (and file of the bundle)
+const ALIASES: Record<string, () => Promise<{ main: Command }>> = {
+  ls: COMMANDS.images.load,
+  list: COMMANDS.images.load,
+  rm: COMMANDS.rmi.load,
+  remove: COMMANDS.rmi.load,
+  tag: COMMANDS.tag.load,
+  save: COMMANDS.save.load,
+  load: COMMANDS.load.load,
+  import: COMMANDS.import.load,
+  pull: COMMANDS.pull.load,
+  push: COMMANDS.push.load,
+  history: COMMANDS.history.load,
 };
 
 function inspect(args: string[], ctx: CliContext): number {

@@ -5,6 +5,7 @@
  */
 
 import type { Command } from "./context.ts";
+import { lazy } from "../lazy.ts";
 import { bool, list, parseFlags, str } from "./flags.ts";
 import { FlagError, UsageError } from "../errors.ts";
 import { scanContainers } from "../container/store.ts";
@@ -101,7 +102,7 @@ export const main: Command = async (args, ctx) => {
   const defaultTable = bool(p, "size") ? `${DEFAULT_TABLE}\t{{.Size}}` : DEFAULT_TABLE;
   if (bool(p, "size")) {
     // loaded only for -s: sizes walk the image store (its npm tar code is not needed to list)
-    const { containerSize, imageSizes } = await import("../container/size.ts");
+    const { containerSize, imageSizes } = await lazy("container/size.ts");
     const images = imageSizes(ctx.paths);
     for (const r of rows) {
       const s = containerSize(r.rec, images);

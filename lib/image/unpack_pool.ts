@@ -12,8 +12,12 @@
  * @module
  */
 
+import { moduleUrl } from "../module_url.ts";
 import { ImageError } from "../errors.ts";
 import type { LayerBytes, StreamedLayer } from "./unpack.ts";
+
+/** The worker's module (from the repository root): loaded by URL, so built and bundled on its own. */
+export const UNPACK_WORKER = "lib/image/unpack_worker.ts";
 
 /** Messages to a worker. */
 export type PoolRequest =
@@ -98,7 +102,7 @@ class PoolWorker {
 
   /** @param behind called when this worker has more than `GROW` bytes waiting. */
   constructor(private readonly behind: () => void) {
-    this.#worker = new Worker(new URL("./unpack_worker.ts", import.meta.url).href, {
+    this.#worker = new Worker(moduleUrl(UNPACK_WORKER).href, {
       type: "module",
     });
     this.#worker.onmessage = (e: MessageEvent<PoolReply>) =>

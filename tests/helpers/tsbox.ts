@@ -17,12 +17,31 @@ import { deleteBridge } from "../../lib/net/bridge.ts";
  */
 export const DENO = selfCommand(Deno.env.get("PATH") ?? "")[0];
 
-/** Absolute path of main.ts. */
-export const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
+/** Absolute path of the source tree's main.ts. */
+export const SOURCE_MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
+
+/**
+ * The main module the CLI runs from: the source tree's main.ts, or the
+ * bundled build's main.js (tools/bundle.ts) with `TSBOX_TEST_MAIN=dist/main.js`
+ * or `useMain` (the bench's choice).
+ */
+export let MAIN = Deno.env.get("TSBOX_TEST_MAIN") || SOURCE_MAIN;
+
+/** Run the CLI from `main` (a main.ts or a bundle's main.js) from now on. */
+export function useMain(main: string): void {
+  MAIN = main;
+}
+
+/** The runc-style wrapper that runs the same code as `MAIN`: the bundle's, or the repository's. */
+export function runcWrapper(): string {
+  return MAIN === SOURCE_MAIN
+    ? fromFileUrl(new URL("../../tsbox-runc", import.meta.url))
+    : MAIN.replace(/main\.js$/, "tsbox-runc");
+}
 
 /** argv (after `deno`) that runs the CLI with state root `root`: `run -A --quiet main.ts --root R …args`. */
-export function tsboxArgv(root: string, args: string[]): string[] {
-  return ["run", "-A", "--quiet", MAIN, "--root", root, ...args];
+export function tsboxArgv(root: string, args: string[], main = MAIN): string[] {
+  return ["run", "-A", "--quiet", main, "--root", root, ...args];
 }
 
 /** Result of one CLI run. */
@@ -42,6 +61,8 @@ export interface TsboxOptions {
   timeoutMs?: number;
   /** Working directory of the CLI (default: the test's). */
   cwd?: string;
+  /** The main module to run (default `MAIN`). */
+  main?: string;
 }
 
 /** Run `tsbox --root <root> ...args` and collect its output. */
@@ -51,7 +72,7 @@ export async function tsbox(
   opts: TsboxOptions = {},
 ): Promise<RunResult> {
   const cmd = new Deno.Command(DENO, {
-    args: tsboxArgv(root, args),
+    args: tsboxArgv(root, args, opts.main),
     stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

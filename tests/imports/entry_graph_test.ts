@@ -17,8 +17,6 @@ import { compileIncludes } from "../../tools/includes.ts";
 import { fromFileUrl } from "../../lib/url.ts";
 
 const REPO = new URL("../../", import.meta.url);
-/** The table's module paths are relative to it. */
-const COMMANDS_URL = new URL("lib/cli/commands.ts", REPO);
 
 interface Dep {
   code?: { specifier: string };
@@ -77,7 +75,7 @@ function chain(g: Graph, module: string): string {
 /** What `tsbox <name>` loads: main.ts's graph, then the table entry's. */
 function entryGraph(name: string): Graph {
   const g = moduleGraph("main.ts");
-  const entry = short(new URL((HIDDEN[name] ?? COMMANDS[name]).module, COMMANDS_URL).href);
+  const entry = (HIDDEN[name] ?? COMMANDS[name]).module;
   for (const [m, p] of moduleGraph(entry).parent) {
     if (!g.parent.has(m)) g.parent.set(m, p ?? `main.ts ⇢ ${name}`);
   }
@@ -85,9 +83,7 @@ function entryGraph(name: string): Graph {
 }
 
 /** The public commands' modules (`run.ts`, `pull.ts`, …). */
-const commandFiles = Object.values(COMMANDS).map((c) =>
-  short(new URL(c.module, COMMANDS_URL).href)
-);
+const commandFiles = Object.values(COMMANDS).map((c) => c.module);
 
 /** A rule: modules under these prefixes (or exactly these files) must not load. */
 type Rule = (m: string) => boolean;
@@ -250,8 +246,12 @@ Deno.test("main.ts: loads no command or entry module before dispatch", () => {
   assertEquals(heavy, [], `main.ts loads:\n  ${heavy.join("\n  ")}`);
 });
 
-Deno.test("commands.ts: the dispatch table imports nothing at run time", () => {
-  assertEquals([...moduleGraph("lib/cli/commands.ts").parent.keys()], ["lib/cli/commands.ts"]);
+Deno.test("commands.ts: the dispatch table imports nothing at run time but the module loader", () => {
+  assertEquals([...moduleGraph("lib/cli/commands.ts").parent.keys()], [
+    "lib/cli/commands.ts",
+    "lib/module_url.ts",
+  ]);
+  assertEquals([...moduleGraph("lib/module_url.ts").parent.keys()], ["lib/module_url.ts"]);
 });
 
 Deno.test("commandModules: every table module exists and exports main", async () => {
@@ -261,8 +261,8 @@ Deno.test("commandModules: every table module exists and exports main", async ()
   }
 });
 
-Deno.test("lazy.ts: imports nothing at run time (its imports are type-only)", () => {
-  assertEquals([...moduleGraph("lib/lazy.ts").parent.keys()], ["lib/lazy.ts"]);
+Deno.test("lazy.ts: imports nothing at run time but the module loader (the rest is type-only)", () => {
+  assertEquals([...moduleGraph("lib/lazy.ts").parent.keys()], ["lib/lazy.ts", "lib/module_url.ts"]);
 });
 
 Deno.test("lazyModules: every lazily loaded module exists and loads", async () => {
@@ -287,7 +287,8 @@ function sourceFiles(): string[] {
 
 /** The modules imported by a computed specifier, and where such imports are not allowed. */
 function computedImports(): { targets: URL[]; misplaced: string[] } {
-  const loaders = ["lib/cli/commands.ts", "lib/lazy.ts"];
+  // the one place: lib/module_url.ts's loadModule, which the table and lazy() call
+  const loaders = ["lib/module_url.ts"];
   const targets = commandModules();
   const misplaced: string[] = [];
   for (const file of sourceFiles()) {
@@ -307,7 +308,7 @@ function computedImports(): { targets: URL[]; misplaced: string[] } {
   return { targets, misplaced };
 }
 
-Deno.test("computed imports: only the two loaders make them; deno compile includes every target", () => {
+Deno.test("computed imports: only the module loader makes them; deno compile includes every target", () => {
   const { targets, misplaced } = computedImports();
   assertEquals(misplaced, [], `computed imports elsewhere:\n  ${misplaced.join("\n  ")}`);
   assert(targets.length > commandModules().length, "no lazy(…) call found: the scan looks broken");
