@@ -9,6 +9,7 @@
 import { cstr } from "./cstring.ts";
 import { rawSyscall } from "./raw_syscall.ts";
 import { AT_FDCWD, O_CLOEXEC } from "./consts.ts";
+import { SyscallError } from "../lib/errors.ts";
 
 // same numbers on x86_64 and aarch64 (the unified table from 5.x on)
 const SYS_open_tree = 428;
@@ -83,6 +84,37 @@ export function mountSetattrIdmap(fd: number, usernsFd: number): void {
     32n,
   ]);
   void empty, attr;
+}
+
+/** MOUNT_ATTR_RDONLY: the mount is read-only. */
+const MOUNT_ATTR_RDONLY = 0x1;
+
+/**
+ * mount_setattr(fd, "", AT_EMPTY_PATH, {attr_set: MOUNT_ATTR_RDONLY}): make
+ * the one mount `fd` (an O_PATH fd of its root) read-only, keeping its
+ * other flags — what a bind remount read-only does once it has read them
+ * from mountinfo. Linux 5.12.
+ * @returns false where the kernel has no mount_setattr (ENOSYS).
+ * @throws {SyscallError} another failure.
+ */
+export function mountSetReadOnly(fd: number): boolean {
+  const attr = new Uint8Array(32); // struct mount_attr (MOUNT_ATTR_SIZE_VER0)
+  new DataView(attr.buffer).setBigUint64(0, BigInt(MOUNT_ATTR_RDONLY), true); // attr_set
+  const empty = cstr("");
+  try {
+    rawSyscall("mount_setattr", SYS_mount_setattr, [
+      BigInt(fd),
+      ptr(empty),
+      BigInt(AT_EMPTY_PATH),
+      ptr(attr),
+      32n,
+    ]);
+  } catch (err) {
+    if (err instanceof SyscallError && err.errnoName === "ENOSYS") return false;
+    throw err;
+  }
+  void empty, attr;
+  return true;
 }
 
 /**

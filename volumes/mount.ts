@@ -24,6 +24,9 @@ import {
   pinnedMountFlags,
   pinTarget,
 } from "./target.ts";
+import { closeFd } from "../ffi/fds.ts";
+import { O_DIRECTORY, O_PATH, openPath } from "../ffi/openat.ts";
+import { mountSetReadOnly } from "../ffi/mount_api.ts";
 import type { PreparedMount, TargetKind } from "./types.ts";
 
 /** The filesystem side of applying a plan (real in the init, fake in unit tests). */
@@ -32,20 +35,42 @@ export interface MountEnv {
   ensureTarget(target: string, kind: TargetKind): EnsuredTarget;
   /** Hold the object now at host path `path`; `path` of the result goes to mount(2). */
   pin(path: string): Pinned;
+  /**
+   * Make the mount `pinned` holds (its root) read-only, keeping its other
+   * flags, in one call; false where the kernel cannot (the plan then
+   * remounts it with `keptFlags`).
+   */
+  makeReadOnly(pinned: Pinned): boolean;
   /** MS_* flags a read-only remount of the mount at `pinned` must keep. */
   keptFlags(pinned: string): number;
   /** Copy image dir `src` into an empty volume. */
   copyUp(src: string, volumeDir: string, dataDir: string): void;
+  /** Release what the environment holds (the real one: the rootfs fd). */
+  close(): void;
 }
 
-/** The real environment for `rootfs`. Requires root and /proc at /proc. */
+/**
+ * The real environment for `rootfs`. Requires root and /proc at /proc.
+ * It holds `rootfs` open for the pins (one open, not one per mount) until
+ * the root itself is pinned, as for a mount on it; close it when done.
+ */
 export function realMountEnv(kernel: Kernel, rootfs: string): MountEnv {
   const realRoot = Deno.realPathSync(rootfs);
+  let held: number | undefined = openPath(rootfs, O_PATH | O_DIRECTORY);
+  const release = () => {
+    if (held !== undefined) closeFd(held);
+    held = undefined;
+  };
   return {
     ensureTarget: (target, kind) => ensureTarget(rootfs, target, kind),
-    pin: (path) => pinTarget(rootfs, realRoot, path),
+    pin: (path) => {
+      if (path === rootfs) release();
+      return pinTarget(rootfs, realRoot, path, held);
+    },
+    makeReadOnly: (pinned) => mountSetReadOnly(pinned.fd),
     keptFlags: pinnedMountFlags,
     copyUp: (src, volumeDir, dataDir) => void copyUp(kernel, src, volumeDir, dataDir),
+    close: release,
   };
 }
 
@@ -82,10 +107,10 @@ export function applyMountPlan(kernel: Kernel, steps: MountStep[], env: MountEnv
     if (!r) throw new VolumeError(`mount plan: ${target} used before it was resolved`);
     return r;
   };
-  const pinned = (target: string, fn: (p: string) => void) => {
+  const pinned = (target: string, fn: (p: string, pin: Pinned) => void) => {
     const p = env.pin(at(target).path);
     try {
-      fn(p.path);
+      fn(p.path, p);
     } finally {
       p.close();
     }
@@ -108,17 +133,10 @@ export function applyMountPlan(kernel: Kernel, steps: MountStep[], env: MountEnv
           mounted.push(at(s.target).path);
           break;
         case "remountRo":
-          pinned(
-            s.target,
-            (p) =>
-              kernel.mount(
-                null,
-                p,
-                null,
-                MS_BIND | MS_REMOUNT | MS_RDONLY | env.keptFlags(p),
-                null,
-              ),
-          );
+          pinned(s.target, (p, pin) => {
+            if (env.makeReadOnly(pin)) return;
+            kernel.mount(null, p, null, MS_BIND | MS_REMOUNT | MS_RDONLY | env.keptFlags(p), null);
+          });
           break;
         case "remount":
           pinned(s.target, (p) =>
@@ -164,5 +182,10 @@ export function applyMountPlan(kernel: Kernel, steps: MountStep[], env: MountEnv
  */
 export function applyMounts(kernel: Kernel, rootfs: string, mounts: PreparedMount[]): void {
   if (mounts.length === 0) return;
-  applyMountPlan(kernel, mountPlan(mounts), realMountEnv(kernel, rootfs));
+  const env = realMountEnv(kernel, rootfs);
+  try {
+    applyMountPlan(kernel, mountPlan(mounts), env);
+  } finally {
+    env.close();
+  }
 }

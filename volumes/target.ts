@@ -137,9 +137,10 @@ export function ensureTarget(root: string, target: string, kind: TargetKind): En
   throw new VolumeError(`mount target ${target} keeps changing while it is being set up`);
 }
 
-/** A target held open: `path` is what to give mount(2); close when done. */
+/** A target held open: `path` is what to give mount(2), `fd` the O_PATH fd; close when done. */
 export interface Pinned {
   path: string;
+  fd: number;
   close(): void;
 }
 
@@ -148,15 +149,18 @@ export interface Pinned {
  * and check it really is that path. With openat2 the kernel refuses any
  * symlink and any escape from `root`; without it (ENOSYS) O_NOFOLLOW plus
  * the /proc check still catch a swap. Requires /proc mounted at /proc.
+ * `rootFd`: `root` held open by the caller (O_PATH|O_DIRECTORY), which
+ * nothing is mounted on while it is held; opened here for this pin otherwise.
  * @throws {VolumeError} the path changed or left the rootfs.
  */
-export function pinTarget(root: string, realRoot: string, path: string): Pinned {
+export function pinTarget(root: string, realRoot: string, path: string, held?: number): Pinned {
   const rel = relative(root, path);
   if (rel.startsWith("..") || rel.startsWith("/")) {
     throw new VolumeError(`mount target ${path} is outside ${root}`);
   }
   let fd: number;
-  const rootFd = openPath(root, O_PATH | O_DIRECTORY);
+  // the root itself is opened afresh: a mount on it covers the held fd's directory
+  const rootFd = held !== undefined && rel ? held : openPath(root, O_PATH | O_DIRECTORY);
   try {
     fd = openat2(rootFd, rel || ".", O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
   } catch (err) {
@@ -173,7 +177,7 @@ export function pinTarget(root: string, realRoot: string, path: string): Pinned 
       );
     }
   } finally {
-    closeFd(rootFd);
+    if (rootFd !== held) closeFd(rootFd);
   }
   const expected = rel ? `${realRoot}/${rel}` : realRoot;
   const seen = Deno.readLinkSync(`/proc/self/fd/${fd}`);
@@ -181,7 +185,7 @@ export function pinTarget(root: string, realRoot: string, path: string): Pinned 
     closeFd(fd);
     throw new VolumeError(`mount target ${path} changed while it was being set up (now ${seen})`);
   }
-  return { path: `/proc/self/fd/${fd}`, close: () => closeFd(fd) };
+  return { path: `/proc/self/fd/${fd}`, fd, close: () => closeFd(fd) };
 }
 
 /** Per-mount flags a bind remount must repeat, from mountinfo's option field. */

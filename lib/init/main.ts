@@ -170,7 +170,12 @@ function setupFilesystem(
     // the donor's /dev/shm comes attached (a directory): its path is not looked at
     sourceKind: (path) => path === shm?.source ? "dir" : sourceKind(path),
   });
-  applyMountPlan(kernel, mounts, realMountEnv(kernel, rootfs));
+  const env = realMountEnv(kernel, rootfs);
+  try {
+    applyMountPlan(kernel, mounts, env);
+  } finally {
+    env.close();
+  }
   for (const fd of idmapped.binds.values()) closeFd(fd);
   applySteps(kernel, rootfs, devPlan(inp));
   applySteps(kernel, rootfs, maskPlan(inp));

@@ -15,10 +15,12 @@ export interface EncodedSeccomp {
   flags: number;
 }
 
-/** Decode a program for `installSeccomp`. Pure. */
+/**
+ * Decode a program for `installSeccomp`. Pure. (Uint8Array.fromBase64: a
+ * per-byte loop over atob's string took the init ~0.8 ms for docker's
+ * profile, ~24 KB of filter, in code that runs once and so is never compiled.)
+ * @throws {SyntaxError} `bpf` is not base64.
+ */
 export function decodeSeccomp(e: EncodedSeccomp): SeccompProgram {
-  const bin = atob(e.bpf);
-  const bpf = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bpf[i] = bin.charCodeAt(i);
-  return { bpf, flags: e.flags };
+  return { bpf: Uint8Array.fromBase64(e.bpf), flags: e.flags };
 }
