@@ -12,7 +12,7 @@
 import { errno, libc } from "./libc.ts";
 import { cstr } from "./cstring.ts";
 import { check, syscallError } from "./syscall.ts";
-import { O_CLOEXEC } from "./consts.ts";
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC } from "./consts.ts";
 
 /** statx(2) mask: file type and mode. */
 const STATX_MODE = 0x2;
@@ -111,6 +111,35 @@ export function statxMode(dirfd: number, name: string, flags: number): number {
   const buf = new Uint8Array(256);
   check("statx", libc().statx(dirfd, cstr(name), flags, STATX_MODE, buf), name);
   return buf[28] | (buf[29] << 8);
+}
+
+/** What lstat says a path is, in the kinds path checks need. */
+export type FileKind = "dir" | "file" | "symlink" | "other";
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+const ENOENT = 2;
+
+/**
+ * lstat of `path`, reduced to its kind; undefined when it does not exist
+ * (ENOENT). One statx(2): Deno.lstatSync builds a whole FileInfo (~40 µs
+ * here, and ~20 µs more to throw NotFound), and the init's mount engine
+ * and steps walk ~150 path components per start.
+ * @throws {SyscallError} any other failure (ENOTDIR, EACCES, …).
+ */
+export function lstatKind(path: string): FileKind | undefined {
+  const buf = new Uint8Array(256);
+  if (libc().statx(AT_FDCWD, cstr(path), AT_SYMLINK_NOFOLLOW, STATX_MODE, buf) !== 0) {
+    const e = errno();
+    if (e === ENOENT) return undefined;
+    throw syscallError("statx", e, path);
+  }
+  const type = (buf[28] | (buf[29] << 8)) & S_IFMT;
+  if (type === S_IFDIR) return "dir";
+  if (type === S_IFREG) return "file";
+  return type === S_IFLNK ? "symlink" : "other";
 }
 
 /**

@@ -34,18 +34,10 @@ import {
   MS_RELATIME,
 } from "../ffi/consts.ts";
 import type { TargetKind } from "./types.ts";
+import { lstatKind } from "../ffi/at.ts";
 
 /** Linux's limit on symlinks followed in one lookup. */
 const MAX_LINKS = 40;
-
-function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
-}
 
 /**
  * Resolve absolute container path `target` under host dir `root` without
@@ -65,8 +57,8 @@ export function resolveInRoot(root: string, target: string): string[] {
       continue;
     }
     const path = `${root}/${[...parts, c].join("/")}`;
-    const st = lstatOrUndefined(path);
-    if (st?.isSymlink) {
+    const st = lstatKind(path);
+    if (st === "symlink") {
       if (++links > MAX_LINKS) {
         throw new VolumeError(`mount target ${target}: too many levels of symbolic links`);
       }
@@ -75,7 +67,7 @@ export function resolveInRoot(root: string, target: string): string[] {
       queue.unshift(...link.split("/").filter((x) => x !== ""));
       continue;
     }
-    if (st && !st.isDirectory && queue.length) {
+    if (st && st !== "dir" && queue.length) {
       throw new VolumeError(`mount target ${target}: ${path} is not a directory`);
     }
     parts.push(c);
@@ -107,7 +99,7 @@ export function ensureTarget(root: string, target: string, kind: TargetKind): En
     for (let i = 0; i < parts.length && !raced; i++) {
       path = `${path}/${parts[i]}`;
       const last = i === parts.length - 1;
-      let st = lstatOrUndefined(path);
+      let st = lstatKind(path);
       if (!st) {
         existed = false;
         try {
@@ -121,14 +113,16 @@ export function ensureTarget(root: string, target: string, kind: TargetKind): En
           // created by someone else between lstat and here: resolve again
           if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
         }
-        st = Deno.lstatSync(path);
+        st = lstatKind(path);
+        if (!st) raced = true; // removed again at once: resolve again
       }
-      if (st.isSymlink) raced = true; // a component turned into a symlink: resolve again
-      else if (!last && !st.isDirectory) {
+      if (raced) break;
+      if (st === "symlink") raced = true; // a component turned into a symlink: resolve again
+      else if (!last && st !== "dir") {
         throw new VolumeError(`mount target ${target}: ${path} is not a directory`);
-      } else if (last && kind === "dir" && !st.isDirectory) {
+      } else if (last && kind === "dir" && st !== "dir") {
         throw new VolumeError(`cannot mount a directory on ${target}: ${path} is not a directory`);
-      } else if (last && kind === "file" && st.isDirectory) {
+      } else if (last && kind === "file" && st === "dir") {
         throw new VolumeError(`cannot mount a file on ${target}: ${path} is a directory`);
       }
     }

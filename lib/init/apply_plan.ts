@@ -9,6 +9,7 @@ import type { Kernel } from "../kernel.ts";
 import type { Step } from "./rootfs_plan.ts";
 import { makedev, MS_BIND, MS_RDONLY } from "../../ffi/consts.ts";
 import { SyscallError, TsboxError } from "../errors.ts";
+import { lstatKind } from "../../ffi/at.ts";
 
 /**
  * Refuse a path under `root` whose components (below root) are symlinks:
@@ -20,14 +21,9 @@ export function assertNoSymlinkBelow(root: string, path: string): void {
   let cur = root;
   for (const part of rel.split("/").filter(Boolean)) {
     cur = `${cur}/${part}`;
-    let st: Deno.FileInfo;
-    try {
-      st = Deno.lstatSync(cur);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return; // will be created as a plain dir/file
-      throw err;
-    }
-    if (st.isSymlink) {
+    const st = lstatKind(cur);
+    if (st === undefined) return; // will be created as a plain dir/file
+    if (st === "symlink") {
       throw new TsboxError(`refusing to mount over ${path}: ${cur} is a symlink in the image`);
     }
   }
@@ -95,23 +91,12 @@ export function applySteps(kernel: Kernel, rootfs: string, steps: Step[]): void 
 /** Hide `path` (runc's maskPath): dir → empty read-only tmpfs, anything else → /dev/null bind. */
 function mask(kernel: Kernel, rootfs: string, path: string): void {
   assertNoSymlinkBelow(rootfs, path);
-  let st: Deno.FileInfo;
-  try {
-    st = Deno.lstatSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return; // this kernel has no such file
-    throw err;
-  }
-  if (st.isDirectory) kernel.mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0");
+  const st = lstatKind(path);
+  if (st === undefined) return; // this kernel has no such file
+  if (st === "dir") kernel.mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0");
   else kernel.mount("/dev/null", path, null, MS_BIND, null);
 }
 
 function existsNoFollow(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false; // the usual case: a fresh /dev tmpfs
-    throw err;
-  }
+  return lstatKind(path) !== undefined; // usually not: a fresh /dev tmpfs
 }
