@@ -198,82 +198,149 @@ type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 type Name = keyof typeof SYMBOLS;
 
 /**
- * Symbols bound together, by one dlopen, when any of them is first used:
- * what one kind of tsbox process uses together (measured with a
- * `TSBOX_TRACE` mark per binding). Deno builds a call trampoline per
- * symbol, ~0.1 ms each, and a dlopen costs ~0.17 ms more, so a group of
- * 20 costs ~2.2 ms where 20 dlopens of one cost ~5.4 ms. A symbol in no
- * group is bound alone.
+ * Binding costs: Deno compiles a call trampoline for each bound symbol
+ * (Cranelift), ~0.3 ms apiece here, so the init's 27 symbols cost it ~9 ms
+ * of start-up. So the libc functions that are plain system calls are not
+ * bound: each is a small function that passes its arguments (a buffer as
+ * its address) to the one bound `syscall(2)` wrapper (`syscall6`), which
+ * returns -1 and sets errno as the function would. Kept as real symbols:
+ * what is more than a system call (setuid, setgid and setgroups change
+ * every thread's credentials in glibc; termios, ptys, posix_spawn, the
+ * rlimit structs), non-blocking ones, and architectures without a table.
  */
-const GROUPS: readonly (readonly Name[])[] = [
-  // every process: fds, errno; unshare (the CLI's new PID namespace, the init's namespaces)
-  ["open", "close", "read", "write", "fcntl", "__errno_location", "unshare"],
-  // the init, from its namespaces to execve (and the exec helper, which shares its tail)
-  [
-    "mount",
-    "umount2",
-    "chdir",
-    "mknod",
-    "lchown",
-    "sethostname",
-    "umask",
-    "ioctl",
-    "socket",
-    "prctl",
-    "capset",
-    "setgroups",
-    "setgid",
-    "setuid",
-    "close_range",
-    "execve",
-    "syscall",
-    "syscall6",
-    "syscall_keyctl",
-    "syscall_openat2",
-  ],
-];
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
 
-/** Each grouped symbol's group. */
-const GROUP_OF = new Map<Name, readonly Name[]>(GROUPS.flatMap((g) => g.map((n) => [n, g])));
+/** Syscall numbers on x86_64 and aarch64 of the functions that are one system call. */
+const SYSCALL_NR: Partial<Record<Name, readonly [x86_64: number, aarch64: number]>> = {
+  unshare: [272, 97],
+  setns: [308, 268],
+  mount: [165, 40],
+  umount2: [166, 39],
+  sethostname: [170, 161],
+  chdir: [80, 49],
+  chroot: [161, 51],
+  execve: [59, 221],
+  ioctl: [16, 29],
+  prctl: [157, 167],
+  getpid: [39, 172],
+  kill: [62, 129],
+  socketpair: [53, 199],
+  socket: [41, 198],
+  connect: [42, 203],
+  fcntl: [72, 25],
+  close: [3, 57],
+  read: [0, 63],
+  write: [1, 64],
+  sendmsg: [46, 211],
+  recvmsg: [47, 212],
+  setsid: [112, 157],
+  umask: [95, 166],
+  lsetxattr: [189, 6],
+  lgetxattr: [192, 9],
+  llistxattr: [195, 12],
+  utimensat: [280, 88],
+  fchmodat: [268, 53],
+  openat: [257, 56],
+  mkdirat: [258, 34],
+  symlinkat: [266, 36],
+  linkat: [265, 37],
+  mknodat: [259, 33],
+  fchownat: [260, 54],
+  fchmod: [91, 52],
+  unlinkat: [263, 35],
+  fsetxattr: [190, 7],
+  statx: [332, 291],
+  renameat2: [316, 276],
+  capget: [125, 90],
+  capset: [126, 91],
+  close_range: [436, 436],
+  lseek: [8, 62],
+  memfd_create: [319, 279],
+  // the *at call with the path relative to the cwd, as glibc makes them
+  open: [257, 56],
+  mknod: [259, 33],
+  lchown: [260, 54],
+};
 
-/** The libraries opened so far, one per binding (kept open for the process's life). */
+/** Arguments glibc adds around the caller's: `open(p, …)` is `openat(AT_FDCWD, p, …)`. */
+const AT_ARGS: Partial<Record<Name, { before: number[]; after: number[] }>> = {
+  open: { before: [AT_FDCWD], after: [] },
+  mknod: { before: [AT_FDCWD], after: [] },
+  lchown: { before: [AT_FDCWD], after: [AT_SYMLINK_NOFOLLOW] },
+};
+
+const ARCH = Deno.build.arch === "x86_64" ? 0 : Deno.build.arch === "aarch64" ? 1 : undefined;
+
+/** The address of a buffer argument (0 for null), as `syscall(2)` takes it. */
+function address(v: unknown): bigint {
+  if (v === null || v === undefined) return 0n;
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v as BufferSource)));
+}
+
+/**
+ * `name` as a call through `syscall6`, or undefined when it must be bound:
+ * the `syscall` aliases take their number first; the plain system calls
+ * get theirs from SYSCALL_NR.
+ */
+function throughSyscall(name: Name): ((...args: unknown[]) => unknown) | undefined {
+  const def: Deno.ForeignFunction = SYMBOLS[name];
+  if (def.nonblocking || name === "syscall6" || ARCH === undefined) return undefined;
+  const alias = def.name === "syscall" || name === "syscall";
+  const nr = SYSCALL_NR[name]?.[ARCH];
+  if (!alias && nr === undefined) return undefined;
+  const buffers = def.parameters.map((t) => t === "buffer" || t === "pointer");
+  const { before, after } = AT_ARGS[name] ?? { before: [], after: [] };
+  const narrow = def.result === "i32" || def.result === "u32";
+  return (...args: unknown[]) => {
+    const a = args.map((v, i) => buffers[i] ? address(v) : BigInt(v as number | bigint));
+    const all = alias ? a : [BigInt(nr!), ...before.map(BigInt), ...a, ...after.map(BigInt)];
+    while (all.length < 7) all.push(0n);
+    const r = symbols.syscall6(
+      all[0],
+      all[1],
+      all[2],
+      all[3],
+      all[4],
+      all[5],
+      all[6],
+    );
+    return narrow ? Number(r) : r;
+  };
+}
+
+/** The libraries opened so far, one per bound symbol (kept open for the process's life). */
 const opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
 
 /**
- * Each symbol is bound on its first use, with its group (GROUPS) or by a
- * dlopen of its own: binding all of them up front cost every tsbox process
- * 12–25 ms of start-up. libc.so.6 is always already loaded (Deno links it),
- * so the dynamic linker returns that copy by its soname and never reads a
- * file: a symbol first used after pivot_root still comes from the host's
- * libc.
+ * Each symbol is bound on its first use, by a dlopen of its own (binding
+ * all of them up front cost every tsbox process 12–25 ms of start-up), or
+ * made a call through `syscall6`. libc.so.6 is always already loaded (Deno
+ * links it), so the dynamic linker returns that copy by its soname and
+ * never reads a file: a symbol first used after pivot_root still comes
+ * from the host's libc.
  */
 const symbols = {} as Symbols;
-
-/** Bind `name` and the unbound rest of its group. */
-function bind(name: Name): void {
-  const names = (GROUP_OF.get(name) ?? [name]).filter((n) => n === name || !isBound(n));
-  const lib = Deno.dlopen(
-    "libc.so.6",
-    Object.fromEntries(names.map((n) => [n, SYMBOLS[n]])) as Deno.ForeignLibraryInterface,
-  );
-  opened.push(lib);
-  for (const n of names) {
-    Object.defineProperty(symbols, n, { value: lib.symbols[n], enumerable: true });
-  }
-}
-
-/** Whether `name` is bound already (its getter is gone). */
-function isBound(name: Name): boolean {
-  return Object.getOwnPropertyDescriptor(symbols, name)?.get === undefined;
-}
-
 for (const name of Object.keys(SYMBOLS) as Name[]) {
   Object.defineProperty(symbols, name, {
     configurable: true,
     enumerable: true,
     get() {
-      bind(name);
-      return symbols[name];
+      // errno is read straight after a failed call: binding __errno_location only then would
+      // run the dynamic linker in between, which may change errno (a test saw EAGAIN for an
+      // ENOENT). So it is bound before any other symbol is.
+      if (name !== "__errno_location") void symbols.__errno_location;
+      let fn = throughSyscall(name);
+      if (!fn) {
+        const lib = Deno.dlopen(
+          "libc.so.6",
+          { [name]: SYMBOLS[name] } as Deno.ForeignLibraryInterface,
+        );
+        opened.push(lib);
+        fn = lib.symbols[name] as (...args: unknown[]) => unknown;
+      }
+      Object.defineProperty(symbols, name, { value: fn, enumerable: true });
+      return fn;
     },
   });
 }

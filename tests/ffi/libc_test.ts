@@ -1,35 +1,92 @@
 /**
- * ffi/libc.ts binds symbols on first use: a grouped symbol brings its whole
- * group in one dlopen, an ungrouped one is bound alone, and every symbol of
- * every group binds. Runs in a subprocess, so that nothing this test
- * process bound before counts. No root needed.
+ * ffi/libc.ts: the libc functions that are one system call go through the
+ * one bound `syscall(2)` wrapper and behave as libc's (results, -1 and
+ * errno, the *at forms glibc uses, buffers by address); the rest are bound
+ * on first use, one dlopen each. Runs in a subprocess, so that nothing this
+ * test process bound before counts. No root needed.
  */
 
 import { assertEquals } from "../helpers/assert.ts";
 
 const LIBC = new URL("../../ffi/libc.ts", import.meta.url).href;
+const CSTRING = new URL("../../ffi/cstring.ts", import.meta.url).href;
 
-Deno.test("libc: a group binds in one dlopen; an ungrouped symbol alone; every symbol binds", async () => {
+Deno.test({
+  name: "libc: plain system calls through syscall(2), as libc's; the rest bound one by one",
+  ignore: Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64",
+  fn: async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "tsbox-libc-" });
+    try {
+      const script = `
+        import { bindings, errno, libc } from "${LIBC}";
+        import { cstr } from "${CSTRING}";
+        const out = {};
+        out.start = bindings();
+        out.pid = libc().getpid() === Deno.pid;
+        out.afterPid = bindings(); // __errno_location first, then the syscall(2) wrapper
+        out.missing = libc().open(cstr("${dir}/missing"), 0, 0);
+        out.missingErrno = errno(); // bound already: nothing ran between the call and this
+        const fd = libc().open(cstr("${dir}/f"), 0o101 /* O_WRONLY|O_CREAT */, 0o600);
+        out.wrote = Number(libc().write(fd, new TextEncoder().encode("hello"), 5n));
+        out.closed = libc().close(fd);
+        out.fifo = libc().mknod(cstr("${dir}/fifo"), 0o010600, 0n); // mknodat(AT_FDCWD, …)
+        Deno.symlinkSync("/nonexistent", "${dir}/link");
+        const me = Deno.uid();
+        out.lchown = libc().lchown(cstr("${dir}/link"), me, Deno.gid()); // no follow: no ENOENT
+        const old = libc().umask(0o027);
+        out.umask = libc().umask(old); // the previous mask back
+        const st = new Uint8Array(256); // statx: a buffer written by the kernel, by address
+        out.statx = libc().statx(-100, cstr("${dir}/fifo"), 0x100, 0x2, st);
+        out.fifoType = ((st[28] | (st[29] << 8)) & 0o170000) === 0o010000;
+        out.beforeBound = bindings();
+        out.setuidBound = typeof libc().setuid; // glibc's setuid is more than a syscall: bound
+        out.afterBound = bindings();
+        console.log(JSON.stringify(out));
+      `;
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", script],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(r.code, 0, new TextDecoder().decode(r.stderr));
+      assertEquals(JSON.parse(new TextDecoder().decode(r.stdout)), {
+        start: 0,
+        pid: true,
+        afterPid: 2,
+        missing: -1,
+        missingErrno: 2,
+        wrote: 5,
+        closed: 0,
+        fifo: 0,
+        lchown: 0,
+        umask: 0o027,
+        statx: 0,
+        fifoType: true,
+        beforeBound: 2,
+        setuidBound: "function",
+        afterBound: 3,
+      });
+      assertEquals(Deno.readTextFileSync(`${dir}/f`), "hello");
+      assertEquals(Deno.lstatSync(`${dir}/fifo`).isFifo, true);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("libc: a process's first call failing still reports its own errno (errno is bound first)", async () => {
   const script = `
-    import { bindings, libc } from "${LIBC}";
-    const out = [];
-    out.push(bindings());
-    out.push(libc().getpid() === Deno.pid);
-    out.push(bindings()); // getpid: in no group
-    libc().chdir; libc().mount; libc().execve; libc().syscall_openat2;
-    out.push(bindings()); // one more: the init's group, once
-    libc().write; libc().__errno_location;
-    out.push(bindings()); // one more: the common group
-    for (const name of Object.keys(libc())) libc()[name];
-    out.push(typeof libc().close_range);
-    console.log(JSON.stringify(out));
+    import { bindings, errno, libc } from "${LIBC}";
+    import { cstr } from "${CSTRING}";
+    const r = libc().open(cstr("/nonexistent/tsbox-libc-test"), 0, 0);
+    const e = errno();
+    console.log(JSON.stringify([r, e, bindings()]));
   `;
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--unstable-ffi", script],
+    args: ["eval", script],
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const err = new TextDecoder().decode(r.stderr);
-  assertEquals(r.code, 0, err);
-  assertEquals(JSON.parse(new TextDecoder().decode(r.stdout)), [0, true, 1, 2, 3, "function"]);
+  assertEquals(r.code, 0, new TextDecoder().decode(r.stderr));
+  assertEquals(JSON.parse(new TextDecoder().decode(r.stdout)), [-1, 2, 2]);
 });
