@@ -8,6 +8,7 @@
 
 import { seedImage } from "../tests/run/_image.ts";
 import { removeTree, tsboxArgv } from "../tests/helpers/tsbox.ts";
+import { processesUsing } from "../tests/container/_lifecycle.ts";
 import { BUSYBOX_IMAGE, PODMAN_RUN_ARGS, startPodman } from "../tests/oci/_daemons.ts";
 
 const N = Number(Deno.env.get("BENCH_CONCURRENT") ?? 50);
@@ -20,6 +21,14 @@ async function tsbox(root: string, args: string[]): Promise<string> {
   }).output();
   if (!r.success) throw new Error(`tsbox ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
   return new TextDecoder().decode(r.stdout).trim();
+}
+
+/** Wait (≤ 60 s) until no process mentions `root` any more. */
+async function quiet(root: string): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (processesUsing(root).length && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Print tsbox vs podman for N concurrent detached starts. */
@@ -45,6 +54,8 @@ export async function runConcurrentBench(): Promise<void> {
     const ids = (await tsbox(root, ["ps", "-q"])).split("\n").filter(Boolean);
     if (ids.length !== N) throw new Error(`tsbox: ${ids.length} of ${N} running`);
     await tsbox(root, ["rm", "-f", ...ids]);
+    // conmon's exit commands (a tsbox process each) finish after rm: not during podman's turn
+    await quiet(root);
 
     const run = async (args: string[]) => {
       const r = await podman.cli(args);

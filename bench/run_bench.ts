@@ -111,7 +111,7 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       runc.push(time("runc", ["run", "--bundle", bundle, `bench-${i}`]).ms);
       privileged.push(time(Deno.execPath(), privArgs).ms);
       unconfined.push(time(Deno.execPath(), unconfinedArgs).ms);
-      denoStartup.push(time(Deno.execPath(), ["run", "-A", "--quiet", MAIN, "--version"]).ms);
+      denoStartup.push(time(Deno.execPath(), tsboxArgv(root, ["--version"])).ms);
       if (MAIN !== SOURCE_MAIN) source.push(time(Deno.execPath(), sourceArgs).ms);
     }
     const a = stats(tsbox), b = stats(runc);

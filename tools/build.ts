@@ -10,6 +10,7 @@
 
 import { compileIncludes } from "./includes.ts";
 import { fromFileUrl } from "../lib/url.ts";
+import { V8_FLAGS } from "../lib/self.ts";
 
 const out = Deno.args[0] ?? "tsbox";
 const denort = Deno.env.get("DENORT_BIN");
@@ -31,6 +32,7 @@ const r = await new Deno.Command(Deno.execPath(), {
   args: [
     "compile",
     "-A",
+    `--v8-flags=${V8_FLAGS}`,
     ...include,
     "--output",
     tmp,

@@ -23,6 +23,7 @@
 import { compileIncludes } from "./includes.ts";
 import { fromFileUrl } from "../lib/url.ts";
 import { join, relative, resolve } from "../lib/posix_path.ts";
+import { DENO_RUN_ARGS } from "../lib/self.ts";
 
 const REPO = fromFileUrl(new URL("../", import.meta.url));
 
@@ -35,7 +36,7 @@ deno=$(command -v deno || echo /usr/bin/deno)
 # callers (containerd's shim, conmon) may run us with a minimal environment
 : "\${HOME:=/root}"
 export HOME
-exec "$deno" run -A --quiet --no-prompt "$here/main.js" ${args}"$@"
+exec "$deno" run ${DENO_RUN_ARGS.join(" ")} "$here/main.js" ${args}"$@"
 `;
 }
 

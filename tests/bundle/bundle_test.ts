@@ -20,6 +20,7 @@ import { compileIncludes } from "../../tools/includes.ts";
 import { fromFileUrl } from "../../lib/url.ts";
 import { join, relative } from "../../lib/posix_path.ts";
 import { findConmon } from "../../lib/container/conmon.ts";
+import { V8_FLAGS } from "../../lib/self.ts";
 
 const REPO = fromFileUrl(new URL("../../", import.meta.url));
 const NONE = ["--network", "none"];
@@ -255,7 +256,10 @@ Deno.test("bundle: files stand alone; main, run and the init load no Node built-
       },
     });
 
-    await t.step("the launcher runs main.js", async () => {
+    await t.step("the launchers run main.js with tsbox's V8 flags", async () => {
+      for (const l of ["tsbox", "tsbox-runc"]) {
+        assertStringIncludes(Deno.readTextFileSync(join(dist, l)), `--v8-flags=${V8_FLAGS} `);
+      }
       const r = await new Deno.Command(join(dist, "tsbox"), { args: ["--version"] }).output();
       assert(r.success);
       assertMatch(new TextDecoder().decode(r.stdout), /^tsbox version /);

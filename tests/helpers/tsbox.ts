@@ -5,7 +5,7 @@
  */
 
 import { fromFileUrl } from "../../lib/url.ts";
-import { selfCommand } from "../../lib/self.ts";
+import { selfCommand, V8_FLAGS } from "../../lib/self.ts";
 import { pathsFor } from "../../lib/paths.ts";
 import { listNetworks } from "../../lib/net/store.ts";
 import { networkInfoOf } from "../../lib/net/conflist.ts";
@@ -39,9 +39,10 @@ export function runcWrapper(): string {
     : MAIN.replace(/main\.js$/, "tsbox-runc");
 }
 
-/** argv (after `deno`) that runs the CLI with state root `root`: `run -A --quiet main.ts --root R …args`. */
+/** argv (after `deno`) that runs the CLI with state root `root`: `run -A … main.ts --root R …args`. */
 export function tsboxArgv(root: string, args: string[], main = MAIN): string[] {
-  return ["run", "-A", "--quiet", main, "--root", root, ...args];
+  // tsbox's own V8 flags, as the processes it starts get them (lib/self.ts)
+  return ["run", "-A", "--quiet", `--v8-flags=${V8_FLAGS}`, main, "--root", root, ...args];
 }
 
 /** Result of one CLI run. */

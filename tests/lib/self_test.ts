@@ -1,13 +1,13 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { dirname } from "node:path";
-import { selfCommand } from "../../lib/self.ts";
+import { DENO_RUN_ARGS, selfCommand, V8_FLAGS } from "../../lib/self.ts";
 import { TsboxError } from "../../lib/errors.ts";
 import { fromFileUrl } from "../../lib/url.ts";
 import { MAIN } from "../helpers/tsbox.ts";
 
 const exe = Deno.readLinkSync("/proc/self/exe");
 const main = fromFileUrl(Deno.mainModule);
-const run = (deno: string) => [deno, "run", "-A", "--quiet", "--no-prompt", main];
+const run = (deno: string) => [deno, "run", ...DENO_RUN_ARGS, main];
 
 Deno.test("selfCommand: with /proc, deno run -A of the main module", () => {
   assertEquals(selfCommand(""), run(exe));
@@ -35,7 +35,8 @@ Deno.test({
     const root = Deno.makeTempDirSync({ prefix: "tsbox-test-noproc-" });
     try {
       // a private mount namespace whose /proc is gone, as in a bare chroot
-      const script = `umount -l /proc && exec "$0" run -A --quiet "$1" --root "$2" ps -a`;
+      const script =
+        `umount -l /proc && exec "$0" run -A --quiet --v8-flags=${V8_FLAGS} "$1" --root "$2" ps -a`;
       const out = await new Deno.Command("unshare", {
         args: ["-m", "--propagation", "private", "sh", "-c", script, exe, MAIN, root],
         stdout: "piped",
@@ -49,4 +50,9 @@ Deno.test({
       Deno.removeSync(root, { recursive: true });
     }
   },
+});
+
+Deno.test("tsbox-runc runs tsbox with tsbox's V8 flags (one code cache for every tsbox process)", () => {
+  const script = Deno.readTextFileSync(new URL("../../tsbox-runc", import.meta.url));
+  assertEquals(script.includes(` --v8-flags=${V8_FLAGS} `), true, script);
 });

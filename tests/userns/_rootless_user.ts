@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { withSubids } from "../helpers/subid.ts";
 import { DENO } from "../helpers/tsbox.ts";
+import { V8_FLAGS } from "../../lib/self.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const SOURCES = ["main.ts", "deno.json", "deno.lock", "lib", "ffi", "volumes"];
@@ -122,7 +123,7 @@ export async function asUser(
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(DENO, {
-    args: ["run", "-A", "--quiet", join(u.src, "main.ts"), ...args],
+    args: ["run", "-A", "--quiet", `--v8-flags=${V8_FLAGS}`, join(u.src, "main.ts"), ...args],
     uid: u.uid,
     gid: u.gid,
     clearEnv: true,
