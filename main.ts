@@ -15,6 +15,7 @@ import { LinuxKernel } from "./ffi/kernel.ts";
 import { selfCommand } from "./lib/self.ts";
 import { ROOTLESS_ENV, rootlessRoot } from "./lib/userns/rootless_env.ts";
 import { VERSION } from "./lib/version.ts";
+import { lazy } from "./lib/lazy.ts";
 
 function usage(): string {
   const lines = [
@@ -97,6 +98,10 @@ async function main(argv: string[]): Promise<number> {
   if (hidden) return await (await hidden.load()).main(rest, ctx);
   const cmd = COMMANDS[name];
   if (!cmd) throw new UsageError(`unknown command "${name}"`, { hint: "see 'tsbox --help'" });
+  if (name === "run") {
+    // the init's runtime starts while run's modules load (run takes it if its flags fit)
+    ctx.early = (await lazy("container/run_ahead.ts")).spawnAhead(ctx, rest);
+  }
   return await (await cmd.load()).main(rest, ctx);
 }
 

@@ -345,6 +345,14 @@ for (const name of Object.keys(SYMBOLS) as Name[]) {
   });
 }
 
+/**
+ * Bind `names` now: a process that waits anyway (the init, for its spec)
+ * pays for symbols it will need later while nobody waits for it.
+ */
+export function bindNow(...names: Name[]): void {
+  for (const n of names) void symbols[n];
+}
+
 /** How many dlopens the bindings so far took (tests). */
 export function bindings(): number {
   return opened.length;

@@ -3,7 +3,7 @@
  * when the image is missing, CNI when a container is bridged, the seccomp
  * compiler (libseccomp) on a cache miss, slirp4netns/pasta for a user-mode
  * network, layer unpacking when an image is
- * stored, container sizes for `ps -s`. `tsbox run --rm --network none busybox true` loads none of them.
+ * stored, container sizes for `ps -s`, main.ts's head start for `run`. `tsbox run --rm --network none busybox true` loads none of them.
  *
  * As in lib/cli/commands.ts, the specifier is computed at run time on
  * purpose (lib/module_url.ts): Deno reads and parses every module a
@@ -28,6 +28,7 @@ import type * as NetUsermode from "./net/usermode.ts";
 import type * as NetUsermodeResolv from "./net/usermode_resolv.ts";
 import type * as RuncTsboxBundle from "./runc/tsbox_bundle.ts";
 import type * as ContainerSize from "./container/size.ts";
+import type * as RunAhead from "./container/run_ahead.ts";
 
 /** Each lazily loaded module (relative to lib/) and its type. */
 interface LazyModules {
@@ -40,6 +41,7 @@ interface LazyModules {
   "net/usermode_resolv.ts": typeof NetUsermodeResolv;
   "runc/tsbox_bundle.ts": typeof RuncTsboxBundle;
   "container/size.ts": typeof ContainerSize;
+  "container/run_ahead.ts": typeof RunAhead;
 }
 
 /** A module that can be loaded lazily. */
@@ -56,6 +58,7 @@ const LAZY: Record<LazyModule, true> = {
   "net/usermode_resolv.ts": true,
   "runc/tsbox_bundle.ts": true,
   "container/size.ts": true,
+  "container/run_ahead.ts": true,
 };
 
 /**

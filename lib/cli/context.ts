@@ -6,6 +6,7 @@
 
 import type { Kernel } from "../kernel.ts";
 import type { Paths } from "../paths.ts";
+import type { EarlyInit } from "../container/early_init.ts";
 
 /** Context passed to every command. */
 export interface CliContext {
@@ -21,6 +22,11 @@ export interface CliContext {
   rootless?: boolean;
   /** Environment (for TSBOX_* settings), read once in main. */
   env: Record<string, string>;
+  /**
+   * `run`: the init main.ts spawned before run's modules loaded
+   * (lib/container/run_ahead.ts); run takes it if it fits, else stops it.
+   */
+  early?: EarlyInit;
 }
 
 /** A command: parses its own args, returns the process exit code. */

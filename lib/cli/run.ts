@@ -9,12 +9,13 @@
 import type { CliContext, Command } from "./context.ts";
 import { parseRunArgs, RUN_USAGE } from "./run_flags.ts";
 import { createContainer } from "../container/create.ts";
+import { startContainer } from "../container/runner.ts";
 import {
   abandonEarlyInit,
+  type EarlyInit,
   initStdio,
   spawnEarlyInit,
-  startContainer,
-} from "../container/runner.ts";
+} from "../container/early_init.ts";
 import type { ContainerSpec } from "../container/types.ts";
 import { parseUserns } from "../userns/maps.ts";
 import { readContainer } from "../container/store.ts";
@@ -47,6 +48,23 @@ function earlyShape(ctx: CliContext, spec: ContainerSpec): "plain" | "userns" | 
 /** `tsbox run`. */
 export const main: Command = async (args, ctx) => {
   trace("run");
+  // the init main.ts spawned ahead (lib/container/run_ahead.ts): ours to use or to stop
+  const ahead = ctx.early;
+  ctx.early = undefined;
+  let taken = false;
+  try {
+    return await run(args, ctx, ahead, () => taken = true);
+  } finally {
+    if (ahead && !taken) await abandonEarlyInit(ahead);
+  }
+};
+
+async function run(
+  args: string[],
+  ctx: CliContext,
+  ahead: EarlyInit | undefined,
+  take: () => void,
+): Promise<number> {
   const r = parseRunArgs(args, ctx.env);
   if (r.help) {
     console.log(RUN_USAGE);
@@ -72,13 +90,11 @@ export const main: Command = async (args, ctx) => {
     (restarts || (r.spec.tty && r.spec.interactive));
   // the init's runtime starts while the container is being created (used if it fits)
   const shape = attached ? undefined : earlyShape(ctx, r.spec);
-  const early = shape
-    ? spawnEarlyInit(
-      ctx,
-      initStdio(r.spec.tty, { interactive: r.spec.interactive, attach: streams }),
-      shape === "userns",
-    )
-    : undefined;
+  const stdio = initStdio(r.spec.tty, { interactive: r.spec.interactive, attach: streams });
+  const fits = ahead && shape === "plain" && !ahead.userns && ahead.stdio.stdin === stdio.stdin &&
+    ahead.stdio.stdout === stdio.stdout && ahead.stdio.stderr === stdio.stderr;
+  if (fits) take();
+  const early = fits ? ahead : shape ? spawnEarlyInit(ctx, stdio, shape === "userns") : undefined;
   let config;
   try {
     config = await createContainer(ctx, r.spec, {
@@ -120,7 +136,7 @@ export const main: Command = async (args, ctx) => {
       trace("removed");
     }
   }
-};
+}
 
 /**
  * `run -it`: the container under its monitor, this CLI attached. Its

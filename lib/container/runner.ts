@@ -26,11 +26,12 @@ import {
 } from "../cgroup/mod.ts";
 import { detachContainer, detachNetwork } from "../net/mod.ts";
 import { hasAttachments, liveAttachments, withoutAttachments } from "../net/endpoints.ts";
-import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
-import { type InitChild, type InitCommand, spawnInit } from "./init_child.ts";
+import { closeFd, recvFd, sendMsg } from "../../ffi/fds.ts";
+import type { InitChild, InitCommand } from "./init_child.ts";
+import { abandonEarlyInit, type EarlyInit, initStdio, spawnWithSocket } from "./early_init.ts";
 import { kill } from "../../ffi/process.ts";
 import { donorShmOf, type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
-import { decodeMsg, encodeMsg, type FromInit, INIT_FD_ENV, type InitSpec } from "./init_spec.ts";
+import { decodeMsg, encodeMsg, type FromInit, type InitSpec } from "./init_spec.ts";
 import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
@@ -81,92 +82,6 @@ export interface StdioOptions {
   attach?: AttachedStreams;
   /** An init `run` spawned before creating the container: used if it fits, else stopped. */
   early?: EarlyInit;
-}
-
-/**
- * The init's stdio for a start of a container with `tty`: output always
- * comes to us (the json log, then our own stdio in the foreground; a
- * tty's on the pty), stdin only when the start is interactive.
- */
-export function initStdio(
-  tty: boolean,
-  stdio: Pick<StdioOptions, "interactive" | "log" | "attach">,
-): Pick<InitCommand, "stdin" | "stdout" | "stderr"> {
-  return {
-    stdin: tty || !stdio.interactive || stdio.attach?.stdin === false
-      ? "null"
-      : stdio.log
-      ? "piped"
-      : "inherit",
-    stdout: tty ? "null" : "piped",
-    stderr: "piped",
-  };
-}
-
-/**
- * An init spawned ahead of its container (by `run`, before `create`): it
- * pays its runtime's start-up while the record, cgroup and bundle are
- * being made, then waits for its spec on `sock`. Spawned in a new PID
- * namespace, behind the user namespace stage when `userns` (its maps are
- * written at its "userns" step, as for any start), or behind the rootless
- * PID namespace stage.
- */
-export interface EarlyInit {
-  child: InitChild;
-  /** Our end of its init socket. */
-  sock: number;
-  stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">;
-  /** Behind the user namespace stage. */
-  userns: boolean;
-  /** Spawned by a rootless tsbox (behind its PID namespace stage). */
-  rootless: boolean;
-}
-
-/** Spawn `__init` for `namespaces` with its init socket: our end is `sock`. */
-function spawnWithSocket(
-  ctx: CliContext,
-  namespaces: LinuxNamespace[],
-  stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
-): { child: InitChild; sock: number } {
-  const [sock, childEnd] = seqpacketPair();
-  try {
-    setCloexec(sock);
-    const child = spawnInit(ctx.kernel, namespaces, {
-      argv: [...ctx.self, "--root", ctx.paths.root, "__init"],
-      env: { [INIT_FD_ENV]: String(childEnd) },
-      ...stdio,
-    }, ctx.rootless);
-    return { child, sock };
-  } catch (err) {
-    closeFd(sock);
-    throw err;
-  } finally {
-    closeFd(childEnd);
-  }
-}
-
-/** Spawn an init ahead of its container (see EarlyInit). */
-export function spawnEarlyInit(
-  ctx: CliContext,
-  stdio: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
-  userns = false,
-): EarlyInit {
-  const namespaces: LinuxNamespace[] = userns ? [{ type: "pid" }, { type: "user" }] : [
-    { type: "pid" },
-  ];
-  const { child, sock } = spawnWithSocket(ctx, namespaces, stdio);
-  return { child, sock, stdio, userns, rootless: ctx.rootless === true };
-}
-
-/**
- * Stop an early init that will not be used (it has not been told
- * anything): its socket closes first, so an init behind the user
- * namespace stage, orphaned when the stage is killed, sees EOF and ends.
- */
-export async function abandonEarlyInit(early: EarlyInit): Promise<void> {
-  closeFd(early.sock);
-  early.child.kill(9);
-  await early.child.status();
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type ToInit,
 } from "../container/init_spec.ts";
 import { closeFd, recvFdSync, recvMsgSync, sendFd, sendMsg, writeAll } from "../../ffi/fds.ts";
+import { bindNow } from "../../ffi/libc.ts";
 import { O_PATH, openPath, openWriteOnly } from "../../ffi/openat.ts";
 import { runHooksSync } from "../oci/hooks.ts";
 import { TsboxError } from "../errors.ts";
@@ -343,6 +344,9 @@ function runInit(kernel: Kernel, fd: number): never | number {
   } else send(fd, { type: "ready", pty: false });
 
   trace("init: ready");
+  // what the process tail binds (glibc's credential calls are not raw syscalls), while the
+  // parent joins the rest of the cgroup, not after its "go"
+  bindNow("setgroups", "setgid", "setuid");
   const go = recv(fd);
   if (go?.type !== "go") return 125; // parent went away or refused: do not start the command
   // the parent has put us in the container's cgroup: that becomes the namespace's root

@@ -12,6 +12,7 @@ import { tsbox, tsboxArgv, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "./_image.ts";
 import { forceCleanup, isAlive, waitRunning } from "./_containers.ts";
 import { openCgroups } from "../../lib/cgroup/mod.ts";
+import { fitsAhead } from "../../lib/container/run_ahead.ts";
 
 const NONE = ["--network", "none"];
 
@@ -142,5 +143,47 @@ Deno.test("run: a CLI killed while it creates takes its early init with it", asy
       lock.close();
       for (const p of processesOf(root)) Deno.kill(p, "SIGKILL");
     }
+  });
+});
+
+Deno.test("run ahead: only arguments that surely want the plain shape and default stdio", () => {
+  for (const args of [["--rm", "busybox", "true"], ["-v", "x:/x", "-e", "A=1", "busybox"]]) {
+    assert(fitsAhead(args, {}), args.join(" "));
+  }
+  for (
+    const args of [
+      ["-d", "busybox"],
+      ["-it", "busybox"],
+      ["-ti", "busybox"],
+      ["--rm", "-a", "stdout", "busybox"],
+      ["--pid=host", "busybox"],
+      ["--userns", "auto", "busybox"],
+      ["--uidmap", "0:100:1", "busybox"],
+      ["--restart", "always", "busybox"],
+      ["--help"],
+      ["busybox", "ls", "-d", "/"], // the container's own -d: in doubt, no head start
+    ]
+  ) assert(!fitsAhead(args, {}), args.join(" "));
+  assert(!fitsAhead(["busybox"], { TSBOX_EARLY_INIT: "0" }));
+  assert(!fitsAhead(["busybox"], { TSBOX_USERNS: "auto" }));
+});
+
+Deno.test("run ahead: a run that ends before it uses the init (--help, a bad flag) stops it", async () => {
+  await withRoot(async (root) => {
+    await seedImage(root);
+    const help = await tsbox(root, ["run", "--help"]);
+    assertEquals(help.code, 0);
+    const bad = await tsbox(root, ["run", "--rm", "--bogus", "busybox", "true"]);
+    assertEquals(bad.code, 125);
+    const plain = await tsbox(root, ["run", "--rm", ...NONE, "busybox", "true"], {
+      env: { TSBOX_TRACE: `${root}/trace` },
+    });
+    assertEquals(plain.code, 0, plain.stderr);
+    // one init for the run that used it: the one spawned ahead
+    const inits = Deno.readTextFileSync(`${root}/trace`).split("\n").filter((l) =>
+      l.endsWith("(__init exec)")
+    );
+    assertEquals(inits.length, 1);
+    assertEquals(processesOf(root), []);
   });
 });
