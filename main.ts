@@ -16,6 +16,7 @@ import { selfCommand } from "./lib/self.ts";
 import { ROOTLESS_ENV, rootlessRoot } from "./lib/userns/rootless_env.ts";
 import { VERSION } from "./lib/version.ts";
 import { lazy } from "./lib/lazy.ts";
+import { trace } from "./lib/trace.ts";
 
 function usage(): string {
   const lines = [
@@ -101,6 +102,7 @@ async function main(argv: string[]): Promise<number> {
   if (name === "run") {
     // the init's runtime starts while run's modules load (run takes it if its flags fit)
     ctx.early = (await lazy("container/run_ahead.ts")).spawnAhead(ctx, rest);
+    trace("ahead");
   }
   return await (await cmd.load()).main(rest, ctx);
 }
