@@ -7,10 +7,10 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { withSubids } from "../helpers/subid.ts";
-import { DENO } from "../helpers/tsbox.ts";
+import { DENO, MAIN, SOURCE_MAIN } from "../helpers/tsbox.ts";
 import { V8_FLAGS } from "../../lib/self.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -24,6 +24,8 @@ export interface TestUser {
   home: string;
   /** The tsbox source copy the user runs. */
   src: string;
+  /** The main module the user runs: the copy's main.ts, or a copy of the bundle under test's. */
+  main: string;
   /** First host id of the user's subordinate range (maps to container id 1). */
   subStart: number;
 }
@@ -88,7 +90,15 @@ export async function withTestUser<T>(
       Deno.mkdirSync(src);
       run("cp", ["-r", ...SOURCES.map((s) => join(REPO, s)), src]);
       run("chown", ["-R", `${uid}:${gid}`, src]);
-      return await fn({ name, uid, gid, home, src, subStart });
+      // the code under test: a bundle (tests/helpers/tsbox.ts MAIN) is copied whole
+      let main = join(src, "main.ts");
+      if (MAIN !== SOURCE_MAIN) {
+        const dist = join(home, "tsbox-dist");
+        run("cp", ["-r", dirname(MAIN), dist]);
+        run("chown", ["-R", `${uid}:${gid}`, dist]);
+        main = join(dist, basename(MAIN));
+      }
+      return await fn({ name, uid, gid, home, src, main, subStart });
     } finally {
       killAll(uid);
       run("userdel", ["-r", "-f", name]);
@@ -123,7 +133,7 @@ export async function asUser(
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(DENO, {
-    args: ["run", "-A", "--quiet", `--v8-flags=${V8_FLAGS}`, join(u.src, "main.ts"), ...args],
+    args: ["run", "-A", "--quiet", `--v8-flags=${V8_FLAGS}`, u.main, ...args],
     uid: u.uid,
     gid: u.gid,
     clearEnv: true,
