@@ -11,6 +11,17 @@ import { assertEquals } from "../helpers/assert.ts";
 const LIBC = new URL("../../ffi/libc.ts", import.meta.url).href;
 const CSTRING = new URL("../../ffi/cstring.ts", import.meta.url).href;
 
+/** What `script`, run by a fresh `deno eval`, prints as JSON. */
+async function evalJson(script: string): Promise<unknown> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(r.code, 0, new TextDecoder().decode(r.stderr));
+  return JSON.parse(new TextDecoder().decode(r.stdout));
+}
+
 Deno.test({
   name: "libc: plain system calls through syscall(2), as libc's; the rest bound one by one",
   ignore: Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64",
@@ -43,13 +54,7 @@ Deno.test({
         out.afterBound = bindings();
         console.log(JSON.stringify(out));
       `;
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: ["eval", script],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assertEquals(r.code, 0, new TextDecoder().decode(r.stderr));
-      assertEquals(JSON.parse(new TextDecoder().decode(r.stdout)), {
+      assertEquals(await evalJson(script), {
         start: 0,
         pid: true,
         afterPid: 2,
@@ -82,11 +87,5 @@ Deno.test("libc: a process's first call failing still reports its own errno (err
     const e = errno();
     console.log(JSON.stringify([r, e, bindings()]));
   `;
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", script],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assertEquals(r.code, 0, new TextDecoder().decode(r.stderr));
-  assertEquals(JSON.parse(new TextDecoder().decode(r.stdout)), [-1, 2, 2]);
+  assertEquals(await evalJson(script), [-1, 2, 2]);
 });
