@@ -87,6 +87,24 @@ function assertSettled(config: ContainerConfig, v: LiveView): void {
 }
 
 /**
+ * Run `fn` on container `id`'s record under the network store's lock and
+ * its own (in that order, as every network change takes them), once it is
+ * neither being removed nor starting.
+ */
+function withSettledContainer(
+  ctx: CliContext,
+  id: string,
+  fn: (config: ContainerConfig, v: LiveView) => Promise<void>,
+): Promise<void> {
+  return withLock(storeLock(ctx.paths), () =>
+    withContainerLock(ctx.paths, id, async (rec) => {
+      const v = liveView(rec);
+      assertSettled(rec.config, v);
+      await fn(rec.config, v);
+    }));
+}
+
+/**
  * The network a bridged container may join, after docker's checks in its
  * order: the container's own mode, the pseudo networks, then the lookup.
  */
@@ -154,30 +172,23 @@ export async function connectContainer(
   let target = joinable(ctx, found.config, req.network);
   if (target === "default") target = await ensureDefaultNetwork(ctx.paths);
   const ensured = target;
-  await withLock(
-    storeLock(ctx.paths),
-    () =>
-      withContainerLock(ctx.paths, found.config.id, async (rec) => {
-        const config = rec.config;
-        const v = liveView(rec);
-        assertSettled(config, v);
-        const picked = joinable(ctx, config, req.network);
-        const list = picked === "default" ? ensured : picked;
-        const net = networkOf(config);
-        if (endpointsOf(net).some((e) => e.network === list.name)) {
-          throw refused(
-            `endpoint with name ${config.name} already exists in network ${list.name}`,
-          );
-        }
-        const ep = endpointFor(req, list, v.running ? leasedOn(ctx.paths, list.name) : []);
-        const joined: NetworkRecord = { ...net, endpoints: [...endpointsOf(net), ep] };
-        if (!v.running) {
-          writeConfig(ctx.paths, { ...config, network: joined });
-          return;
-        }
-        await attachRunning(ctx, config, joined, ep, v.pid);
-      }),
-  );
+  await withSettledContainer(ctx, found.config.id, async (config, v) => {
+    const picked = joinable(ctx, config, req.network);
+    const list = picked === "default" ? ensured : picked;
+    const net = networkOf(config);
+    if (endpointsOf(net).some((e) => e.network === list.name)) {
+      throw refused(
+        `endpoint with name ${config.name} already exists in network ${list.name}`,
+      );
+    }
+    const ep = endpointFor(req, list, v.running ? leasedOn(ctx.paths, list.name) : []);
+    const joined: NetworkRecord = { ...net, endpoints: [...endpointsOf(net), ep] };
+    if (!v.running) {
+      writeConfig(ctx.paths, { ...config, network: joined });
+      return;
+    }
+    await attachRunning(ctx, config, joined, ep, v.pid);
+  });
 }
 
 /** Attach the running container `config` (PID 1 `pid`) to endpoint `ep` and record it. */
@@ -229,41 +240,34 @@ export async function disconnectContainer(
   force: boolean,
 ): Promise<void> {
   const found = findContainer(ctx.paths, ref);
-  await withLock(
-    storeLock(ctx.paths),
-    () =>
-      withContainerLock(ctx.paths, found.config.id, async (rec) => {
-        const config = rec.config;
-        const v = liveView(rec);
-        assertSettled(config, v);
-        const net = networkOf(config);
-        const notConnected = (name: string) =>
-          refused(`container ${config.id} is not connected to network ${name}`);
-        if (network === "host") {
-          throw net.opts.mode === "host" ? refused(ERR_HOST_NETWORK) : notConnected("host");
-        }
-        if (network === "none") {
-          if (net.opts.mode !== "none") throw notConnected("none");
-          throw refused("a container of --network none cannot leave the none network");
-        }
-        const list = lookupNetwork(ctx.paths, network);
-        // docker: a stopped container (or -f) may leave a network that no longer exists
-        if (!list && (v.running && !force || !NETWORK_NAME.test(network))) {
-          throw refused(`network ${network} not found`);
-        }
-        const name = list?.name ?? network;
-        if (!endpointsOf(net).some((e) => e.network === name)) throw notConnected(name);
-        const att = v.running ? attachmentTo(net, name) : undefined;
-        if (att) {
-          try {
-            await detachNetwork(ctx.paths, att, ctx.kernel);
-          } catch (err) {
-            if (!force) throw err;
-            // its tsbox record stays: the container's teardown sweeps it
-            console.error(`tsbox: warning: ${(err as Error).message}`);
-          }
-        }
-        writeConfig(ctx.paths, { ...config, network: withoutNetwork(net, name) });
-      }),
-  );
+  await withSettledContainer(ctx, found.config.id, async (config, v) => {
+    const net = networkOf(config);
+    const notConnected = (name: string) =>
+      refused(`container ${config.id} is not connected to network ${name}`);
+    if (network === "host") {
+      throw net.opts.mode === "host" ? refused(ERR_HOST_NETWORK) : notConnected("host");
+    }
+    if (network === "none") {
+      if (net.opts.mode !== "none") throw notConnected("none");
+      throw refused("a container of --network none cannot leave the none network");
+    }
+    const list = lookupNetwork(ctx.paths, network);
+    // docker: a stopped container (or -f) may leave a network that no longer exists
+    if (!list && (v.running && !force || !NETWORK_NAME.test(network))) {
+      throw refused(`network ${network} not found`);
+    }
+    const name = list?.name ?? network;
+    if (!endpointsOf(net).some((e) => e.network === name)) throw notConnected(name);
+    const att = v.running ? attachmentTo(net, name) : undefined;
+    if (att) {
+      try {
+        await detachNetwork(ctx.paths, att, ctx.kernel);
+      } catch (err) {
+        if (!force) throw err;
+        // its tsbox record stays: the container's teardown sweeps it
+        console.error(`tsbox: warning: ${(err as Error).message}`);
+      }
+    }
+    writeConfig(ctx.paths, { ...config, network: withoutNetwork(net, name) });
+  });
 }
