@@ -23,19 +23,15 @@ interface Ev {
 /** Unix seconds now, with a fraction (a --since/--until value). */
 const nowArg = () => (Date.now() / 1000).toFixed(3);
 
+/** `tsbox events` output for the events between `since` and `until` (default now). */
+async function eventsText(root: string, since: string, extra: string[], until = nowArg()) {
+  return (await ok(root, ["events", "--since", since, "--until", until, ...extra])).stdout;
+}
+
 /** Past events between `since` and `until` (default now), as docker's JSON. */
 async function past(root: string, since: string, extra: string[] = [], until = nowArg()) {
-  const r = await ok(root, [
-    "events",
-    "--since",
-    since,
-    "--until",
-    until,
-    "--format",
-    "json",
-    ...extra,
-  ]);
-  return r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Ev);
+  const out = await eventsText(root, since, ["--format", "json", ...extra], until);
+  return out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Ev);
 }
 
 /** `TYPE ACTION NAME` of each event (NAME: the network's name, else the actor id). */
@@ -152,33 +148,18 @@ Deno.test("events: network create, a start's connect, connect/disconnect, an exi
         [`network destroy ${B}`, `network destroy ${A}`],
       );
       // docker's default line and a template on .Type/.Action/.Actor
-      const line = await ok(root, [
-        "events",
-        "--since",
-        t0,
-        "--until",
-        nowArg(),
-        "-f",
-        `network=${A}`,
-        "-f",
-        "event=create",
-      ]);
+      const line = await eventsText(root, t0, ["-f", `network=${A}`, "-f", "event=create"]);
       assertMatch(
-        line.stdout,
+        line,
         new RegExp(`^\\S+Z network create ${idA} \\(name=${A}, type=bridge\\)\\n$`),
       );
-      const tpl = await ok(root, [
-        "events",
-        "--since",
-        t0,
-        "--until",
-        nowArg(),
+      const tpl = await eventsText(root, t0, [
         "-f",
         "event=disconnect",
         "--format",
         "{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}",
       ]);
-      assertEquals(tpl.stdout, `network disconnect ${B} ${cid}\nnetwork disconnect ${A} ${cid}\n`);
+      assertEquals(tpl, `network disconnect ${B} ${cid}\nnetwork disconnect ${A} ${cid}\n`);
       const bad = await tsbox(root, ["events", "--filter", "netwrk=x", "--until", nowArg()]);
       assertEquals([bad.code, bad.stderr.trim()], [1, "tsbox: invalid filter 'netwrk'"]);
     } finally {

@@ -37,15 +37,37 @@ async function write(conn: Deno.UnixConn, b: Uint8Array): Promise<void> {
   while (off < b.length) off += await conn.write(b.subarray(off));
 }
 
-Deno.test("AttachHub.connectTo: early input and size wait for the stdin; output, then EXIT", async () => {
+/**
+ * A hub for container `id` in a fresh root, connected (`connectTo`) to a
+ * listening client; `fn` gets the hub and the client's end. Both are
+ * closed and the root removed afterwards, whatever `fn` did.
+ */
+async function withConnectedHub(
+  id: string,
+  fn: (hub: AttachHub, conn: Deno.UnixConn) => Promise<void>,
+): Promise<void> {
   const root = Deno.makeTempDirSync({ prefix: "tsbox-hub-" });
   const listener = Deno.listen({ transport: "unix", path: `${root}/cli.sock` });
   let hub: AttachHub | undefined;
   try {
-    hub = AttachHub.open(pathsFor(root), "f".repeat(64));
+    hub = AttachHub.open(pathsFor(root), id);
     const accepted = listener.accept();
     await hub.connectTo(`${root}/cli.sock`);
     const conn = await accepted;
+    try {
+      await fn(hub, conn);
+    } finally {
+      conn.close();
+    }
+  } finally {
+    await hub?.close();
+    listener.close();
+    Deno.removeSync(root, { recursive: true });
+  }
+}
+
+Deno.test("AttachHub.connectTo: early input and size wait for the stdin; output, then EXIT", () =>
+  withConnectedHub("f".repeat(64), async (hub, conn) => {
     const frames = readAll(conn);
     await write(conn, resizeFrame(40, 100));
     await write(conn, encodeFrame(FRAME.STDIN, enc.encode("typed early\n")));
@@ -66,29 +88,16 @@ Deno.test("AttachHub.connectTo: early input and size wait for the stdin; output,
     const f = await frames;
     assertEquals(f.map((x) => x.type), [FRAME.STDOUT, FRAME.STDERR, FRAME.EXIT]);
     assertEquals(parseExit(f[2].payload), 7);
-    conn.close();
-  } finally {
-    await hub?.close();
-    listener.close();
-    Deno.removeSync(root, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("AttachHub.connectTo: a slow starting CLI holds the output back and is not dropped", async () => {
-  const root = Deno.makeTempDirSync({ prefix: "tsbox-hub-" });
-  const listener = Deno.listen({ transport: "unix", path: `${root}/cli.sock` });
-  let hub: AttachHub | undefined;
-  try {
-    hub = AttachHub.open(pathsFor(root), "e".repeat(64));
-    const accepted = listener.accept();
-    await hub.connectTo(`${root}/cli.sock`);
-    const conn = await accepted;
+Deno.test("AttachHub.connectTo: a slow starting CLI holds the output back and is not dropped", () =>
+  withConnectedHub("e".repeat(64), async (hub, conn) => {
     // 4 MiB while the client reads nothing: more than any ordinary client may queue
     const chunk = new Uint8Array(64 * 1024).fill(0x61);
     let held = 0;
     const writing = (async () => {
       for (let i = 0; i < 64; i++) {
-        const p = hub!.output("stdout", chunk);
+        const p = hub.output("stdout", chunk);
         if (p) {
           held++;
           await p;
@@ -106,23 +115,10 @@ Deno.test("AttachHub.connectTo: a slow starting CLI holds the output back and is
     );
     assertEquals(bytes, 64 * chunk.length);
     assertEquals(f[f.length - 1].type, FRAME.EXIT);
-    conn.close();
-  } finally {
-    await hub?.close();
-    listener.close();
-    Deno.removeSync(root, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("AttachHub: input failing (the pty closed) ends the input, not the client: EXIT still comes", async () => {
-  const root = Deno.makeTempDirSync({ prefix: "tsbox-hub-" });
-  const listener = Deno.listen({ transport: "unix", path: `${root}/cli.sock` });
-  let hub: AttachHub | undefined;
-  try {
-    hub = AttachHub.open(pathsFor(root), "d".repeat(64));
-    const accepted = listener.accept();
-    await hub.connectTo(`${root}/cli.sock`);
-    const conn = await accepted;
+Deno.test("AttachHub: input failing (the pty closed) ends the input, not the client: EXIT still comes", () =>
+  withConnectedHub("d".repeat(64), async (hub, conn) => {
     const frames = readAll(conn);
     let resizes = 0;
     hub.setInput({
@@ -143,10 +139,4 @@ Deno.test("AttachHub: input failing (the pty closed) ends the input, not the cli
     assertEquals(f.map((x) => x.type), [FRAME.STDOUT, FRAME.EXIT]);
     assertEquals(parseExit(f[1].payload), 3);
     assert(resizes <= 1, "the failed input was used again");
-    conn.close();
-  } finally {
-    await hub?.close();
-    listener.close();
-    Deno.removeSync(root, { recursive: true });
-  }
-});
+  }));
