@@ -12,7 +12,15 @@
 import { errno, libc } from "./libc.ts";
 import { cstr } from "./cstring.ts";
 import { check, syscallError } from "./syscall.ts";
-import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC } from "./consts.ts";
+import {
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  O_CLOEXEC,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+} from "./consts.ts";
 
 /** statx(2) mask: file type and mode. */
 const STATX_MODE = 0x2;
@@ -116,10 +124,6 @@ export function statxMode(dirfd: number, name: string, flags: number): number {
 /** What lstat says a path is, in the kinds path checks need. */
 export type FileKind = "dir" | "file" | "symlink" | "other";
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
 const ENOENT = 2;
 
 /**

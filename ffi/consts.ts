@@ -137,6 +137,7 @@ export const AT_EMPTY_PATH = 0x1000;
 export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFLNK = 0o120000;
+export const S_IFREG = 0o100000;
 
 /** makedev(major, minor) as glibc encodes it. */
 export function makedev(major: number, minor: number): bigint {

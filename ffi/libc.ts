@@ -6,6 +6,8 @@
  * @module
  */
 
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW } from "./consts.ts";
+
 const SYMBOLS = {
   /** int unshare(int flags) */
   unshare: { parameters: ["i32"], result: "i32" },
@@ -208,9 +210,6 @@ type Name = keyof typeof SYMBOLS;
  * every thread's credentials in glibc; termios, ptys, posix_spawn, the
  * rlimit structs), non-blocking ones, and architectures without a table.
  */
-const AT_FDCWD = -100;
-const AT_SYMLINK_NOFOLLOW = 0x100;
-
 /** Syscall numbers on x86_64 and aarch64 of the functions that are one system call. */
 const SYSCALL_NR: Partial<Record<Name, readonly [x86_64: number, aarch64: number]>> = {
   unshare: [272, 97],

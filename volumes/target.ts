@@ -143,7 +143,7 @@ export interface Pinned {
  * and check it really is that path. With openat2 the kernel refuses any
  * symlink and any escape from `root`; without it (ENOSYS) O_NOFOLLOW plus
  * the /proc check still catch a swap. Requires /proc mounted at /proc.
- * `rootFd`: `root` held open by the caller (O_PATH|O_DIRECTORY), which
+ * `held`: `root` held open by the caller (O_PATH|O_DIRECTORY), which
  * nothing is mounted on while it is held; opened here for this pin otherwise.
  * @throws {VolumeError} the path changed or left the rootfs.
  */
@@ -153,8 +153,7 @@ export function pinTarget(root: string, realRoot: string, path: string, held?: n
     throw new VolumeError(`mount target ${path} is outside ${root}`);
   }
   let fd: number;
-  // the root itself is opened afresh: a mount on it covers the held fd's directory
-  const rootFd = held !== undefined && rel ? held : openPath(root, O_PATH | O_DIRECTORY);
+  const rootFd = held ?? openPath(root, O_PATH | O_DIRECTORY);
   try {
     fd = openat2(rootFd, rel || ".", O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
   } catch (err) {

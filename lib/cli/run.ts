@@ -13,6 +13,7 @@ import { startContainer } from "../container/runner.ts";
 import {
   abandonEarlyInit,
   type EarlyInit,
+  hasStdio,
   initStdio,
   spawnEarlyInit,
 } from "../container/early_init.ts";
@@ -91,8 +92,7 @@ async function run(
   // the init's runtime starts while the container is being created (used if it fits)
   const shape = attached ? undefined : earlyShape(ctx, r.spec);
   const stdio = initStdio(r.spec.tty, { interactive: r.spec.interactive, attach: streams });
-  const fits = ahead && shape === "plain" && !ahead.userns && ahead.stdio.stdin === stdio.stdin &&
-    ahead.stdio.stdout === stdio.stdout && ahead.stdio.stderr === stdio.stderr;
+  const fits = ahead && shape === "plain" && !ahead.userns && hasStdio(ahead, stdio);
   if (fits) take();
   const early = fits ? ahead : shape ? spawnEarlyInit(ctx, stdio, shape === "userns") : undefined;
   let config;

@@ -74,6 +74,15 @@ export function spawnWithSocket(
   }
 }
 
+/** Whether `early` was spawned with the stdio `want`. */
+export function hasStdio(
+  early: EarlyInit,
+  want: Pick<InitCommand, "stdin" | "stdout" | "stderr">,
+): boolean {
+  return early.stdio.stdin === want.stdin && early.stdio.stdout === want.stdout &&
+    early.stdio.stderr === want.stderr;
+}
+
 /** Spawn an init ahead of its container (see EarlyInit). */
 export function spawnEarlyInit(
   ctx: CliContext,

@@ -28,7 +28,13 @@ import { detachContainer, detachNetwork } from "../net/mod.ts";
 import { hasAttachments, liveAttachments, withoutAttachments } from "../net/endpoints.ts";
 import { closeFd, recvFd, sendMsg } from "../../ffi/fds.ts";
 import type { InitChild, InitCommand } from "./init_child.ts";
-import { abandonEarlyInit, type EarlyInit, initStdio, spawnWithSocket } from "./early_init.ts";
+import {
+  abandonEarlyInit,
+  type EarlyInit,
+  hasStdio,
+  initStdio,
+  spawnWithSocket,
+} from "./early_init.ts";
 import { kill } from "../../ffi/process.ts";
 import { donorShmOf, type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
 import { decodeMsg, encodeMsg, type FromInit, type InitSpec } from "./init_spec.ts";
@@ -100,9 +106,7 @@ function earlyFits(
   const user = ns.find((n) => n.type === "user");
   return (rootless === true) === early.rootless && pid !== undefined && !pid.path &&
     !user?.path &&
-    (user !== undefined) === early.userns &&
-    early.stdio.stdin === want.stdin && early.stdio.stdout === want.stdout &&
-    early.stdio.stderr === want.stderr;
+    (user !== undefined) === early.userns && hasStdio(early, want);
 }
 
 /** Which of the container's stdio streams a foreground run connects to ours. */
