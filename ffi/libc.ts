@@ -133,6 +133,18 @@ const SYMBOLS = {
   },
   /** long syscall(long nr = SYS_bpf, int cmd, union bpf_attr *attr, unsigned int size) */
   syscall_bpf: { name: "syscall", parameters: ["i64", "i64", "buffer", "u64"], result: "i64" },
+  /** long syscall(long nr = SYS_rt_sigaction, int sig, const struct sigaction *act, struct sigaction *old, size_t sigsetsize) */
+  syscall_rt_sigaction: {
+    name: "syscall",
+    parameters: ["i64", "i32", "buffer", "buffer", "usize"],
+    result: "i64",
+  },
+  /** long syscall(long nr = SYS_rt_sigprocmask, int how, const sigset_t *set, sigset_t *old, size_t sigsetsize) */
+  syscall_rt_sigprocmask: {
+    name: "syscall",
+    parameters: ["i64", "i32", "buffer", "buffer", "usize"],
+    result: "i64",
+  },
   /** int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned int flags) */
   renameat2: { parameters: ["i32", "buffer", "i32", "buffer", "u32"], result: "i32" },
   /** int capget(cap_user_header_t hdr, cap_user_data_t data) */

@@ -7,7 +7,7 @@ import { libc } from "./libc.ts";
 import { check, syscallError } from "./syscall.ts";
 import { errno } from "./libc.ts";
 import { cstr, cstrArray } from "./cstring.ts";
-import { PR_SET_PDEATHSIG } from "./consts.ts";
+import { PR_SET_PDEATHSIG, SYS_rt_sigaction, SYS_rt_sigprocmask } from "./consts.ts";
 
 /**
  * execve(2). Only returns by throwing (`SyscallError` with the errno, e.g.
@@ -57,4 +57,65 @@ export function setParentDeathSignal(sig: number): void {
 /** umask(2); returns the previous mask. */
 export function umask(mask: number): number {
   return libc().umask(mask);
+}
+
+/** The kernel's sigset_t: 64 signals. */
+const SIGSET_BYTES = 8n;
+const SIG_SETMASK = 2;
+/** SIGKILL and SIGSTOP keep their action whatever is asked. */
+const UNCHANGEABLE = new Set([9, 19]);
+
+const SIG_IGN = 1n;
+
+/** Whether `sig`'s action is SIG_IGN (asked of the kernel). */
+function isIgnored(sig: number): boolean {
+  const old = new BigUint64Array(4); // struct sigaction: handler, flags, restorer, mask
+  const rc = libc().syscall_rt_sigaction(
+    BigInt(SYS_rt_sigaction),
+    sig,
+    null,
+    new Uint8Array(old.buffer),
+    SIGSET_BYTES,
+  );
+  if (rc !== 0n) throw syscallError("rt_sigaction", errno(), String(sig));
+  return old[0] === SIG_IGN;
+}
+
+/**
+ * The ignored signals: from the SigIgn mask of `status` (the text of
+ * /proc/self/status), or, without it, asked of the kernel one by one.
+ */
+export function ignoredSignals(status: string | undefined): number[] {
+  const hex = status && /^SigIgn:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  const all = Array.from({ length: 64 }, (_, i) => i + 1).filter((s) => !UNCHANGEABLE.has(s));
+  if (!hex) return all.filter(isIgnored);
+  const mask = BigInt(`0x${hex}`);
+  return all.filter((sig) => (mask >> BigInt(sig - 1)) & 1n);
+}
+
+/**
+ * Give the program the next execve starts the signal state of a fresh
+ * process, as runc's gets: execve resets caught signals, but ignored ones
+ * stay ignored and the blocked mask stays — and Deno ignores SIGPIPE (so
+ * `yes | head -1` would see EPIPE, not die of SIGPIPE). Every ignored
+ * signal gets its default action back (caught ones, glibc's own among
+ * them, are left to execve), and none stays blocked.
+ * @param status the text of /proc/self/status, when readable.
+ * @throws {SyscallError} the kernel refused a change.
+ */
+export function resetSignalsForExec(status?: string): void {
+  const dfl = new Uint8Array(32); // struct sigaction: SIG_DFL (0), no flags, empty mask
+  for (const sig of ignoredSignals(status)) {
+    const rc = libc().syscall_rt_sigaction(BigInt(SYS_rt_sigaction), sig, dfl, null, SIGSET_BYTES);
+    if (rc !== 0n) throw syscallError("rt_sigaction", errno(), String(sig));
+  }
+  const none = new Uint8Array(8);
+  const rc = libc().syscall_rt_sigprocmask(
+    BigInt(SYS_rt_sigprocmask),
+    SIG_SETMASK,
+    none,
+    null,
+    SIGSET_BYTES,
+  );
+  if (rc !== 0n) throw syscallError("rt_sigprocmask", errno());
 }

@@ -50,7 +50,7 @@ import { openNsFd } from "../../ffi/ns.ts";
 import { applySteps } from "./apply_plan.ts";
 import { applyMountPlan, realMountEnv } from "../../volumes/mount.ts";
 import { interfaceUp } from "../../ffi/netif.ts";
-import { setsid, umask } from "../../ffi/process.ts";
+import { resetSignalsForExec, setsid, umask } from "../../ffi/process.ts";
 import { capLastCap } from "../../ffi/caps.ts";
 import { dup2, openPty, openRdwr, setControllingTty } from "../../ffi/pty.ts";
 import { hiddenEntry } from "./entry.ts";
@@ -369,6 +369,8 @@ function runInit(kernel: Kernel, fd: number): never | number {
     for (const n of [0, 1, 2]) dup2(slave, n);
   }
   kernel.chdir(p.cwd);
+  // before seccomp: the command starts with no signal ignored or blocked (Deno ignores SIGPIPE)
+  resetSignalsForExec(procSelfStatus());
   trace("init: process");
   finalizeProcess(kernel, {
     creds: proc.creds,
@@ -384,6 +386,15 @@ function runInit(kernel: Kernel, fd: number): never | number {
     parentDeathSignal: supervised ? SIGKILL : undefined,
   });
   kernel.execve(proc.exe, p.args!, proc.env);
+}
+
+/** The text of /proc/self/status, if the container's /proc shows it. */
+function procSelfStatus(): string | undefined {
+  try {
+    return Deno.readTextFileSync("/proc/self/status");
+  } catch {
+    return undefined; // no /proc in this container: the signals are asked one by one
+  }
 }
 
 /** Hidden `__init` entry. */

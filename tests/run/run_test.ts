@@ -182,6 +182,28 @@ Deno.test("run: killed by SIGKILL → 137; SIGTERM to tsbox is forwarded", async
   });
 });
 
+Deno.test("run: the command starts with no signal ignored or blocked (Deno ignores SIGPIPE)", async () => {
+  await withRoot(async (root) => {
+    await seedImage(root);
+    const r = await tsbox(root, [
+      "run",
+      "--rm",
+      ...NONE,
+      "busybox",
+      "grep",
+      "-E",
+      "^Sig(Ign|Blk):",
+      "/proc/self/status",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+    // so a writer to a closed pipe dies of SIGPIPE, as in docker, instead of seeing EPIPE
+    const pipe = await runSh(root, "(yes; echo yes-exited=$? >&2) | head -n 1");
+    assertEquals(pipe.stdout, "y\n");
+    assertStringIncludes(pipe.stderr, `yes-exited=${128 + 13}`);
+  });
+});
+
 Deno.test("run: -i passes stdin; without -i stdin is empty; no host fds leak", async () => {
   await withRoot(async (root) => {
     await seedImage(root);
