@@ -8,7 +8,7 @@
 
 import { cstr } from "./cstring.ts";
 import { rawSyscall } from "./raw_syscall.ts";
-import { AT_FDCWD, O_CLOEXEC } from "./consts.ts";
+import { AT_FDCWD, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, O_CLOEXEC } from "./consts.ts";
 import { SyscallError } from "../lib/errors.ts";
 
 // same numbers on x86_64 and aarch64 (the unified table from 5.x on)
@@ -86,20 +86,39 @@ export function mountSetattrIdmap(fd: number, usernsFd: number): void {
   void empty, attr;
 }
 
-/** MOUNT_ATTR_RDONLY: the mount is read-only. */
+// mount_attr bits of the per-mount flags a bind remount sets
 const MOUNT_ATTR_RDONLY = 0x1;
+const MOUNT_ATTR_NOSUID = 0x2;
+const MOUNT_ATTR_NODEV = 0x4;
+const MOUNT_ATTR_NOEXEC = 0x8;
+/** MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC and their mount_attr bits. */
+const ATTR_OF_MS: [number, number][] = [
+  [MS_RDONLY, MOUNT_ATTR_RDONLY],
+  [MS_NOSUID, MOUNT_ATTR_NOSUID],
+  [MS_NODEV, MOUNT_ATTR_NODEV],
+  [MS_NOEXEC, MOUNT_ATTR_NOEXEC],
+];
+const SETTABLE = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 /**
- * mount_setattr(fd, "", AT_EMPTY_PATH, {attr_set: MOUNT_ATTR_RDONLY}): make
- * the one mount `fd` (an O_PATH fd of its root) read-only, keeping its
- * other flags — what a bind remount read-only does once it has read them
- * from mountinfo. Linux 5.12.
- * @returns false where the kernel has no mount_setattr (ENOSYS).
+ * mount_setattr(fd, "", AT_EMPTY_PATH, …) on the one mount `fd` (an O_PATH
+ * fd of its root): what `mount(NULL, it, NULL, MS_REMOUNT | MS_BIND |
+ * flags | kept)` does once the kept flags are read from mountinfo, in one
+ * call — read-only exactly when `flags` has MS_RDONLY; nosuid, nodev and
+ * noexec added where `flags` has them, the mount's own (locked ones among
+ * them) and its atime mode kept. Linux 5.12.
+ * @param flags MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC only.
+ * @returns false where the kernel has no mount_setattr (ENOSYS) or `flags`
+ *   has another bit: the caller remounts.
  * @throws {SyscallError} another failure.
  */
-export function mountSetReadOnly(fd: number): boolean {
+export function mountSetBindFlags(fd: number, flags: number): boolean {
+  if (flags & ~SETTABLE) return false;
+  const set = ATTR_OF_MS.reduce((a, [ms, attr]) => flags & ms ? a | attr : a, 0);
   const attr = new Uint8Array(32); // struct mount_attr (MOUNT_ATTR_SIZE_VER0)
-  new DataView(attr.buffer).setBigUint64(0, BigInt(MOUNT_ATTR_RDONLY), true); // attr_set
+  const dv = new DataView(attr.buffer);
+  dv.setBigUint64(0, BigInt(set), true); // attr_set
+  dv.setBigUint64(8, BigInt(flags & MS_RDONLY ? 0 : MOUNT_ATTR_RDONLY), true); // attr_clr
   const empty = cstr("");
   try {
     rawSyscall("mount_setattr", SYS_mount_setattr, [

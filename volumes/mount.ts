@@ -26,7 +26,7 @@ import {
 } from "./target.ts";
 import { closeFd } from "../ffi/fds.ts";
 import { O_DIRECTORY, O_PATH, openPath } from "../ffi/openat.ts";
-import { mountSetReadOnly } from "../ffi/mount_api.ts";
+import { mountSetBindFlags } from "../ffi/mount_api.ts";
 import type { PreparedMount, TargetKind } from "./types.ts";
 
 /** The filesystem side of applying a plan (real in the init, fake in unit tests). */
@@ -36,11 +36,12 @@ export interface MountEnv {
   /** Hold the object now at host path `path`; `path` of the result goes to mount(2). */
   pin(path: string): Pinned;
   /**
-   * Make the mount `pinned` holds (its root) read-only, keeping its other
-   * flags, in one call; false where the kernel cannot (the plan then
+   * Give the mount `pinned` holds (its root) the per-mount flags a bind
+   * remount with `flags` (MS_RDONLY/NOSUID/NODEV/NOEXEC) and `keptFlags`
+   * would, in one call; false where the kernel cannot (the plan then
    * remounts it with `keptFlags`).
    */
-  makeReadOnly(pinned: Pinned): boolean;
+  setBindFlags(pinned: Pinned, flags: number): boolean;
   /** MS_* flags a read-only remount of the mount at `pinned` must keep. */
   keptFlags(pinned: string): number;
   /** Copy image dir `src` into an empty volume. */
@@ -67,7 +68,7 @@ export function realMountEnv(kernel: Kernel, rootfs: string): MountEnv {
       if (path === rootfs) release();
       return pinTarget(rootfs, realRoot, path, held);
     },
-    makeReadOnly: (pinned) => mountSetReadOnly(pinned.fd),
+    setBindFlags: (pinned, flags) => mountSetBindFlags(pinned.fd, flags),
     keptFlags: pinnedMountFlags,
     copyUp: (src, volumeDir, dataDir) => void copyUp(kernel, src, volumeDir, dataDir),
     close: release,
@@ -134,19 +135,21 @@ export function applyMountPlan(kernel: Kernel, steps: MountStep[], env: MountEnv
           break;
         case "remountRo":
           pinned(s.target, (p, pin) => {
-            if (env.makeReadOnly(pin)) return;
+            if (env.setBindFlags(pin, MS_RDONLY)) return;
             kernel.mount(null, p, null, MS_BIND | MS_REMOUNT | MS_RDONLY | env.keptFlags(p), null);
           });
           break;
         case "remount":
-          pinned(s.target, (p) =>
+          pinned(s.target, (p, pin) => {
+            if (s.bind && env.setBindFlags(pin, s.flags)) return;
             kernel.mount(
               null,
               p,
               null,
               MS_REMOUNT | s.flags | (s.bind ? MS_BIND | env.keptFlags(p) : 0),
               null,
-            ));
+            );
+          });
           break;
         case "propagation":
           pinned(s.target, (p) => kernel.mount(null, p, null, s.flags, null));

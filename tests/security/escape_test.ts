@@ -252,20 +252,26 @@ Deno.test("security: namespaced --sysctl and --ulimit reach the container", asyn
   });
 });
 
+const FLAGS = ["ro", "nosuid", "nodev", "noexec"];
+
 Deno.test("security: /sys/fs/cgroup shows only the container's cgroup, read-only", async () => {
   await withRoot(async (root) => {
     await seedSecurityImage(root);
     const r = await sh(
       root,
       "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ls /sys/fs/cgroup/memory | grep -c tsbox-; " +
-        "/escape open /sys/fs/cgroup/memory/cgroup.procs w; grep memory /proc/self/cgroup",
+        "/escape open /sys/fs/cgroup/memory/cgroup.procs w; grep memory /proc/self/cgroup; " +
+        "grep ' /sys/fs/cgroup' /proc/self/mountinfo",
       ["-m", "64m", "--cgroupns", "private"],
     );
-    const [limit, nested, write, own] = r.stdout.trim().split("\n");
+    const [limit, nested, write, own, ...mounts] = r.stdout.trim().split("\n");
     assertEquals(limit, String(64 * 1024 * 1024), r.stderr);
     assertEquals(nested, "0", "no other container's cgroup is visible");
     assertEquals(write, "ERR EROFS");
     assertMatch(own, /:memory:\/$/, "private cgroupns: the container's cgroup is its root");
+    // the tmpfs and each controller's bind: read-only, nosuid, nodev, noexec (as runc's)
+    assert(mounts.length > 1, r.stdout);
+    for (const m of mounts) assertEquals(m.split(" ")[5].split(",").slice(0, 4), FLAGS, m);
   });
 });
 

@@ -54,8 +54,8 @@ function fakeEnv(existing: string[] = []): MountEnv & { log: string[] } {
       log.push(`pin ${path}`);
       return { path: `pinned:${path}`, fd: -1, close: () => log.push(`close ${path}`) };
     },
-    // the kernel of these tests has no mount_setattr: read-only goes through a remount
-    makeReadOnly: () => false,
+    // the kernel of these tests has no mount_setattr: flags go through a remount
+    setBindFlags: () => false,
     keptFlags: () => MS_NOSUID | MS_NODEV,
     copyUp: (src, _dir, data) => log.push(`copyUp ${src} -> ${data}`),
     close: () => log.push("env closed"),
@@ -173,18 +173,19 @@ Deno.test("applyMountPlan: calls the kernel on pinned targets; ro remount keeps 
 
 Deno.test("applyMountPlan: where the kernel can (mount_setattr), read-only is one call on the pinned mount", () => {
   const k = new FakeKernel();
-  const made: number[] = [];
+  const made: [number, number][] = [];
   let pins = 0;
   const env = {
     ...fakeEnv(),
     pin: (path: string) => ({ path: `pinned:${path}`, fd: 40 + pins++, close: () => {} }),
-    makeReadOnly: (p: { fd: number }) => (made.push(p.fd), true),
+    setBindFlags: (p: { fd: number }, flags: number) => (made.push([p.fd, flags]), true),
     keptFlags: () => {
       throw new Error("no mountinfo read when mount_setattr did it");
     },
   };
   applyMountPlan(k, mountPlan([vol("/data", { readOnly: true })]), env);
-  assert.deepEqual(made, [41]); // the pin after the bind: the new mount, not the dir it covers
+  // the pin after the bind: the new mount, not the dir it covers
+  assert.deepEqual(made, [[41, MS_RDONLY]]);
   assert.deepEqual(k.callsOf("mount"), [
     ["/vols/v_data/_data", "pinned:/rootfs/data", null, MS_BIND | MS_REC, null],
     [null, "pinned:/rootfs/data", null, MS_REC | MS_PRIVATE, null],
