@@ -1,7 +1,7 @@
 /**
- * File descriptors made through libc: the init's socketpair (inherited across
- * `Deno.Command` because it is not close-on-exec), message send/receive, and
- * passing an fd with SCM_RIGHTS (used for the pty master).
+ * File descriptors made through libc: the init's socketpair (its end is
+ * inherited because it is not close-on-exec) and stdio pipes, message
+ * send/receive, and passing an fd with SCM_RIGHTS (used for the pty master).
  * @module
  */
 
@@ -13,6 +13,7 @@ import {
   F_GETFD,
   F_SETFD,
   FD_CLOEXEC,
+  O_CLOEXEC,
   SCM_RIGHTS,
   SOCK_CLOEXEC,
   SOCK_SEQPACKET,
@@ -28,6 +29,13 @@ export function seqpacketPair(): [number, number] {
   const sv = new Int32Array(2);
   check("socketpair", libc().socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
   return [sv[0], sv[1]];
+}
+
+/** pipe2(O_CLOEXEC): [read end, write end]. */
+export function pipePair(): [number, number] {
+  const fds = new Int32Array(2);
+  check("pipe2", libc().pipe2(new Uint8Array(fds.buffer), O_CLOEXEC));
+  return [fds[0], fds[1]];
 }
 
 /** Set or clear FD_CLOEXEC on an fd. */

@@ -171,6 +171,8 @@ const SYMBOLS = {
     parameters: ["buffer", "i32", "buffer", "i32", "u32"],
     result: "i32",
   },
+  /** int posix_spawn_file_actions_addchdir_np(fa, const char *path) (glibc 2.29) */
+  posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
   /** int posix_spawn_file_actions_adddup2(fa, int fd, int newfd) */
   posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   /** int posix_spawnattr_init(posix_spawnattr_t *attr) */
@@ -196,6 +198,8 @@ const SYMBOLS = {
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
   /** off_t lseek(int fd, off_t offset, int whence) */
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  /** int pipe2(int fds[2], int flags) */
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   /** int memfd_create(const char *name, unsigned int flags) */
   memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   /** long syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) — numeric args */
@@ -268,6 +272,7 @@ const SYSCALL_NR: Partial<Record<Name, readonly [x86_64: number, aarch64: number
   close_range: [436, 436],
   lseek: [8, 62],
   memfd_create: [319, 279],
+  pipe2: [293, 59],
   // the *at call with the path relative to the cwd, as glibc makes them
   open: [257, 56],
   mknod: [259, 33],

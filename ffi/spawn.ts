@@ -7,6 +7,7 @@
  * container's mount namespace, its pid_for_children), credentials,
  * capabilities, no_new_privs and seccomp filter — which Deno.Command cannot
  * promise. An execve failure comes back as posix_spawn's error number.
+ * tsbox's own init is spawned through it too (spawnWithStdio), with pipes.
  * @module
  */
 
@@ -14,9 +15,10 @@ import { libc } from "./libc.ts";
 import { cstr, cstrArray } from "./cstring.ts";
 import { check, syscallError } from "./syscall.ts";
 import { errno } from "./libc.ts";
-import { writeAll } from "./fds.ts";
+import { closeFd, pipePair, writeAll } from "./fds.ts";
 import {
   MFD_CLOEXEC,
+  O_CLOEXEC,
   O_RDWR,
   POSIX_SPAWN_SETSID,
   POSIX_SPAWN_SETSIGDEF,
@@ -101,6 +103,95 @@ export function posixSpawn(
     libc().posix_spawn_file_actions_destroy(fa);
     libc().posix_spawnattr_destroy(attr);
   }
+}
+
+/** Where a child's fd 0, 1 or 2 comes from: ours, /dev/null, or a new pipe. */
+export type ChildStdio = "inherit" | "null" | "piped";
+
+/** What spawnWithStdio started: the pid, and our end of each piped fd (by its number). */
+export interface Spawned {
+  pid: number;
+  /** Our end of a piped fd 0 (to write), 1 or 2 (to read); close-on-exec. */
+  ends: (number | undefined)[];
+}
+
+/**
+ * Spawn `path` (absolute) with `argv`/`env` from the calling thread, as
+ * `Deno.Command` would with this stdio — without loading Deno's process
+ * module, which costs a `run` ~5 ms before its init can start. posix_spawn
+ * clones from the calling thread (its pid_for_children counts) and reports
+ * the child's execve error. No attributes: the child keeps the calling
+ * thread's signal mask (Deno's main thread blocks none) and the SIG_IGN of
+ * SIGPIPE; tsbox's init, the one caller, resets both before its command.
+ * @throws {SyscallError} a pipe could not be made or the spawn failed (ENOENT, EACCES, ...).
+ */
+export function spawnWithStdio(
+  path: string,
+  argv: string[],
+  env: string[],
+  stdio: readonly [ChildStdio, ChildStdio, ChildStdio],
+  cwd?: string,
+): Spawned {
+  const fa = new Uint8Array(FA_SIZE);
+  const theirs: number[] = [];
+  const ends: (number | undefined)[] = [];
+  let spawned = false;
+  ok("posix_spawn_file_actions_init", libc().posix_spawn_file_actions_init(fa));
+  try {
+    let devNull: number | undefined;
+    for (const [fd, how] of stdio.entries()) {
+      if (how === "inherit") continue;
+      let child: number;
+      if (how === "null") {
+        devNull ??= openDevNull();
+        child = devNull;
+      } else {
+        const [r, w] = pipePair();
+        theirs.push(fd === 0 ? r : w);
+        ends[fd] = fd === 0 ? w : r;
+        child = fd === 0 ? r : w;
+      }
+      // dup2 clears close-on-exec on the child's copy
+      ok(
+        "posix_spawn_file_actions_adddup2",
+        libc().posix_spawn_file_actions_adddup2(fa, child, fd),
+      );
+    }
+    if (devNull !== undefined) theirs.push(devNull);
+    const dir = cwd === undefined ? undefined : cstr(cwd);
+    if (dir) {
+      ok(
+        "posix_spawn_file_actions_addchdir_np",
+        libc().posix_spawn_file_actions_addchdir_np(fa, dir),
+        cwd,
+      );
+    }
+    const a = cstrArray(argv);
+    const e = cstrArray(env);
+    const pid = new Int32Array(1);
+    const rc = libc().posix_spawn(
+      new Uint8Array(pid.buffer),
+      cstr(path),
+      fa,
+      null,
+      new Uint8Array(a.array.buffer),
+      new Uint8Array(e.array.buffer),
+    );
+    void a.keep, e.keep, dir; // alive until after the call
+    if (rc !== 0) throw syscallError("execve", rc, path);
+    spawned = true;
+    return { pid: pid[0], ends };
+  } finally {
+    libc().posix_spawn_file_actions_destroy(fa);
+    for (const fd of theirs) closeFd(fd);
+    if (!spawned) { for (const fd of ends) if (fd !== undefined) closeFd(fd); }
+  }
+}
+
+function openDevNull(): number {
+  const fd = libc().open(cstr("/dev/null"), O_RDWR | O_CLOEXEC, 0);
+  if (fd < 0) throw syscallError("open", errno(), "/dev/null");
+  return fd;
 }
 
 /** How a child ended. */

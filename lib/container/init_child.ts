@@ -11,11 +11,10 @@ import type { Kernel } from "../kernel.ts";
 import type { LinuxIDMapping, LinuxNamespace, Mount } from "../oci/spec.ts";
 import { type InitStage, initStage } from "./init_stage.ts";
 import { spawnInNewPidNs, spawnInPidNsAt } from "./pidns.ts";
-import { becomeSubreaper, waitChild } from "../../ffi/spawn.ts";
+import { becomeSubreaper, spawnWithStdio, waitChild, type WaitStatus } from "../../ffi/spawn.ts";
 import { kill } from "../../ffi/process.ts";
 import { closeFd, sendFd, sendMsg } from "../../ffi/fds.ts";
 import { openNsFd } from "../../ffi/ns.ts";
-import { signalNumber } from "../signals.ts";
 import { SyscallError, TsboxError } from "../errors.ts";
 import { NO_IDMAP_ERRNOS, shiftedCopy } from "../userns/shifted_copy.ts";
 import { encodeMsg, type ToInit } from "./init_spec.ts";
@@ -39,22 +38,73 @@ export interface InitCommand {
   stderr: "null" | "inherit" | "piped";
 }
 
+/**
+ * A process spawned by spawnWithStdio: its pid, our ends of its pipes, and
+ * its exit status, waited for on first ask (so a process nobody waits for,
+ * as runc mode's init, keeps nothing of ours pending).
+ */
+class SpawnedProcess {
+  #ends: (number | undefined)[];
+  #in?: WritableStream<Uint8Array>;
+  #status?: Promise<WaitStatus>;
+
+  constructor(readonly pid: number, ends: (number | undefined)[]) {
+    this.#ends = ends;
+  }
+
+  /** Our read end of its piped fd 1 or 2, now the caller's to read and close. */
+  takeOutput(fd: 1 | 2): number {
+    const end = this.#ends[fd];
+    if (end === undefined) throw new TypeError(`the init's fd ${fd} is not piped`);
+    this.#ends[fd] = undefined;
+    return end;
+  }
+
+  /** Its piped stdin, as a stream (reopened through /proc: Deno cannot adopt an fd). */
+  get stdin(): WritableStream<Uint8Array> {
+    if (!this.#in) {
+      const end = this.#ends[0];
+      if (end === undefined) throw new TypeError("the init's stdin is not piped");
+      // opened while we still hold the write end: a pipe with no reader would block the open
+      const file = Deno.openSync(`/proc/self/fd/${end}`, { write: true });
+      closeFd(end);
+      this.#ends[0] = undefined;
+      this.#in = file.writable;
+    }
+    return this.#in;
+  }
+
+  /** How it ended (it is reaped then). */
+  status(): Promise<WaitStatus> {
+    return this.#status ??= waitChild(this.pid);
+  }
+
+  /** Close the ends nobody took (an init stopped before its output was pumped). */
+  release(): void {
+    for (const [fd, end] of this.#ends.entries()) {
+      if (end !== undefined) closeFd(end);
+      this.#ends[fd] = undefined;
+    }
+  }
+}
+
 /** A started init. */
 export class InitChild {
   /** The init's pid (known at once, or from its "userns" message behind a forking stage). */
   pid?: number;
 
-  constructor(readonly child: Deno.ChildProcess, readonly stage: InitStage) {
+  constructor(readonly child: SpawnedProcess, readonly stage: InitStage) {
     if (!stage.forks) this.pid = child.pid;
   }
 
-  /** Our direct child's pipes (the init inherits them through the stage). */
-  get stdout(): ReadableStream<Uint8Array> {
-    return this.child.stdout;
+  /**
+   * Our read end of the piped stdout (1) or stderr (2) of our direct child
+   * (the init inherits them through the stage): the caller reads it and closes it.
+   */
+  takeOutput(fd: 1 | 2): number {
+    return this.child.takeOutput(fd);
   }
-  get stderr(): ReadableStream<Uint8Array> {
-    return this.child.stderr;
-  }
+  /** The piped stdin. */
   get stdin(): WritableStream<Uint8Array> {
     return this.child.stdin;
   }
@@ -69,16 +119,21 @@ export class InitChild {
       if (pid !== this.child.pid) throw new TsboxError(`init reported pid ${pid}, not its own`);
       return;
     }
-    const st = await this.child.status;
-    if (!st.success) throw new TsboxError(`user namespace stage failed (exit ${st.code})`);
+    const st = await this.child.status();
+    if (st.code !== 0) throw new TsboxError(`user namespace stage failed (${describe(st)})`);
     const ppid = /^PPid:\s*(\d+)/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`))?.[1];
     if (Number(ppid) !== Deno.pid) throw new TsboxError(`init pid ${pid} is not our child`);
     this.pid = pid;
   }
 
+  /** Close our ends of its pipes that were not taken (it is being stopped). */
+  release(): void {
+    this.child.release();
+  }
+
   /** Let the event loop end while the init runs on (runc mode: it outlives us). */
   unref(): void {
-    this.child.unref();
+    // nothing of ours waits for it until status() is asked
   }
 
   /** Send `sig` to the init (or, before its pid is known, to the stage). */
@@ -88,22 +143,23 @@ export class InitChild {
 
   /** Wait for the init to exit. */
   async status(): Promise<InitStatus> {
-    if (!this.stage.forks) {
-      const st = await this.child.status;
-      return st.signal
-        ? { code: 128 + signalNumber(st.signal), signal: signalNumber(st.signal) }
-        : {
-          code: st.code,
-        };
-    }
-    const st = await this.child.status;
-    if (this.pid === undefined) {
+    const st = await this.child.status();
+    if (this.stage.forks) {
       // the init never reported (it failed in Deno's start-up or the stage failed)
-      return { code: st.success ? 125 : st.code };
+      if (this.pid === undefined) {
+        return { code: st.signal !== undefined ? 128 + st.signal : st.code || 125 };
+      }
+      const w = await waitChild(this.pid);
+      return w.signal !== undefined ? { code: 128 + w.signal, signal: w.signal } : { code: w.code };
     }
-    const w = await waitChild(this.pid);
-    return w.signal !== undefined ? { code: 128 + w.signal, signal: w.signal } : { code: w.code };
+    return st.signal !== undefined
+      ? { code: 128 + st.signal, signal: st.signal }
+      : { code: st.code };
   }
+}
+
+function describe(st: WaitStatus): string {
+  return st.signal !== undefined ? `signal ${st.signal}` : `exit ${st.code}`;
 }
 
 /**
@@ -119,24 +175,27 @@ export function spawnInit(
 ): InitChild {
   const stage = initStage(namespaces, rootless);
   const argv = [...stage.prefix, ...cmd.argv];
-  const command = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    env: cmd.env,
-    cwd: cmd.cwd,
-    stdin: cmd.stdin,
-    stdout: cmd.stdout,
-    stderr: cmd.stderr,
-  });
+  if (!isAbsolute(argv[0])) throw new TsboxError(`cannot start ${argv[0]}: not an absolute path`);
+  const env = Object.entries({ ...Deno.env.toObject(), ...cmd.env }).map(([k, v]) => `${k}=${v}`);
+  const spawn = () => {
+    const { pid, ends } = spawnWithStdio(argv[0], argv, env, [
+      cmd.stdin,
+      cmd.stdout,
+      cmd.stderr,
+    ], cmd.cwd);
+    const r = new SpawnedProcess(pid, ends);
+    return r;
+  };
   if (stage.userns) {
     if (stage.forks) becomeSubreaper();
-    return new InitChild(command.spawn(), stage);
+    return new InitChild(spawn(), stage);
   }
   const pidNs = namespaces.find((n) => n.type === "pid");
   const child = !pidNs
-    ? command.spawn()
+    ? spawn()
     : pidNs.path
-    ? spawnInPidNsAt(kernel, pidNs.path, () => command.spawn())
-    : spawnInNewPidNs(kernel, () => command.spawn());
+    ? spawnInPidNsAt(kernel, pidNs.path, spawn)
+    : spawnInNewPidNs(kernel, spawn);
   return new InitChild(child, stage);
 }
 

@@ -19,21 +19,43 @@ export type OutputTee = (
   bytes: Uint8Array,
 ) => Promise<void> | void;
 
-/** Copy one pipe into the log until EOF. Never rejects: a read error is recorded in the log writer. */
-export async function pumpStream(
-  stream: ReadableStream<Uint8Array>,
+/**
+ * Read `fd` on a worker thread until EOF (or EIO: a pty with no slave
+ * left), writing each chunk to the log as `name` and handing it on.
+ */
+async function copyToLog(
+  fd: number,
+  name: LogEntry["stream"],
+  log: JsonLogWriter,
+  tee?: OutputTee,
+): Promise<void> {
+  const buf = new Uint8Array(32 * 1024);
+  for (;;) {
+    const n = await readAsync(fd, buf);
+    if (n === null) break;
+    log.write(name, buf.subarray(0, n));
+    await tee?.(name as "stdout" | "stderr", buf.slice(0, n));
+  }
+  log.flush(name);
+}
+
+/**
+ * Copy one pipe of the init's (our read end, an fd: no stream, whose
+ * machinery costs a `run` ~4 ms to load) into the log until EOF, then
+ * close it. Never rejects: a read error is recorded in the log writer.
+ */
+export async function pumpPipe(
+  fd: number,
   name: LogEntry["stream"],
   log: JsonLogWriter,
   tee?: OutputTee,
 ): Promise<void> {
   try {
-    for await (const chunk of stream) {
-      log.write(name, chunk);
-      await tee?.(name as "stdout" | "stderr", chunk);
-    }
-    log.flush(name);
+    await copyToLog(fd, name, log, tee);
   } catch (err) {
     log.failure ??= `reading the container's ${name} failed: ${(err as Error).message ?? err}`;
+  } finally {
+    closeFd(fd);
   }
 }
 
@@ -49,16 +71,9 @@ export async function pumpPty(
   tee?: OutputTee,
   onEnd?: () => void,
 ): Promise<void> {
-  const buf = new Uint8Array(32 * 1024);
   try {
     setWinsize(master, 24, 80);
-    for (;;) {
-      const n = await readAsync(master, buf);
-      if (n === null) break;
-      log.write("stdout", buf.subarray(0, n));
-      await tee?.("stdout", buf.slice(0, n));
-    }
-    log.flush("stdout");
+    await copyToLog(master, "stdout", log, tee);
   } catch (err) {
     log.failure ??= `reading the container's tty failed: ${(err as Error).message ?? err}`;
   } finally {
