@@ -126,16 +126,10 @@ export type FileKind = "dir" | "file" | "symlink" | "other";
 
 const ENOENT = 2;
 
-/**
- * lstat of `path`, reduced to its kind; undefined when it does not exist
- * (ENOENT). One statx(2): Deno.lstatSync builds a whole FileInfo (~40 µs
- * here, and ~20 µs more to throw NotFound), and the init's mount engine
- * and steps walk ~150 path components per start.
- * @throws {SyscallError} any other failure (ENOTDIR, EACCES, …).
- */
-export function lstatKind(path: string): FileKind | undefined {
+/** The kind of what `path` names (statx with `flags`); undefined on ENOENT. */
+function kindOf(path: string, flags: number): FileKind | undefined {
   const buf = new Uint8Array(256);
-  if (libc().statx(AT_FDCWD, cstr(path), AT_SYMLINK_NOFOLLOW, STATX_MODE, buf) !== 0) {
+  if (libc().statx(AT_FDCWD, cstr(path), flags, STATX_MODE, buf) !== 0) {
     const e = errno();
     if (e === ENOENT) return undefined;
     throw syscallError("statx", e, path);
@@ -144,6 +138,27 @@ export function lstatKind(path: string): FileKind | undefined {
   if (type === S_IFDIR) return "dir";
   if (type === S_IFREG) return "file";
   return type === S_IFLNK ? "symlink" : "other";
+}
+
+/**
+ * lstat of `path`, reduced to its kind; undefined when it does not exist
+ * (ENOENT). One statx(2): Deno.lstatSync builds a whole FileInfo (~40 µs
+ * here, and ~20 µs more to throw NotFound), and the init's mount engine
+ * and steps walk ~150 path components per start.
+ * @throws {SyscallError} any other failure (ENOTDIR, EACCES, …).
+ */
+export function lstatKind(path: string): FileKind | undefined {
+  return kindOf(path, AT_SYMLINK_NOFOLLOW);
+}
+
+/**
+ * stat of `path` (a final symlink followed), reduced to its kind;
+ * undefined when it (or a symlink's target) does not exist. One statx(2),
+ * for existence checks that usually fail (no NotFound thrown and caught).
+ * @throws {SyscallError} any other failure (ENOTDIR, EACCES, …).
+ */
+export function statKind(path: string): FileKind | undefined {
+  return kindOf(path, 0);
 }
 
 /**

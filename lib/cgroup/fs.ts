@@ -7,6 +7,8 @@
  * @module
  */
 
+import { statKind } from "../../ffi/at.ts";
+
 /** File operations on a cgroup filesystem. Errors are Deno's (NotFound, Busy …). */
 export interface CgroupFs {
   /** True when `path` exists. */
@@ -27,15 +29,8 @@ export interface CgroupFs {
 
 /** The real cgroupfs operations. Writes and mkdir/rmdir need root. */
 export const realCgroupFs: CgroupFs = {
-  exists(path) {
-    try {
-      Deno.statSync(path);
-      return true;
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return false;
-      throw err;
-    }
-  },
+  // one statx, no NotFound thrown: the driver probes every v1 controller, present or not
+  exists: (path) => statKind(path) !== undefined,
   read: (path) => Deno.readTextFileSync(path),
   // create: false — cgroupfs answers EACCES to O_CREAT on a missing file,
   // which would hide the real problem (controller not enabled).

@@ -1,7 +1,7 @@
-/** ffi/at.ts's lstatKind against Deno.lstatSync on the same paths. No root needed. */
+/** ffi/at.ts's lstatKind and statKind against Deno.lstatSync/statSync on the same paths. No root needed. */
 
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { lstatKind } from "../../ffi/at.ts";
+import { lstatKind, statKind } from "../../ffi/at.ts";
 import { SyscallError } from "../../lib/errors.ts";
 
 Deno.test("lstatKind: dir, file, symlink (dangling too, never followed), other, missing, ENOTDIR", () => {
@@ -28,6 +28,28 @@ Deno.test("lstatKind: dir, file, symlink (dangling too, never followed), other, 
       const st = Deno.lstatSync(`${d}/${p}`);
       const want = st.isDirectory ? "dir" : st.isFile ? "file" : st.isSymlink ? "symlink" : "other";
       assertEquals(lstatKind(`${d}/${p}`), want, p);
+    }
+  } finally {
+    Deno.removeSync(d, { recursive: true });
+  }
+});
+
+Deno.test("statKind: follows symlinks as Deno.statSync does; a dangling one is missing", () => {
+  const d = Deno.makeTempDirSync({ prefix: "tsbox-stat-" });
+  try {
+    Deno.writeTextFileSync(`${d}/f`, "x");
+    Deno.symlinkSync("f", `${d}/to-file`);
+    Deno.symlinkSync("/nonexistent", `${d}/dangling`);
+    Deno.symlinkSync(".", `${d}/to-dir`);
+    assertEquals(statKind(`${d}/to-file`), "file");
+    assertEquals(statKind(`${d}/to-dir`), "dir");
+    assertEquals(statKind(`${d}/to-dir/f`), "file");
+    assertEquals(statKind(`${d}/dangling`), undefined);
+    assertEquals(statKind(`${d}/missing`), undefined);
+    assertEquals(assertThrows(() => statKind(`${d}/f/x`), SyscallError).errnoName, "ENOTDIR");
+    for (const p of ["f", "to-file", "to-dir"]) {
+      const st = Deno.statSync(`${d}/${p}`);
+      assertEquals(statKind(`${d}/${p}`), st.isDirectory ? "dir" : "file", p);
     }
   } finally {
     Deno.removeSync(d, { recursive: true });
