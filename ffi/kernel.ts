@@ -22,7 +22,13 @@ import {
 } from "./caps.ts";
 import { execve, setCredentials, setParentDeathSignal } from "./process.ts";
 import { cloexecFrom, closeFd } from "./fds.ts";
-import { mountSetattrIdmap, moveMount, openTreeClone, openTreeCloneFd } from "./mount_api.ts";
+import {
+  mountSetattrIdmap,
+  mountSetBindFlags,
+  moveMount,
+  openTreeClone,
+  openTreeCloneFd,
+} from "./mount_api.ts";
 import * as at from "./at.ts";
 import { openat2 } from "./openat.ts";
 import { posixSpawn, type SpawnOptions } from "./spawn.ts";
@@ -189,6 +195,9 @@ export class LinuxKernel implements Kernel {
   }
   moveMount(fd: number, target: string): void {
     moveMount(fd, target);
+  }
+  setBindFlags(fd: number, flags: number): boolean {
+    return mountSetBindFlags(fd, flags);
   }
   openat2(dirfd: number, path: string, flags: number, resolve: number): number {
     return openat2(dirfd, path, flags, resolve);

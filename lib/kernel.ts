@@ -108,6 +108,13 @@ export interface Kernel {
   idmappedTree(path: string, usernsFd: number): number;
   /** move_mount(2) of the detached mount `fd` onto `target`. */
   moveMount(fd: number, target: string): void;
+  /**
+   * Give the mount `fd` is the root of (an O_PATH fd) the per-mount flags
+   * a bind remount with `flags` (MS_RDONLY/NOSUID/NODEV/NOEXEC) and the
+   * flags it must keep would, in one mount_setattr(2); false where the
+   * kernel has no mount_setattr (the caller then remounts).
+   */
+  setBindFlags(fd: number, flags: number): boolean;
   /** openat2(2) with `resolve` (RESOLVE_* of `ffi/openat.ts`; O_CLOEXEC added); returns the fd. */
   openat2(dirfd: number, path: string, flags: number, resolve: number): number;
   /** statx(2) STATX_ATTR_MOUNT_ROOT: whether `fd` is the root of a mount. */

@@ -227,6 +227,13 @@ export class FakeKernel implements Kernel {
   moveMount(fd: number, target: string): void {
     this.#record("moveMount", [fd, target]);
   }
+  /** Whether setBindFlags works (mount_setattr); by default it does not, as on an old kernel. */
+  bindFlagsWork = false;
+  /** Records the call; returns `bindFlagsWork` (false: the caller remounts). */
+  setBindFlags(fd: number, flags: number): boolean {
+    this.#record("setBindFlags", [fd, flags]);
+    return this.bindFlagsWork;
+  }
   /** Records the call and returns a new fake fd (from `nextFd`). */
   openat2(dirfd: number, path: string, flags: number, resolve: number): number {
     this.#record("openat2", [dirfd, path, flags, resolve]);

@@ -26,7 +26,6 @@ import {
 } from "./target.ts";
 import { closeFd } from "../ffi/fds.ts";
 import { O_DIRECTORY, O_PATH, openPath } from "../ffi/openat.ts";
-import { mountSetBindFlags } from "../ffi/mount_api.ts";
 import type { PreparedMount, TargetKind } from "./types.ts";
 
 /** The filesystem side of applying a plan (real in the init, fake in unit tests). */
@@ -35,13 +34,6 @@ export interface MountEnv {
   ensureTarget(target: string, kind: TargetKind): EnsuredTarget;
   /** Hold the object now at host path `path`; `path` of the result goes to mount(2). */
   pin(path: string): Pinned;
-  /**
-   * Give the mount `pinned` holds (its root) the per-mount flags a bind
-   * remount with `flags` (MS_RDONLY/NOSUID/NODEV/NOEXEC) and `keptFlags`
-   * would, in one call; false where the kernel cannot (the plan then
-   * remounts it with `keptFlags`).
-   */
-  setBindFlags(pinned: Pinned, flags: number): boolean;
   /** MS_* flags a read-only remount of the mount at `pinned` must keep. */
   keptFlags(pinned: string): number;
   /** Copy image dir `src` into an empty volume. */
@@ -68,7 +60,6 @@ export function realMountEnv(kernel: Kernel, rootfs: string): MountEnv {
       if (path === rootfs) release();
       return pinTarget(rootfs, realRoot, path, held);
     },
-    setBindFlags: (pinned, flags) => mountSetBindFlags(pinned.fd, flags),
     keptFlags: pinnedMountFlags,
     copyUp: (src, volumeDir, dataDir) => void copyUp(kernel, src, volumeDir, dataDir),
     close: release,
@@ -135,13 +126,13 @@ export function applyMountPlan(kernel: Kernel, steps: MountStep[], env: MountEnv
           break;
         case "remountRo":
           pinned(s.target, (p, pin) => {
-            if (env.setBindFlags(pin, MS_RDONLY)) return;
+            if (kernel.setBindFlags(pin.fd, MS_RDONLY)) return;
             kernel.mount(null, p, null, MS_BIND | MS_REMOUNT | MS_RDONLY | env.keptFlags(p), null);
           });
           break;
         case "remount":
           pinned(s.target, (p, pin) => {
-            if (s.bind && env.setBindFlags(pin, s.flags)) return;
+            if (s.bind && kernel.setBindFlags(pin.fd, s.flags)) return;
             kernel.mount(
               null,
               p,

@@ -54,8 +54,6 @@ function fakeEnv(existing: string[] = []): MountEnv & { log: string[] } {
       log.push(`pin ${path}`);
       return { path: `pinned:${path}`, fd: -1, close: () => log.push(`close ${path}`) };
     },
-    // the kernel of these tests has no mount_setattr: flags go through a remount
-    setBindFlags: () => false,
     keptFlags: () => MS_NOSUID | MS_NODEV,
     copyUp: (src, _dir, data) => log.push(`copyUp ${src} -> ${data}`),
     close: () => log.push("env closed"),
@@ -173,22 +171,60 @@ Deno.test("applyMountPlan: calls the kernel on pinned targets; ro remount keeps 
 
 Deno.test("applyMountPlan: where the kernel can (mount_setattr), read-only is one call on the pinned mount", () => {
   const k = new FakeKernel();
-  const made: [number, number][] = [];
+  k.bindFlagsWork = true;
   let pins = 0;
   const env = {
     ...fakeEnv(),
     pin: (path: string) => ({ path: `pinned:${path}`, fd: 40 + pins++, close: () => {} }),
-    setBindFlags: (p: { fd: number }, flags: number) => (made.push([p.fd, flags]), true),
     keptFlags: () => {
       throw new Error("no mountinfo read when mount_setattr did it");
     },
   };
   applyMountPlan(k, mountPlan([vol("/data", { readOnly: true })]), env);
   // the pin after the bind: the new mount, not the dir it covers
-  assert.deepEqual(made, [[41, MS_RDONLY]]);
+  assert.deepEqual(k.callsOf("setBindFlags"), [[41, MS_RDONLY]]);
   assert.deepEqual(k.callsOf("mount"), [
     ["/vols/v_data/_data", "pinned:/rootfs/data", null, MS_BIND | MS_REC, null],
     [null, "pinned:/rootfs/data", null, MS_REC | MS_PRIVATE, null],
+  ]);
+});
+
+Deno.test("applyMountPlan: a bind's flags are one mount_setattr where it works, a remount with the kept flags where not", () => {
+  const steps = [
+    { op: "target" as const, target: "/sys/fs/cgroup/memory", kind: "dir" as const },
+    {
+      op: "mount" as const,
+      target: "/sys/fs/cgroup/memory",
+      source: "/host/memory",
+      fstype: null,
+      flags: MS_BIND | MS_REC,
+      data: null,
+    },
+    {
+      op: "remount" as const,
+      target: "/sys/fs/cgroup/memory",
+      flags: MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+      bind: true,
+    },
+  ];
+  const k = new FakeKernel();
+  k.bindFlagsWork = true;
+  applyMountPlan(k, steps, {
+    ...fakeEnv(),
+    keptFlags: () => {
+      throw new Error("no mountinfo read when mount_setattr did it");
+    },
+  });
+  assert.deepEqual(k.callsOf("setBindFlags"), [[-1, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC]]);
+  assert.equal(k.callsOf("mount").length, 1, "the bind only");
+  const old = new FakeKernel(); // no mount_setattr: the remount keeps what the mount has
+  applyMountPlan(old, steps, fakeEnv());
+  assert.deepEqual(old.callsOf("mount")[1], [
+    null,
+    "pinned:/rootfs/sys/fs/cgroup/memory",
+    null,
+    MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_BIND,
+    null,
   ]);
 });
 
