@@ -5,7 +5,11 @@
  * container with docker's 14 default capabilities, then with more.
  */
 import { assertEquals } from "../helpers/assert.ts";
-import { defaultSeccomp, defaultSeccompProfile } from "../../lib/seccomp/default_profile.ts";
+import {
+  checkedDefaultProfile,
+  defaultSeccomp,
+  defaultSeccompProfile,
+} from "../../lib/seccomp/default_profile.ts";
 import type { SeccompTarget } from "../../lib/seccomp/convert.ts";
 import { CAPABILITIES, DEFAULT_CAPABILITIES } from "../../lib/oci/defaults.ts";
 import { decide, effectiveDecision } from "./_decide.ts";
@@ -176,4 +180,17 @@ Deno.test("defaultSeccompProfile: is docker's profile shape (archMap, includes/e
   const clone3 = p.syscalls.find((r) => r.names.length === 1 && r.names[0] === "clone3");
   assertEquals(clone3?.errnoRet, 38);
   assertEquals(clone3?.excludes.caps, ["CAP_SYS_ADMIN"]);
+});
+
+Deno.test("defaultSeccompProfile: the unchecked conversion equals the checking parser's, rule by rule", () => {
+  const fast = defaultSeccompProfile();
+  const checked = checkedDefaultProfile(); // throws if the shipped file does not pass the parser
+  assertEquals(fast.syscalls.length, checked.syscalls.length);
+  for (const [i, rule] of fast.syscalls.entries()) {
+    assertEquals(rule, checked.syscalls[i], `rule ${i}`);
+  }
+  assertEquals(fast, checked);
+  // fresh copies: a caller changing one does not change the next
+  fast.syscalls[0].names.push("changed");
+  assertEquals(defaultSeccompProfile().syscalls[0].names, checked.syscalls[0].names);
 });
