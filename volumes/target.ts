@@ -34,7 +34,7 @@ import {
   MS_RELATIME,
 } from "../ffi/consts.ts";
 import type { TargetKind } from "./types.ts";
-import { lstatKind } from "../ffi/at.ts";
+import { type FileKind, lstatKind } from "../ffi/at.ts";
 
 /** Linux's limit on symlinks followed in one lookup. */
 const MAX_LINKS = 40;
@@ -46,7 +46,16 @@ const MAX_LINKS = 40;
  * @throws {VolumeError} too many symlinks, or a non-directory in the middle.
  */
 export function resolveInRoot(root: string, target: string): string[] {
+  return resolveWithKinds(root, target).parts;
+}
+
+/** resolveInRoot, with what lstat saw at each component (undefined: missing). */
+function resolveWithKinds(
+  root: string,
+  target: string,
+): { parts: string[]; kinds: (FileKind | undefined)[] } {
   const parts: string[] = [];
+  const kinds: (FileKind | undefined)[] = [];
   const queue = target.split("/").filter((c) => c !== "");
   let links = 0;
   while (queue.length) {
@@ -54,6 +63,7 @@ export function resolveInRoot(root: string, target: string): string[] {
     if (c === ".") continue;
     if (c === "..") {
       parts.pop(); // at the rootfs top `..` stays there, as in a chroot
+      kinds.pop();
       continue;
     }
     const path = `${root}/${[...parts, c].join("/")}`;
@@ -63,7 +73,10 @@ export function resolveInRoot(root: string, target: string): string[] {
         throw new VolumeError(`mount target ${target}: too many levels of symbolic links`);
       }
       const link = Deno.readLinkSync(path);
-      if (link.startsWith("/")) parts.length = 0; // absolute: relative to the rootfs, never the host
+      if (link.startsWith("/")) { // absolute: relative to the rootfs, never the host
+        parts.length = 0;
+        kinds.length = 0;
+      }
       queue.unshift(...link.split("/").filter((x) => x !== ""));
       continue;
     }
@@ -71,11 +84,11 @@ export function resolveInRoot(root: string, target: string): string[] {
       throw new VolumeError(`mount target ${target}: ${path} is not a directory`);
     }
     parts.push(c);
+    kinds.push(st);
   }
-  return parts;
+  return { parts, kinds };
 }
 
-/** Where a target ended up and whether it was already there (copy-up needs that). */
 export interface EnsuredTarget {
   /** Host path below the rootfs, free of symlinks. */
   path: string;
@@ -92,14 +105,16 @@ export interface EnsuredTarget {
  */
 export function ensureTarget(root: string, target: string, kind: TargetKind): EnsuredTarget {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const parts = resolveInRoot(root, target);
+    // what the resolution saw is taken as it is (the pin re-verifies the whole path);
+    // only what it creates is looked at again
+    const { parts, kinds } = resolveWithKinds(root, target);
     let path = root;
     let existed = true;
     let raced = false;
     for (let i = 0; i < parts.length && !raced; i++) {
       path = `${path}/${parts[i]}`;
       const last = i === parts.length - 1;
-      let st = lstatKind(path);
+      let st = kinds[i];
       if (!st) {
         existed = false;
         try {
