@@ -103,11 +103,42 @@ export function setNoNewPrivs(): void {
   prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, "prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
+const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/** The struct rlimit of `soft`/`hard`; `Infinity` (or a negative) means RLIM_INFINITY. */
+function rlimitStruct(soft: number, hard: number): Uint8Array<ArrayBuffer> {
+  const v = (n: number) => (n === Infinity || n < 0) ? RLIM_INFINITY : BigInt(n);
+  return new Uint8Array(new BigUint64Array([v(soft), v(hard)]).buffer);
+}
+
 /** setrlimit(2); `Infinity` means RLIM_INFINITY. */
 export function setRlimit(resource: number, soft: number, hard: number): void {
-  const v = (n: number) => (n === Infinity || n < 0) ? 0xffffffffffffffffn : BigInt(n);
-  const buf = new BigUint64Array([v(soft), v(hard)]);
-  check("setrlimit", libc().setrlimit(resource, new Uint8Array(buf.buffer)));
+  check("setrlimit", libc().setrlimit(resource, rlimitStruct(soft, hard)));
+}
+
+/** getrlimit(2): the soft and hard limit, `Infinity` for RLIM_INFINITY. */
+export function getRlimit(resource: number): { soft: number; hard: number } {
+  const buf = new BigUint64Array(2);
+  check("getrlimit", libc().getrlimit(resource, new Uint8Array(buf.buffer)));
+  const n = (v: bigint) => v === RLIM_INFINITY ? Infinity : Number(v);
+  return { soft: n(buf[0]), hard: n(buf[1]) };
+}
+
+/**
+ * setrlimit(2) of each of `limits`, prepared: the returned function only
+ * makes the calls, with the structs built now, so it allocates nothing
+ * (it runs after a lowered RLIMIT_AS, when the runtime may not grow).
+ * @returns a function that throws SyscallError for a refused limit.
+ */
+export function prepareRlimits(
+  limits: readonly { resource: number; soft: number; hard: number }[],
+): () => void {
+  const resources = limits.map((l) => l.resource);
+  const structs = limits.map((l) => rlimitStruct(l.soft, l.hard));
+  const set = libc().setrlimit; // bound now, not on the first call
+  return () => {
+    for (let i = 0; i < resources.length; i++) check("setrlimit", set(resources[i], structs[i]));
+  };
 }
 
 /** Join a new session keyring named `name` (keyctl(KEYCTL_JOIN_SESSION_KEYRING)). */

@@ -103,6 +103,7 @@ export const _LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
 // keyctl
 export const SYS_keyctl = Deno.build.arch === "aarch64" ? 219 : 250;
+export const SYS_execve = Deno.build.arch === "aarch64" ? 221 : 59;
 export const SYS_rt_sigaction = Deno.build.arch === "aarch64" ? 134 : 13;
 export const SYS_rt_sigprocmask = Deno.build.arch === "aarch64" ? 135 : 14;
 export const KEYCTL_JOIN_SESSION_KEYRING = 1;

@@ -14,13 +14,15 @@ import {
   capBoundingDrop,
   capSet,
   type CapSets,
+  getRlimit,
   joinSessionKeyring,
+  prepareRlimits,
   setDumpable,
   setKeepCaps,
   setNoNewPrivs,
   setRlimit,
 } from "./caps.ts";
-import { execve, setCredentials, setParentDeathSignal } from "./process.ts";
+import { prepareExecve, setCredentials, setParentDeathSignal } from "./process.ts";
 import { cloexecFrom, closeFd } from "./fds.ts";
 import {
   mountSetattrIdmap,
@@ -165,6 +167,12 @@ export class LinuxKernel implements Kernel {
   setRlimit(resource: number, soft: number, hard: number): void {
     setRlimit(resource, soft, hard);
   }
+  getRlimit(resource: number): { soft: number; hard: number } {
+    return getRlimit(resource);
+  }
+  prepareRlimits(limits: readonly { resource: number; soft: number; hard: number }[]): () => void {
+    return prepareRlimits(limits);
+  }
   setParentDeathSignal(sig: number): void {
     setParentDeathSignal(sig);
   }
@@ -180,8 +188,8 @@ export class LinuxKernel implements Kernel {
   seccompInstall(p: SeccompProgram): void {
     installSeccompProgram(p);
   }
-  execve(path: string, argv: string[], env: string[]): never {
-    return execve(path, argv, env);
+  prepareExecve(path: string, argv: string[], env: string[]): () => never {
+    return prepareExecve(path, argv, env);
   }
   idmappedTree(path: string, usernsFd: number): number {
     const fd = openTreeClone(path);

@@ -7,20 +7,36 @@ import { libc } from "./libc.ts";
 import { check, syscallError } from "./syscall.ts";
 import { errno } from "./libc.ts";
 import { cstr, cstrArray } from "./cstring.ts";
-import { PR_SET_PDEATHSIG, SYS_rt_sigaction, SYS_rt_sigprocmask } from "./consts.ts";
+import { PR_SET_PDEATHSIG, SYS_execve, SYS_rt_sigaction, SYS_rt_sigprocmask } from "./consts.ts";
 
 /**
- * execve(2). Only returns by throwing (`SyscallError` with the errno, e.g.
- * ENOENT or EACCES, so the caller can pick exit code 127/126).
+ * execve(2), prepared: the strings and arrays are built now, and the
+ * returned function is one raw system call that allocates nothing on the
+ * way in — it runs after the container's rlimits are set, when a lowered
+ * RLIMIT_AS can leave the runtime no room to grow. It only returns by
+ * throwing (`SyscallError` with the errno, e.g. ENOENT or EACCES, so the
+ * caller can pick exit code 127/126).
  */
-export function execve(path: string, argv: string[], env: string[]): never {
+export function prepareExecve(path: string, argv: string[], env: string[]): () => never {
+  const p = cstr(path);
   const a = cstrArray(argv);
   const e = cstrArray(env);
-  libc().execve(cstr(path), new Uint8Array(a.array.buffer), new Uint8Array(e.array.buffer));
-  const err = errno();
-  // keep the string buffers alive until after the call
-  void a.keep, e.keep;
-  throw syscallError("execve", err, path);
+  const addr = (b: BufferSource) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
+  const args = [addr(p), addr(a.array), addr(e.array)] as const;
+  const call = libc().syscall6; // bound now, not on the first call
+  const nr = BigInt(SYS_execve);
+  return () => {
+    call(nr, args[0], args[1], args[2], 0n, 0n, 0n);
+    const err = errno();
+    // keep the string buffers alive until after the call
+    void p, a.keep, e.keep;
+    throw syscallError("execve", err, path);
+  };
+}
+
+/** execve(2) at once (see prepareExecve). Only returns by throwing. */
+export function execve(path: string, argv: string[], env: string[]): never {
+  return prepareExecve(path, argv, env)();
 }
 
 /** Drop to uid/gid with the given supplementary groups (order: groups, gid, uid). */

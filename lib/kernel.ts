@@ -88,6 +88,13 @@ export interface Kernel {
   setCredentials(uid: number, gid: number, groups: number[]): void;
   /** setrlimit(2); -1 = unlimited. */
   setRlimit(resource: number, soft: number, hard: number): void;
+  /** getrlimit(2); `Infinity` = unlimited. */
+  getRlimit(resource: number): { soft: number; hard: number };
+  /**
+   * setrlimit(2) of each of `limits`, prepared now: the returned function
+   * makes only the calls (nothing allocated, for after a lowered RLIMIT_AS).
+   */
+  prepareRlimits(limits: readonly { resource: number; soft: number; hard: number }[]): () => void;
   /** prctl(PR_SET_PDEATHSIG). */
   setParentDeathSignal(sig: number): void;
   /** keyctl(KEYCTL_JOIN_SESSION_KEYRING, name). */
@@ -98,8 +105,11 @@ export interface Kernel {
   writeFile(path: string, data: string): void;
   /** seccomp(SECCOMP_SET_MODE_FILTER) of a compiled program on the calling thread. */
   seccompInstall(p: SeccompProgram): void;
-  /** execve(2): only returns by throwing. */
-  execve(path: string, argv: string[], env: string[]): never;
+  /**
+   * execve(2), prepared now: the returned function is the one call (nothing
+   * allocated, for after a lowered RLIMIT_AS); it only returns by throwing.
+   */
+  prepareExecve(path: string, argv: string[], env: string[]): () => never;
   /**
    * A detached copy of the tree at `path` whose owners show through the id
    * maps of the user namespace `usernsFd` (open_tree + mount_setattr

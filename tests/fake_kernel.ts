@@ -199,6 +199,19 @@ export class FakeKernel implements Kernel {
   setRlimit(resource: number, soft: number, hard: number): void {
     this.#record("setRlimit", [resource, soft, hard]);
   }
+  /** What getRlimit answers, by resource (default: unlimited). */
+  readonly rlimits = new Map<number, { soft: number; hard: number }>();
+  getRlimit(resource: number): { soft: number; hard: number } {
+    this.#record("getRlimit", [resource]);
+    return this.rlimits.get(resource) ?? { soft: Infinity, hard: Infinity };
+  }
+  /** The returned function records one `setRlimit` per limit when called. */
+  prepareRlimits(limits: readonly { resource: number; soft: number; hard: number }[]): () => void {
+    this.#record("prepareRlimits", [limits]);
+    return () => {
+      for (const l of limits) this.setRlimit(l.resource, l.soft, l.hard);
+    };
+  }
   setParentDeathSignal(sig: number): void {
     this.#record("setParentDeathSignal", [sig]);
   }
@@ -214,10 +227,12 @@ export class FakeKernel implements Kernel {
   seccompInstall(p: SeccompProgram): void {
     this.#record("seccompInstall", [p]);
   }
-  /** Records the call, then throws `FakeExec` (a real execve never returns). */
-  execve(path: string, argv: string[], env: string[]): never {
-    this.#record("execve", [path, argv, env]);
-    throw new FakeExec(path);
+  /** The returned function records an `execve`, then throws `FakeExec` (a real one never returns). */
+  prepareExecve(path: string, argv: string[], env: string[]): () => never {
+    return () => {
+      this.#record("prepareExecve", [path, argv, env]); // the exec itself
+      throw new FakeExec(path);
+    };
   }
   /** Records the call and returns a new fake fd (from `nextFd`). */
   idmappedTree(path: string, usernsFd: number): number {

@@ -123,12 +123,14 @@ function runExec(kernel: Kernel, fd: number): number {
   umask(0o022);
   // the container's session keyring (joined by name, as runc's setns init), never the caller's
   kernel.joinSessionKeyring(`_ses.${spec.id}`);
-  finalizeProcess(kernel, {
+  const exactRlimits = finalizeProcess(kernel, {
     creds: proc.creds,
     security: { ...spec.security, oomScoreAdj: undefined },
     seccomp: spec.seccomp && decodeSeccomp(spec.seccomp),
     capLastCap: capLastCap(),
   });
+  // this helper lives on under them (rlimits are per process): it only waits from here on
+  exactRlimits();
   const child = kernel.spawn(proc.exe, p.args, proc.env, {
     setsid: Boolean(slavePath) || spec.detach,
     tty: slavePath,

@@ -372,7 +372,9 @@ function runInit(kernel: Kernel, fd: number): never | number {
   // before seccomp: the command starts with no signal ignored or blocked (Deno ignores SIGPIPE)
   resetSignalsForExec(procSelfStatus());
   trace("init: process");
-  finalizeProcess(kernel, {
+  // prepared before the limits: after them only the prepared calls run (process_tail.ts)
+  const launch = kernel.prepareExecve(proc.exe, p.args!, proc.env);
+  const exactRlimits = finalizeProcess(kernel, {
     creds: proc.creds,
     security: {
       capabilities: p.capabilities ?? {},
@@ -385,7 +387,8 @@ function runInit(kernel: Kernel, fd: number): never | number {
     keepFdsBelow: 3 + (init.preserveFds ?? 0),
     parentDeathSignal: supervised ? SIGKILL : undefined,
   });
-  kernel.execve(proc.exe, p.args!, proc.env);
+  exactRlimits();
+  return launch();
 }
 
 /** The text of /proc/self/status, if the container's /proc shows it. */

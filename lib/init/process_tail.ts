@@ -3,10 +3,19 @@
  * `apply_security_settings`, runc's finalizeNamespace + standard init):
  * named steps, in this order, each error naming its step —
  *
- *   fd sweep → rlimits → oom_score_adj → seccomp (when no_new_privs is off:
- *   loading it then needs CAP_SYS_ADMIN) → bounding set → keep-caps +
- *   setgroups/setgid/setuid → capset + ambient → parent-death signal again
- *   (a uid change clears it) → no_new_privs → seccomp (when on) → launch.
+ *   fd sweep → rlimits raised (a hard limit above ours needs
+ *   CAP_SYS_RESOURCE, still held) → oom_score_adj → seccomp (when
+ *   no_new_privs is off: loading it then needs CAP_SYS_ADMIN) → bounding
+ *   set → keep-caps + setgroups/setgid/setuid → capset + ambient →
+ *   parent-death signal again (a uid change clears it) → no_new_privs →
+ *   seccomp (when on) → the exact rlimits → launch.
+ *
+ * The exact limits come last, just before the launch, and only lower what
+ * the raise left (allowed unprivileged): a runtime that runs on after
+ * them cannot grow — an RLIMIT_AS below the address space Deno's V8 has
+ * reserved makes its next mmap fail, and the init died of "out of memory"
+ * in a GC between the limits and execve. So the caller prepares its
+ * launch first and calls the returned function right before it.
  *
  * Everything acts on the calling (main) thread, which then execs (init) or
  * posix_spawns (exec) — capabilities, no_new_privs and seccomp are
@@ -54,20 +63,24 @@ function step<T>(name: string, fn: () => T): T {
 
 /**
  * Apply credentials and security to the calling thread; the caller then
- * launches the command (execve or posix_spawn) right away.
+ * calls the returned function (the exact rlimits) and launches the command
+ * (execve or posix_spawn) right away, both prepared before.
  * @throws {TsboxError} `<step>: <why>` for the first step that failed.
  */
-export function finalizeProcess(kernel: Kernel, t: TailInput): void {
+export function finalizeProcess(kernel: Kernel, t: TailInput): () => void {
   const sec = t.security;
   const caps = sec.capabilities;
   step("close inherited fds", () => kernel.cloexecFrom(t.keepFdsBelow ?? 3)); // before setuid: /proc/self/fd needs it
-  step("rlimits", () => {
-    for (const r of sec.rlimits) {
+  const limits = step("rlimits", () =>
+    sec.rlimits.map((r) => {
       const n = rlimitNumber(r.type);
       if (n === undefined) throw new TsboxError(`unknown rlimit type ${r.type}`);
-      kernel.setRlimit(n, r.soft, r.hard);
-    }
-  });
+      if (r.soft > r.hard) throw new TsboxError(`${r.type}: soft limit above the hard limit`);
+      // a hard limit above ours is raised now, while we may; nothing is lowered yet
+      const cur = kernel.getRlimit(n);
+      if (r.hard > cur.hard) kernel.setRlimit(n, cur.soft, r.hard);
+      return { resource: n, soft: r.soft, hard: r.hard };
+    }));
   if (sec.oomScoreAdj !== undefined) {
     step("oom_score_adj", () => kernel.writeFile("/proc/self/oom_score_adj", `${sec.oomScoreAdj}`));
   }
@@ -98,4 +111,7 @@ export function finalizeProcess(kernel: Kernel, t: TailInput): void {
   }
   if (sec.noNewPrivileges) step("no_new_privs", () => kernel.setNoNewPrivs());
   if (t.seccomp && sec.noNewPrivileges) step("seccomp", () => kernel.seccompInstall(t.seccomp!));
+  const exact = kernel.prepareRlimits(limits);
+  // a failure here is reported as ever (the error path may allocate: it ends the process anyway)
+  return () => step("rlimits", exact);
 }

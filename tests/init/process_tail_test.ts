@@ -25,11 +25,12 @@ function input(over: Partial<TailInput["security"]> = {}): TailInput {
 
 Deno.test("finalizeProcess: fds, rlimits, oom, seccomp, bounding, user, caps, pdeathsig in order", () => {
   const k = new FakeKernel();
-  finalizeProcess(k, input());
+  const exact = finalizeProcess(k, input());
+  exact();
   const order = k.calls.map((c) => c.method).filter((m, i, a) => a.indexOf(m) === i);
   assertEquals(order, [
     "cloexecFrom",
-    "setRlimit",
+    "getRlimit", // only a hard limit above ours is raised here: none
     "writeFile",
     "seccompInstall", // no_new_privs off: loaded while CAP_SYS_ADMIN is still held
     "capBoundingDrop",
@@ -37,6 +38,8 @@ Deno.test("finalizeProcess: fds, rlimits, oom, seccomp, bounding, user, caps, pd
     "setCredentials",
     "capSet",
     "setParentDeathSignal", // re-armed: the uid change cleared it
+    "prepareRlimits",
+    "setRlimit", // the exact limits: last, by the returned function
   ]);
   assertEquals(k.callsOf("setRlimit"), [[7, 512, 1024]]);
   assertEquals(k.callsOf("writeFile"), [["/proc/self/oom_score_adj", "100"]]);
@@ -53,8 +56,44 @@ Deno.test("finalizeProcess: fds, rlimits, oom, seccomp, bounding, user, caps, pd
 Deno.test("finalizeProcess: with no_new_privs the filter is installed last", () => {
   const k = new FakeKernel();
   finalizeProcess(k, input({ noNewPrivileges: true }));
-  const tail = k.calls.slice(-2).map((c) => c.method);
-  assertEquals(tail, ["setNoNewPrivs", "seccompInstall"]);
+  const tail = k.calls.slice(-3).map((c) => c.method);
+  assertEquals(tail, ["setNoNewPrivs", "seccompInstall", "prepareRlimits"]);
+});
+
+Deno.test("finalizeProcess: a hard limit above ours is raised while privileged; the exact limits only lower, last", () => {
+  const k = new FakeKernel();
+  k.rlimits.set(7, { soft: 1024, hard: 2048 }); // RLIMIT_NOFILE
+  k.rlimits.set(9, { soft: Infinity, hard: Infinity }); // RLIMIT_AS
+  const exact = finalizeProcess(
+    k,
+    input({
+      rlimits: [
+        { type: "RLIMIT_NOFILE", soft: 3000, hard: 4000 },
+        { type: "RLIMIT_AS", soft: 1 << 30, hard: 2 ** 31 },
+      ],
+    }),
+  );
+  // raised before the uid change (the soft one kept); RLIMIT_AS not touched: no lowering yet
+  assertEquals(k.callsOf("setRlimit"), [[7, 1024, 4000]]);
+  const raised = k.calls.findIndex((c) => c.method === "setRlimit");
+  assert(raised < k.calls.findIndex((c) => c.method === "setCredentials"));
+  exact();
+  assertEquals(k.callsOf("setRlimit").slice(1), [[7, 3000, 4000], [9, 1 << 30, 2 ** 31]]);
+});
+
+Deno.test("finalizeProcess: soft above hard, or an unknown type, fails at the rlimits step", () => {
+  for (
+    const r of [{ type: "RLIMIT_NOFILE", soft: 10, hard: 5 }, {
+      type: "RLIMIT_X",
+      soft: 1,
+      hard: 1,
+    }]
+  ) {
+    const k = new FakeKernel();
+    const err = assertThrows(() => finalizeProcess(k, input({ rlimits: [r] })), TsboxError);
+    assertStringIncludes(err.message, "rlimits:");
+    assertEquals(k.callsOf("setCredentials"), [], "nothing after the failed step");
+  }
 });
 
 Deno.test("finalizeProcess: an error names its step", () => {
