@@ -46,6 +46,30 @@ function ok(call: string, rc: number, path?: string): void {
   if (rc !== 0) throw syscallError(call, rc, path);
 }
 
+/** posix_spawn(3) of `path` with these file actions and attributes; the child's pid. */
+function spawnWith(
+  path: string,
+  argv: string[],
+  env: string[],
+  fa: Uint8Array,
+  attr: Uint8Array | null,
+): number {
+  const a = cstrArray(argv);
+  const e = cstrArray(env);
+  const pid = new Int32Array(1);
+  const rc = libc().posix_spawn(
+    new Uint8Array(pid.buffer),
+    cstr(path),
+    fa,
+    attr,
+    new Uint8Array(a.array.buffer),
+    new Uint8Array(e.array.buffer),
+  );
+  void a.keep, e.keep; // alive until after the call
+  if (rc !== 0) throw syscallError("execve", rc, path);
+  return pid[0];
+}
+
 /**
  * Spawn `path` with `argv`/`env`; returns the child's pid.
  * All signals are reset to their default action and unblocked in the child.
@@ -85,20 +109,9 @@ export function posixSpawn(
         libc().posix_spawn_file_actions_adddup2(fa, opts.stdinFd, 0),
       );
     }
-    const a = cstrArray(argv);
-    const e = cstrArray(env);
-    const pid = new Int32Array(1);
-    const rc = libc().posix_spawn(
-      new Uint8Array(pid.buffer),
-      cstr(path),
-      fa,
-      attr,
-      new Uint8Array(a.array.buffer),
-      new Uint8Array(e.array.buffer),
-    );
-    void a.keep, e.keep, ttyPath; // alive until after the call
-    if (rc !== 0) throw syscallError("execve", rc, path);
-    return pid[0];
+    const pid = spawnWith(path, argv, env, fa, attr);
+    void ttyPath; // alive until after the call
+    return pid;
   } finally {
     libc().posix_spawn_file_actions_destroy(fa);
     libc().posix_spawnattr_destroy(attr);
@@ -166,21 +179,10 @@ export function spawnWithStdio(
         cwd,
       );
     }
-    const a = cstrArray(argv);
-    const e = cstrArray(env);
-    const pid = new Int32Array(1);
-    const rc = libc().posix_spawn(
-      new Uint8Array(pid.buffer),
-      cstr(path),
-      fa,
-      null,
-      new Uint8Array(a.array.buffer),
-      new Uint8Array(e.array.buffer),
-    );
-    void a.keep, e.keep, dir; // alive until after the call
-    if (rc !== 0) throw syscallError("execve", rc, path);
+    const pid = spawnWith(path, argv, env, fa, null);
+    void dir; // alive until after the call
     spawned = true;
-    return { pid: pid[0], ends };
+    return { pid, ends };
   } finally {
     libc().posix_spawn_file_actions_destroy(fa);
     for (const fd of theirs) closeFd(fd);
