@@ -11,9 +11,12 @@ import { errno } from "./libc.ts";
 import {
   AF_UNIX,
   F_GETFD,
+  F_GETFL,
   F_SETFD,
+  F_SETFL,
   FD_CLOEXEC,
   O_CLOEXEC,
+  O_NONBLOCK,
   SCM_RIGHTS,
   SOCK_CLOEXEC,
   SOCK_SEQPACKET,
@@ -22,6 +25,7 @@ import {
 } from "./consts.ts";
 
 const EINTR = 4;
+const EAGAIN = 11;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 
 /** A SOCK_SEQPACKET pair (message boundaries are kept). Neither end is close-on-exec. */
@@ -106,6 +110,48 @@ export async function recvMsg(fd: number, max = 1 << 20): Promise<Uint8Array> {
 export async function readAsync(fd: number, buf: Uint8Array<ArrayBuffer>): Promise<number | null> {
   const n = Number(await libc().read_async(fd, buf, BigInt(buf.length)));
   return n <= 0 ? null : n;
+}
+
+/** Make `fd` non-blocking (its open file description: ours alone for a pipe end we made). */
+export function setNonBlocking(fd: number): void {
+  const flags = check("fcntl", libc().fcntl(fd, F_GETFL, 0));
+  check("fcntl", libc().fcntl(fd, F_SETFL, flags | O_NONBLOCK));
+}
+
+const POLLIN = 0x1;
+const POLLERR = 0x8;
+const POLLHUP = 0x10;
+
+/**
+ * Wait on a worker thread until one of `fds` is readable or hung up; which
+ * are. A failed poll (EINTR) answers none (the caller polls again).
+ */
+export async function pollReadable(fds: readonly number[]): Promise<boolean[]> {
+  const buf = new Uint8Array(8 * fds.length); // struct pollfd: int fd, short events, short revents
+  const dv = new DataView(buf.buffer);
+  fds.forEach((fd, i) => {
+    dv.setInt32(8 * i, fd, true);
+    dv.setInt16(8 * i + 4, POLLIN, true);
+  });
+  const n = await libc().poll_async(buf, BigInt(fds.length), -1);
+  return fds.map((_, i) =>
+    n > 0 && (dv.getInt16(8 * i + 6, true) & (POLLIN | POLLERR | POLLHUP)) !== 0
+  );
+}
+
+/**
+ * read(2) from non-blocking `fd`: the byte count, 0 at EOF, null when
+ * nothing is there now (EAGAIN).
+ * @throws {SyscallError} another failure.
+ */
+export function readNow(fd: number, buf: Uint8Array<ArrayBuffer>): number | null {
+  for (;;) {
+    const n = Number(libc().read(fd, buf, BigInt(buf.length)));
+    if (n >= 0) return n;
+    const e = errno();
+    if (e === EAGAIN) return null;
+    if (e !== EINTR) throw syscallError("read", e, String(fd));
+  }
 }
 
 /** Write all bytes to an fd (blocking). */

@@ -56,6 +56,13 @@ const SYMBOLS = {
     result: "isize",
     nonblocking: true,
   },
+  /** int poll(struct pollfd *fds, nfds_t n, int timeout) run on a worker thread (returns a Promise) */
+  poll_async: {
+    name: "poll",
+    parameters: ["buffer", "u64", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
   /** ssize_t write(int fd, const void *buf, size_t n) */
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   /** ssize_t sendmsg(int fd, const struct msghdr *msg, int flags) */

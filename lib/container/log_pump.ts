@@ -6,7 +6,7 @@
  * @module
  */
 
-import { closeFd, readAsync } from "../../ffi/fds.ts";
+import { closeFd, pollReadable, readAsync, readNow, setNonBlocking } from "../../ffi/fds.ts";
 import { setWinsize } from "../../ffi/pty.ts";
 import type { JsonLogWriter, LogEntry } from "./log_file.ts";
 
@@ -40,22 +40,54 @@ async function copyToLog(
 }
 
 /**
- * Copy one pipe of the init's (our read end, an fd: no stream, whose
- * machinery costs a `run` ~4 ms to load) into the log until EOF, then
- * close it. Never rejects: a read error is recorded in the log writer.
+ * Copy the init's pipes (our read ends, as fds: no stream, whose machinery
+ * costs a `run` ~4 ms to load) into the log until each is at EOF, then
+ * close them. One poll serves them all, so output keeps its order across
+ * stdout and stderr as far as the kernel tells it (a reader per pipe on
+ * its own worker thread swapped lines written a moment apart). Never
+ * rejects: a read error is recorded in the log writer.
  */
-export async function pumpPipe(
-  fd: number,
-  name: LogEntry["stream"],
+export async function pumpPipes(
+  pipes: readonly { fd: number; name: "stdout" | "stderr" }[],
   log: JsonLogWriter,
   tee?: OutputTee,
 ): Promise<void> {
+  const open = [...pipes];
+  const buf = new Uint8Array(32 * 1024);
+  let name: LogEntry["stream"] = open[0]?.name ?? "stdout";
   try {
-    await copyToLog(fd, name, log, tee);
+    for (const p of open) setNonBlocking(p.fd);
+    while (open.length) {
+      const ready = await pollReadable(open.map((p) => p.fd));
+      // in fd order, all that is there now
+      for (let i = 0; i < open.length;) {
+        const p = open[i];
+        name = p.name;
+        let ended = false;
+        if (ready[i]) {
+          for (let n; (n = readNow(p.fd, buf)) !== null;) {
+            if (n === 0) {
+              ended = true;
+              break;
+            }
+            log.write(p.name, buf.subarray(0, n));
+            await tee?.(p.name, buf.slice(0, n));
+          }
+        }
+        if (!ended) {
+          i++;
+          continue;
+        }
+        log.flush(p.name);
+        closeFd(p.fd);
+        open.splice(i, 1);
+        ready.splice(i, 1);
+      }
+    }
   } catch (err) {
     log.failure ??= `reading the container's ${name} failed: ${(err as Error).message ?? err}`;
   } finally {
-    closeFd(fd);
+    for (const p of open) closeFd(p.fd);
   }
 }
 

@@ -54,7 +54,7 @@ import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
 import { JsonLogWriter, logPath } from "./log_file.ts";
 import { rotationOf } from "./log_config.ts";
-import { drain, pumpPipe, pumpPty } from "./log_pump.ts";
+import { drain, pumpPipes, pumpPty } from "./log_pump.ts";
 import { pipeInput, ptyInput, StdioTee } from "./attach_streams.ts";
 import { AttachHub } from "./attach_hub.ts";
 import { assertLayersPresent } from "./layer_check.ts";
@@ -276,8 +276,14 @@ export async function startContainer(
       cgroupJoin = beginCgroupJoin(cgroup, child.pid, config.resources as ResourceLimits, oci);
     }
     const init = child;
-    if (!p.tty) pumps.push(pumpPipe(child.takeOutput(1), "stdout", log, tee));
-    pumps.push(pumpPipe(child.takeOutput(2), "stderr", log, tee));
+    pumps.push(pumpPipes(
+      [
+        ...(p.tty ? [] : [{ fd: child.takeOutput(1), name: "stdout" as const }]),
+        { fd: child.takeOutput(2), name: "stderr" },
+      ],
+      log,
+      tee,
+    ));
     if (hub && !p.tty && stdio.interactive) hub.setInput(pipeInput(child.stdin));
     for (const sig of FORWARDED) {
       const h = () => init.kill(signalNumber(sig));
