@@ -352,7 +352,8 @@ for (const name of Object.keys(SYMBOLS) as Name[]) {
       // errno is read straight after a failed call: binding __errno_location only then would
       // run the dynamic linker in between, which may change errno (a test saw EAGAIN for an
       // ENOENT). So it is bound before any other symbol is.
-      if (name !== "__errno_location") void symbols.__errno_location;
+      // (and its view made: errno()'s first read allocates nothing either)
+      if (name !== "__errno_location") void symbols.__errno_location, errno();
       let fn = throughSyscall(name);
       if (!fn) {
         const lib = Deno.dlopen(
@@ -386,9 +387,21 @@ export function libc(): Symbols {
   return symbols;
 }
 
+/**
+ * A view of this thread's errno, made once (this module is per isolate, so
+ * a worker, on its own thread, makes its own). Reading errno through it
+ * allocates nothing: a call to `__errno_location` and a new view per read
+ * allocated between the failed call and the read, and an allocation may
+ * run the GC, whose waits for its helper threads (futex) set errno — a
+ * test saw an ENOENT read as EAGAIN.
+ */
+let errnoView: Deno.UnsafePointerView | null | undefined;
+
 /** errno of the last failed call on this thread. */
 export function errno(): number {
-  const p = libc().__errno_location();
-  if (p === null) return 0;
-  return new Deno.UnsafePointerView(p).getInt32();
+  if (errnoView === undefined) {
+    const p = libc().__errno_location();
+    errnoView = p === null ? null : new Deno.UnsafePointerView(p);
+  }
+  return errnoView === null ? 0 : errnoView.getInt32();
 }
