@@ -24,6 +24,7 @@ import {
 
 /** statx(2) mask: file type and mode. */
 const STATX_MODE = 0x2;
+const ENOENT = 2;
 /** statx(2) stx_attributes bit: the file is the root of a mount (Linux ≥ 5.8). */
 const STATX_ATTR_MOUNT_ROOT = 0x2000;
 /** statx(2) flag: `name` "" means `dirfd` itself. */
@@ -115,26 +116,31 @@ export function fsetxattr(fd: number, name: string, value: Uint8Array): void {
  * its `st_mode` (type and permission bits). @throws {SyscallError}
  */
 export function statxMode(dirfd: number, name: string, flags: number): number {
+  const mode = modeOrMissing(dirfd, name, flags);
+  if (mode === undefined) throw syscallError("statx", ENOENT, name);
+  return mode;
+}
+
+/** statx(2)'s `st_mode` of `name` in `dirfd`; undefined on ENOENT. @throws {SyscallError} else */
+function modeOrMissing(dirfd: number, name: string, flags: number): number | undefined {
   // struct statx is 256 bytes; stx_mode is the u16 at offset 28 on every architecture
   const buf = new Uint8Array(256);
-  check("statx", libc().statx(dirfd, cstr(name), flags, STATX_MODE, buf), name);
-  return buf[28] | (buf[29] << 8);
+  if (libc().statx(dirfd, cstr(name), flags, STATX_MODE, buf) === 0) {
+    return buf[28] | (buf[29] << 8);
+  }
+  const e = errno();
+  if (e === ENOENT) return undefined;
+  throw syscallError("statx", e, name);
 }
 
 /** What lstat says a path is, in the kinds path checks need. */
 export type FileKind = "dir" | "file" | "symlink" | "other";
 
-const ENOENT = 2;
-
 /** The kind of what `path` names (statx with `flags`); undefined on ENOENT. */
 function kindOf(path: string, flags: number): FileKind | undefined {
-  const buf = new Uint8Array(256);
-  if (libc().statx(AT_FDCWD, cstr(path), flags, STATX_MODE, buf) !== 0) {
-    const e = errno();
-    if (e === ENOENT) return undefined;
-    throw syscallError("statx", e, path);
-  }
-  const type = (buf[28] | (buf[29] << 8)) & S_IFMT;
+  const mode = modeOrMissing(AT_FDCWD, path, flags);
+  if (mode === undefined) return undefined;
+  const type = mode & S_IFMT;
   if (type === S_IFDIR) return "dir";
   if (type === S_IFREG) return "file";
   return type === S_IFLNK ? "symlink" : "other";

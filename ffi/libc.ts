@@ -349,11 +349,10 @@ for (const name of Object.keys(SYMBOLS) as Name[]) {
     configurable: true,
     enumerable: true,
     get() {
-      // errno is read straight after a failed call: binding __errno_location only then would
-      // run the dynamic linker in between, which may change errno (a test saw EAGAIN for an
-      // ENOENT). So it is bound before any other symbol is.
-      // (and its view made: errno()'s first read allocates nothing either)
-      if (name !== "__errno_location") void symbols.__errno_location, errno();
+      // errno is read straight after a failed call: binding __errno_location (and making the
+      // view errno() reads through) only then would run the dynamic linker and allocate in
+      // between, either of which may change errno. So errno() runs before any other symbol binds.
+      if (name !== "__errno_location") errno();
       let fn = throughSyscall(name);
       if (!fn) {
         const lib = Deno.dlopen(

@@ -34,11 +34,6 @@ export function prepareExecve(path: string, argv: string[], env: string[]): () =
   };
 }
 
-/** execve(2) at once (see prepareExecve). Only returns by throwing. */
-export function execve(path: string, argv: string[], env: string[]): never {
-  return prepareExecve(path, argv, env)();
-}
-
 /** Drop to uid/gid with the given supplementary groups (order: groups, gid, uid). */
 export function setCredentials(uid: number, gid: number, groups: number[]): void {
   const list = new Uint32Array(groups.length ? groups : [gid]);
@@ -83,17 +78,16 @@ const UNCHANGEABLE = new Set([9, 19]);
 
 const SIG_IGN = 1n;
 
+/** rt_sigaction(2) of `sig`: set `act` and/or read the old action into `old`. */
+function rtSigaction(sig: number, act: Uint8Array | null, old: Uint8Array | null): void {
+  const rc = libc().syscall_rt_sigaction(BigInt(SYS_rt_sigaction), sig, act, old, SIGSET_BYTES);
+  if (rc !== 0n) throw syscallError("rt_sigaction", errno(), String(sig));
+}
+
 /** Whether `sig`'s action is SIG_IGN (asked of the kernel). */
 function isIgnored(sig: number): boolean {
   const old = new BigUint64Array(4); // struct sigaction: handler, flags, restorer, mask
-  const rc = libc().syscall_rt_sigaction(
-    BigInt(SYS_rt_sigaction),
-    sig,
-    null,
-    new Uint8Array(old.buffer),
-    SIGSET_BYTES,
-  );
-  if (rc !== 0n) throw syscallError("rt_sigaction", errno(), String(sig));
+  rtSigaction(sig, null, new Uint8Array(old.buffer));
   return old[0] === SIG_IGN;
 }
 
@@ -121,10 +115,7 @@ export function ignoredSignals(status: string | undefined): number[] {
  */
 export function resetSignalsForExec(status?: string): void {
   const dfl = new Uint8Array(32); // struct sigaction: SIG_DFL (0), no flags, empty mask
-  for (const sig of ignoredSignals(status)) {
-    const rc = libc().syscall_rt_sigaction(BigInt(SYS_rt_sigaction), sig, dfl, null, SIGSET_BYTES);
-    if (rc !== 0n) throw syscallError("rt_sigaction", errno(), String(sig));
-  }
+  for (const sig of ignoredSignals(status)) rtSigaction(sig, dfl, null);
   const none = new Uint8Array(8);
   const rc = libc().syscall_rt_sigprocmask(
     BigInt(SYS_rt_sigprocmask),

@@ -156,7 +156,7 @@ export function spawnWithStdio(
       if (how === "inherit") continue;
       let child: number;
       if (how === "null") {
-        devNull ??= openDevNull();
+        if (devNull === undefined) theirs.push(devNull = openDevNull());
         child = devNull;
       } else {
         const [r, w] = pipePair();
@@ -170,7 +170,6 @@ export function spawnWithStdio(
         libc().posix_spawn_file_actions_adddup2(fa, child, fd),
       );
     }
-    if (devNull !== undefined) theirs.push(devNull);
     const dir = cwd === undefined ? undefined : cstr(cwd);
     if (dir) {
       ok(
