@@ -89,6 +89,7 @@ function resolveWithKinds(
   return { parts, kinds };
 }
 
+/** Where a target ended up and whether it was already there (copy-up needs that). */
 export interface EnsuredTarget {
   /** Host path below the rootfs, free of symlinks. */
   path: string;

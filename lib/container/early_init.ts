@@ -103,7 +103,5 @@ export function spawnEarlyInit(
  */
 export async function abandonEarlyInit(early: EarlyInit): Promise<void> {
   closeFd(early.sock);
-  early.child.kill(9);
-  early.child.release();
-  await early.child.status();
+  await early.child.stop();
 }

@@ -131,11 +131,6 @@ export class InitChild {
     this.child.release();
   }
 
-  /** Let the event loop end while the init runs on (runc mode: it outlives us). */
-  unref(): void {
-    // nothing of ours waits for it until status() is asked
-  }
-
   /** Send `sig` to the init (or, before its pid is known, to the stage). */
   kill(sig: number): boolean {
     return kill(this.pid ?? this.child.pid, sig);
@@ -144,18 +139,23 @@ export class InitChild {
   /** Wait for the init to exit. */
   async status(): Promise<InitStatus> {
     const st = await this.child.status();
-    if (this.stage.forks) {
-      // the init never reported (it failed in Deno's start-up or the stage failed)
-      if (this.pid === undefined) {
-        return { code: st.signal !== undefined ? 128 + st.signal : st.code || 125 };
-      }
-      const w = await waitChild(this.pid);
-      return w.signal !== undefined ? { code: 128 + w.signal, signal: w.signal } : { code: w.code };
-    }
-    return st.signal !== undefined
-      ? { code: 128 + st.signal, signal: st.signal }
-      : { code: st.code };
+    if (!this.stage.forks) return initStatus(st);
+    // the init never reported (it failed in Deno's start-up or the stage failed)
+    if (this.pid === undefined) return { code: initStatus(st).code || 125 };
+    return initStatus(await waitChild(this.pid));
   }
+
+  /** Stop it (SIGKILL), close the pipe ends nobody took, and wait for it. */
+  async stop(): Promise<InitStatus> {
+    this.kill(9);
+    this.release();
+    return await this.status();
+  }
+}
+
+/** A wait status as the init's: 128+N when killed by signal N. */
+function initStatus(w: WaitStatus): InitStatus {
+  return w.signal !== undefined ? { code: 128 + w.signal, signal: w.signal } : { code: w.code };
 }
 
 function describe(st: WaitStatus): string {
@@ -183,8 +183,7 @@ export function spawnInit(
       cmd.stdout,
       cmd.stderr,
     ], cmd.cwd);
-    const r = new SpawnedProcess(pid, ends);
-    return r;
+    return new SpawnedProcess(pid, ends);
   };
   if (stage.userns) {
     if (stage.forks) becomeSubreaper();

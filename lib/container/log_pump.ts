@@ -20,26 +20,6 @@ export type OutputTee = (
 ) => Promise<void> | void;
 
 /**
- * Read `fd` on a worker thread until EOF (or EIO: a pty with no slave
- * left), writing each chunk to the log as `name` and handing it on.
- */
-async function copyToLog(
-  fd: number,
-  name: LogEntry["stream"],
-  log: JsonLogWriter,
-  tee?: OutputTee,
-): Promise<void> {
-  const buf = new Uint8Array(32 * 1024);
-  for (;;) {
-    const n = await readAsync(fd, buf);
-    if (n === null) break;
-    log.write(name, buf.subarray(0, n));
-    await tee?.(name as "stdout" | "stderr", buf.slice(0, n));
-  }
-  log.flush(name);
-}
-
-/**
  * Copy the init's pipes (our read ends, as fds: no stream, whose machinery
  * costs a `run` ~4 ms to load) into the log until each is at EOF, then
  * close them. One poll serves them all, so output keeps its order across
@@ -55,33 +35,27 @@ export async function pumpPipes(
   const open = [...pipes];
   const buf = new Uint8Array(32 * 1024);
   let name: LogEntry["stream"] = open[0]?.name ?? "stdout";
+  /** Copy what `p` holds now; true at its EOF. */
+  const copyReady = async (p: (typeof open)[number]): Promise<boolean> => {
+    name = p.name;
+    for (let n; (n = readNow(p.fd, buf)) !== null;) {
+      if (n === 0) return true;
+      log.write(p.name, buf.subarray(0, n));
+      await tee?.(p.name, buf.slice(0, n));
+    }
+    return false;
+  };
   try {
     for (const p of open) setNonBlocking(p.fd);
     while (open.length) {
       const ready = await pollReadable(open.map((p) => p.fd));
       // in fd order, all that is there now
-      for (let i = 0; i < open.length;) {
-        const p = open[i];
-        name = p.name;
-        let ended = false;
-        if (ready[i]) {
-          for (let n; (n = readNow(p.fd, buf)) !== null;) {
-            if (n === 0) {
-              ended = true;
-              break;
-            }
-            log.write(p.name, buf.subarray(0, n));
-            await tee?.(p.name, buf.slice(0, n));
-          }
-        }
-        if (!ended) {
-          i++;
-          continue;
-        }
+      const ended: typeof open = [];
+      for (const [i, p] of open.entries()) if (ready[i] && await copyReady(p)) ended.push(p);
+      for (const p of ended) {
         log.flush(p.name);
         closeFd(p.fd);
-        open.splice(i, 1);
-        ready.splice(i, 1);
+        open.splice(open.indexOf(p), 1);
       }
     }
   } catch (err) {
@@ -103,9 +77,16 @@ export async function pumpPty(
   tee?: OutputTee,
   onEnd?: () => void,
 ): Promise<void> {
+  const buf = new Uint8Array(32 * 1024);
   try {
     setWinsize(master, 24, 80);
-    await copyToLog(master, "stdout", log, tee);
+    for (;;) {
+      const n = await readAsync(master, buf);
+      if (n === null) break;
+      log.write("stdout", buf.subarray(0, n));
+      await tee?.("stdout", buf.slice(0, n));
+    }
+    log.flush("stdout");
   } catch (err) {
     log.failure ??= `reading the container's tty failed: ${(err as Error).message ?? err}`;
   } finally {

@@ -153,8 +153,7 @@ async function errorReportedBy(
   child: InitChild,
   fd: number,
 ): Promise<StartFailure | undefined> {
-  child.kill(9);
-  await child.status();
+  await child.stop();
   for (;;) {
     const got = await recvFd(fd);
     if (got.fd >= 0) closeFd(got.fd); // a pty master sent with "ready": unused now
@@ -393,9 +392,7 @@ export async function startContainer(
     joins?.close();
     if (child) {
       // setup failed after the spawn: the container must not outlive it
-      child.kill(9);
-      child.release();
-      await child.status();
+      await child.stop();
     }
     await relay?.stop();
     await drain(pumps, 2000, fg && (() => fg.busy()));

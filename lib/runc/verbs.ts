@@ -76,8 +76,7 @@ async function createFrom(args: string[], ctx: RuncContext) {
 
 /** `create [--bundle B] [--pid-file F] [--console-socket S] [--preserve-fds N] ID`. */
 export const create: RuncCommand = async (args, ctx) => {
-  const { launched } = await createFrom(args, ctx);
-  launched.child.unref(); // the init outlives us: the caller is its subreaper
+  await createFrom(args, ctx); // the init outlives us: the caller is its subreaper
   return 0;
 };
 
@@ -209,10 +208,7 @@ export const del: RuncCommand = async (args, ctx) => {
 export const run: RuncCommand = async (args, ctx) => {
   const { launched, p } = await createFrom(args, ctx);
   await release(ctx, launched.record);
-  if (bool(p, "detach")) {
-    launched.child.unref();
-    return 0;
-  }
+  if (bool(p, "detach")) return 0; // the init outlives us, as after create
   const st = await launched.child.status();
   if (!bool(p, "keep")) await del([launched.record.id], ctx);
   return st.code;
