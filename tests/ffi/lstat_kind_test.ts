@@ -4,13 +4,22 @@ import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { lstatKind, statKind } from "../../ffi/at.ts";
 import { SyscallError } from "../../lib/errors.ts";
 
-Deno.test("lstatKind: dir, file, symlink (dangling too, never followed), other, missing, ENOTDIR", () => {
+/** A temp dir holding a file `f` and links to it, to the dir and to nowhere; removed after. */
+function withLinks(fn: (d: string) => void): void {
   const d = Deno.makeTempDirSync({ prefix: "tsbox-lstat-" });
   try {
     Deno.writeTextFileSync(`${d}/f`, "x");
     Deno.symlinkSync("f", `${d}/to-file`);
     Deno.symlinkSync("/nonexistent", `${d}/dangling`);
     Deno.symlinkSync(".", `${d}/to-dir`);
+    fn(d);
+  } finally {
+    Deno.removeSync(d, { recursive: true });
+  }
+}
+
+Deno.test("lstatKind: dir, file, symlink (dangling too, never followed), other, missing, ENOTDIR", () => {
+  withLinks((d) => {
     const fifo = new Deno.Command("mkfifo", { args: [`${d}/fifo`] }).outputSync();
     assertEquals(fifo.success, true);
     assertEquals(lstatKind(d), "dir");
@@ -29,18 +38,11 @@ Deno.test("lstatKind: dir, file, symlink (dangling too, never followed), other, 
       const want = st.isDirectory ? "dir" : st.isFile ? "file" : st.isSymlink ? "symlink" : "other";
       assertEquals(lstatKind(`${d}/${p}`), want, p);
     }
-  } finally {
-    Deno.removeSync(d, { recursive: true });
-  }
+  });
 });
 
 Deno.test("statKind: follows symlinks as Deno.statSync does; a dangling one is missing", () => {
-  const d = Deno.makeTempDirSync({ prefix: "tsbox-stat-" });
-  try {
-    Deno.writeTextFileSync(`${d}/f`, "x");
-    Deno.symlinkSync("f", `${d}/to-file`);
-    Deno.symlinkSync("/nonexistent", `${d}/dangling`);
-    Deno.symlinkSync(".", `${d}/to-dir`);
+  withLinks((d) => {
     assertEquals(statKind(`${d}/to-file`), "file");
     assertEquals(statKind(`${d}/to-dir`), "dir");
     assertEquals(statKind(`${d}/to-dir/f`), "file");
@@ -51,7 +53,5 @@ Deno.test("statKind: follows symlinks as Deno.statSync does; a dangling one is m
       const st = Deno.statSync(`${d}/${p}`);
       assertEquals(statKind(`${d}/${p}`), st.isDirectory ? "dir" : "file", p);
     }
-  } finally {
-    Deno.removeSync(d, { recursive: true });
-  }
+  });
 });

@@ -72,7 +72,7 @@ Deno.test("spawnWithStdio: null reads EOF and swallows output; inherit shares ou
     [
       "sh",
       "-c",
-      "cat; echo gone; [ -t 5 ] || echo out >&2; exec 2>&-; kill -TERM $$",
+      "cat; echo gone; echo out >&2; exec 2>&-; kill -TERM $$",
     ],
     ENV,
     ["null", "null", "piped"],
