@@ -332,8 +332,28 @@ function throughSyscall(name: Name): ((...args: unknown[]) => unknown) | undefin
   };
 }
 
-/** The libraries opened so far, one per bound symbol (kept open for the process's life). */
-const opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
+/**
+ * What this isolate has bound, shared by every copy of this module in it.
+ * The bundled build (tools/bundle.ts) puts a copy of this module in each
+ * bundle a process loads — main.js and its command's, or the init's — and
+ * a binding table per copy bound `syscall`, `__errno_location` and the
+ * credential calls twice: ~0.2 ms per symbol, some of it while the
+ * container's start waits. One table on the isolate's global object
+ * (a worker, another isolate on its own thread, has its own).
+ */
+interface Bound {
+  /** The functions bound (or made through `syscall6`) so far, by name. */
+  fns: Partial<Record<string, (...args: unknown[]) => unknown>>;
+  /** The libraries opened so far, one per bound symbol (kept open for the process's life). */
+  opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[];
+  /** This thread's errno, as `errno()` reads it (made on first use; null: none). */
+  errnoView?: Deno.UnsafePointerView | null;
+}
+
+const bound: Bound = ((globalThis as Record<symbol, unknown>)[Symbol.for("tsbox.libc")] ??= {
+  fns: {},
+  opened: [],
+}) as Bound;
 
 /**
  * Each symbol is bound on its first use, by a dlopen of its own (binding
@@ -353,19 +373,45 @@ for (const name of Object.keys(SYMBOLS) as Name[]) {
       // view errno() reads through) only then would run the dynamic linker and allocate in
       // between, either of which may change errno. So errno() runs before any other symbol binds.
       if (name !== "__errno_location") errno();
-      let fn = throughSyscall(name);
-      if (!fn) {
-        const lib = Deno.dlopen(
-          "libc.so.6",
-          { [name]: SYMBOLS[name] } as Deno.ForeignLibraryInterface,
-        );
-        opened.push(lib);
-        fn = lib.symbols[name] as (...args: unknown[]) => unknown;
-      }
+      const fn = bound.fns[name] ?? throughSyscall(name) ?? dlopenOne(name);
+      bound.fns[name] = fn;
       Object.defineProperty(symbols, name, { value: fn, enumerable: true });
       return fn;
     },
   });
+}
+
+/**
+ * Bind `name` by a dlopen of its own. Its buffer parameters are bound as
+ * pointers, the buffers passed by address (alive: the caller holds them for
+ * the call): Deno compiles a fast-call trampoline per symbol, and one for
+ * buffers costs ~0.1 ms per parameter — posix_spawn's six took ~0.6 ms of
+ * every `run`'s head start — against ~0.02 ms for a pointer. The bound
+ * symbols are the calls made a few times per process (the frequent ones go
+ * through `syscall6`), so the conversion per call costs nothing measurable.
+ * But it allocates, and setrlimit must not: the init's exact limits are its
+ * last calls before execve, when a lowered RLIMIT_AS may leave the runtime
+ * no room to grow (ffi/caps.ts's prepareRlimits); the init binds it early.
+ */
+function dlopenOne(name: Name): (...args: unknown[]) => unknown {
+  const def: Deno.ForeignFunction = SYMBOLS[name];
+  const byAddress = !def.nonblocking && name !== "setrlimit";
+  const buffers = byAddress ? def.parameters.map((t) => t === "buffer") : [];
+  const parameters = def.parameters.map((t, i) => buffers[i] ? "pointer" : t);
+  const lib = Deno.dlopen(
+    "libc.so.6",
+    { [name]: { ...def, parameters } } as Deno.ForeignLibraryInterface,
+  );
+  bound.opened.push(lib);
+  const raw = lib.symbols[name] as (...args: unknown[]) => unknown;
+  if (!buffers.includes(true)) return raw;
+  return (...args: unknown[]) =>
+    raw(...args.map((v, i) => buffers[i] ? pointerOf(v as BufferSource | null) : v));
+}
+
+/** A buffer argument as a pointer (null for null). */
+function pointerOf(v: BufferSource | null | undefined): Deno.PointerValue {
+  return v === null || v === undefined ? null : Deno.UnsafePointer.of(v);
 }
 
 /**
@@ -376,9 +422,9 @@ export function bindNow(...names: Name[]): void {
   for (const n of names) void symbols[n];
 }
 
-/** How many dlopens the bindings so far took (tests). */
+/** How many dlopens the bindings so far took, in this isolate (tests). */
 export function bindings(): number {
-  return opened.length;
+  return bound.opened.length;
 }
 
 /** libc's symbols, each bound lazily on first use. */
@@ -387,20 +433,18 @@ export function libc(): Symbols {
 }
 
 /**
- * A view of this thread's errno, made once (this module is per isolate, so
- * a worker, on its own thread, makes its own). Reading errno through it
- * allocates nothing: a call to `__errno_location` and a new view per read
- * allocated between the failed call and the read, and an allocation may
- * run the GC, whose waits for its helper threads (futex) set errno — a
- * test saw an ENOENT read as EAGAIN.
+ * errno of the last failed call on this thread, read through a view made
+ * once (the table is per isolate, so a worker, on its own thread, makes its
+ * own). Reading it allocates nothing: a call to `__errno_location` and a new
+ * view per read allocated between the failed call and the read, and an
+ * allocation may run the GC, whose waits for its helper threads (futex) set
+ * errno — a test saw an ENOENT read as EAGAIN.
  */
-let errnoView: Deno.UnsafePointerView | null | undefined;
-
-/** errno of the last failed call on this thread. */
 export function errno(): number {
-  if (errnoView === undefined) {
+  let view = bound.errnoView;
+  if (view === undefined) {
     const p = libc().__errno_location();
-    errnoView = p === null ? null : new Deno.UnsafePointerView(p);
+    view = bound.errnoView = p === null ? null : new Deno.UnsafePointerView(p);
   }
-  return errnoView === null ? 0 : errnoView.getInt32();
+  return view === null ? 0 : view.getInt32();
 }

@@ -75,19 +75,30 @@ export interface OpenCgroupsOptions {
   bpf?: CgroupBpf;
 }
 
+/** The host's driver, once found: a start asks for it four times (create, claim, start, teardown). */
+let hostDriver: CgroupDriver | undefined;
+
 /**
  * The cgroup driver for this host: v2 when `<root>/cgroup.controllers`
  * exists (unified), else v1 (legacy or hybrid). Reads only; creating
- * cgroups later needs root.
+ * cgroups later needs root. The host's (no options) is looked up once per
+ * process — its hierarchies do not move under a running tsbox — and a v1
+ * lookup is ~20 stat and realpath calls.
  * @throws {CgroupError} no cgroup filesystem at `root`.
  */
 export function openCgroups(opts: OpenCgroupsOptions = {}): CgroupDriver {
+  const host = opts.root === undefined && opts.version === undefined && opts.fs === undefined &&
+    opts.bpf === undefined;
+  if (host && hostDriver) return hostDriver;
   const root = opts.root ?? CGROUP_ROOT;
   const fs = opts.fs ?? realCgroupFs;
   const version = opts.version ?? detectVersion(fs, root);
-  if (version === 2) return new V2Driver(root, fs, opts.bpf ?? bpfCgroupDevices);
-  if (version === 1) return new V1Driver(root, fs);
-  throw new CgroupError(`unsupported cgroup version ${version}`);
+  let driver: CgroupDriver;
+  if (version === 2) driver = new V2Driver(root, fs, opts.bpf ?? bpfCgroupDevices);
+  else if (version === 1) driver = new V1Driver(root, fs);
+  else throw new CgroupError(`unsupported cgroup version ${version}`);
+  if (host) hostDriver = driver;
+  return driver;
 }
 
 /** The cgroup name of container `id`: `tsbox-<id>` (flat, never shared). */

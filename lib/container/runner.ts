@@ -180,7 +180,10 @@ export async function claim(ctx: CliContext, id: string): Promise<ContainerConfi
       });
     }
     assertLayersPresent(rec.config.spec.image, rec.config.image.layerDirs);
-    const config = await teardownContainer(ctx, rec.config);
+    // never started (claim is the first thing a start writes): nothing of a run to clean
+    const config = rec.state.status === "created"
+      ? rec.config
+      : await teardownContainer(ctx, rec.config);
     if (config !== rec.config) writeConfig(ctx.paths, config);
     const starting: LiveState = {
       status: "running",

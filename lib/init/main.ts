@@ -344,9 +344,10 @@ function runInit(kernel: Kernel, fd: number): never | number {
   } else send(fd, { type: "ready", pty: false });
 
   trace("init: ready");
-  // what the process tail binds (glibc's credential calls are not raw syscalls), while the
-  // parent joins the rest of the cgroup, not after its "go"
+  // what the process tail binds (glibc's credential calls and setrlimit are not raw
+  // syscalls), while the parent joins the rest of the cgroup, not after its "go"
   bindNow("setgroups", "setgid", "setuid");
+  if (p.rlimits?.length) bindNow("setrlimit");
   const go = recv(fd);
   if (go?.type !== "go") return 125; // parent went away or refused: do not start the command
   // the parent has put us in the container's cgroup: that becomes the namespace's root

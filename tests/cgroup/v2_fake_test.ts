@@ -29,6 +29,15 @@ async function withFake(
 const read = (fake: FakeCgroupFs, file: string) =>
   Deno.readTextFileSync(join(fake.root, NAME, file));
 
+Deno.test("openCgroups: the host's driver is found once per process; a tree given is looked at each time", async () => {
+  assert.equal(openCgroups(), openCgroups());
+  await withFake({}, (fake) => {
+    const a = openCgroups({ root: fake.root, fs: fake });
+    assert.notEqual(a, openCgroups({ root: fake.root, fs: fake }));
+    assert.notEqual(a, openCgroups());
+  });
+});
+
 Deno.test("openCgroups: detects v2 from cgroup.controllers on the mount root", async () => {
   await withFake({}, (fake) => {
     assert.equal(openCgroups({ root: fake.root, fs: fake }).version, 2);

@@ -89,3 +89,55 @@ Deno.test("libc: a process's first call failing still reports its own errno (err
   `;
   assertEquals(await evalJson(script), [-1, 2, 2]);
 });
+
+Deno.test("libc: two copies of the module in one process (as the bundles hold) share one binding table", async () => {
+  // a query makes a second instance of the same module, as each bundle has its own copy
+  const script = `
+    const a = await import("${LIBC}");
+    const b = await import("${LIBC}?copy");
+    const out = { distinct: a.libc() !== b.libc() };
+    a.libc().getpid();
+    out.afterA = [a.bindings(), b.bindings()]; // one count: the isolate's dlopens
+    b.libc().getpid(); // through syscall6 and errno, bound by copy a
+    out.afterB = [a.bindings(), b.bindings()];
+    const fd = b.libc().open(new TextEncoder().encode("/nonexistent/tsbox-libc\\0"), 0, 0);
+    out.failedInB = [fd, a.errno(), b.errno()]; // one errno view: either copy reads it
+    b.libc().setuid; // bound by copy b: copy a takes it
+    a.libc().setuid;
+    out.afterSetuid = [a.bindings(), b.bindings()];
+    console.log(JSON.stringify(out));
+  `;
+  assertEquals(await evalJson(script), {
+    distinct: true,
+    afterA: [2, 2],
+    afterB: [2, 2],
+    failedInB: [-1, 2, 2],
+    afterSetuid: [3, 3],
+  });
+});
+
+Deno.test("libc: a bound symbol's buffer arguments go by address, a view at its own offset", async () => {
+  const script = `
+    import { libc } from "${LIBC}";
+    const whole = new Uint8Array(32);
+    const view = whole.subarray(8, 24); // struct rlimit { soft, hard } at byte 8 of the buffer
+    const rc = libc().getrlimit(7 /* RLIMIT_NOFILE */, view);
+    const lim = new BigUint64Array(whole.buffer, 8, 2);
+    const line = Deno.readTextFileSync("/proc/self/limits").split("\\n").find((l) => l.startsWith("Max open files"));
+    const [soft, hard] = line.split(/\\s{2,}/).slice(1, 3).map(Number);
+    console.log(JSON.stringify({
+      rc,
+      read: [Number(lim[0]), Number(lim[1])],
+      limits: [soft, hard],
+      untouched: [...whole.subarray(0, 8), ...whole.subarray(24)].every((b) => b === 0),
+    }));
+  `;
+  const out = await evalJson(script) as {
+    rc: number;
+    read: number[];
+    limits: number[];
+    untouched: boolean;
+  };
+  assertEquals(out, { ...out, rc: 0, untouched: true });
+  assertEquals(out.read, out.limits);
+});
