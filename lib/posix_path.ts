@@ -13,6 +13,15 @@ const DOT = 46; // "."
 
 /** Resolve `.`/`..` and repeated slashes in `path` (no leading slash in the result). */
 function normalizeString(path: string, allowAboveRoot: boolean): string {
+  // already normal (no empty, "." or ".." segment): only the outer slashes go. The init runs
+  // its code once, in V8's interpreter, where the loop below cost ~40 µs per path
+  if (path.indexOf("//") === -1 && path.indexOf("/.") === -1 && path.charCodeAt(0) !== DOT) {
+    const start = path.charCodeAt(0) === SLASH ? 1 : 0;
+    const end = path.length > start && path.charCodeAt(path.length - 1) === SLASH
+      ? path.length - 1
+      : path.length;
+    return path.slice(start, end);
+  }
   let res = "";
   let lastSegmentLength = 0;
   let lastSlash = -1;
@@ -122,6 +131,8 @@ export function relative(from: string, to: string): string {
   from = resolve(from);
   to = resolve(to);
   if (from === to) return "";
+  // `to` below `from`: the common case, without the scan
+  if (to.startsWith(from) && to.charCodeAt(from.length) === SLASH) return to.slice(from.length + 1);
   const fromStart = 1;
   const fromEnd = from.length;
   const fromLen = fromEnd - fromStart;

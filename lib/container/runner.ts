@@ -48,7 +48,7 @@ import {
   completeContainerUserns,
   createContainerCgroup,
   initExtras,
-  writeStartBundle,
+  startSpec,
 } from "./start_steps.ts";
 import { updateState, withContainerLock } from "./lock.ts";
 import { type LiveState, liveView } from "./live.ts";
@@ -58,6 +58,7 @@ import { drain, pumpPipes, pumpPty } from "./log_pump.ts";
 import { pipeInput, ptyInput, StdioTee } from "./attach_streams.ts";
 import { AttachHub } from "./attach_hub.ts";
 import { assertLayersPresent } from "./layer_check.ts";
+import { writeBundleConfig } from "./bundle.ts";
 import { recordEvent, recordVolumeMounts } from "./events.ts";
 import { removeExitFile, removeRuntimeState } from "./conmon_files.ts";
 import { lazy } from "../lazy.ts";
@@ -255,7 +256,22 @@ export async function startContainer(
     if (hub && stdio.attachTo) await hub.connectTo(stdio.attachTo);
     const tee = fg?.tee ?? (hub && ((s: "stdout" | "stderr", b: Uint8Array) => hub!.output(s, b)));
     cgroup = createContainerCgroup(ctx, cgroups, config);
-    const oci = writeStartBundle(ctx, config, joins);
+    const oci = startSpec(ctx, config, joins);
+    const want = initStdio(p.tty, stdio);
+    if (early && !earlyFits(early, oci, want, ctx.rootless)) {
+      await abandonEarlyInit(early);
+      early = undefined;
+    }
+    // the join's grace period (early_join.ts) begins as soon as the init and its cgroup both
+    // exist: an init spawned ahead joins before the rest of the start is written.
+    // Behind a user namespace stage the pid comes later: joined whole at "ready"
+    const join = (pid: number | undefined) => {
+      if (cgroup && pid !== undefined && !cgroupJoin) {
+        cgroupJoin = beginCgroupJoin(cgroup, pid, config.resources as ResourceLimits, oci);
+      }
+    };
+    join(early?.child.pid);
+    writeBundleConfig(dir, oci);
     const spec: InitSpec = {
       id,
       spec: oci,
@@ -264,19 +280,11 @@ export async function startContainer(
       ...donorShmOf(oci, joins),
       supervised: true,
     };
-    const want = initStdio(p.tty, stdio);
-    if (early && !earlyFits(early, oci, want, ctx.rootless)) {
-      await abandonEarlyInit(early);
-      early = undefined;
-    }
     ({ child, sock: parentEnd } = early ?? spawnWithSocket(ctx, oci.linux?.namespaces ?? [], want));
     early = undefined; // ours now: killed and closed below on failure
     spawned = true;
     trace("spawned");
-    // behind a user namespace stage the pid comes later: joined whole at "ready"
-    if (cgroup && child.pid !== undefined) {
-      cgroupJoin = beginCgroupJoin(cgroup, child.pid, config.resources as ResourceLimits, oci);
-    }
+    join(child.pid);
     const init = child;
     pumps.push(pumpPipes(
       [

@@ -67,6 +67,17 @@ export function writeStartBundle(
   config: ContainerConfig,
   joins?: Joins,
 ): Spec {
+  const oci = startSpec(ctx, config, joins);
+  writeBundleConfig(containerDir(ctx.paths, config.id), oci); // the spec this start runs
+  return oci;
+}
+
+/**
+ * writeStartBundle's first half: the /etc files written, the spec made;
+ * the caller writes it with writeBundleConfig before the init reads it.
+ * @throws {Deno.errors.*} I/O errors.
+ */
+export function startSpec(ctx: StartContext, config: ContainerConfig, joins?: Joins): Spec {
   const dir = containerDir(ctx.paths, config.id);
   // a network donor's files are its own: shared, not written or taken over
   if (!joins?.netDonor) {
@@ -77,9 +88,7 @@ export function writeStartBundle(
     });
     if (config.userns) ownEtcFiles([etc.hosts, etc.resolvConf, etc.hostname], config.userns);
   }
-  const oci = bundleSpec(dir, config, ctx.rootless, joins);
-  writeBundleConfig(dir, oci); // the bundle's config.json: the spec this start runs
-  return oci;
+  return bundleSpec(dir, config, ctx.rootless, joins);
 }
 
 /**

@@ -35,10 +35,16 @@ async function sha256Hex(text: string): Promise<string> {
  * @throws as `compileSeccomp` (invalid spec, libseccomp errors).
  */
 export async function cachedSeccomp(paths: Paths, s: LinuxSeccomp): Promise<EncodedSeccomp> {
-  const key = await sha256Hex(JSON.stringify(s));
+  const text = JSON.stringify(s);
+  // `run` asks twice, at create (to fail early) and at start: the second answer is at hand
+  const known = seen.get(text);
+  if (known) return known;
+  const key = await sha256Hex(text);
   const file = join(dir(paths), `${key}.json`);
   try {
-    return JSON.parse(Deno.readTextFileSync(file)) as EncodedSeccomp;
+    const enc = JSON.parse(Deno.readTextFileSync(file)) as EncodedSeccomp;
+    seen.set(text, enc);
+    return enc;
   } catch (err) {
     // not cached yet (or a torn write from a crash: compile again and overwrite)
     if (!(err instanceof Deno.errors.NotFound) && !(err instanceof SyntaxError)) throw err;
@@ -49,5 +55,9 @@ export async function cachedSeccomp(paths: Paths, s: LinuxSeccomp): Promise<Enco
   const enc: EncodedSeccomp = { bpf: btoa(bin), flags: p.flags };
   Deno.mkdirSync(dir(paths), { recursive: true, mode: 0o700 });
   writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(enc)), 0o600);
+  seen.set(text, enc);
   return enc;
 }
+
+/** The profiles this process has encoded or read, by their JSON text. */
+const seen = new Map<string, EncodedSeccomp>();
