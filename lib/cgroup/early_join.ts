@@ -98,6 +98,8 @@ export function joinsEarly(c: string, limits: ResourceLimits, use: InitDeviceUse
 
 /** A cgroup join begun while the init starts: `finish` completes it before "go". */
 export interface CgroupJoin {
+  /** Whether some controllers join late (memory, pids, cpu limits): `finish` then waits for "ready". */
+  readonly late: boolean;
   /** Await the early writes, then make the late ones. @throws {CgroupError} a write was refused. */
   finish(): Promise<void>;
 }
@@ -108,7 +110,7 @@ export interface CgroupJoin {
  * now, off the main thread, so the kernel's grace period overlaps the
  * init's start-up; the rest wait for `finish`, called once the init is
  * ready — its own memory, threads and CPU time are then no longer the
- * container's to limit.
+ * container's to limit (with no such rest, `finish` may come earlier).
  */
 export function beginCgroupJoin(
   cgroup: ContainerCgroup,
@@ -121,6 +123,7 @@ export function beginCgroupJoin(
   const now = applyWritesAsync(early);
   now.catch(() => {}); // reported by finish
   return {
+    late: late.length > 0,
     async finish() {
       await now;
       applyWrites(realCgroupFs, late);

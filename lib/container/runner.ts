@@ -302,6 +302,26 @@ export async function startContainer(
     }
     sendMsg(parentEnd, encodeMsg({ type: "spec", spec }));
 
+    // "go": the cgroup joined whole, the pid recorded; the init execs the command on it
+    const sock = parentEnd;
+    const sendGo = async () => {
+      const pid = init.pid!;
+      if (cgroupJoin) await cgroupJoin.finish();
+      else cgroup?.addProcess(pid);
+      const startTime = pidStartTime(pid);
+      await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
+      trace("go");
+      sendMsg(sock, encodeMsg({ type: "go" }));
+    };
+    // Sent at once when it needs nothing from "ready": no controller joins late, and nothing
+    // (a user namespace, a network to attach) comes between the spec and the init's "ready",
+    // after which the init reads only its go. It then finds it waiting instead of asking.
+    let go: Promise<void> | undefined;
+    if (!child.stage.userns && !cgroupJoin?.late && !["bridge", "slirp4netns"].includes(mode)) {
+      go = sendGo();
+      go.catch(() => {}); // its failure is taken at "ready", or dropped with the failed init
+    }
+
     // the handshake; EOF before "ready" means the init failed or died
     let ready = false;
     while (!ready) {
@@ -356,17 +376,14 @@ export async function startContainer(
           const input = stdio.interactive && stdio.attach?.stdin !== false;
           relay = startTtyRelay(fd, input, (b) => log.write("stdout", b));
         }
-        const pid = init.pid!;
-        // the rest of the join, at the last moment: the init's own memory is not charged
-        if (cgroupJoin) await cgroupJoin.finish();
-        else cgroup?.addProcess(pid);
-        const startTime = pidStartTime(pid);
-        await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
-        trace("go");
-        sendMsg(parentEnd, encodeMsg({ type: "go" }));
+        // not sent yet: the late controllers join now, at the last moment (the init's own
+        // memory is not charged)
+        await (go ??= sendGo());
         ready = true;
       }
     }
+    // an init that failed before "ready": the early go's state write is over before the exit's
+    if (!ready) await go?.catch(() => {});
     // after exec the socket closes (close-on-exec); an exec failure still reports
     const late = ready ? decodeMsg<FromInit>((await recvFd(parentEnd)).data) : undefined;
     if (late?.type === "error") initError = fromInit(late);
