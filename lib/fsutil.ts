@@ -12,6 +12,15 @@ export function writeJsonAtomic(path: string, data: unknown, mode = 0o644): void
   writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(data, null, 2) + "\n"), mode);
 }
 
+/**
+ * `writeJsonAtomic` without the indentation, for the big files programs
+ * read back (a container's record, its bundle's config.json): the indent
+ * doubled a record (~22 KB), and every create reads all of them.
+ */
+export function writeCompactJsonAtomic(path: string, data: unknown, mode = 0o644): void {
+  writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(data) + "\n"), mode);
+}
+
 let tmpOwner: string | undefined;
 
 /**

@@ -13,7 +13,7 @@ import type { Joins } from "./namespace_join.ts";
 import { dirname, join } from "../posix_path.ts";
 import { CONTAINER_ANNOTATION, ROOT_ANNOTATION } from "./bundle_annotations.ts";
 import type { Spec } from "../oci/spec.ts";
-import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
+import { readJsonIfExists, writeCompactJsonAtomic } from "../fsutil.ts";
 import { cgroupName, limitsToOci, type ResourceLimits } from "../cgroup/mod.ts";
 import { containerSpec } from "../specgen/container_spec.ts";
 import type { ContainerConfig } from "./store.ts";
@@ -77,7 +77,7 @@ export function annotated(spec: Spec, dir: string, id: string): Spec {
  * @throws {Deno.errors.*} I/O errors (ENOSPC: the old spec stays whole).
  */
 export function writeBundleConfig(dir: string, spec: Spec): void {
-  writeJsonAtomic(bundleConfigPath(dir), spec);
+  writeCompactJsonAtomic(bundleConfigPath(dir), spec);
 }
 
 /**

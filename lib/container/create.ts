@@ -24,14 +24,18 @@ import { assertLayersPresent } from "./layer_check.ts";
 import { generateName, newId, validateName } from "./names.ts";
 import {
   type ContainerConfig,
+  containerNames,
   type ContainerRecord,
   listContainers,
   RECORD_FILE,
   STAGING_PREFIX,
+  stagingName,
+  stagingOwner,
 } from "./store.ts";
+import { ownerAlive } from "../image/store_layout.ts";
 import { bundleSpec, writeBundleConfig } from "./bundle.ts";
 import type { ContainerSpec } from "./types.ts";
-import { withLock, writeJsonAtomic } from "../fsutil.ts";
+import { withLock, writeCompactJsonAtomic, writeJsonAtomic } from "../fsutil.ts";
 import { exposedPorts, parseExpose } from "./expose.ts";
 import { volumesFromFlags } from "./volumes_from.ts";
 import { parseLogConfig } from "./log_config.ts";
@@ -214,75 +218,83 @@ export async function createContainer(
   const specs = withImageVolumes(mountSpecs, Object.keys(image.config.Volumes ?? {}));
   await prepareNetwork(ctx.paths, netOpts);
 
-  // 3. id, name, dirs, volumes, record — under the name lock so names stay unique
+  // 3. id, dirs, volumes and record, built under a staging name that carries this process
+  // (a prune removes a staging dir only once its creator is gone) and made visible by one
+  // rename: a kill leaves no half container. Only the name's choice (and user-namespace ids)
+  // and the rename are made under the names lock, which every create takes in turn
   const id = newId();
   const dir = containerDir(ctx.paths, id);
-  // built under a staging name, made visible by one rename: a kill leaves no half container
-  const staging = join(ctx.paths.containers, `${STAGING_PREFIX}${id}`);
-  return await withLock(namesLock(ctx.paths), () => {
-    // one scan of the records under the lock: names and user-namespace ids in use
-    const existing = listContainers(ctx.paths);
-    const taken = new Set(existing.map((c) => c.config.name));
-    if (spec.name !== undefined && taken.has(spec.name)) {
-      const other = existing.find((c) => c.config.name === spec.name)!;
-      throw new TsboxError(
-        `Conflict. The container name "/${spec.name}" is already in use by container "${other.config.id}". You have to remove (or rename) that container to be able to reuse that name.`,
-      );
+  const staging = join(ctx.paths.containers, stagingName(id));
+  const config: ContainerConfig = {
+    id,
+    name: "", // chosen under the lock
+    created: new Date().toISOString(),
+    spec,
+    image: { ref: image.ref, id: image.id, layerDirs: image.layerDirs },
+    process,
+    hostname: spec.hostname ??
+      (netDonor
+        ? netDonor.config.hostname
+        : netOpts.mode === "host" || namespaceModes.uts === "host"
+        ? Deno.hostname()
+        : id.slice(0, 12)),
+    mounts: [], // prepared below, once the staging dir exists
+    resources,
+    network: { opts: netOpts } satisfies NetworkRecord,
+    stopSignal: spec.stopSignal ?? image.config.StopSignal,
+    ...(spec.stopTimeout !== undefined ? { stopTimeout: spec.stopTimeout } : {}),
+    labels: { ...(image.config.Labels ?? {}), ...(spec.labels ?? {}) },
+    ...(exposed.length ? { exposedPorts: exposed } : {}),
+    logConfig,
+    ...(restartPolicy.Name !== "no" ? { restartPolicy } : {}),
+    ...(healthcheck ? { healthcheck } : {}),
+    ...(spec.init ? { init: true } : {}),
+    security,
+    namespaceModes,
+    ...(shmSize !== undefined ? { shmSize } : {}),
+  };
+  try {
+    Deno.mkdirSync(ctx.paths.containers, { recursive: true, mode: 0o700 });
+    Deno.mkdirSync(staging, { mode: 0o700 });
+    for (const d of ["upper", "work", "merged"]) {
+      Deno.mkdirSync(join(staging, d));
+      // the overlay root takes upper's mode: 0755 as in images, or non-root users cannot traverse /
+      Deno.chmodSync(join(staging, d), 0o755);
     }
-    const name = spec.name ?? generateName(taken);
-    const userns = resolveUserns(usernsReq, usedIds(existing), () => tsboxRanges());
-    let mounts: unknown[] = [];
-    try {
-      Deno.mkdirSync(ctx.paths.containers, { recursive: true, mode: 0o700 });
-      Deno.mkdirSync(staging, { mode: 0o700 });
-      for (const d of ["upper", "work", "merged"]) {
-        Deno.mkdirSync(join(staging, d));
-        // the overlay root takes upper's mode: 0755 as in images, or non-root users cannot traverse /
-        Deno.chmodSync(join(staging, d), 0o755);
+    config.mounts = prepareMounts(ctx.paths, id, specs);
+    writeJsonAtomic(join(staging, "state.json"), { status: "created", pid: 0 });
+    // the OCI bundle, as start will run it (a user namespace's maps come with its ids)
+    const bundle = () => writeBundleConfig(staging, bundleSpec(dir, config));
+    if (usernsReq.mode === "host") bundle();
+    await withLock(namesLock(ctx.paths), () => {
+      // one scan of the records: the names in use, and the user-namespace ids only when
+      // this container wants some (the whole records then)
+      const existing = usernsReq.mode === "host" ? undefined : listContainers(ctx.paths);
+      const names = existing?.map((c) => c.config) ?? containerNames(ctx.paths);
+      const taken = new Set(names.map((c) => c.name));
+      if (spec.name !== undefined && taken.has(spec.name)) {
+        const other = names.find((c) => c.name === spec.name)!;
+        throw new TsboxError(
+          `Conflict. The container name "/${spec.name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
       }
-      mounts = prepareMounts(ctx.paths, id, specs);
-      if (userns) ownForUserns(ctx.paths, staging, image.layerDirs.length, mounts, userns);
-      const config: ContainerConfig = {
-        id,
-        name,
-        created: new Date().toISOString(),
-        spec,
-        image: { ref: image.ref, id: image.id, layerDirs: image.layerDirs },
-        process,
-        hostname: spec.hostname ??
-          (netDonor
-            ? netDonor.config.hostname
-            : netOpts.mode === "host" || namespaceModes.uts === "host"
-            ? Deno.hostname()
-            : id.slice(0, 12)),
-        mounts,
-        resources,
-        network: { opts: netOpts } satisfies NetworkRecord,
-        stopSignal: spec.stopSignal ?? image.config.StopSignal,
-        ...(spec.stopTimeout !== undefined ? { stopTimeout: spec.stopTimeout } : {}),
-        labels: { ...(image.config.Labels ?? {}), ...(spec.labels ?? {}) },
-        ...(exposed.length ? { exposedPorts: exposed } : {}),
-        logConfig,
-        ...(restartPolicy.Name !== "no" ? { restartPolicy } : {}),
-        ...(healthcheck ? { healthcheck } : {}),
-        ...(spec.init ? { init: true } : {}),
-        security,
-        ...(userns ? { userns } : {}),
-        namespaceModes,
-        ...(shmSize !== undefined ? { shmSize } : {}),
-      };
-      writeJsonAtomic(join(staging, "state.json"), { status: "created", pid: 0 });
-      writeJsonAtomic(join(staging, RECORD_FILE), config);
-      writeBundleConfig(staging, bundleSpec(dir, config)); // the OCI bundle, as start will run it
+      config.name = spec.name ?? generateName(taken);
+      const userns = existing && resolveUserns(usernsReq, usedIds(existing), () => tsboxRanges());
+      if (userns) {
+        config.userns = userns;
+        ownForUserns(ctx.paths, staging, image.layerDirs.length, config.mounts, userns);
+      }
+      if (existing) bundle();
+      writeCompactJsonAtomic(join(staging, RECORD_FILE), config);
       Deno.renameSync(staging, dir);
-      recordEvent(ctx.paths, "create", config);
-      return config;
-    } catch (err) {
-      removeAnonymousVolumes(ctx.paths, mounts, id);
-      safeRemoveTree(ctx.kernel, staging);
-      throw err;
-    }
-  });
+    });
+  } catch (err) {
+    removeAnonymousVolumes(ctx.paths, config.mounts, id);
+    safeRemoveTree(ctx.kernel, staging);
+    throw err;
+  }
+  recordEvent(ctx.paths, "create", config);
+  return config;
 }
 
 /** Host ids held by the user namespaces of `existing` containers (read under the names lock). */
@@ -294,15 +306,16 @@ function usedIds(existing: ContainerRecord[]): { uid: IdRange[]; gid: IdRange[] 
   };
 }
 
-/** The lock every create holds while it builds a container (names stay unique). */
+/** The lock every create holds while it chooses its name and makes itself visible. */
 function namesLock(paths: Paths): string {
   return join(paths.locks, "names.lock");
 }
 
 /**
- * Delete staging directories of creates that were killed. Holds the names
- * lock, which every create holds while its staging dir exists, so no
- * create in progress is touched; never deletes through a mount.
+ * Delete staging directories of creates that were killed: one whose
+ * creator (named in it) is gone, or an older tsbox's (which held the names
+ * lock while its staging dir existed, as this does). No create in progress
+ * is touched; never deletes through a mount.
  * @returns how many were deleted.
  */
 export async function sweepStaging(ctx: CliContext): Promise<number> {
@@ -317,6 +330,8 @@ export async function sweepStaging(ctx: CliContext): Promise<number> {
     }
     for (const e of entries) {
       if (!e.isDirectory || !e.name.startsWith(STAGING_PREFIX)) continue;
+      const owner = stagingOwner(e.name);
+      if (owner && ownerAlive(owner)) continue; // a create building it
       safeRemoveTree(ctx.kernel, join(ctx.paths.containers, e.name));
       n++;
     }

@@ -16,8 +16,14 @@ import { join } from "../posix_path.ts";
 import type { Paths } from "../paths.ts";
 import { containerDir } from "../paths.ts";
 import type { ContainerSpec, ContainerState, ProcessSpec } from "./types.ts";
-import { readJsonIfExists, writeJsonAtomic } from "../fsutil.ts";
+import {
+  readJsonIfExists,
+  readTextIfExists,
+  writeCompactJsonAtomic,
+  writeJsonAtomic,
+} from "../fsutil.ts";
 import { ContainerError } from "../errors.ts";
+import { processOwner } from "../image/store_layout.ts";
 import type { SecuritySettings } from "../security/types.ts";
 import type { LogConfig } from "./log_config.ts";
 import type { RestartPolicy } from "./restart_policy.ts";
@@ -118,6 +124,20 @@ export class CorruptContainer extends ContainerError {
 
 /** Prefix of a container directory being built (create.ts). */
 export const STAGING_PREFIX = ".creating-";
+
+/**
+ * The staging name of container `id` built by this process: the prefix,
+ * the id and its creator's `<pid>.<starttime>` (a prune leaves a live
+ * creator's staging dir alone: creates build it outside the names lock).
+ */
+export function stagingName(id: string): string {
+  return `${STAGING_PREFIX}${id}.${processOwner()}`;
+}
+
+/** The creator `<pid>.<starttime>` a staging dir's name carries (none: an older tsbox's). */
+export function stagingOwner(name: string): string | undefined {
+  return /^\.creating-[0-9a-f]{64}\.(\d+\.\d+)$/.exec(name)?.[1];
+}
 /** Prefix of a container directory being removed (remove.ts). */
 export const TRASH_PREFIX = ".removing-";
 
@@ -222,27 +242,73 @@ function dirExists(dir: string): boolean {
   }
 }
 
-/** Every container directory: readable records, being removed or not, and broken ones. */
-export function scanContainers(paths: Paths): ContainerScan {
-  const out: ContainerScan = { records: [], broken: [] };
+/** Every container directory (being removed or not): its id, path and remover. */
+function containerDirs(paths: Paths): { id: string; dir: string; remover?: Remover }[] {
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync(paths.containers)];
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return out; // no container was ever created
+    if (err instanceof Deno.errors.NotFound) return []; // no container was ever created
     throw err;
   }
+  const out = [];
   for (const e of entries) {
     if (!e.isDirectory) continue;
     const trash = parseTrashName(e.name);
     if (!trash && !ID_RE.test(e.name)) continue; // staging dirs, temp files
-    const id = trash?.id ?? e.name;
-    const dir = join(paths.containers, e.name);
+    out.push({
+      id: trash?.id ?? e.name,
+      dir: join(paths.containers, e.name),
+      remover: trash?.remover,
+    });
+  }
+  return out;
+}
+
+/** Every container directory: readable records, being removed or not, and broken ones. */
+export function scanContainers(paths: Paths): ContainerScan {
+  const out: ContainerScan = { records: [], broken: [] };
+  for (const { id, dir, remover } of containerDirs(paths)) {
     try {
-      out.records.push(readRecordAt(dir, id, trash?.remover));
+      out.records.push(readRecordAt(dir, id, remover));
     } catch (err) {
       if (!(err instanceof CorruptContainer)) throw err;
       if (dirExists(dir)) out.broken.push(err.broken); // else: removed while listed
+    }
+  }
+  return out;
+}
+
+/**
+ * The head every record starts with (createContainer's key order, written
+ * compact): the id and the name, a docker name needing no JSON escape.
+ */
+const HEAD_RE = /^\{"id":"([0-9a-f]{64})","name":"([a-zA-Z0-9][a-zA-Z0-9_.-]*)",/;
+
+/**
+ * The id and name of every container `listContainers` lists, for a
+ * create's check that its name is free (a broken record is skipped with
+ * the same warning). Each record's name is read from its head without parsing the rest:
+ * the parse of every ~10 KB record, under the lock every create takes,
+ * was most of the time it held it. A record with another head (an older
+ * tsbox's) is read whole.
+ */
+export function containerNames(paths: Paths): { id: string; name: string }[] {
+  const out: { id: string; name: string }[] = [];
+  for (const { id, dir, remover } of containerDirs(paths)) {
+    const text = readTextIfExists(join(dir, RECORD_FILE)) ?? "";
+    const head = HEAD_RE.exec(text.slice(0, 256));
+    // whole as far as its end shows (a cut-short record is read, and warned about, in full)
+    if (head && head[1] === id && /\}\n?$/.test(text)) {
+      out.push({ id, name: head[2] });
+      continue;
+    }
+    try {
+      const rec = readRecordAt(dir, id, remover);
+      out.push({ id, name: rec.config.name });
+    } catch (err) {
+      if (!(err instanceof CorruptContainer)) throw err;
+      if (dirExists(dir)) warnBroken([err.broken]); // else: removed while listed
     }
   }
   return out;
@@ -310,5 +376,5 @@ function overwriteInPlace(file: string, text: string): void {
 
 /** Write the record (`container.json`) atomically. */
 export function writeConfig(paths: Paths, config: ContainerConfig): void {
-  writeJsonAtomic(recordPath(paths, config.id), config);
+  writeCompactJsonAtomic(recordPath(paths, config.id), config);
 }

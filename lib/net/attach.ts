@@ -165,12 +165,15 @@ export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<N
     // concurrent ADD took after this check
     const problem = ip ? requestedIPProblem(list, ip, leasedOn(paths, list.name)) : undefined;
     if (problem) throw new NetworkError(problem, { op: "attach" });
-    const published = [
-      ...await publishedHostPorts(),
-      ...listRecords(dirs.attachments).flatMap((r) => r.attachment.ports),
-    ];
-    await assertHostPortsFree(opts.ports, published);
-    att.ports = await resolveRandomPorts(opts.ports, published);
+    if (opts.ports.length) {
+      // what is published now (iptables' nat table: a process that reads the whole table)
+      const published = [
+        ...await publishedHostPorts(),
+        ...listRecords(dirs.attachments).flatMap((r) => r.attachment.ports),
+      ];
+      await assertHostPortsFree(opts.ports, published);
+      att.ports = await resolveRandomPorts(opts.ports, published);
+    }
     pinNetns(kernel, req.netnsPath, att.netnsPath);
     writeRecord(recordPath, { state: "adding", attachment: att, conflist: list });
   });

@@ -28,6 +28,7 @@ export async function prepareBridged(paths: Paths, opts: NetworkOptions): Promis
     throw new UsageError(`network ${list.name} is internal: ports cannot be published`);
   }
   requirePlugins(requiredPlugins(list), cniPathOf(opts));
+  if (!opts.ports.length) return; // nothing to publish: the nat table is not read
   const published = [
     ...await publishedHostPorts(),
     ...listRecords(netDirs(paths).attachments).flatMap((r) => r.attachment.ports),

@@ -1,0 +1,57 @@
+/**
+ * store.containerNames, the names check of every create: it reads each
+ * record's name from the record's head, and whole any record whose head is
+ * not the compact one createContainer writes (an older tsbox's indented
+ * record, a head naming another id), so it names what listContainers lists.
+ * No root needed.
+ */
+
+import { assertEquals } from "../helpers/assert.ts";
+import { join } from "../../lib/posix_path.ts";
+import { pathsFor } from "../../lib/paths.ts";
+import { containerNames, listContainers, trashName } from "../../lib/container/store.ts";
+
+const id = (c: string) => c.repeat(64);
+
+/** A record as createContainer writes it: compact, id then name first. */
+function record(i: string, name: string, indent?: number): string {
+  return JSON.stringify(
+    { id: i, name, created: "2026-12-01T00:00:00Z", spec: { name } },
+    null,
+    indent,
+  );
+}
+
+Deno.test("containerNames: the names listContainers lists, read from the heads or whole", () => {
+  const root = Deno.makeTempDirSync({ prefix: "tsbox-names-" });
+  try {
+    const paths = pathsFor(root);
+    const put = (dir: string, text: string) => {
+      Deno.mkdirSync(join(paths.containers, dir), { recursive: true });
+      Deno.writeTextFileSync(join(paths.containers, dir, "container.json"), text);
+      Deno.writeTextFileSync(
+        join(paths.containers, dir, "state.json"),
+        '{"status":"created","pid":0}',
+      );
+    };
+    put(id("a"), record(id("a"), "compact_one"));
+    put(id("b"), record(id("b"), "indented.one", 2)); // an older tsbox's record
+    // a head naming another id: not taken at its word, and the whole record says why
+    put(id("c"), record(id("d"), "wrong_head"));
+    put(trashName(id("e"), { pid: 1, startTime: 1 }), record(id("e"), "being-removed"));
+    put(".creating-" + id("f"), record(id("f"), "staging")); // not a container yet
+    const fast = () => containerNames(paths).map((c) => `${c.id[0]}:${c.name}`).sort();
+    const whole = listContainers(paths).map((c) => `${c.config.id[0]}:${c.config.name}`).sort();
+    assertEquals(fast(), ["a:compact_one", "b:indented.one", "e:being-removed"]);
+    assertEquals(fast(), whole);
+    // a record cut short after its head (a crash, a full disk) is read whole, and skipped
+    put(id("9"), record(id("9"), "cut_short").slice(0, 120));
+    assertEquals(fast(), whole);
+    // the head is what is read: a record with garbage after a whole head and end still counts
+    put(id("8"), record(id("8"), "head_only").slice(0, 110) + "garbage}");
+    assertEquals(fast(), ["8:head_only", ...whole]);
+    assertEquals(listContainers(paths).length, whole.length);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
