@@ -2,14 +2,23 @@
  * store.containerNames, the names check of every create: it reads each
  * record's name from the record's head, and whole any record whose head is
  * not the compact one createContainer writes (an older tsbox's indented
- * record, a head naming another id), so it names what listContainers lists.
- * No root needed.
+ * record, a head naming another id), so it names what listContainers lists;
+ * and a prune's sweep of staging dirs, which creates build outside the names
+ * lock. No root needed.
  */
 
 import { assertEquals } from "../helpers/assert.ts";
 import { join } from "../../lib/posix_path.ts";
 import { pathsFor } from "../../lib/paths.ts";
-import { containerNames, listContainers, trashName } from "../../lib/container/store.ts";
+import {
+  containerNames,
+  listContainers,
+  stagingName,
+  trashName,
+} from "../../lib/container/store.ts";
+import { sweepStaging } from "../../lib/container/create.ts";
+import { LinuxKernel } from "../../ffi/kernel.ts";
+import type { CliContext } from "../../lib/cli/context.ts";
 
 const id = (c: string) => c.repeat(64);
 
@@ -51,6 +60,24 @@ Deno.test("containerNames: the names listContainers lists, read from the heads o
     put(id("8"), record(id("8"), "head_only").slice(0, 110) + "garbage}");
     assertEquals(fast(), ["8:head_only", ...whole]);
     assertEquals(listContainers(paths).length, whole.length);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("sweepStaging: a killed create's staging dir goes, a live creator's stays", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "tsbox-staging-" });
+  try {
+    const paths = pathsFor(root);
+    const mine = stagingName(id("1")); // this process: alive, building it
+    const dead = `.creating-${id("2")}.999999999.1`; // no such process
+    const older = `.creating-${id("3")}`; // an older tsbox's, made under the names lock
+    for (const d of [mine, dead, older]) {
+      Deno.mkdirSync(join(paths.containers, d, "upper"), { recursive: true });
+    }
+    const ctx = { paths, kernel: new LinuxKernel() } as unknown as CliContext;
+    assertEquals(await sweepStaging(ctx), 2);
+    assertEquals([...Deno.readDirSync(paths.containers)].map((e) => e.name), [mine]);
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
