@@ -4,7 +4,7 @@
  * not the compact one createContainer writes (an older tsbox's indented
  * record, a head naming another id), so it names what listContainers lists;
  * and a prune's sweep of staging dirs, which creates build outside the names
- * lock. No root needed.
+ * lock. The last test (a real create) needs root.
  */
 
 import { assertEquals } from "../helpers/assert.ts";
@@ -19,6 +19,7 @@ import {
 import { sweepStaging } from "../../lib/container/create.ts";
 import { LinuxKernel } from "../../ffi/kernel.ts";
 import type { CliContext } from "../../lib/cli/context.ts";
+import { cli, ok, withSeededRoot } from "./_lifecycle.ts";
 
 const id = (c: string) => c.repeat(64);
 
@@ -81,4 +82,23 @@ Deno.test("sweepStaging: a killed create's staging dir goes, a live creator's st
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "create: a record starts with the head containerNames reads (else every create parses all)",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    await withSeededRoot(async (root) => {
+      const made = await ok(root, cli("create --network none --name head_check busybox true"));
+      const id = made.stdout.trim();
+      const text = Deno.readTextFileSync(join(root, "containers", id, "container.json"));
+      const head = (name: string) => `{"id":"${id}","name":"${name}",`;
+      assertEquals(text.slice(0, head("head_check").length), head("head_check"));
+      // and renamed, the name keeps its place
+      await ok(root, cli("rename head_check head_moved"));
+      const after = Deno.readTextFileSync(join(root, "containers", id, "container.json"));
+      assertEquals(after.slice(0, head("head_moved").length), head("head_moved"));
+      assertEquals(containerNames(pathsFor(root)), [{ id, name: "head_moved" }]);
+    });
+  },
 });
