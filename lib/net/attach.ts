@@ -319,7 +319,8 @@ async function leftovers(
 ): Promise<string[]> {
   const out: string[] = [];
   for (const table of ["nat", "filter"]) {
-    const l = leftoversOf(await runOk("iptables", ["-t", table, "-S"]), network, containerId, ip);
+    const rules = await runOk("iptables", ["-t", table, "-S"]);
+    const l = await leftoversOf(rules, network, containerId, ip);
     if (l.rules.length || l.chains.length) out.push(`iptables ${table} rules`);
   }
   if (leaseOf(leaseDir, containerId)) out.push("an IP lease");

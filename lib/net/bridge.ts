@@ -7,7 +7,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { hexDigest } from "./hex_digest.ts";
 import { NetworkError } from "../errors.ts";
 import { DEFAULT_ROOT } from "../paths.ts";
 import { runCmd, runOk } from "./run_cmd.ts";
@@ -21,9 +21,9 @@ export const IFNAMSIZ_MAX = 15;
  * default network of the default root, else `tsbox-<9 hex>` from a hash of
  * root and name, so networks of different roots (tests) never share a bridge.
  */
-export function bridgeNameFor(root: string, name: string): string {
+export async function bridgeNameFor(root: string, name: string): Promise<string> {
   if (root === DEFAULT_ROOT && name === DEFAULT_NETWORK) return "tsbox0";
-  return "tsbox-" + createHash("sha256").update(`${root}\0${name}`).digest("hex").slice(0, 9);
+  return "tsbox-" + (await hexDigest("SHA-256", `${root}\0${name}`)).slice(0, 9);
 }
 
 /** Link details from `ip -j link`, or `undefined` when there is no such link. */

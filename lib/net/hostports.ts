@@ -6,7 +6,6 @@
  * @module
  */
 
-import dgram from "node:dgram";
 import { NetworkError } from "../errors.ts";
 import { hostBindingsClash } from "./ports.ts";
 import type { PortMapping } from "./types.ts";
@@ -32,6 +31,8 @@ export async function probeBind(
       throw bindError(hostIP, port, protocol, err);
     }
   }
+  // loaded here: node:dgram costs a process ~12 ms to load, and only a published UDP port needs it
+  const { default: dgram } = await import("node:dgram");
   const sock = dgram.createSocket({ type: "udp4" });
   try {
     return await new Promise<number | undefined>((resolve, reject) => {

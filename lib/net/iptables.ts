@@ -10,13 +10,13 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { hexDigest } from "./hex_digest.ts";
 import { runCmd, runOk } from "./run_cmd.ts";
 import type { PortMapping } from "./types.ts";
 
 /** Chain names the plugins derive for (network, container): bridge ipMasq and portmap DNAT. */
-export function cniChainNames(network: string, containerId: string): string[] {
-  const h = createHash("sha512").update(network + containerId).digest("hex");
+export async function cniChainNames(network: string, containerId: string): Promise<string[]> {
+  const h = await hexDigest("SHA-512", network + containerId);
   // libcni FormatChainName / portmap: prefix + hex, cut to 28 chars (iptables' limit is 29)
   return [`CNI-${h}`.slice(0, 28), `CNI-DN-${h}`.slice(0, 28)];
 }
@@ -53,13 +53,13 @@ export function splitRule(line: string): string[] {
  * to or living in its chains, and — only when `ip` is given, i.e. the
  * firewall plugin's own DEL failed — its untagged CNI-FORWARD rules.
  */
-export function leftoversOf(
+export async function leftoversOf(
   rulesText: string,
   network: string,
   containerId: string,
   ip?: string,
-): { rules: string[][]; chains: string[] } {
-  const chains = cniChainNames(network, containerId);
+): Promise<{ rules: string[][]; chains: string[] }> {
+  const chains = await cniChainNames(network, containerId);
   const tag = `name: "${network}" id: "${containerId}"`;
   const rules: string[][] = [];
   const present: string[] = [];
@@ -90,7 +90,7 @@ export async function sweepIptables(
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const table of ["nat", "filter"]) {
-    const { rules, chains } = leftoversOf(
+    const { rules, chains } = await leftoversOf(
       await runOk("iptables", ["-t", table, "-S"]),
       network,
       containerId,

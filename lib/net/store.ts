@@ -161,7 +161,7 @@ export async function createNetwork(
     const c = parseCidr(subnet)!;
     const gateway = req.gateway ?? formatIPv4(c.network + 1);
     const dirs = netDirs(paths);
-    const bridge = bridgeNameFor(paths.root, req.name);
+    const bridge = await bridgeNameFor(paths.root, req.name);
     const list = buildBridgeConflist({
       name: req.name,
       bridge,

@@ -51,7 +51,7 @@ export async function addrOf(root: string, name: string, ifname: string): Promis
 
 /** Host-side veths on network `net`'s bridge. */
 export async function vethsOn(root: string, net: string): Promise<string[]> {
-  return await bridgePorts(bridgeNameFor(root, net));
+  return await bridgePorts(await bridgeNameFor(root, net));
 }
 
 /** Addresses leased on network `net`. */
@@ -132,7 +132,7 @@ export async function withConnectRoot(
   for (const name of Object.keys(nets)) {
     const r = await tsbox(root, ["network", "rm", name]);
     if (r.code !== 0) errors.push(new Error(`network rm ${name}: ${r.stderr}`));
-    await deleteBridge(bridgeNameFor(root, name));
+    await deleteBridge(await bridgeNameFor(root, name));
   }
   try {
     await removeTree(root);

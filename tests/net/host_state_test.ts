@@ -24,9 +24,9 @@ const NAT = `-P PREROUTING ACCEPT
 -A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"trynet\\" id: \\"${ID}\\"" -m multiport --dports 18080 -j CNI-DN-2226fc4676a7250055568
 -A CNI-FORWARD -d 10.89.77.2/32 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`;
 
-Deno.test("cniChainNames: the plugins' sha512-derived chain names", () => {
+Deno.test("cniChainNames: the plugins' sha512-derived chain names", async () => {
   // observed from the real bridge and portmap plugins for (trynet, c×64)
-  assertEquals(cniChainNames("trynet", ID), [
+  assertEquals(await cniChainNames("trynet", ID), [
     "CNI-2226fc4676a7250055568f69",
     "CNI-DN-2226fc4676a7250055568",
   ]);
@@ -45,13 +45,13 @@ Deno.test("splitRule: quoted comments with escaped quotes", () => {
   ]);
 });
 
-Deno.test("leftoversOf: finds the tagged rules, the jumps and the chains; firewall rules only by IP", () => {
-  const l = leftoversOf(NAT, "trynet", ID);
+Deno.test("leftoversOf: finds the tagged rules, the jumps and the chains; firewall rules only by IP", async () => {
+  const l = await leftoversOf(NAT, "trynet", ID);
   assertEquals(l.chains, ["CNI-2226fc4676a7250055568f69", "CNI-DN-2226fc4676a7250055568"]);
   assertEquals(l.rules.length, 5);
   assert(l.rules.every((r) => r[0] !== "CNI-FORWARD"));
-  assertEquals(leftoversOf(NAT, "trynet", ID, "10.89.77.2").rules.length, 6);
-  assertEquals(leftoversOf(NAT, "other", ID).rules.length, 0);
+  assertEquals((await leftoversOf(NAT, "trynet", ID, "10.89.77.2")).rules.length, 6);
+  assertEquals((await leftoversOf(NAT, "other", ID)).rules.length, 0);
 });
 
 Deno.test("publishedPortsIn: host ports of portmap DNAT rules", () => {

@@ -28,7 +28,7 @@ Deno.test("network create/ls/inspect/rm: lifecycle with subnet, gateway and labe
     assertEquals(c.code, 0, c.stderr);
     const id = c.stdout.trim();
     assertMatch(id, /^[0-9a-f]{64}$/);
-    const bridge = bridgeNameFor(f.root, "front");
+    const bridge = await bridgeNameFor(f.root, "front");
     const addr = await sh("ip", ["-4", "-br", "addr", "show", "dev", bridge]);
     assert(addr.out.includes("10.99.250.254/24"), addr.out);
 
@@ -84,7 +84,7 @@ Deno.test("network create: invalid subnet or gateway is a usage error and create
     }
     const bad = await tsbox(f.root, ["network", "create", "no/slash"]);
     assertEquals(bad.code, 1);
-    assertEquals(await linkExists(bridgeNameFor(f.root, "bad")), false);
+    assertEquals(await linkExists(await bridgeNameFor(f.root, "bad")), false);
     assertEquals(
       (await tsbox(f.root, ["network", "ls", "-q"])).stdout.trim().split("\n").length,
       2,

@@ -1,5 +1,6 @@
 /** Unit tests of the pure CNI planning: conflist, call sequence, environment (no root needed). */
 
+import { createHash } from "node:crypto";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import {
   buildBridgeConflist,
@@ -118,12 +119,15 @@ Deno.test("addressOf: reads IP, prefix, gateway and MAC of the sandbox interface
   });
 });
 
-Deno.test("bridgeNameFor: tsbox0 for the default root's default network, else a hashed name ≤ 15 chars", () => {
-  assertEquals(bridgeNameFor("/var/lib/tsbox", "bridge"), "tsbox0");
-  const a = bridgeNameFor("/var/lib/tsbox", "web");
-  const b = bridgeNameFor("/tmp/other", "web");
+Deno.test("bridgeNameFor: tsbox0 for the default root's default network, else a hashed name ≤ 15 chars", async () => {
+  assertEquals(await bridgeNameFor("/var/lib/tsbox", "bridge"), "tsbox0");
+  const a = await bridgeNameFor("/var/lib/tsbox", "web");
+  const b = await bridgeNameFor("/tmp/other", "web");
   assert(a !== b && a.length <= 15 && /^tsbox-[0-9a-f]{9}$/.test(a));
-  assert(bridgeNameFor("/tmp/r", "bridge") !== "tsbox0");
+  assert(await bridgeNameFor("/tmp/r", "bridge") !== "tsbox0");
+  // the names networks made before keep: sha256 of root NUL name, as node:crypto made it
+  const sha = createHash("sha256").update("/tmp/other\0web").digest("hex");
+  assertEquals(b, `tsbox-${sha.slice(0, 9)}`);
 });
 
 Deno.test("validGateway: inside the subnet, not the network or broadcast address", () => {
