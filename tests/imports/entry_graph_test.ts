@@ -212,6 +212,15 @@ for (const [hidden, entry] of Object.entries(HIDDEN)) {
   });
 }
 
+Deno.test("a bridged start's network code loads no node: builtin up front", () => {
+  // both the CLI (prepare) and tsbox-runc create (attach) load it for every bridged start:
+  // node:crypto alone cost each ~17 ms; a builtin one path needs is imported where it is used
+  for (const m of ["lib/net/prepare.ts", "lib/net/attach.ts"]) {
+    const bad = violations(moduleGraph(m, false), [NODE_BUILTIN]);
+    assertEquals(bad, [], `${m} loads:\n  ${bad.join("\n  ")}`);
+  }
+});
+
 Deno.test("hidden entries: every one has rules", () => {
   assertEquals(Object.keys(HIDDEN).sort(), Object.keys(FORBIDDEN).sort());
 });
