@@ -227,3 +227,25 @@ Deno.test({
       assertNoLeaks(root, [id], [monitor]);
     }),
 });
+
+Deno.test({
+  name:
+    "conmon: a conmon that fails is reported with its exit code and stderr, and nothing is left",
+  ignore,
+  fn: async () => {
+    await withSeededRoot(async (root) => {
+      const fake = `${root}/fake-conmon`;
+      Deno.writeTextFileSync(fake, "#!/bin/sh\necho 'conmon: no such option --x' >&2\nexit 3\n", {
+        mode: 0o755,
+      });
+      const r = await tsbox(root, cli(`${RUN_D} --name failed busybox sleep 60`), {
+        env: { TSBOX_CONMON: fake },
+      });
+      assertEquals(r.code, 125, r.stderr);
+      assertStringIncludes(r.stderr, "conmon failed (exit 3): conmon: no such option --x");
+      const id = (await ok(root, cli("ps -aq --no-trunc"))).stdout.trim();
+      assertEquals(stateOf(root, id).status, "exited");
+      assertEquals(cgroupsOf(id), []);
+    });
+  },
+});
