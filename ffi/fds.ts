@@ -123,17 +123,18 @@ const POLLERR = 0x8;
 const POLLHUP = 0x10;
 
 /**
- * Wait on a worker thread until one of `fds` is readable or hung up; which
- * are. A failed poll (EINTR) answers none (the caller polls again).
+ * Wait on a worker thread until one of `fds` is readable or hung up, or
+ * `timeoutMs` passed (default: no limit); which are. A failed poll (EINTR)
+ * or the timeout answers none.
  */
-export async function pollReadable(fds: readonly number[]): Promise<boolean[]> {
+export async function pollReadable(fds: readonly number[], timeoutMs = -1): Promise<boolean[]> {
   const buf = new Uint8Array(8 * fds.length); // struct pollfd: int fd, short events, short revents
   const dv = new DataView(buf.buffer);
   fds.forEach((fd, i) => {
     dv.setInt32(8 * i, fd, true);
     dv.setInt16(8 * i + 4, POLLIN, true);
   });
-  const n = await libc().poll_async(buf, BigInt(fds.length), -1);
+  const n = await libc().poll_async(buf, BigInt(fds.length), timeoutMs);
   return fds.map((_, i) =>
     n > 0 && (dv.getInt16(8 * i + 6, true) & (POLLIN | POLLERR | POLLHUP)) !== 0
   );

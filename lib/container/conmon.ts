@@ -20,12 +20,12 @@
  * @module
  */
 
-import { join, resolve } from "../posix_path.ts";
+import { join } from "../posix_path.ts";
 import type { CliContext } from "../cli/context.ts";
 import { containerDir } from "../paths.ts";
 import { ContainerError, TsboxError } from "../errors.ts";
-import { closeFd, readAsync, recvMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
-import { spawnWithStdio, waitChild } from "../../ffi/spawn.ts";
+import { closeFd, recvMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
+import { type SpawnOutput, spawnOutput } from "../spawn_output.ts";
 import { claim } from "./runner.ts";
 import { writeStartBundle } from "./start_steps.ts";
 import { updateState } from "./lock.ts";
@@ -186,12 +186,13 @@ export async function startUnderConmon(
     // conmon gets both ends: its one write to the sync socket must not fail (and conmon
     // abort) if this CLI is killed meanwhile; the init closes them before its exec
     const [parentEnd, childEnd] = seqpacketPair();
-    let launched: { code: number; stderr: string };
+    let launched: SpawnOutput;
     try {
       // conmon forks its supervisor and exits
-      launched = await runToExit(conmon, conmonArgs(ctx, config, dir), {
-        _OCI_SYNCPIPE: String(childEnd),
-      }, dir);
+      launched = await spawnOutput(conmon, conmonArgs(ctx, config, dir), {
+        env: { _OCI_SYNCPIPE: String(childEnd) },
+        cwd: dir,
+      });
     } finally {
       closeFd(childEnd);
       setCloexec(parentEnd);
@@ -199,9 +200,8 @@ export async function startUnderConmon(
     let sync: ReturnType<typeof parseSync>;
     try {
       if (launched.code !== 0) {
-        throw new ContainerError(
-          `conmon failed (exit ${launched.code}): ${launched.stderr.trim()}`,
-        );
+        const why = new TextDecoder().decode(launched.stderr).trim();
+        throw new ContainerError(`conmon failed (exit ${launched.code}): ${why}`);
       }
       const pid = Number(Deno.readTextFileSync(conmonPidFile(dir)).trim());
       supervisor = { pid, start: pidStartTime(pid) };
@@ -228,46 +228,6 @@ export async function startUnderConmon(
     else if (!byPolicy) await waitGone(supervisor.pid, supervisor.start, 30_000);
     throw err;
   }
-}
-
-/**
- * Run `path` with `args` (our environment and `env`, in `cwd`) until it
- * exits: its exit code (128+N for signal N) and what it wrote on stderr.
- * With posix_spawn and the raw pipe, not Deno.Command: Deno loads its
- * process module on the first Deno.Command (~7 ms of every `run -d`) and
- * its streams for a piped output.
- */
-async function runToExit(
-  path: string,
-  args: string[],
-  env: Record<string, string>,
-  cwd: string,
-): Promise<{ code: number; stderr: string }> {
-  const exe = resolve(path); // the spawn changes to `cwd` first
-  const envList = Object.entries({ ...Deno.env.toObject(), ...env }).map(([k, v]) => `${k}=${v}`);
-  const { pid, ends } = spawnWithStdio(
-    exe,
-    [exe, ...args],
-    envList,
-    ["null", "null", "piped"],
-    cwd,
-  );
-  const chunks: Uint8Array[] = [];
-  try {
-    for (;;) {
-      const buf = new Uint8Array(4096);
-      const n = await readAsync(ends[2]!, buf);
-      if (n === null) break;
-      chunks.push(buf.subarray(0, n));
-    }
-  } finally {
-    closeFd(ends[2]!);
-  }
-  const st = await waitChild(pid);
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  chunks.reduce((at, c) => (all.set(c, at), at + c.length), 0);
-  const stderr = new TextDecoder().decode(all);
-  return { code: st.signal !== undefined ? 128 + st.signal : st.code, stderr };
 }
 
 /** Update the state when `monitorPid` still holds the start; false when it does not. */

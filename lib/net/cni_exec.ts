@@ -9,6 +9,7 @@
 import { NetworkError } from "../errors.ts";
 import type { CniInvocation } from "./cni_plan.ts";
 import { findPlugin, requirePlugins } from "./plugins.ts";
+import { spawnOutput } from "../spawn_output.ts";
 
 /** A plugin that runs longer than this is killed (a hung plugin must not hang tsbox). */
 const PLUGIN_TIMEOUT_MS = 60_000;
@@ -30,59 +31,40 @@ export async function execPlugin(
 ): Promise<Record<string, unknown>> {
   requirePlugins([inv.plugin], cniPath);
   const bin = findPlugin(inv.plugin, cniPath)!;
-  const child = new Deno.Command(bin, {
+  const out = await spawnOutput(bin, [], {
     env: inv.env,
     clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
+    stdin: new TextEncoder().encode(JSON.stringify(inv.config)),
+    timeoutMs: PLUGIN_TIMEOUT_MS,
+  });
+  const stdout = new TextDecoder().decode(out.stdout).trim();
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  const what = `CNI plugin ${inv.plugin} ${inv.command}`;
+  if (out.timedOut) {
+    throw new NetworkError(`${what} timed out after ${PLUGIN_TIMEOUT_MS / 1000}s`, { op: "cni" });
+  }
+  if (out.code !== 0) {
+    let e: CniErrorJson = {};
     try {
-      child.kill("SIGKILL");
+      e = JSON.parse(stdout) as CniErrorJson;
     } catch (err) {
-      // exited between the timer firing and the kill
-      if (!(err instanceof TypeError)) throw err;
+      // a crashing plugin may print no JSON; fall back to its raw output
+      if (!(err instanceof SyntaxError)) throw err;
     }
-  }, PLUGIN_TIMEOUT_MS);
+    const msg = [e.msg, e.details].filter((s) => s).join(": ") || stdout || stderr ||
+      `exit code ${out.code}`;
+    throw new NetworkError(
+      `${what} failed: ${msg}${e.code !== undefined ? ` (code ${e.code})` : ""}`,
+      {
+        op: "cni",
+      },
+    );
+  }
+  if (stdout === "") return {};
   try {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(JSON.stringify(inv.config)));
-    await w.close();
-    const out = await child.output();
-    const stdout = new TextDecoder().decode(out.stdout).trim();
-    const stderr = new TextDecoder().decode(out.stderr).trim();
-    const what = `CNI plugin ${inv.plugin} ${inv.command}`;
-    if (timedOut) {
-      throw new NetworkError(`${what} timed out after ${PLUGIN_TIMEOUT_MS / 1000}s`, { op: "cni" });
-    }
-    if (!out.success) {
-      let e: CniErrorJson = {};
-      try {
-        e = JSON.parse(stdout) as CniErrorJson;
-      } catch (err) {
-        // a crashing plugin may print no JSON; fall back to its raw output
-        if (!(err instanceof SyntaxError)) throw err;
-      }
-      const msg = [e.msg, e.details].filter((s) => s).join(": ") || stdout || stderr ||
-        `exit code ${out.code}`;
-      throw new NetworkError(
-        `${what} failed: ${msg}${e.code !== undefined ? ` (code ${e.code})` : ""}`,
-        {
-          op: "cni",
-        },
-      );
-    }
-    if (stdout === "") return {};
-    try {
-      return JSON.parse(stdout) as Record<string, unknown>;
-    } catch (err) {
-      throw new NetworkError(`${what} printed invalid JSON`, { op: "cni", cause: err });
-    }
-  } finally {
-    clearTimeout(timer);
+    return JSON.parse(stdout) as Record<string, unknown>;
+  } catch (err) {
+    throw new NetworkError(`${what} printed invalid JSON`, { op: "cni", cause: err });
   }
 }
 
