@@ -7,6 +7,8 @@ import { libc } from "./libc.ts";
 import { check, syscallError } from "./syscall.ts";
 import { errno } from "./libc.ts";
 import { cstr, cstrArray } from "./cstring.ts";
+import { rawSyscall } from "./raw_syscall.ts";
+import { SyscallError } from "../lib/errors.ts";
 import { PR_SET_PDEATHSIG, SYS_execve, SYS_rt_sigaction, SYS_rt_sigprocmask } from "./consts.ts";
 
 /**
@@ -51,11 +53,12 @@ const SYS_pidfd_open = 434;
  * @throws {SyscallError} another failure (ESRCH: no such process).
  */
 export function pidfdOpen(pid: number): number | undefined {
-  const fd = Number(libc().syscall6(BigInt(SYS_pidfd_open), BigInt(pid), 0n, 0n, 0n, 0n, 0n));
-  if (fd >= 0) return fd;
-  const e = errno();
-  if (e === 38) return undefined; // ENOSYS
-  throw syscallError("pidfd_open", e, String(pid));
+  try {
+    return rawSyscall("pidfd_open", SYS_pidfd_open, [pid, 0], String(pid));
+  } catch (err) {
+    if (err instanceof SyscallError && err.errnoName === "ENOSYS") return undefined;
+    throw err;
+  }
 }
 
 /** kill(2). Returns false when the process does not exist (ESRCH). */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { hexDigest } from "./hex_digest.ts";
+import { hexDigest } from "../hex_digest.ts";
 import { NetworkError } from "../errors.ts";
 import { DEFAULT_ROOT } from "../paths.ts";
 import { runCmd, runOk } from "./run_cmd.ts";

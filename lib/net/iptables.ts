@@ -10,7 +10,7 @@
  * @module
  */
 
-import { hexDigest } from "./hex_digest.ts";
+import { hexDigest } from "../hex_digest.ts";
 import { runCmd, runOk } from "./run_cmd.ts";
 import type { PortMapping } from "./types.ts";
 

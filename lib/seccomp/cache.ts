@@ -14,20 +14,13 @@ import type { Paths } from "../paths.ts";
 import type { LinuxSeccomp } from "../oci/spec.ts";
 import { lazy } from "../lazy.ts";
 import { writeFileAtomic } from "../fsutil.ts";
+import { hexDigest } from "../hex_digest.ts";
 import type { EncodedSeccomp } from "./encoded.ts";
 
 export { decodeSeccomp, type EncodedSeccomp } from "./encoded.ts";
 
 function dir(paths: Paths): string {
   return join(paths.root, "cache", "seccomp");
-}
-
-/** Lower-case hex sha256 of `text` (UTF-8), as node:crypto's `digest("hex")`. */
-async function sha256Hex(text: string): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  let hex = "";
-  for (const b of d) hex += b.toString(16).padStart(2, "0");
-  return hex;
 }
 
 /**
@@ -39,7 +32,7 @@ export async function cachedSeccomp(paths: Paths, s: LinuxSeccomp): Promise<Enco
   // `run` asks twice, at create (to fail early) and at start: the second answer is at hand
   const known = seen.get(text);
   if (known) return known;
-  const key = await sha256Hex(text);
+  const key = await hexDigest("SHA-256", text);
   const file = join(dir(paths), `${key}.json`);
   try {
     const enc = JSON.parse(Deno.readTextFileSync(file)) as EncodedSeccomp;

@@ -1,9 +1,9 @@
 /**
- * Lower-case hex digests of short texts with Web Crypto, for the names the
- * network code derives (bridge names, the CNI plugins' chain names).
- * node:crypto's createHash did it synchronously, but loading node:crypto
- * cost every bridged start ~17 ms, twice (the CLI and `tsbox-runc create`
- * both load the network code).
+ * Lower-case hex digests of short texts with Web Crypto: the seccomp cache's
+ * keys, the names the network code derives (bridge names, the CNI plugins'
+ * chain names). node:crypto's createHash does it synchronously, but loading
+ * node:crypto costs a process ~17 ms — every bridged start paid it twice
+ * (the CLI and `tsbox-runc create` both load the network code).
  * @module
  */
 
