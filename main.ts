@@ -82,12 +82,16 @@ async function main(argv: string[]): Promise<number> {
   if (root === "" || !root.startsWith("/")) {
     throw new UsageError(`--root must be an absolute path, got "${root}"`);
   }
+  let self: string[] | undefined;
   const ctx: CliContext = {
     paths: pathsFor(root),
     rootless,
     kernel: new LinuxKernel(),
     debug,
-    self: selfCommand(env.PATH),
+    // looked up when first used: the container init never re-executes tsbox
+    get self() {
+      return self ??= selfCommand(env.PATH);
+    },
     env,
   };
   if (outside) {

@@ -5,7 +5,7 @@
 
 import { assertEquals } from "./helpers/assert.ts";
 import { tsboxCgroups } from "./helpers/cgroup_leaks.ts";
-import { linksBaseline, tsboxLinks } from "./helpers/link_leaks.ts";
+import { linksBaseline, tsboxLinks, tsboxRuleBridges } from "./helpers/link_leaks.ts";
 
 /** What tests/aa_baseline_test.ts recorded before the suite (this module loads after it ran). */
 const BASELINE = linksBaseline();
@@ -21,8 +21,17 @@ Deno.test({
   // run alone (deno test tests/zz_leak_check_test.ts) there is no baseline: nothing to compare
   ignore: BASELINE === undefined,
   fn: () => {
-    const before = new Set(BASELINE);
+    const before = new Set(BASELINE!.links);
     assertEquals(tsboxLinks().filter((l) => !before.has(l)), []);
+  },
+});
+
+Deno.test({
+  name: "suite: no iptables rules left by the suite's networks",
+  ignore: BASELINE === undefined,
+  fn: () => {
+    const before = new Set(BASELINE!.rules);
+    assertEquals(tsboxRuleBridges().filter((b) => !before.has(b)), []);
   },
 });
 

@@ -27,12 +27,22 @@ import { DENO_RUN_ARGS } from "../lib/self.ts";
 
 const REPO = fromFileUrl(new URL("../", import.meta.url));
 
+/**
+ * sh that sets `here` to the launcher's directory. A process only when the
+ * launcher was reached through a symlink (a link on PATH): a `$(…)` forks,
+ * and each start of tsbox and of tsbox-runc (containerd's and conmon's
+ * calls) would pay ~1 ms for two. `sh tsbox` leaves $0 without a slash.
+ */
+export const SELF_DIR = `case $0 in */*) self=$0 ;; *) self=./$0 ;; esac
+if [ -L "$self" ]; then self=$(readlink -f "$self"); fi
+here=\${self%/*}`;
+
 /** The launcher of the bundle at `$here/main.js`, for `args` before the caller's. */
 function launcher(what: string, args: string): string {
   return `#!/bin/sh
 # ${what}: tsbox's bundled build (tools/bundle.ts), main.js beside this script, under deno
-here=$(dirname "$(readlink -f "$0")")
-deno=$(command -v deno || echo /usr/bin/deno)
+${SELF_DIR}
+if command -v deno >/dev/null 2>&1; then deno=deno; else deno=/usr/bin/deno; fi
 # callers (containerd's shim, conmon) may run us with a minimal environment
 : "\${HOME:=/root}"
 export HOME

@@ -14,7 +14,16 @@ import type { Paths } from "../paths.ts";
 import { LinuxKernel } from "../../ffi/kernel.ts";
 import { type CniRuntime, planCni } from "./cni_plan.ts";
 import { runAdd, runAll } from "./cni_exec.ts";
-import { type Conflist, networkInfoOf, requiredPlugins, withoutDefaultRoute } from "./conflist.ts";
+import {
+  type Conflist,
+  currentShape,
+  hasContainerRules,
+  networkInfoOf,
+  requiredPlugins,
+  tsboxMetaOf,
+  withoutDefaultRoute,
+} from "./conflist.ts";
+import { ensureNetworkRules } from "./host_rules.ts";
 import { assertHostPortsFree, resolveRandomPorts } from "./hostports.ts";
 import { refreshPeerHosts } from "./hosts_sync.ts";
 import { leftoversOf, publishedHostPorts, sweepIptables } from "./iptables.ts";
@@ -117,7 +126,7 @@ export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<N
   if (!CONTAINER_ID.test(containerId)) {
     throw new NetworkError(`invalid container id "${containerId}"`);
   }
-  const stored = await networkFor(paths, opts);
+  const stored = currentShape(await networkFor(paths, opts));
   // the record keeps the list as used, so the DEL gets the same
   const list = req.defaultRoute === false ? withoutDefaultRoute(stored) : stored;
   const info = networkInfoOf(list);
@@ -126,6 +135,8 @@ export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<N
   }
   const cniPath = cniPathOf(opts);
   requirePlugins(requiredPlugins(list), cniPath);
+  // its masquerade and forwarding rules, which a reboot or a flush may have taken
+  if (tsboxMetaOf(list)) await ensureNetworkRules(info);
   const dirs = netDirs(paths);
   const kernel = req.kernel ?? new LinuxKernel();
   const ifname = req.ifname ?? CONTAINER_IFNAME;
@@ -278,10 +289,13 @@ export async function detachNetwork(
   // Firewall rules carry no tag, only the IP, which may already be leased
   // again: sweep them by IP only when the firewall plugin could not.
   const fwIP = ip && (!list || errors.some((e) => e.plugin === "firewall")) ? ip : undefined;
-  await sweepIptables(att.network, att.containerId, fwIP);
+  // rules of the container's own: from an older tsbox's shape, another's list, or portmap's
+  const own = !list || !tsboxMetaOf(list) || hasContainerRules(list) ||
+    (att.ports?.length ?? 0) > 0;
+  const swept = own ? await sweepIptables(att.network, att.containerId, fwIP) : [];
   removeLeases(leaseDir, att.containerId);
   unpinNetns(k, handle);
-  const left = await leftovers(att.network, att.containerId, fwIP, leaseDir);
+  const left = await leftovers(att.network, att.containerId, fwIP, leaseDir, swept);
   if (left.length) {
     const why = errors.length ? `: ${errors.map((e) => e.error.message).join("; ")}` : "";
     throw new NetworkError(
@@ -310,15 +324,20 @@ export async function detachNetwork(
   }
 }
 
-/** What of the attachment is still on the host (empty when clean). */
+/**
+ * What of the attachment is still on the host (empty when clean): its
+ * lease, and its rules in `tables` (those the sweep found any in; a table
+ * it found clean stays so, two `iptables` processes fewer per detach).
+ */
 async function leftovers(
   network: string,
   containerId: string,
   ip: string | undefined,
   leaseDir: string,
+  tables: readonly string[],
 ): Promise<string[]> {
   const out: string[] = [];
-  for (const table of ["nat", "filter"]) {
+  for (const table of tables) {
     const rules = await runOk("iptables", ["-t", table, "-S"]);
     const l = await leftoversOf(rules, network, containerId, ip);
     if (l.rules.length || l.chains.length) out.push(`iptables ${table} rules`);

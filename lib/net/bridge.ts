@@ -1,6 +1,6 @@
 /**
  * The host side of a bridge network: its interface name and its creation
- * and removal. `network create` makes the bridge with the gateway address
+ * and removal (with its iptables rules). `network create` makes the bridge with the gateway address
  * at once (as docker does) so the subnet shows in the host's routes and
  * later subnet choices avoid it; the bridge plugin then finds it ready.
  * Requires root and iproute2.
@@ -12,6 +12,7 @@ import { NetworkError } from "../errors.ts";
 import { DEFAULT_ROOT } from "../paths.ts";
 import { runCmd, runOk } from "./run_cmd.ts";
 import { DEFAULT_NETWORK } from "./options.ts";
+import { removeNetworkRules } from "./host_rules.ts";
 
 /** Longest Linux interface name. */
 export const IFNAMSIZ_MAX = 15;
@@ -72,8 +73,12 @@ export async function createBridge(
   }
 }
 
-/** Delete bridge `name` if it exists (it is not ours to delete when it is not a bridge). */
+/**
+ * Delete bridge `name` if it exists (it is not ours to delete when it is
+ * not a bridge), and its network's iptables rules (lib/net/host_rules.ts).
+ */
 export async function deleteBridge(name: string): Promise<void> {
   const l = await linkInfo(name);
   if (l?.kind === "bridge") await runOk("ip", ["link", "del", "dev", name]);
+  await removeNetworkRules(name);
 }

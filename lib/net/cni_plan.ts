@@ -89,8 +89,29 @@ export function pluginStdin(
   return conf;
 }
 
+/** The keys of the portmap and tuning entries tsbox writes (lib/net/conflist.ts). */
+const OWN_KEYS: Record<string, readonly string[]> = {
+  portmap: ["type", "capabilities", "snat"],
+  tuning: ["type", "dataDir"],
+};
+
 /**
- * The ordered invocations for `command` on `list`.
+ * True when `plugin`'s ADD would only hand its prevResult on: tsbox's own
+ * portmap entry with no port to publish (it returns before touching
+ * iptables), or its tuning entry with no MAC to set (nothing to change,
+ * so no backup is written either). A bridged start then runs two plugin
+ * processes fewer. DEL and CHECK still run every plugin: a DEL must clean
+ * up whatever an ADD of any version did.
+ */
+export function idleOnAdd(plugin: PluginConf, rt: CniRuntime): boolean {
+  const own = OWN_KEYS[plugin.type];
+  if (!own || !Object.keys(plugin).every((k) => own.includes(k))) return false;
+  return plugin.type === "portmap" ? !rt.capabilities.portMappings?.length : !rt.mac;
+}
+
+/**
+ * The ordered invocations for `command` on `list` (for ADD, without the
+ * plugins `idleOnAdd` skips).
  * @param prevResult the cached ADD result (DEL/CHECK only; omitted for DEL when unknown).
  */
 export function planCni(
@@ -100,7 +121,11 @@ export function planCni(
   prevResult?: Record<string, unknown>,
 ): CniInvocation[] {
   const env = cniEnv(command, rt);
-  const plugins = command === "DEL" ? [...list.plugins].reverse() : list.plugins;
+  const plugins = command === "DEL"
+    ? [...list.plugins].reverse()
+    : command === "ADD"
+    ? list.plugins.filter((p) => !idleOnAdd(p, rt))
+    : list.plugins;
   return plugins.map((p) => ({
     plugin: p.type,
     command,

@@ -1,7 +1,10 @@
 /**
  * CNI network configuration lists for tsbox networks (pure): what
- * `network create` stores and what the plugins are fed. The shape follows
- * podman's CNI backend: bridge (+ host-local IPAM) → portmap → firewall → tuning.
+ * `network create` stores and what the plugins are fed: bridge (+
+ * host-local IPAM) → portmap → tuning, as podman's CNI backend, but with
+ * the masquerade and the forwarding rules kept per network by tsbox
+ * (lib/net/host_rules.ts, docker's way) instead of per container by the
+ * bridge plugin's ipMasq and the firewall plugin.
  * @module
  */
 
@@ -55,7 +58,7 @@ export function buildBridgeConflist(s: BridgeNetworkSpec): Conflist {
     type: "bridge",
     bridge: s.bridge,
     isGateway: true,
-    ipMasq: !s.internal,
+    ipMasq: false, // per network: lib/net/host_rules.ts
     hairpinMode: true,
     ipam: {
       type: "host-local",
@@ -70,9 +73,34 @@ export function buildBridgeConflist(s: BridgeNetworkSpec): Conflist {
   if (!s.internal) {
     plugins.push({ type: "portmap", capabilities: { portMappings: true }, snat: true });
   }
-  plugins.push({ type: "firewall", backend: "iptables" });
   plugins.push({ type: "tuning", dataDir: s.tuningDir });
   return { cniVersion: CNI_VERSION, name: s.name, plugins };
+}
+
+/** tsbox's metadata of a list, when tsbox made it. */
+export function tsboxMetaOf(list: Conflist): TsboxMeta | undefined {
+  const br = list.plugins.find((p) => p.type === "bridge");
+  return (br?.args as { tsbox?: TsboxMeta } | undefined)?.tsbox;
+}
+
+/**
+ * A list tsbox made in its current shape: one an older tsbox stored has
+ * the bridge plugin masquerade and a firewall plugin, whose per-container
+ * rules the per-network ones replace. Others' lists are left alone.
+ */
+export function currentShape(list: Conflist): Conflist {
+  if (!tsboxMetaOf(list) || !hasContainerRules(list)) return list;
+  return {
+    ...list,
+    plugins: list.plugins.filter((p) => p.type !== "firewall").map((p) =>
+      p.type === "bridge" ? { ...p, ipMasq: false } : p
+    ),
+  };
+}
+
+/** True when attachments of `list` leave per-container iptables rules (an older shape). */
+export function hasContainerRules(list: Conflist): boolean {
+  return list.plugins.some((p) => p.type === "firewall" || (p.type === "bridge" && p.ipMasq));
 }
 
 /** Every plugin binary a conflist needs (including IPAM plugins run by the main plugins). */

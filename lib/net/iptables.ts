@@ -78,9 +78,14 @@ export async function leftoversOf(
   return { rules, chains: present };
 }
 
+/** The tables tsbox's networks leave rules in. */
+const TABLES = ["nat", "filter"] as const;
+
 /**
  * Remove every iptables rule and chain left by the attachment, in the nat
- * and filter tables (`ip`: see `leftoversOf`). Returns what it removed.
+ * and filter tables (`ip`: see `leftoversOf`).
+ * @returns the tables it found any in: only those need to be looked at
+ *   again (nothing else adds rules under this attachment's names).
  * @throws {NetworkError} when iptables fails for another reason than "already gone".
  */
 export async function sweepIptables(
@@ -88,26 +93,24 @@ export async function sweepIptables(
   containerId: string,
   ip?: string,
 ): Promise<string[]> {
-  const removed: string[] = [];
-  for (const table of ["nat", "filter"]) {
+  const swept: string[] = [];
+  for (const table of TABLES) {
     const { rules, chains } = await leftoversOf(
       await runOk("iptables", ["-t", table, "-S"]),
       network,
       containerId,
       ip,
     );
+    if (rules.length || chains.length) swept.push(table);
     // rules that jump into a chain go first, so the chains can then be deleted
-    for (const r of rules) {
-      const res = await runCmd("iptables", ["-t", table, "-D", ...r, "--wait"]);
-      if (res.code === 0) removed.push(`${table}: ${r.join(" ")}`);
-    }
+    // a rule that is already gone (a concurrent sweep) is checked for again by the caller
+    for (const r of rules) await runCmd("iptables", ["-t", table, "-D", ...r, "--wait"]);
     for (const c of chains) {
       await runOk("iptables", ["-t", table, "-F", c, "--wait"]);
       await runOk("iptables", ["-t", table, "-X", c, "--wait"]);
-      removed.push(`${table}: chain ${c}`);
     }
   }
-  return removed;
+  return swept;
 }
 
 /** Host ports published by portmap DNAT rules in `natRules` (`iptables -t nat -S`). */

@@ -14,17 +14,23 @@ export interface CmdResult {
   stderr: string;
 }
 
-/** Run `cmd args…` and return its result whatever the exit code. */
-export async function runCmd(cmd: string, args: string[]): Promise<CmdResult> {
+/** Run `cmd args…` (with `input` on its stdin) and return its result whatever the exit code. */
+export async function runCmd(cmd: string, args: string[], input?: string): Promise<CmdResult> {
   let out: Deno.CommandOutput;
   try {
-    out = await new Deno.Command(cmd, {
+    const child = new Deno.Command(cmd, {
       args,
-      stdin: "null",
+      stdin: input === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",
       env: { PATH: PLUGIN_PATH },
-    }).output();
+    }).spawn();
+    if (input !== undefined) {
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode(input)).catch(() => {}); // it exited early: its code says why
+      await w.close().catch(() => {});
+    }
+    out = await child.output();
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new NetworkError(`${cmd} not found`, {
@@ -42,8 +48,8 @@ export async function runCmd(cmd: string, args: string[]): Promise<CmdResult> {
  * Run `cmd args…`, returning stdout.
  * @throws {NetworkError} when it exits non-zero.
  */
-export async function runOk(cmd: string, args: string[]): Promise<string> {
-  const r = await runCmd(cmd, args);
+export async function runOk(cmd: string, args: string[], input?: string): Promise<string> {
+  const r = await runCmd(cmd, args, input);
   if (r.code !== 0) {
     throw new NetworkError(`${cmd} ${args.join(" ")}: ${r.stderr || `exit code ${r.code}`}`, {
       op: cmd,

@@ -101,7 +101,9 @@ export const main: Command = async (argv, cli) => {
       store: new RuntimeStore(g.root),
       paths: pathsFor(g.root),
       kernel: cli.kernel,
-      self: cli.self,
+      get self() {
+        return cli.self; // read when first used (the CLI's is looked up then)
+      },
       log: g.log ? { file: g.log, format: g.format as "json" | "text" } : undefined,
       debug: g.debug || cli.debug,
     };

@@ -264,6 +264,56 @@ Deno.test("bundle: files stand alone; main, run and the init load no Node built-
       assert(r.success);
       assertMatch(new TextDecoder().decode(r.stdout), /^tsbox version /);
     });
+
+    await t.step(
+      "the launchers find main.js from any path, forking only for a symlink",
+      async () => {
+        const tmp = Deno.makeTempDirSync({ prefix: "tsbox-launch-" });
+        try {
+          // a readlink or dirname run by the launcher would say so (and fail it)
+          const fakes = join(tmp, "fakes");
+          Deno.mkdirSync(fakes);
+          for (const tool of ["readlink", "dirname"]) {
+            Deno.writeTextFileSync(join(fakes, tool), `#!/bin/sh\necho ran ${tool} >&2\nexit 9\n`, {
+              mode: 0o755,
+            });
+          }
+          const path = `${fakes}:${Deno.env.get("PATH")}`;
+          const version = async (
+            cmd: string,
+            args: string[],
+            cwd: string,
+            env = { PATH: path },
+          ) => {
+            const r = await new Deno.Command(cmd, { args: [...args, "--version"], cwd, env })
+              .output();
+            const err = new TextDecoder().decode(r.stderr);
+            assert(r.success, `${cmd} ${args.join(" ")} in ${cwd}: ${err}`);
+            assertMatch(new TextDecoder().decode(r.stdout), /^tsbox(-runc)? version /);
+            return err;
+          };
+          for (const l of ["tsbox", "tsbox-runc"]) {
+            // an absolute path, a relative one, and `sh tsbox` ($0 without a slash): no process
+            assertEquals(await version(join(dist, l), [], "/"), "");
+            assertEquals(await version(`./${l}`, [], dist), "");
+            assertEquals(await version("sh", [l], dist), "");
+          }
+          // through a symlink elsewhere (a link on PATH) the real readlink resolves it
+          Deno.symlinkSync(join(dist, "tsbox"), join(tmp, "tsbox"));
+          assertEquals(
+            await version(join(tmp, "tsbox"), [], "/", { PATH: Deno.env.get("PATH")! }),
+            "",
+          );
+          const viaFake = await new Deno.Command(join(tmp, "tsbox"), {
+            args: ["--version"],
+            env: { PATH: path },
+          }).output();
+          assertStringIncludes(new TextDecoder().decode(viaFake.stderr), "ran readlink");
+        } finally {
+          Deno.removeSync(tmp, { recursive: true });
+        }
+      },
+    );
   } finally {
     Deno.removeSync(dist, { recursive: true });
   }

@@ -1,6 +1,6 @@
 /**
  * Host links a test run may leak: tsbox's bridges (`tsbox-<hash>`) and the
- * CNI bridge plugin's host veths (`veth*`). The suite's first file
+ * CNI bridge plugin's host veths (`veth*`), and the networks' iptables rules. The suite's first file
  * (tests/aa_baseline_test.ts) records those present before any test, in a
  * file keyed by the test process's pid (every test file runs in its own
  * isolate, in one process); the last (zz_leak_check_test.ts) compares.
@@ -9,6 +9,16 @@
 
 import { join } from "node:path";
 import { tmpdir } from "node:os";
+
+/**
+ * The bridges that have tsbox's per-network iptables rules on the host now
+ * (lib/net/host_rules.ts tags each `tsbox:<bridge>:<what>`).
+ */
+export function tsboxRuleBridges(): string[] {
+  const out = new Deno.Command("iptables-save", { stdout: "piped", stderr: "null" }).outputSync();
+  const text = new TextDecoder().decode(out.stdout);
+  return [...new Set([...text.matchAll(/--comment "?tsbox:([^:"\s]+):/g)].map((m) => m[1]))].sort();
+}
 
 /** tsbox's links on the host now. */
 export function tsboxLinks(): string[] {
@@ -23,15 +33,22 @@ function baselineFile(): string {
   return join(tmpdir(), `tsbox-link-baseline-${Deno.pid}.json`);
 }
 
-/** Record the links present before the suite. */
-export function recordLinksBaseline(): void {
-  Deno.writeTextFileSync(baselineFile(), JSON.stringify(tsboxLinks()));
+/** What the baseline holds: links, and bridges with iptables rules. */
+export interface LinksBaseline {
+  links: string[];
+  rules: string[];
 }
 
-/** The recorded links (and the record removed), or undefined when the suite did not record. */
-export function linksBaseline(): string[] | undefined {
+/** Record the links and rules present before the suite. */
+export function recordLinksBaseline(): void {
+  const base: LinksBaseline = { links: tsboxLinks(), rules: tsboxRuleBridges() };
+  Deno.writeTextFileSync(baselineFile(), JSON.stringify(base));
+}
+
+/** The recorded baseline (and the record removed), or undefined when the suite did not record. */
+export function linksBaseline(): LinksBaseline | undefined {
   try {
-    const links = JSON.parse(Deno.readTextFileSync(baselineFile())) as string[];
+    const links = JSON.parse(Deno.readTextFileSync(baselineFile())) as LinksBaseline;
     Deno.removeSync(baselineFile());
     return links;
   } catch (err) {

@@ -19,16 +19,23 @@ import { netDirs } from "../../lib/net/store.ts";
 import { isMountPoint } from "../../lib/net/netns_handle.ts";
 import { NetworkError, UsageError } from "../../lib/errors.ts";
 import {
+  deleteNetns,
   fetchEventually,
   freePort,
   hostVeths,
   iptablesLinesWith,
+  makeNetns,
   randomId,
   sh,
   startHttpd,
   tryFetch,
 } from "./_netns.ts";
 import { withNetwork } from "./_fixture.ts";
+import { bridgesWithRules, FORWARD_CHAIN, NAT_CHAIN } from "../../lib/net/host_rules.ts";
+import { splitRule } from "../../lib/net/iptables.ts";
+import { conflistPath } from "../../lib/net/store.ts";
+import type { Conflist } from "../../lib/net/conflist.ts";
+import { readRecord } from "../../lib/net/records.ts";
 
 const opts = (network: string, publish: string[] = []) =>
   parseNetworkFlags({ network, publish, dns: [], addHost: [] });
@@ -151,6 +158,101 @@ Deno.test("attachNetwork: two netns on one user network reach each other and see
     assert(!after.includes("beta"), "B removed from A's hosts after detach: " + after);
     assertEquals(Deno.statSync(filesA.hosts).ino, inodeA, "hosts file rewritten in place");
     await detachNetwork(f.paths, attA);
+  });
+});
+
+Deno.test("attachNetwork: the network's own masquerade takes a container beyond the host; restored when flushed, gone with the network", async () => {
+  const outside = await makeNetns(); // an upstream host that has no route back to the network
+  const octet = 1 + Math.floor(Math.random() * 250);
+  const hostEnd = `veth-up${octet}`;
+  let bridge = "";
+  try {
+    await withNetwork("natnet", async (f) => {
+      await sh("ip", [
+        "link",
+        "add",
+        hostEnd,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "up0",
+        "netns",
+        outside.name,
+      ]);
+      await sh("ip", ["addr", "add", `198.18.${octet}.1/30`, "dev", hostEnd]);
+      await sh("ip", ["link", "set", hostEnd, "up"]);
+      await sh("ip", ["-n", outside.name, "addr", "add", `198.18.${octet}.2/30`, "dev", "up0"]);
+      await sh("ip", ["-n", outside.name, "link", "set", "up0", "up"]);
+      f.track(startHttpd(outside.name, join(f.root, "www"), "upstream"));
+      const attach = async (name: string) =>
+        await attachNetwork(f.paths, {
+          containerId: randomId(),
+          containerName: name,
+          hostname: name,
+          netnsPath: (await f.netns()).path,
+          opts: opts("natnet"),
+        });
+      const a = await attach("a");
+      bridge = a.bridge;
+      const ns = a.netnsPath;
+      // (busybox wget's own -T crashes this busybox: a timeout(1) bounds it instead)
+      const url = `http://198.18.${octet}.2/`;
+      const fetchUp = () =>
+        sh("nsenter", [`--net=${ns}`, "timeout", "3", "busybox", "wget", "-q", "-O", "-", url]);
+      let got = await fetchUp();
+      for (let i = 0; i < 20 && got.code !== 0; i++) got = await fetchUp(); // httpd starting
+      assertEquals(got.out, "upstream");
+      // one rule set for the network, none of the container's own; the jump leads FORWARD
+      assert(await bridgesWithRules().then((b) => b.includes(a.bridge)));
+      assertEquals(await iptablesLinesWith(a.containerId), []);
+      assertEquals(await iptablesLinesWith(`${a.ip}/32`), []);
+      const forward = (await sh("iptables", ["-S", "FORWARD"])).out.split("\n");
+      assertEquals(forward[1], `-A FORWARD -j ${FORWARD_CHAIN}`);
+      // without the masquerade the upstream cannot answer; the next attach puts it back
+      const masq = (await sh("iptables", ["-t", "nat", "-S", NAT_CHAIN])).out.split("\n")
+        .find((l) => l.includes(`tsbox:${a.bridge}:masquerade`))!;
+      const del = await sh("iptables", ["-t", "nat", ...splitRule(masq.replace(/^-A /, "-D "))]);
+      assertEquals(del.code, 0, del.out);
+      assert((await fetchUp()).code !== 0, "reached the upstream with no masquerade");
+      await attach("b");
+      assertEquals((await fetchUp()).out, "upstream");
+    });
+    assert(bridge !== "" && !(await bridgesWithRules()).includes(bridge), "gone with the network");
+  } finally {
+    await deleteNetns(outside.name); // takes the veth pair with it
+  }
+});
+
+Deno.test("attachNetwork: a network an older tsbox stored (per-container rules) is attached in the current shape", async () => {
+  await withNetwork("oldnet", async (f) => {
+    const path = conflistPath(f.paths, "oldnet");
+    const list = JSON.parse(Deno.readTextFileSync(path)) as Conflist;
+    const old = {
+      ...list,
+      plugins: [
+        { ...list.plugins[0], ipMasq: true },
+        ...list.plugins.slice(1, -1),
+        { type: "firewall", backend: "iptables" },
+        list.plugins[list.plugins.length - 1],
+      ],
+    };
+    Deno.writeTextFileSync(path, JSON.stringify(old));
+    const att = await attachNetwork(f.paths, {
+      containerId: randomId(),
+      containerName: "o",
+      hostname: "o",
+      netnsPath: (await f.netns()).path,
+      opts: opts("oldnet"),
+    });
+    assertEquals(await iptablesLinesWith(att.containerId), [], "no masquerade chain of its own");
+    assertEquals(await iptablesLinesWith(`${att.ip}/32`), [], "no firewall plugin rules");
+    assert((await bridgesWithRules()).includes(att.bridge));
+    const used = readRecord(att.recordPath)!.conflist;
+    assertEquals(used.plugins.map((p) => p.type), ["bridge", "portmap", "tuning"]);
+    assertEquals(used.plugins[0].ipMasq, false);
+    await detachNetwork(f.paths, att);
+    await assertClean(f.root, "oldnet", att.containerId, att.ip);
   });
 });
 
@@ -284,7 +386,6 @@ Deno.test("prepareNetwork: creates the default bridge network on first use", asy
     assertEquals(conf.plugins.map((p: { type: string }) => p.type), [
       "bridge",
       "portmap",
-      "firewall",
       "tuning",
     ]);
     assertEquals(conf.plugins[0].ipam.dataDir, netDirs(f.paths).ipam);
@@ -301,28 +402,33 @@ Deno.test("prepareNetwork: creates the default bridge network on first use", asy
   }, false);
 });
 
-Deno.test("attachNetwork: a plugin failing mid-chain reports its error JSON and undoes the earlier plugins", async () => {
+Deno.test("attachNetwork: a plugin failing late in the chain reports its error JSON and undoes the earlier plugins", async () => {
   await withNetwork("failnet", async (f) => {
-    // a plugin dir with the real plugins, except a firewall that fails ADD the CNI way
+    // a plugin dir with the real plugins, except a tuning that fails ADD the CNI way (run
+    // because a MAC is asked for), after the bridge and portmap plugins made their changes
     const dir = join(f.root, "cni");
     Deno.mkdirSync(dir);
-    for (const p of ["bridge", "host-local", "portmap", "tuning"]) {
+    for (const p of ["bridge", "host-local", "portmap"]) {
       Deno.symlinkSync(`/usr/lib/cni/${p}`, join(dir, p));
     }
     Deno.writeTextFileSync(
-      join(dir, "firewall"),
+      join(dir, "tuning"),
       `#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] || exit 0\n` +
         `echo '{"cniVersion":"1.0.0","code":100,"msg":"boom","details":"injected failure"}'\nexit 1\n`,
     );
-    Deno.chmodSync(join(dir, "firewall"), 0o755);
+    Deno.chmodSync(join(dir, "tuning"), 0o755);
     const ns = await f.netns();
-    const o = parseNetworkFlags({
-      network: "failnet",
-      publish: [`127.0.0.1:${freePort()}:80`],
-      dns: [],
-      addHost: [],
-      cniPath: dir,
-    });
+    const port = freePort();
+    const o = {
+      ...parseNetworkFlags({
+        network: "failnet",
+        publish: [`127.0.0.1:${port}:80`],
+        dns: [],
+        addHost: [],
+        cniPath: dir,
+      }),
+      mac: "02:42:ac:11:00:09",
+    };
     const id = randomId();
     const err = await assertRejects(
       () =>
@@ -335,8 +441,9 @@ Deno.test("attachNetwork: a plugin failing mid-chain reports its error JSON and 
         }),
       NetworkError,
     );
-    assertEquals(err.message, "CNI plugin firewall ADD failed: boom: injected failure (code 100)");
-    assertEquals(await iptablesLinesWith(id), [], "portmap and masquerade rules undone");
+    assertEquals(err.message, "CNI plugin tuning ADD failed: boom: injected failure (code 100)");
+    assertEquals(await iptablesLinesWith(id), [], "portmap's rules undone");
+    assertEquals(await iptablesLinesWith(`--dport ${port}`), [], "its DNAT undone");
     assertEquals(leasedIPs(join(f.root, "networks/ipam/failnet")), [], "lease released");
     assertEquals(listAttachments(f.paths), []);
     assert(!isMountPoint(join(f.root, "networks/netns", id)));

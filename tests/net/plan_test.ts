@@ -4,11 +4,13 @@ import { createHash } from "node:crypto";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import {
   buildBridgeConflist,
+  currentShape,
+  hasContainerRules,
   networkInfoOf,
   requiredPlugins,
   validGateway,
 } from "../../lib/net/conflist.ts";
-import { cniEnv, type CniRuntime, planCni } from "../../lib/net/cni_plan.ts";
+import { cniEnv, type CniRuntime, idleOnAdd, planCni } from "../../lib/net/cni_plan.ts";
 import { addressOf } from "../../lib/net/attach.ts";
 import { bridgeNameFor } from "../../lib/net/bridge.ts";
 
@@ -34,14 +36,15 @@ const rt: CniRuntime = {
   },
 };
 
-Deno.test("buildBridgeConflist: podman-style chain with leases under the state root", () => {
+Deno.test("buildBridgeConflist: podman-style chain with leases under the state root, no rules per container", () => {
   const l = buildBridgeConflist(spec);
-  assertEquals(l.plugins.map((p) => p.type), ["bridge", "portmap", "firewall", "tuning"]);
-  assertEquals(requiredPlugins(l), ["bridge", "host-local", "portmap", "firewall", "tuning"]);
+  assertEquals(l.plugins.map((p) => p.type), ["bridge", "portmap", "tuning"]);
+  assertEquals(requiredPlugins(l), ["bridge", "host-local", "portmap", "tuning"]);
   const ipam = l.plugins[0].ipam as Record<string, unknown>;
   assertEquals(ipam.dataDir, "/root/x/networks/ipam");
   assertEquals(ipam.ranges, [[{ subnet: "10.89.3.0/24", gateway: "10.89.3.1" }]]);
-  assertEquals(l.plugins[0].ipMasq, true);
+  assertEquals(l.plugins[0].ipMasq, false, "masquerade per network (host_rules.ts)");
+  assertEquals(hasContainerRules(l), false);
   assertEquals(l.plugins[1].snat, true);
   assertEquals(networkInfoOf(l), {
     name: "n1",
@@ -58,7 +61,7 @@ Deno.test("buildBridgeConflist: podman-style chain with leases under the state r
 
 Deno.test("buildBridgeConflist: an internal network has no masquerade, no default route, no portmap", () => {
   const l = buildBridgeConflist({ ...spec, internal: true });
-  assertEquals(l.plugins.map((p) => p.type), ["bridge", "firewall", "tuning"]);
+  assertEquals(l.plugins.map((p) => p.type), ["bridge", "tuning"]);
   assertEquals(l.plugins[0].ipMasq, false);
   assertEquals((l.plugins[0].ipam as { routes: unknown[] }).routes, []);
   assertEquals(networkInfoOf(l).internal, true);
@@ -66,8 +69,8 @@ Deno.test("buildBridgeConflist: an internal network has no masquerade, no defaul
 
 Deno.test("planCni: ADD injects name/cniVersion and runtimeConfig only for capable plugins", () => {
   const l = buildBridgeConflist(spec);
-  const add = planCni("ADD", l, rt);
-  assertEquals(add.map((i) => i.plugin), ["bridge", "portmap", "firewall", "tuning"]);
+  const add = planCni("ADD", l, { ...rt, mac: "02:42:ac:11:00:02" });
+  assertEquals(add.map((i) => i.plugin), ["bridge", "portmap", "tuning"]);
   for (const i of add) {
     assertEquals([i.config.name, i.config.cniVersion, i.config.prevResult], [
       "n1",
@@ -82,13 +85,57 @@ Deno.test("planCni: ADD injects name/cniVersion and runtimeConfig only for capab
   assertEquals(add[0].config.runtimeConfig, undefined);
 });
 
+Deno.test("planCni: an ADD skips portmap with no port and tuning with no MAC; DEL and CHECK run all", () => {
+  const l = buildBridgeConflist(spec);
+  const bare: CniRuntime = { ...rt, capabilities: {} };
+  assertEquals(planCni("ADD", l, bare).map((i) => i.plugin), ["bridge"]);
+  assertEquals(planCni("ADD", l, rt).map((i) => i.plugin), ["bridge", "portmap"]);
+  assertEquals(
+    planCni("ADD", l, { ...bare, mac: "02:42:ac:11:00:02" }).map((i) => i.plugin),
+    ["bridge", "tuning"],
+  );
+  assertEquals(planCni("DEL", l, bare).map((i) => i.plugin), ["tuning", "portmap", "bridge"]);
+  assertEquals(planCni("CHECK", l, bare).map((i) => i.plugin), ["bridge", "portmap", "tuning"]);
+  // an entry with settings of its own (a hand-edited conflist) always runs
+  const tuned = {
+    ...l,
+    plugins: l.plugins.map((p) =>
+      p.type === "tuning" ? { ...p, sysctl: { "net.ipv4.conf.eth0.rp_filter": "1" } } : p
+    ),
+  };
+  assertEquals(planCni("ADD", tuned, bare).map((i) => i.plugin), ["bridge", "tuning"]);
+  assert(
+    !idleOnAdd({ type: "portmap", capabilities: { portMappings: true }, conditionsV4: [] }, bare),
+  );
+  assert(!idleOnAdd({ type: "bandwidth" }, bare));
+});
+
 Deno.test("planCni: DEL runs in reverse with the cached result as prevResult for every plugin", () => {
   const l = buildBridgeConflist(spec);
   const prev = { cniVersion: "1.0.0", ips: [{ address: "10.89.3.2/24" }] };
   const del = planCni("DEL", l, rt, prev);
-  assertEquals(del.map((i) => i.plugin), ["tuning", "firewall", "portmap", "bridge"]);
+  assertEquals(del.map((i) => i.plugin), ["tuning", "portmap", "bridge"]);
   for (const i of del) assertEquals(i.config.prevResult, prev);
   assertEquals(del[0].env.CNI_COMMAND, "DEL");
+});
+
+Deno.test("currentShape: an older tsbox list loses its per-container rules; others' lists stay", () => {
+  const l = buildBridgeConflist(spec);
+  // what an older tsbox stored: the bridge plugin's masquerade and a firewall plugin
+  const old = {
+    ...l,
+    plugins: [
+      { ...l.plugins[0], ipMasq: true },
+      l.plugins[1],
+      { type: "firewall", backend: "iptables" },
+      l.plugins[2],
+    ],
+  };
+  assert(hasContainerRules(old));
+  assertEquals(currentShape(old), l);
+  assertEquals(currentShape(l), l);
+  const foreign = { ...old, plugins: old.plugins.map((p) => ({ ...p, args: undefined })) };
+  assertEquals(currentShape(foreign), foreign, "not tsbox's: run as written");
 });
 
 Deno.test("cniEnv: the spec's variables; CNI_NETNS omitted for a DEL without netns", () => {
