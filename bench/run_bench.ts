@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { makeBusyboxRootfs } from "../tests/helpers/busybox.ts";
 import { seedImage } from "../tests/run/_image.ts";
-import { MAIN, SOURCE_MAIN, tsboxArgv, useMain } from "../tests/helpers/tsbox.ts";
+import { MAIN, removeTree, SOURCE_MAIN, tsboxArgv, useMain } from "../tests/helpers/tsbox.ts";
 import { bundle } from "../tools/bundle.ts";
 
 const N = Number(Deno.env.get("BENCH_N") ?? 20);
@@ -90,6 +90,9 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       "busybox",
       "true",
     ]);
+    // the same run on the default bridge network: the CNI chain, the network's rules
+    const bridgedArgs = tsboxArgv(root, ["run", "--rm", "busybox", "true"]);
+    time(Deno.execPath(), bridgedArgs); // makes the default network (once per host, as docker0)
     // the same run from the source tree (~180 modules per process instead of two files)
     const sourceArgs = tsboxArgv(
       root,
@@ -100,6 +103,7 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     const tsbox: number[] = [], runc: number[] = [], denoStartup: number[] = [];
     const source: number[] = [];
     const privileged: number[] = [], unconfined: number[] = [], noEarly: number[] = [];
+    const bridged: number[] = [];
     const traced: Record<string, number>[] = [];
     const traceFile = join(root, "trace.log");
     for (let i = 0; i < N; i++) {
@@ -111,6 +115,7 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       runc.push(time("runc", ["run", "--bundle", bundle, `bench-${i}`]).ms);
       privileged.push(time(Deno.execPath(), privArgs).ms);
       unconfined.push(time(Deno.execPath(), unconfinedArgs).ms);
+      bridged.push(time(Deno.execPath(), bridgedArgs).ms);
       denoStartup.push(time(Deno.execPath(), tsboxArgv(root, ["--version"])).ms);
       if (MAIN !== SOURCE_MAIN) source.push(time(Deno.execPath(), sourceArgs).ms);
     }
@@ -126,6 +131,8 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     console.log(`  tsbox --privileged${f(p.median)} ${f(p.mean)} ${f(p.min)}`);
     const u = stats(unconfined);
     console.log(`  tsbox seccomp=unconfined${f(u.median)} ${f(u.mean)} ${f(u.min)}`);
+    const br = stats(bridged);
+    console.log(`  tsbox bridged (default network)${f(br.median)} ${f(br.mean)} ${f(br.min)}`);
     console.log(
       `  security defaults add ${(a.median - p.median).toFixed(1)} ms over --privileged ` +
         `(which mknods every host device), seccomp alone ${(a.median - u.median).toFixed(1)} ms`,
@@ -180,7 +187,7 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     );
     return { ratio };
   } finally {
-    Deno.removeSync(root, { recursive: true });
+    await removeTree(root); // with its default network's bridge and rules
     Deno.removeSync(bundle, { recursive: true });
   }
 }
