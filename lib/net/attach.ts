@@ -194,8 +194,17 @@ export async function attachNetwork(paths: Paths, req: AttachRequest): Promise<N
       ...(opts.mac ? { mac: opts.mac } : {}),
       ...(ip ? { ip } : {}),
     };
-    const result = await runAdd(planCni("ADD", list, rt), cniPath);
-    const done: NetworkAttachment = { ...att, ...addressOf(result, att.ifname), cniResult: result };
+    const plan = planCni("ADD", list, rt);
+    const skipped = list.plugins.map((p) => p.type).filter((t) =>
+      !plan.some((i) => i.plugin === t)
+    );
+    const result = await runAdd(plan, cniPath);
+    const done: NetworkAttachment = {
+      ...att,
+      ...addressOf(result, att.ifname),
+      cniResult: result,
+      skipped,
+    };
     writeRecord(recordPath, { state: "attached", attachment: done, conflist: list });
     // docker logs connect once the endpoint joined: at a start and at `network connect`
     logEvent(paths, networkEvent("connect", info, { container: containerId }));
@@ -279,12 +288,10 @@ export async function detachNetwork(
       : ip
       ? resultFromLease(list, att, ip)
       : undefined;
-    errors.push(
-      ...await runAll(
-        planCni("DEL", list, runtimeOf(att, netns, cniPath), prev),
-        cniPath,
-      ),
-    );
+    // what the ADD skipped as idle has nothing to undo (a half ADD: every plugin)
+    const plan = planCni("DEL", list, runtimeOf(att, netns, cniPath), prev)
+      .filter((i) => !att.skipped?.includes(i.plugin));
+    errors.push(...await runAll(plan, cniPath));
   }
   // Firewall rules carry no tag, only the IP, which may already be leased
   // again: sweep them by IP only when the firewall plugin could not.

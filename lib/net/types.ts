@@ -75,6 +75,11 @@ export interface NetworkAttachment {
   ports: PublishedPort[];
   /** The final CNI ADD result (prevResult for DEL/CHECK). */
   cniResult: Record<string, unknown>;
+  /**
+   * Plugins the ADD skipped as idle (lib/net/cni_plan.ts `idleOnAdd`): the
+   * DEL skips them too. An older tsbox's records lack it: their DEL runs all.
+   */
+  skipped?: string[];
   /** Directories the CNI plugins were looked up in. */
   cniPath: string[];
   /** tsbox's own record of this attachment (under the state root). */

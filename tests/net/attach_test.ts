@@ -256,6 +256,52 @@ Deno.test("attachNetwork: a network an older tsbox stored (per-container rules) 
   });
 });
 
+Deno.test("attachNetwork: portmap and tuning run only when they have work, at the ADD and the DEL", async () => {
+  await withNetwork("idlenet", async (f) => {
+    // the real plugins, portmap and tuning behind a wrapper that logs each call
+    const dir = join(f.root, "cni");
+    const log = join(f.root, "calls.log");
+    Deno.mkdirSync(dir);
+    for (const p of ["bridge", "host-local"]) Deno.symlinkSync(`/usr/lib/cni/${p}`, join(dir, p));
+    for (const p of ["portmap", "tuning"]) {
+      Deno.writeTextFileSync(
+        join(dir, p),
+        `#!/bin/sh\necho "${p} $CNI_COMMAND" >> ${log}\nexec /usr/lib/cni/${p}\n`,
+        { mode: 0o755 },
+      );
+    }
+    const calls = () => Deno.readTextFileSync(log).trim().split("\n").filter(Boolean);
+    const attach = async (publish: string[], mac?: string) => {
+      const o = parseNetworkFlags({
+        network: "idlenet",
+        publish,
+        dns: [],
+        addHost: [],
+        cniPath: dir,
+      });
+      return await attachNetwork(f.paths, {
+        containerId: randomId(),
+        containerName: "i",
+        hostname: "i",
+        netnsPath: (await f.netns()).path,
+        opts: mac ? { ...o, mac } : o,
+      });
+    };
+    Deno.writeTextFileSync(log, "");
+    const plain = await attach([]);
+    assertEquals(plain.skipped, ["portmap", "tuning"]);
+    await detachNetwork(f.paths, plain);
+    assertEquals(calls(), [], "neither ran at the ADD nor at the DEL");
+    Deno.writeTextFileSync(log, "");
+    const busy = await attach([`127.0.0.1:${freePort()}:80`], "02:42:ac:11:00:0a");
+    assertEquals(busy.skipped, []);
+    assertEquals(busy.mac, "02:42:ac:11:00:0a");
+    await detachNetwork(f.paths, busy);
+    assertEquals(calls(), ["portmap ADD", "tuning ADD", "tuning DEL", "portmap DEL"]);
+    await assertClean(f.root, "idlenet", busy.containerId, busy.ip);
+  });
+});
+
 Deno.test("attachNetwork: 10 parallel attachments get distinct IPs and detach frees every lease", async () => {
   await withNetwork("parnet", async (f) => {
     const nss = await Promise.all(Array.from({ length: 10 }, () => f.netns()));
