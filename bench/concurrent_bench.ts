@@ -34,7 +34,8 @@ async function quiet(root: string): Promise<void> {
 /** Print tsbox vs podman for N concurrent detached starts. */
 export async function runConcurrentBench(): Promise<void> {
   const root = Deno.makeTempDirSync({ prefix: "tsbox-bench-conc-" });
-  const podman = await startPodman({ runtime: "/usr/sbin/runc" });
+  // runc itself, not the tests' logging wrapper around it (~15 processes per runtime call)
+  const podman = await startPodman({ runtime: "/usr/sbin/runc", direct: true });
   try {
     await seedImage(root);
     // warm caches, and make the default bridge network: the first bridged run creates it,

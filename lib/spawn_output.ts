@@ -99,7 +99,8 @@ export async function spawnOutput(
       ? { code: 128 + st.signal, signal: st.signal, stdout, stderr, timedOut }
       : { code: st.code, stdout, stderr, timedOut };
   } finally {
-    clearTimeout(timer);
+    // only if set: the global's first read alone loads node:timers (~8 ms of cold code)
+    if (timer !== undefined) clearTimeout(timer);
     // its poll holds the pidfd until the exit (or the timeout), even on a failure here
     if (pidfd !== undefined) void watchdog!.then(() => closeFd(pidfd));
   }

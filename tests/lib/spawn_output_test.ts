@@ -48,3 +48,24 @@ Deno.test("spawnOutput: a signal is 128+N; a timeout kills; unread stdin is no e
   await assertRejects(() => sh("true", { stdin: new Uint8Array(70_000) }), RangeError);
   await assertRejects(() => spawnOutput("/nonexistent/tsbox-spawn", []), SyscallError);
 });
+
+Deno.test("spawnOutput: a timeout by pidfd touches no timer global (the first read loads node:timers)", async () => {
+  // a fresh process whose timer globals throw: a run with a timeout, and one timed out, still work
+  const mod = new URL("../../lib/spawn_output.ts", import.meta.url).href;
+  const script = `
+    for (const k of ["setTimeout", "clearTimeout", "setInterval", "clearInterval"]) {
+      Object.defineProperty(globalThis, k, { get() { throw new Error(k + " was read"); } });
+    }
+    const { spawnOutput } = await import(${JSON.stringify(mod)});
+    const ok = await spawnOutput("/bin/sh", ["-c", "echo hi"], { timeoutMs: 5000 });
+    const slow = await spawnOutput("/bin/sh", ["-c", "exec sleep 5"], { timeoutMs: 100 });
+    console.log(JSON.stringify([new TextDecoder().decode(ok.stdout), ok.timedOut, slow.timedOut]));
+  `;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(text(r.stderr), "");
+  assertEquals(JSON.parse(text(r.stdout)), ["hi\n", false, true]);
+});
