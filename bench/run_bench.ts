@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { makeBusyboxRootfs } from "../tests/helpers/busybox.ts";
 import { seedImage } from "../tests/run/_image.ts";
 import { MAIN, removeTree, SOURCE_MAIN, tsboxArgv, useMain } from "../tests/helpers/tsbox.ts";
+import { BUSYBOX_IMAGE, PODMAN_RUN_ARGS, startPodman } from "../tests/oci/_daemons.ts";
 import { bundle } from "../tools/bundle.ts";
 
 const N = Number(Deno.env.get("BENCH_N") ?? 20);
@@ -56,6 +57,8 @@ function traceMarks(file: string): Record<string, number> {
 export async function runStartBench(): Promise<{ ratio: number }> {
   const root = Deno.makeTempDirSync({ prefix: "tsbox-bench-" });
   const bundle = Deno.makeTempDirSync({ prefix: "tsbox-bench-runc-" });
+  // podman with runc itself (crun 1.8, its default, refuses this hybrid host)
+  const podman = await startPodman({ runtime: "/usr/sbin/runc", direct: true });
   try {
     await seedImage(root);
     makeBusyboxRootfs(join(bundle, "rootfs"));
@@ -69,6 +72,24 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     // warm-up: module cache, page cache
     time(Deno.execPath(), tsboxArgs);
     time("runc", ["run", "--bundle", bundle, "bench-warm"]);
+    const podmanRun = ["run", "--rm", ...PODMAN_RUN_ARGS, BUSYBOX_IMAGE, "true"];
+    const podmanMs = async () => {
+      const t = performance.now();
+      const r = await podman.cli(podmanRun);
+      if (r.code !== 0) throw new Error(`podman ${podmanRun.join(" ")}: exit ${r.code}`);
+      return performance.now() - t;
+    };
+    await podmanMs(); // warm-up
+    // crun where it runs (1.8 refuses this cgroup v1-hybrid host), with a state root of its own
+    const crunRun = (id: string) =>
+      time("crun", ["--root", join(bundle, "crun-state"), "run", "--bundle", bundle, id]).ms;
+    let crunRefusal: string | undefined;
+    try {
+      crunRun("bench-crun-warm");
+    } catch (err) {
+      const first = (err as Error).message.split("\n").find((l) => l.trim()) ?? "";
+      crunRefusal = first.replace(/^.* failed \(\d+\): /, "") || "failed";
+    }
 
     // the same run without the secure defaults: all caps, no seccomp, no masks, no device cgroup
     const privArgs = tsboxArgv(root, [
@@ -103,7 +124,7 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     const tsbox: number[] = [], runc: number[] = [], denoStartup: number[] = [];
     const source: number[] = [];
     const privileged: number[] = [], unconfined: number[] = [], noEarly: number[] = [];
-    const bridged: number[] = [];
+    const bridged: number[] = [], podmanRuns: number[] = [], crunTimes: number[] = [];
     const traced: Record<string, number>[] = [];
     const traceFile = join(root, "trace.log");
     for (let i = 0; i < N; i++) {
@@ -116,6 +137,8 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       privileged.push(time(Deno.execPath(), privArgs).ms);
       unconfined.push(time(Deno.execPath(), unconfinedArgs).ms);
       bridged.push(time(Deno.execPath(), bridgedArgs).ms);
+      podmanRuns.push(await podmanMs());
+      if (crunRefusal === undefined) crunTimes.push(crunRun(`bench-c${i}`));
       denoStartup.push(time(Deno.execPath(), tsboxArgv(root, ["--version"])).ms);
       if (MAIN !== SOURCE_MAIN) source.push(time(Deno.execPath(), sourceArgs).ms);
     }
@@ -127,6 +150,15 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     console.log(`  tsbox (${built})    ${f(a.median)} ${f(a.mean)} ${f(a.min)}`);
     console.log(`  runc run          ${f(b.median)} ${f(b.mean)} ${f(b.min)}`);
     console.log(`  ratio tsbox/runc  ${ratio.toFixed(2)}×  (target ≤ 2×)`);
+    if (crunRefusal === undefined) {
+      const c = stats(crunTimes);
+      console.log(`  crun run          ${f(c.median)} ${f(c.mean)} ${f(c.min)}`);
+    } else console.log(`  crun run          does not run here: ${crunRefusal}`);
+    const pm = stats(podmanRuns);
+    console.log(
+      `  podman run --rm (runc)${f(pm.median)} ${f(pm.mean)} ${f(pm.min)}  ` +
+        `tsbox ${(a.median / pm.median).toFixed(2)}× podman`,
+    );
     const p = stats(privileged);
     console.log(`  tsbox --privileged${f(p.median)} ${f(p.mean)} ${f(p.min)}`);
     const u = stats(unconfined);
@@ -187,6 +219,7 @@ export async function runStartBench(): Promise<{ ratio: number }> {
     );
     return { ratio };
   } finally {
+    await podman.stop();
     await removeTree(root); // with its default network's bridge and rules
     Deno.removeSync(bundle, { recursive: true });
   }
