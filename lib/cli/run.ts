@@ -20,7 +20,7 @@ import {
 import type { ContainerSpec } from "../container/types.ts";
 import { parseUserns } from "../userns/maps.ts";
 import { readContainer } from "../container/store.ts";
-import { removeContainer } from "../container/remove.ts";
+import { removeContainer, removeTornDown } from "../container/remove.ts";
 import { startDetached } from "../container/detach.ts";
 import { requireTerminal } from "./tty_check.ts";
 import { UsageError } from "../errors.ts";
@@ -127,6 +127,8 @@ async function run(
       interactive: r.spec.interactive,
       attach: streams,
       early,
+      // removed where its exit is recorded; what that leaves (a failed teardown) is removed below
+      removeAfter: r.spec.autoRemove ? (rec) => removeTornDown(ctx, rec, true) : undefined,
     });
   } finally {
     if (r.spec.autoRemove) {

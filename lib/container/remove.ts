@@ -122,15 +122,31 @@ export async function removeContainer(
     }
     const trash = claimForRemoval(ctx.paths, cur.dir, id);
     await teardownContainer(ctx, cur.config);
-    if (opts.volumes) removeAnonymousVolumes(ctx.paths, cur.config.mounts, id);
-    safeRemoveTree(ctx.kernel, trash);
-    removeStaleSocket(attachSocketPath(ctx.paths, id)); // left by a monitor that was killed
-    removeStaleClientSockets(ctx.paths, id); // left by an attached start's CLI that was killed
-    recordEvent(ctx.paths, "destroy", cur.config);
+    discard(ctx, cur, trash, opts.volumes);
   });
   // A monitor waits for this lock to record the exit, then finds the container
   // gone and exits: wait for it, so nothing of the container outlives `rm`.
   if (supervisor) await waitGone(supervisor[0], supervisor[1], 5_000);
+}
+
+/** The rest of a removal, after the claim and the teardown: volumes, directory, sockets, event. */
+function discard(ctx: CliContext, cur: ContainerRecord, trash: string, volumes: boolean): void {
+  const id = cur.config.id;
+  if (volumes) removeAnonymousVolumes(ctx.paths, cur.config.mounts, id);
+  safeRemoveTree(ctx.kernel, trash);
+  removeStaleSocket(attachSocketPath(ctx.paths, id)); // left by a monitor that was killed
+  removeStaleClientSockets(ctx.paths, id); // left by an attached start's CLI that was killed
+  recordEvent(ctx.paths, "destroy", cur.config);
+}
+
+/**
+ * Remove a container that has just exited and been torn down, under the
+ * lock its supervisor holds to record the exit (`run --rm` in the
+ * foreground: one locked pass instead of the exit written and the record
+ * read, locked and torn down again). Its anonymous volumes go when `volumes`.
+ */
+export function removeTornDown(ctx: CliContext, cur: ContainerRecord, volumes: boolean): void {
+  discard(ctx, cur, claimForRemoval(ctx.paths, cur.dir, cur.config.id), volumes);
 }
 
 /** state.json of a broken record when it at least is readable. */

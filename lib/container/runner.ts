@@ -38,7 +38,7 @@ import {
 import { kill } from "../../ffi/process.ts";
 import { donorShmOf, type Joins, openJoins, sharesPidNamespace } from "./namespace_join.ts";
 import { decodeMsg, encodeMsg, type FromInit, type InitSpec } from "./init_spec.ts";
-import { type ContainerConfig, writeConfig, writeState } from "./store.ts";
+import { type ContainerConfig, type ContainerRecord, writeConfig, writeState } from "./store.ts";
 import type { NetworkRecord } from "./create.ts";
 import { startTtyRelay, type TtyRelay } from "./tty_relay.ts";
 import { signalNumber } from "../signals.ts";
@@ -89,6 +89,13 @@ export interface StdioOptions {
   attach?: AttachedStreams;
   /** An init `run` spawned before creating the container: used if it fits, else stopped. */
   early?: EarlyInit;
+  /**
+   * `run --rm` in the foreground: called under the container's lock once the
+   * teardown succeeded and the exit was logged, to remove the container there
+   * (no exited state is written). After a failed teardown it is not called:
+   * the exit is recorded and the caller's removal tries the teardown again.
+   */
+  removeAfter?: (rec: ContainerRecord) => void;
 }
 
 /**
@@ -431,8 +438,9 @@ export async function startContainer(
     if (parentEnd >= 0) closeFd(parentEnd);
     trace("teardown");
     await updateState(ctx.paths, id, async (rec) => {
+      let cleaned: ContainerConfig | undefined;
       try {
-        const cleaned = await teardownContainer(ctx, rec.config);
+        cleaned = await teardownContainer(ctx, rec.config);
         if (cleaned !== rec.config) writeConfig(ctx.paths, cleaned);
       } catch (err) {
         // the exit is still recorded; `start` and `rm` retry the teardown
@@ -444,6 +452,10 @@ export async function startContainer(
         if (mountsLogged) recordVolumeMounts(ctx.paths, "unmount", rec.config);
         if (oom) recordEvent(ctx.paths, "oom", rec.config);
         recordEvent(ctx.paths, "die", rec.config, { exitCode: String(code) });
+      }
+      if (cleaned && stdio.removeAfter) {
+        stdio.removeAfter({ ...rec, config: cleaned });
+        return undefined; // gone: no state to write
       }
       return {
         status: "exited",
