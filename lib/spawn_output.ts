@@ -12,6 +12,7 @@ import { resolve } from "./posix_path.ts";
 import { spawnWithStdio, waitChild } from "../ffi/spawn.ts";
 import { closeFd, pollReadable, readAsync, writeAll } from "../ffi/fds.ts";
 import { kill, pidfdOpen } from "../ffi/process.ts";
+import { concatBytes } from "./bytes.ts";
 
 /** How a program ran. */
 export interface SpawnOutput {
@@ -109,23 +110,15 @@ export async function spawnOutput(
 /** Everything `fd` yields until EOF; the fd is closed. */
 async function drain(fd: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let size = 0;
   try {
     for (;;) {
       const buf = new Uint8Array(16384);
       const n = await readAsync(fd, buf);
       if (n === null) break;
       chunks.push(buf.subarray(0, n));
-      size += n;
     }
   } finally {
     closeFd(fd);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
+
 /** One tar header. */
 export interface TarWriteHeader {
   name: string;
@@ -65,7 +67,7 @@ export function tarHeader(h: TarWriteHeader): Uint8Array {
     devmajor: 0,
     devminor: 0,
   });
-  return concat([paxHead, body, new Uint8Array(padding(body.length)), main]);
+  return concatBytes([paxHead, body, new Uint8Array(padding(body.length)), main]);
 }
 
 /** Zero bytes that pad `size` bytes of content to a 512-byte block. */
@@ -119,17 +121,7 @@ function paxBody(records: [string, Uint8Array][]): Uint8Array {
     const rest = enc.encode(` ${k}=`).length + v.length + 1;
     let len = rest + 1;
     while (String(len).length + rest !== len) len = String(len).length + rest;
-    return concat([enc.encode(`${len} ${k}=`), v, enc.encode("\n")]);
+    return concatBytes([enc.encode(`${len} ${k}=`), v, enc.encode("\n")]);
   });
-  return concat(parts);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

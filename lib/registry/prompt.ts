@@ -5,6 +5,7 @@
  */
 
 import { UsageError } from "../errors.ts";
+import { concatBytes } from "../bytes.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -13,13 +14,7 @@ const dec = new TextDecoder();
 export async function readStdinAll(): Promise<string> {
   const chunks: Uint8Array[] = [];
   for await (const c of Deno.stdin.readable) chunks.push(c);
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  return dec.decode(all).replace(/[\r\n]+$/, "");
+  return dec.decode(concatBytes(chunks)).replace(/[\r\n]+$/, "");
 }
 
 /**

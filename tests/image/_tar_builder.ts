@@ -8,6 +8,7 @@
 import tar from "tar-stream";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
+import { concatBytes } from "../../lib/bytes.ts";
 
 /** One entry to put in a tar. */
 export interface Entry {
@@ -59,14 +60,7 @@ export async function buildTar(entries: Entry[]): Promise<Uint8Array> {
   }
   pack.finalize();
   await collecting;
-  const total = out.reduce((n, c) => n + c.length, 0);
-  const buf = new Uint8Array(total);
-  let off = 0;
-  for (const c of out) {
-    buf.set(c, off);
-    off += c.length;
-  }
-  return buf;
+  return concatBytes(out);
 }
 
 /** gzip bytes. */
