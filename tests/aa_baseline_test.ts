@@ -5,6 +5,6 @@
 
 import { recordLinksBaseline } from "./helpers/link_leaks.ts";
 
-Deno.test("suite: record the host's links before any test", () => {
-  recordLinksBaseline();
+Deno.test("suite: record the host's links before any test", async () => {
+  await recordLinksBaseline();
 });

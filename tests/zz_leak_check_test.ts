@@ -5,7 +5,8 @@
 
 import { assertEquals } from "./helpers/assert.ts";
 import { tsboxCgroups } from "./helpers/cgroup_leaks.ts";
-import { linksBaseline, tsboxLinks, tsboxRuleBridges } from "./helpers/link_leaks.ts";
+import { linksBaseline, tsboxLinks } from "./helpers/link_leaks.ts";
+import { bridgesWithRules } from "../lib/net/host_rules.ts";
 
 /** What tests/aa_baseline_test.ts recorded before the suite (this module loads after it ran). */
 const BASELINE = linksBaseline();
@@ -29,9 +30,9 @@ Deno.test({
 Deno.test({
   name: "suite: no iptables rules left by the suite's networks",
   ignore: BASELINE === undefined,
-  fn: () => {
+  fn: async () => {
     const before = new Set(BASELINE!.rules);
-    assertEquals(tsboxRuleBridges().filter((b) => !before.has(b)), []);
+    assertEquals((await bridgesWithRules()).filter((b) => !before.has(b)), []);
   },
 });
 

@@ -9,16 +9,7 @@
 
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-
-/**
- * The bridges that have tsbox's per-network iptables rules on the host now
- * (lib/net/host_rules.ts tags each `tsbox:<bridge>:<what>`).
- */
-export function tsboxRuleBridges(): string[] {
-  const out = new Deno.Command("iptables-save", { stdout: "piped", stderr: "null" }).outputSync();
-  const text = new TextDecoder().decode(out.stdout);
-  return [...new Set([...text.matchAll(/--comment "?tsbox:([^:"\s]+):/g)].map((m) => m[1]))].sort();
-}
+import { bridgesWithRules } from "../../lib/net/host_rules.ts";
 
 /** tsbox's links on the host now. */
 export function tsboxLinks(): string[] {
@@ -40,8 +31,8 @@ export interface LinksBaseline {
 }
 
 /** Record the links and rules present before the suite. */
-export function recordLinksBaseline(): void {
-  const base: LinksBaseline = { links: tsboxLinks(), rules: tsboxRuleBridges() };
+export async function recordLinksBaseline(): Promise<void> {
+  const base: LinksBaseline = { links: tsboxLinks(), rules: await bridgesWithRules() };
   Deno.writeTextFileSync(baselineFile(), JSON.stringify(base));
 }
 
