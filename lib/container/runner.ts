@@ -441,7 +441,8 @@ export async function startContainer(
       let cleaned: ContainerConfig | undefined;
       try {
         cleaned = await teardownContainer(ctx, rec.config);
-        if (cleaned !== rec.config) writeConfig(ctx.paths, cleaned);
+        // (a record about to be removed is not written first)
+        if (cleaned !== rec.config && !stdio.removeAfter) writeConfig(ctx.paths, cleaned);
       } catch (err) {
         // the exit is still recorded; `start` and `rm` retry the teardown
         console.error(formatError(err));
