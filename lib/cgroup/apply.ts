@@ -141,6 +141,27 @@ export async function removeDirs(fs: CgroupFs, dirs: string[]): Promise<void> {
   }
 }
 
+/**
+ * rmdir each of `dirs` once, as they are: the usual end of a container,
+ * whose tasks are gone and which made no sub-cgroups, then costs one
+ * system call per hierarchy, with nothing listed or read. Missing is fine.
+ * @returns the directories still there (busy: tasks, or sub-cgroups), for
+ *   `removeDirs` and its waits.
+ * @throws {CgroupError} rmdir failed otherwise.
+ */
+export function removeIdle(fs: CgroupFs, dirs: string[]): string[] {
+  return dirs.filter((d) => {
+    try {
+      fs.rmdir(d);
+      return false;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false; // already removed
+      if (isBusy(err)) return true;
+      throw cgroupError("rmdir", d, err);
+    }
+  });
+}
+
 /** rmdir one (childless) cgroup, retrying EBUSY while exiting tasks linger. */
 async function rmdirRetrying(fs: CgroupFs, d: string): Promise<void> {
   for (let attempt = 0;; attempt++) {

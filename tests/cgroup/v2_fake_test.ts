@@ -247,6 +247,41 @@ Deno.test("ContainerCgroup.destroy: removes the directory, is idempotent, waits 
   });
 });
 
+Deno.test("ContainerCgroup.destroy: an idle cgroup goes with one rmdir, nothing listed or read", async () => {
+  await withFake({}, async (fake) => {
+    const cg = openCgroups({ root: fake.root, fs: fake }).create(NAME, {});
+    // what the driver asks of the filesystem (not the fake's own reads inside its rmdir)
+    const calls: string[] = [];
+    let inside = false;
+    const { rmdir, subdirs, read } = fake;
+    fake.rmdir = (p) => {
+      calls.push(`rmdir ${p}`);
+      inside = true;
+      try {
+        rmdir.call(fake, p);
+      } finally {
+        inside = false;
+      }
+    };
+    fake.subdirs = (p) => (calls.push(`list ${p}`), subdirs.call(fake, p));
+    fake.read = (p) => (inside || calls.push(`read ${p}`), read.call(fake, p));
+    await cg.destroy({ kill: () => assert.fail("nothing to kill") });
+    assert.deepEqual(calls, [`rmdir ${cg.paths[0]}`]);
+    assert.equal(fake.exists(cg.paths[0]), false);
+    // with a sub-cgroup the rmdir is refused: then the tree is listed and removed children first
+    const again = openCgroups({ root: fake.root, fs: fake }).create(NAME, {});
+    fake.mkdir(join(again.paths[0], "payload"));
+    calls.length = 0;
+    await again.destroy();
+    assert.equal(fake.exists(again.paths[0]), false);
+    assert.deepEqual(calls.filter((c) => c.startsWith("rmdir")), [
+      `rmdir ${again.paths[0]}`,
+      `rmdir ${join(again.paths[0], "payload")}`,
+      `rmdir ${again.paths[0]}`,
+    ]);
+  });
+});
+
 Deno.test("ContainerCgroup.destroy: a cgroup that stays busy is a CgroupError", async () => {
   await withFake({}, async (fake) => {
     const cg = openCgroups({ root: fake.root, fs: fake }).create(NAME, {});

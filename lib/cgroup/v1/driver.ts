@@ -18,7 +18,15 @@ import type {
   ResourceLimits,
 } from "../types.ts";
 import type { CgroupFs } from "../fs.ts";
-import { applyWrites, cgroupError, checkName, makeDirs, removeDirs, undoDirs } from "../apply.ts";
+import {
+  applyWrites,
+  cgroupError,
+  checkName,
+  makeDirs,
+  removeDirs,
+  removeIdle,
+  undoDirs,
+} from "../apply.ts";
 import { V1_CONTROLLERS } from "../host.ts";
 import { planV1, type V1Controller } from "./plan.ts";
 import { readMemory, readOomKills } from "./memory.ts";
@@ -307,6 +315,8 @@ class V1Cgroup implements ContainerCgroup {
   }
 
   async destroy(opts: { kill?: ProcessKiller } = {}): Promise<void> {
+    // no task left and no sub-cgroup (a container's usual end): gone without a listing
+    if (!removeIdle(this.fs, this.paths).length) return;
     if (opts.kill && this.pids().length) await this.killAll(opts.kill);
     await removeDirs(this.fs, removalOrder(this.fs, this.paths));
   }

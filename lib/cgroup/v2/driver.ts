@@ -19,7 +19,15 @@ import type {
   ResourceLimits,
 } from "../types.ts";
 import type { CgroupFs } from "../fs.ts";
-import { applyWrites, checkName, makeDirs, readOptional, removeDirs, undoDirs } from "../apply.ts";
+import {
+  applyWrites,
+  checkName,
+  makeDirs,
+  readOptional,
+  removeDirs,
+  removeIdle,
+  undoDirs,
+} from "../apply.ts";
 import { planSubtree, planV2, type V2PlanContext } from "./plan.ts";
 import { readMemoryV2, readOomKillsV2 } from "./memory.ts";
 import { readCpuUsageNsV2 } from "./cpu.ts";
@@ -303,6 +311,8 @@ class V2Cgroup implements ContainerCgroup {
   }
 
   async destroy(opts: { kill?: ProcessKiller } = {}): Promise<void> {
+    // no task left and no sub-cgroup (a container's usual end): gone without a listing
+    if (!removeIdle(this.fs, this.paths).length) return;
     if (opts.kill && this.pids().length) await this.killAll(opts.kill);
     await removeDirs(this.fs, removalOrder(this.fs, this.paths));
   }
