@@ -10,9 +10,8 @@
 import { COMMANDS, HIDDEN, ROOTLESS } from "./lib/cli/commands.ts";
 import type { CliContext } from "./lib/cli/context.ts";
 import { commandExitCode, formatError, UsageError } from "./lib/errors.ts";
-import { DEFAULT_ROOT, pathsFor } from "./lib/paths.ts";
-import { LinuxKernel } from "./ffi/kernel.ts";
-import { selfCommand } from "./lib/self.ts";
+import { DEFAULT_ROOT } from "./lib/paths.ts";
+import { makeContext } from "./lib/context.ts";
 import { ROOTLESS_ENV, rootlessRoot } from "./lib/userns/rootless_env.ts";
 import { VERSION } from "./lib/version.ts";
 import { lazy } from "./lib/lazy.ts";
@@ -82,18 +81,7 @@ async function main(argv: string[]): Promise<number> {
   if (root === "" || !root.startsWith("/")) {
     throw new UsageError(`--root must be an absolute path, got "${root}"`);
   }
-  let self: string[] | undefined;
-  const ctx: CliContext = {
-    paths: pathsFor(root),
-    rootless,
-    kernel: new LinuxKernel(),
-    debug,
-    // looked up when first used: the container init never re-executes tsbox
-    get self() {
-      return self ??= selfCommand(env.PATH);
-    },
-    env,
-  };
+  const ctx: CliContext = makeContext(root, { rootless, debug, env });
   if (outside) {
     // again, inside the namespace, with the root made explicit (uid 0 there)
     const again = ["--root", root, ...(debug ? ["--debug"] : []), name, ...rest];

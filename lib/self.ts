@@ -69,3 +69,18 @@ export function selfCommand(pathEnv = "", procExe = "/proc/self/exe"): string[] 
     hint: "mount proc on /proc",
   });
 }
+
+/**
+ * argv prefix that starts hidden entry `module` (a path relative to the
+ * main module's directory, as `lib/init/main.ts`) of the program `self`
+ * starts: under `deno run`, that entry's own file beside the main module
+ * (`.js` in the bundle, `.ts` in the source tree), run as the main module
+ * (lib/init/direct.ts), so the process does not load main.ts and its
+ * command table first; a compiled tsbox is one executable, `self` as it
+ * is. The arguments that follow are the same either way (`--root R __init`).
+ */
+export function entryCommand(self: readonly string[], module: string): string[] {
+  const m = self.length > 1 ? /^(.*\/)main\.(ts|js)$/.exec(self[self.length - 1]) : null;
+  if (!m) return [...self];
+  return [...self.slice(0, -1), `${m[1]}${module.replace(/\.ts$/, `.${m[2]}`)}`];
+}

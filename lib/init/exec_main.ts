@@ -38,6 +38,7 @@ import { waitChildSync } from "../../ffi/spawn.ts";
 import { openPty } from "../../ffi/pty.ts";
 import { pidStartTime } from "../container/proc.ts";
 import { hiddenEntry } from "./entry.ts";
+import { runDirectly } from "./direct.ts";
 import { resolveProcess } from "./process_setup.ts";
 import { finalizeProcess } from "./process_tail.ts";
 import { decodeSeccomp } from "../seccomp/encoded.ts";
@@ -148,3 +149,6 @@ export const main: Command = hiddenEntry(
   runExec,
   (err) => err instanceof TsboxError ? err.message : formatError(err),
 );
+
+// started as the main module (lib/self.ts entryCommand), not through main.ts's command table
+if (import.meta.main) await runDirectly("__exec", main);

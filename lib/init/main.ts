@@ -23,6 +23,7 @@ import { bindNow } from "../../ffi/libc.ts";
 import { O_PATH, openPath, openWriteOnly } from "../../ffi/openat.ts";
 import { runHooksSync } from "../oci/hooks.ts";
 import { TsboxError } from "../errors.ts";
+import { runDirectly } from "./direct.ts";
 import {
   CLONE_FS,
   CLONE_NEWCGROUP,
@@ -403,3 +404,6 @@ function procSelfStatus(): string | undefined {
 
 /** Hidden `__init` entry. */
 export const main: Command = hiddenEntry("__init", INIT_FD_ENV, runInit);
+
+// started as the main module (lib/self.ts entryCommand), not through main.ts's command table
+if (import.meta.main) await runDirectly("__init", main);
