@@ -313,10 +313,12 @@ export async function startContainer(
     const sock = parentEnd;
     const sendGo = async () => {
       const pid = init.pid!;
-      if (cgroupJoin) await cgroupJoin.finish();
-      else cgroup?.addProcess(pid);
+      // recorded while the early join's grace period runs off this thread (a join that then
+      // fails fails the start, and the exit recorded replaces this)
       const startTime = pidStartTime(pid);
       await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
+      if (cgroupJoin) await cgroupJoin.finish();
+      else cgroup?.addProcess(pid);
       trace("go");
       sendMsg(sock, encodeMsg({ type: "go" }));
     };

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { joinsEarly } from "../../lib/cgroup/early_join.ts";
+import { beginCgroupJoin, joinsEarly } from "../../lib/cgroup/early_join.ts";
 import { openCgroups } from "../../lib/cgroup/mod.ts";
 import { DEFAULT_DEVICE_RULES, DEFAULT_DEVICES } from "../../lib/oci/defaults.ts";
 import { FakeCgroupFs } from "./_fake_cgroupfs.ts";
@@ -87,6 +87,36 @@ Deno.test({
       if (early.some((w) => w.path.includes("/cpuset/"))) assert.match(early[0].path, /\/cpuset\//);
       assert.ok(early.every((w) => w.value === "4242"));
     } finally {
+      await cg.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "beginCgroupJoin (v1, real): after finish the process is in the cgroup of every hierarchy",
+  ignore: Deno.uid() !== 0 || openCgroups().version !== 1,
+  fn: async () => {
+    const cg = openCgroups().create(`tsbox-earlyjoin-${Deno.pid}`, {});
+    const child = new Deno.Command("/bin/busybox", { args: ["sleep", "30"] }).spawn();
+    try {
+      // pids and memory late (a limit on each), the rest early: the first early write waits
+      // for the grace period off the main thread, the others follow it in one turn
+      const limits = { pidsLimit: 100, memory: 256 * 1024 * 1024 };
+      const joining = beginCgroupJoin(cg, child.pid, limits, { ociVersion: "1.0.2" });
+      assert.equal(joining.late, true);
+      await joining.finish();
+      const lines = Deno.readTextFileSync(`/proc/${child.pid}/cgroup`).trim().split("\n");
+      for (const dir of cg.paths) {
+        const procs = Deno.readTextFileSync(join(dir, "cgroup.procs")).trim().split("\n");
+        assert.ok(procs.includes(String(child.pid)), `${child.pid} not in ${dir}`);
+      }
+      assert.ok(
+        lines.filter((l) => l.endsWith(`/tsbox-earlyjoin-${Deno.pid}`)).length >=
+          cg.paths.length - 1,
+      );
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
       await cg.destroy();
     }
   },
