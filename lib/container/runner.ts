@@ -313,12 +313,12 @@ export async function startContainer(
     const sock = parentEnd;
     const sendGo = async () => {
       const pid = init.pid!;
-      // recorded while the early join's grace period runs off this thread (a join that then
-      // fails fails the start, and the exit recorded replaces this)
-      const startTime = pidStartTime(pid);
-      await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
       if (cgroupJoin) await cgroupJoin.finish();
       else cgroup?.addProcess(pid);
+      const startTime = pidStartTime(pid);
+      // recorded once the cgroup holds it whole: a pid in the state is a pid in its cgroup
+      // (what pause, update, stats and top act on)
+      await updateState(ctx.paths, id, (rec) => ({ ...rec.state, pid, pidStartTime: startTime }));
       trace("go");
       sendMsg(sock, encodeMsg({ type: "go" }));
     };
