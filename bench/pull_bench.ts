@@ -37,7 +37,7 @@ export interface PullBenchOptions {
   mb?: number;
   /** Number of random layers on top of a busybox layer (default 5). */
   layers?: number;
-  /** Timed runs per tool and image; the median is reported (default 3). */
+  /** Timed runs per tool and image; the median is reported (default 5: this VM's phases move a median of 3). */
   runs?: number;
   /** Also time the many-files image (default true). */
   files?: boolean;
@@ -76,7 +76,7 @@ const FILE_SOURCES = [
 export async function runPullBench(opts: PullBenchOptions = {}): Promise<PullBenchResult> {
   const mb = opts.mb ?? 50;
   const nLayers = opts.layers ?? 5;
-  const runs = opts.runs ?? 3;
+  const runs = opts.runs ?? 5;
   const log = opts.log === false ? () => {} : (s: string) => console.log(s);
   const work = Deno.makeTempDirSync({ prefix: "tsbox-pullbench-" });
   const reg = await startRegistry();
