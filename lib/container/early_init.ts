@@ -9,8 +9,9 @@
 import type { CliContext } from "../cli/context.ts";
 import { closeFd, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { type InitChild, type InitCommand, spawnInit } from "./init_child.ts";
-import { INIT_FD_ENV, INIT_MODULE } from "./init_spec.ts";
+import { INIT_FD_ENV } from "./init_spec.ts";
 import { entryCommand } from "../self.ts";
+import { HIDDEN } from "../cli/commands.ts";
 import type { LinuxNamespace } from "../oci/spec.ts";
 
 /**
@@ -62,7 +63,7 @@ export function spawnWithSocket(
   try {
     setCloexec(sock);
     const child = spawnInit(ctx.kernel, namespaces, {
-      argv: [...entryCommand(ctx.self, INIT_MODULE), "--root", ctx.paths.root, "__init"],
+      argv: [...entryCommand(ctx.self, HIDDEN.__init.module), "--root", ctx.paths.root, "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
       ...stdio,
     }, ctx.rootless);

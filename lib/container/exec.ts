@@ -16,8 +16,9 @@ import { utilLinux } from "./init_stage.ts";
 import { closeFd, recvFd, sendMsg, seqpacketPair, setCloexec } from "../../ffi/fds.ts";
 import { kill } from "../../ffi/process.ts";
 import { signalNumber } from "../signals.ts";
-import { EXEC_FD_ENV, EXEC_MODULE, type ExecSpec, type FromExec } from "./exec_spec.ts";
+import { EXEC_FD_ENV, type ExecSpec, type FromExec } from "./exec_spec.ts";
 import { entryCommand } from "../self.ts";
+import { HIDDEN } from "../cli/commands.ts";
 import { mergeEnv } from "./process.ts";
 import { liveView } from "./live.ts";
 import type { ContainerRecord } from "./store.ts";
@@ -146,7 +147,7 @@ export async function runExecHelper(
   try {
     const argv = [
       ...(io.userns ? [utilLinux("nsenter"), `--user=${io.userns}`, "--"] : []),
-      ...entryCommand(self, EXEC_MODULE),
+      ...entryCommand(self, HIDDEN.__exec.module),
       "--root",
       root,
       "__exec",

@@ -41,6 +41,3 @@ export type FromExec =
 
 /** Env var carrying the exec socket's fd number. */
 export const EXEC_FD_ENV = "_TSBOX_EXEC_FD";
-
-/** The exec helper's module (lib/cli/commands.ts's `__exec`), started directly (lib/self.ts entryCommand). */
-export const EXEC_MODULE = "lib/init/exec_main.ts";

@@ -77,9 +77,6 @@ export type FromInit =
 /** Env var carrying the init socket's fd number (runc does the same with _LIBCONTAINER_INITPIPE). */
 export const INIT_FD_ENV = "_TSBOX_INIT_FD";
 
-/** The init's module (lib/cli/commands.ts's `__init`), started directly (lib/self.ts entryCommand). */
-export const INIT_MODULE = "lib/init/main.ts";
-
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 

@@ -32,12 +32,12 @@ import {
   encodeMsg,
   type FromInit,
   INIT_FD_ENV,
-  INIT_MODULE,
   type InitSpec,
 } from "../container/init_spec.ts";
 import { completeUserns, type InitChild, spawnInit } from "../container/init_child.ts";
 import { initStage } from "../container/init_stage.ts";
 import { entryCommand } from "../self.ts";
+import { HIDDEN } from "../cli/commands.ts";
 import { hostIdOf } from "../userns/maps.ts";
 import { pidStartTime } from "../container/proc.ts";
 import { cachedSeccomp } from "../seccomp/cache.ts";
@@ -118,7 +118,7 @@ export async function launch(ctx: RuncContext, req: LaunchRequest): Promise<Laun
   let child: InitChild | undefined;
   try {
     child = spawnInit(ctx.kernel, spec.linux?.namespaces ?? [], {
-      argv: [...entryCommand(ctx.self, INIT_MODULE), "__init"],
+      argv: [...entryCommand(ctx.self, HIDDEN.__init.module), "__init"],
       env: { [INIT_FD_ENV]: String(childEnd) },
       cwd: req.bundle,
       // with a terminal the pty is the container's stdio: the init must not keep the caller's

@@ -312,8 +312,9 @@ class V2Cgroup implements ContainerCgroup {
 
   async destroy(opts: { kill?: ProcessKiller } = {}): Promise<void> {
     // no task left and no sub-cgroup (a container's usual end): gone without a listing
-    if (!removeIdle(this.fs, this.paths).length) return;
+    const busy = removeIdle(this.fs, this.paths);
+    if (!busy.length) return;
     if (opts.kill && this.pids().length) await this.killAll(opts.kill);
-    await removeDirs(this.fs, removalOrder(this.fs, this.paths));
+    await removeDirs(this.fs, removalOrder(this.fs, busy));
   }
 }
