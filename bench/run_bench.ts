@@ -16,6 +16,8 @@ import { seedImage } from "../tests/run/_image.ts";
 import { MAIN, removeTree, SOURCE_MAIN, tsboxArgv, useMain } from "../tests/helpers/tsbox.ts";
 import { BUSYBOX_IMAGE, PODMAN_RUN_ARGS, startPodman } from "../tests/oci/_daemons.ts";
 import { bundle } from "../tools/bundle.ts";
+import { DENO_RUN_ARGS } from "../lib/self.ts";
+import { fromFileUrl } from "../lib/url.ts";
 
 const N = Number(Deno.env.get("BENCH_N") ?? 20);
 
@@ -121,7 +123,20 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       SOURCE_MAIN,
     );
     if (MAIN !== SOURCE_MAIN) time(Deno.execPath(), sourceArgs);
+    // the floor of two Deno processes in series (bench/floor.ts), and one bare start-up
+    const empty = join(root, "empty.js");
+    Deno.writeTextFileSync(empty, "\n");
+    const floorArgs = [
+      "run",
+      ...DENO_RUN_ARGS,
+      fromFileUrl(new URL("./floor.ts", import.meta.url)),
+      Deno.execPath(),
+      empty,
+    ];
+    const bareArgs = ["run", ...DENO_RUN_ARGS, empty];
+    time(Deno.execPath(), floorArgs);
     const tsbox: number[] = [], runc: number[] = [], denoStartup: number[] = [];
+    const floor: number[] = [], bare: number[] = [];
     const source: number[] = [];
     const privileged: number[] = [], unconfined: number[] = [], noEarly: number[] = [];
     const bridged: number[] = [], podmanRuns: number[] = [], crunTimes: number[] = [];
@@ -140,6 +155,8 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       podmanRuns.push(await podmanMs());
       if (crunRefusal === undefined) crunTimes.push(crunRun(`bench-c${i}`));
       denoStartup.push(time(Deno.execPath(), tsboxArgv(root, ["--version"])).ms);
+      floor.push(time(Deno.execPath(), floorArgs).ms);
+      bare.push(time(Deno.execPath(), bareArgs).ms);
       if (MAIN !== SOURCE_MAIN) source.push(time(Deno.execPath(), sourceArgs).ms);
     }
     const a = stats(tsbox), b = stats(runc);
@@ -173,6 +190,15 @@ export async function runStartBench(): Promise<{ ratio: number }> {
       `  one bare deno start-up (tsbox --version; the CLI and the init each pay one): ${
         f(stats(denoStartup).median)
       }`,
+    );
+    const fl = stats(floor).median;
+    console.log(
+      `  a bare deno of an empty module: ${
+        f(stats(bare).median)
+      }; two in series (bench/floor.ts: ` +
+        `a deno whose first act spawns the second, and waits):${f(fl)} = ` +
+        `${(fl / b.median).toFixed(2)}× runc, leaving ${(2 * b.median - fl).toFixed(1)} ms ` +
+        `within 2× runc for all of tsbox's own work`,
     );
     if (source.length) {
       const src = stats(source);
