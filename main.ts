@@ -16,6 +16,7 @@ import { ROOTLESS_ENV, rootlessRoot } from "./lib/userns/rootless_env.ts";
 import { VERSION } from "./lib/version.ts";
 import { lazy } from "./lib/lazy.ts";
 import { trace } from "./lib/trace.ts";
+import { fitsAhead } from "./lib/run_ahead_fit.ts";
 
 function usage(): string {
   const lines = [
@@ -91,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
   if (hidden) return await (await hidden.load()).main(rest, ctx);
   const cmd = COMMANDS[name];
   if (!cmd) throw new UsageError(`unknown command "${name}"`, { hint: "see 'tsbox --help'" });
-  if (name === "run") {
+  if (name === "run" && fitsAhead(rest, env)) {
     // the init's runtime starts while run's modules load (run takes it if its flags fit)
     ctx.early = (await lazy("container/run_ahead.ts")).spawnAhead(ctx, rest);
     trace("ahead");

@@ -14,37 +14,7 @@
 
 import type { CliContext } from "../cli/context.ts";
 import { type EarlyInit, initStdio, spawnEarlyInit } from "./early_init.ts";
-
-/** Long flags that change the init's shape or stdio, or end in another path. */
-const LONG = new Set([
-  "detach",
-  "interactive",
-  "tty",
-  "attach",
-  "pid",
-  "userns",
-  "uidmap",
-  "gidmap",
-  "restart",
-  "help",
-]);
-
-/** Short flags that do (`-d`, `-i`, `-t`, `-a`), alone or in a cluster such as `-it`. */
-const SHORT = /^-[A-Za-z]*[adit]/;
-
-/**
- * Whether `args` (run's, after the command word) surely ask for the plain
- * shape with the default stdio. False when in doubt.
- */
-export function fitsAhead(args: readonly string[], env: Record<string, string>): boolean {
-  if (env.TSBOX_EARLY_INIT === "0" || (env.TSBOX_USERNS ?? "") !== "") return false;
-  for (const a of args) {
-    if (a.startsWith("--")) {
-      if (LONG.has(a.slice(2).split("=")[0])) return false;
-    } else if (SHORT.test(a)) return false;
-  }
-  return true;
-}
+import { fitsAhead } from "../run_ahead_fit.ts";
 
 /**
  * Spawn the init for a `run` with `args` if `fitsAhead` says it fits (not

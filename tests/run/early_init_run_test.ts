@@ -12,7 +12,7 @@ import { tsbox, tsboxArgv, withRoot } from "../helpers/tsbox.ts";
 import { seedImage } from "./_image.ts";
 import { forceCleanup, isAlive, waitRunning } from "./_containers.ts";
 import { openCgroups } from "../../lib/cgroup/mod.ts";
-import { fitsAhead } from "../../lib/container/run_ahead.ts";
+import { fitsAhead } from "../../lib/run_ahead_fit.ts";
 
 const NONE = ["--network", "none"];
 
@@ -166,6 +166,23 @@ Deno.test("run ahead: only arguments that surely want the plain shape and defaul
   ) assert(!fitsAhead(args, {}), args.join(" "));
   assert(!fitsAhead(["busybox"], { TSBOX_EARLY_INIT: "0" }));
   assert(!fitsAhead(["busybox"], { TSBOX_USERNS: "auto" }));
+});
+
+Deno.test("run ahead: main.ts goes to the spawn's modules only for arguments that fit", async () => {
+  await withRoot(async (root) => {
+    await seedImage(root);
+    const marks = async (args: string[]) => {
+      const file = `${root}/trace.log`;
+      const r = await tsbox(root, args, { env: { TSBOX_TRACE: file } });
+      assertEquals(r.code, 0, r.stderr);
+      const text = Deno.readTextFileSync(file);
+      Deno.removeSync(file);
+      return text.split("\n").map((l) => l.split(" ").slice(2).join(" "));
+    };
+    // "ahead" is marked once run_ahead's modules are loaded and asked
+    assert((await marks(["run", "--rm", ...NONE, "busybox", "true"])).includes("ahead"));
+    assert(!(await marks(["run", "--help"])).includes("ahead"));
+  });
 });
 
 Deno.test("run ahead: a run that ends before it uses the init (--help, a bad flag) stops it", async () => {
