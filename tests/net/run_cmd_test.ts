@@ -18,6 +18,14 @@ Deno.test("runCmd: found on the plugin PATH, stdin in, stdout and stderr out, th
   assertStringIncludes(await runOk("/bin/sh", ["-c", 'echo "$PATH"']), "/usr/sbin");
 });
 
+Deno.test("runCmd: outputs larger than a pipe holds, on both streams (a big host's iptables-save)", async () => {
+  const r = await runCmd("sh", [
+    "-c",
+    "head -c 1000000 /dev/zero | tr '\\0' a; head -c 200000 /dev/zero | tr '\\0' b >&2",
+  ]);
+  assertEquals([r.code, r.stdout.length, r.stderr.length], [0, 1_000_000, 200_000]);
+});
+
 Deno.test("runOk: a non-zero exit is a NetworkError with the command and its stderr", async () => {
   const err = await assertRejects(
     () => runOk("sh", ["-c", "echo bad rule >&2; exit 1"]),
