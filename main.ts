@@ -92,9 +92,10 @@ async function main(argv: string[]): Promise<number> {
   if (hidden) return await (await hidden.load()).main(rest, ctx);
   const cmd = COMMANDS[name];
   if (!cmd) throw new UsageError(`unknown command "${name}"`, { hint: "see 'tsbox --help'" });
-  if (name === "run" && fitsAhead(rest, env)) {
-    // the init's runtime starts while run's modules load (run takes it if its flags fit)
-    ctx.early = (await lazy("container/run_ahead.ts")).spawnAhead(ctx, rest);
+  if (name === "run" && !rootless && fitsAhead(rest, env)) {
+    // the init's runtime starts while run's modules load (run takes it if its flags fit; a
+    // rootless run's stage is its own)
+    ctx.early = (await lazy("container/run_ahead.ts")).spawnAhead(ctx);
     trace("ahead");
   }
   return await (await cmd.load()).main(rest, ctx);

@@ -114,6 +114,7 @@ export async function runConcurrentBench(): Promise<void> {
     // and once on podman's terms, all --network none: what the bridged half costs
     const none = await tsboxRound(false);
     const sec = (ms: number) => (ms / 1000).toFixed(2);
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const ratios = rounds.map((r) => r.tsbox / r.podman).sort((a, b) => a - b);
     console.log(
       `\n${N} concurrent run -d (tsbox: half bridged, half --network none), ${ROUNDS} rounds`,
@@ -121,7 +122,7 @@ export async function runConcurrentBench(): Promise<void> {
     console.log(`  tsbox                       ${rounds.map((r) => sec(r.tsbox)).join(", ")} s`);
     console.log(`  podman (runc, none) ×${N}     ${rounds.map((r) => sec(r.podman)).join(", ")} s`);
     console.log(
-      `  ratio tsbox/podman         ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}× ` +
+      `  ratio tsbox/podman         ${med(ratios).toFixed(2)}× ` +
         `(median of the rounds: ${ratios.map((x) => x.toFixed(2)).join(", ")}; target ≤ 1.0×)`,
     );
     const perStart = (ms: number) => (ms / (ROUNDS * N)).toFixed(0);
@@ -129,7 +130,6 @@ export async function runConcurrentBench(): Promise<void> {
       `  the host's busy CPU per start during the rounds: tsbox ${perStart(cpu.tsbox)} ms, ` +
         `podman ${perStart(cpu.podman)} ms (both cores busy: the row is bound by CPU)`,
     );
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     console.log(
       `  tsbox all --network none, one round: ${sec(none)} s, ` +
         `${(none / med(rounds.map((r) => r.podman))).toFixed(2)}× podman's median round, ` +
